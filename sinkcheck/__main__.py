@@ -1,0 +1,3 @@
+from sinkcheck.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Concrete instances, the explicit weight constructions of the proofs, and convex solvers."""

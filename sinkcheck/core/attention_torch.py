@@ -1,0 +1,46 @@
+"""The torch mirror of :mod:`sinkcheck.core.attention`, for training (same names, same maths).
+
+Masked entries get probability exactly 0; shapes follow nanoGPT: (B, nh, T, T) for scores.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+KINDS = ("softmax", "relu", "sigmoid")
+
+
+def scores(Zq: torch.Tensor, Zk: torch.Tensor, W: torch.Tensor, scale: float | None = None) -> torch.Tensor:
+    """S_ij = z_i^T W z_j * scale (default 1/sqrt(d)); shapes as in the numpy core."""
+    if scale is None:
+        scale = 1.0 / math.sqrt(W.shape[0])
+    return torch.einsum("...id,de,...je->...ij", Zq, W, Zk) * scale
+
+
+def causal_mask(T: int, device: torch.device | str | None = None) -> torch.Tensor:
+    """Boolean (T, T) mask, True where j <= i."""
+    return torch.ones(T, T, dtype=torch.bool, device=device).tril()
+
+
+def attention(S: torch.Tensor, kind: str = "softmax", mask: torch.Tensor | None = None,
+              relu_normalise: str = "length") -> torch.Tensor:
+    """Softmax / length-normalised ReLU / unnormalised sigmoid attention over visible keys."""
+    if kind not in KINDS:
+        raise ValueError(f"kind: must be one of {', '.join(KINDS)} (got {kind!r})")
+    if mask is None:
+        mask = torch.ones(S.shape[-2:], dtype=torch.bool, device=S.device)
+    if kind == "softmax":
+        return torch.softmax(S.masked_fill(~mask, float("-inf")), dim=-1)
+    if kind == "relu":
+        A = torch.relu(S).masked_fill(~mask, 0.0)
+        if relu_normalise == "length":
+            A = A / mask.sum(dim=-1, keepdim=True).to(S.dtype)
+        return A
+    return torch.sigmoid(S).masked_fill(~mask, 0.0)
+
+
+def head_output(A: torch.Tensor, Z: torch.Tensor, V: torch.Tensor) -> torch.Tensor:
+    """o_i = sum_j A_ij V z_j."""
+    return A @ (Z @ V.T)

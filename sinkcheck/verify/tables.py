@@ -1,0 +1,79 @@
+"""Tables in Markdown, CSV, LaTeX (booktabs) and JSON: one renderer for every command.
+
+Numbers are formatted with a fixed number of significant digits so that the same seed gives the
+same bytes.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from tabulate import tabulate
+
+from sinkcheck import validate
+
+FORMATS = ("markdown", "csv", "latex", "json")
+SUFFIX = {"markdown": "md", "csv": "csv", "latex": "tex", "json": "json"}
+
+
+def fmt_number(x: Any, digits: int = 6) -> Any:
+    """Format floats with ``digits`` significant digits; leave everything else alone."""
+    if isinstance(x, bool) or x is None:
+        return x
+    if isinstance(x, float):
+        if math.isnan(x) or math.isinf(x):
+            return str(x)
+        return float(f"{x:.{digits}g}")
+    if hasattr(x, "item"):  # numpy scalar
+        return fmt_number(x.item(), digits)
+    return x
+
+
+def jsonable(obj: Any, digits: int = 10) -> Any:
+    """Recursively turn numpy scalars and arrays into rounded plain Python for json.dumps."""
+    if isinstance(obj, dict):
+        return {str(k): jsonable(v, digits) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [jsonable(v, digits) for v in obj]
+    if hasattr(obj, "tolist"):
+        return jsonable(obj.tolist(), digits)
+    return fmt_number(obj, digits)
+
+
+def dumps(obj: Any) -> str:
+    """Deterministic JSON (sorted keys, rounded floats, trailing newline)."""
+    return json.dumps(jsonable(obj), indent=2, sort_keys=True) + "\n"
+
+
+@dataclass
+class Table:
+    """A titled table: ``columns`` names and ``rows`` of values in that order."""
+
+    columns: list[str]
+    rows: list[list[Any]] = field(default_factory=list)
+    title: str = ""
+
+    def records(self) -> list[dict[str, Any]]:
+        return [dict(zip(self.columns, (jsonable(v) for v in row))) for row in self.rows]
+
+
+def render(table: Table, fmt: str = "markdown") -> str:
+    """Render ``table`` as ``fmt`` in :data:`FORMATS`."""
+    validate.choice("format", fmt, FORMATS)
+    rows = [[fmt_number(v) for v in row] for row in table.rows]
+    if fmt == "markdown":
+        return tabulate(rows, headers=table.columns, tablefmt="github", floatfmt="g") + "\n"
+    if fmt == "latex":
+        return tabulate(rows, headers=table.columns, tablefmt="latex_booktabs", floatfmt="g") + "\n"
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(table.columns)
+        writer.writerows(rows)
+        return buf.getvalue()
+    return dumps({"title": table.title, "columns": table.columns, "rows": table.records()})
