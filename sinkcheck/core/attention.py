@@ -15,7 +15,7 @@ import numpy as np
 from sinkcheck import validate
 
 KINDS = ("softmax", "relu", "sigmoid")
-"""Attention kinds: softmax (normalised), length-normalised or plain ReLU, sigmoid without normalisation."""
+"""The attention kinds (softmax; length-normalised or plain ReLU; sigmoid without normalisation)."""
 
 
 def scores(Zq: np.ndarray, Zk: np.ndarray, W: np.ndarray, scale: float | None = None) -> np.ndarray:

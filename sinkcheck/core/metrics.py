@@ -32,7 +32,7 @@ def importance(A: np.ndarray, causal: bool = True) -> np.ndarray:
         A: attention maps of shape (..., T, T) (rows are queries).  With ``causal=False``
             (encoders), every query counts: alpha_k = mean_i A_ik.
     Returns:
-        alpha, shape (..., T): the average attention that position k receives.
+        The array alpha, of shape (..., T), with the average attention that each position receives.
     """
     A = validate.finite_array("A", A)
     if A.ndim < 2 or A.shape[-1] != A.shape[-2]:

@@ -1,8 +1,7 @@
 """Cost of a bilinear form (THEOREMS.md section 1).
 
 Theorem (cost identity).  For W in R^{d_q x d_k},
-    min { ||W_Q||_F^2 + ||W_K||_F^2 : W_Q^T W_K = W } = 2 ||W||_*,
-reached by the balanced factors W_Q = S^{1/2} U^T, W_K = S^{1/2} V^T of an SVD W = U S V^T.
+min { ||W_Q||_F^2 + ||W_K||_F^2 : W_Q^T W_K = W } = 2 ||W||_*, reached by the balanced factors W_Q = S^{1/2} U^T, W_K = S^{1/2} V^T of an SVD W = U S V^T.
 
 Proof.  (i) Lower bound: for any factors, ||W||_* = ||W_Q^T W_K||_* <= ||W_Q||_F ||W_K||_F
 (Hoelder's inequality for Schatten norms, p = 1 = 1/2 + 1/2), and 2 x y <= x^2 + y^2 (AM-GM).

@@ -1,0 +1,21 @@
+"""Sphinx configuration for the sinkcheck worked companion (MyST-NB executed pages)."""
+
+project = "sinkcheck"
+author = "sinkcheck developers"
+from sinkcheck import __version__ as release  # noqa: E402
+
+extensions = ["myst_nb", "sphinx.ext.autodoc", "sphinx.ext.napoleon", "sphinx.ext.mathjax"]
+myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]
+nb_execution_mode = "cache"
+nb_execution_timeout = 300
+nb_execution_raise_on_error = True
+nb_merge_streams = True
+exclude_patterns = ["_build", "jupyter_execute", ".jupyter_cache", "README.md"]
+html_theme = "furo"
+html_title = f"sinkcheck {release}"
+autodoc_member_order = "bysource"
+autodoc_typehints = "description"
+suppress_warnings = ["mystnb.unknown_mime_type"]
+# external types cannot be cross-referenced offline (no intersphinx): do not warn about them
+nitpick_ignore_regex = [(r"py:(class|obj|data)", r"(numpy|np|torch|sympy|sp|scipy|cvxpy|cp|pathlib|click|tqdm|matplotlib|plt)(\..*)?"),
+                        (r"py:(class|obj|data)", r"(Path|Any|Callable|CheckFn|optional|callable|array_like|Table|Certificate|Context)")]
