@@ -62,3 +62,36 @@ def test_a_planted_wrong_constant_is_caught():
 def test_factor_rows_must_match():
     with pytest.raises(InvalidInputError, match="^W_K:"):
         qk_cost(np.ones((2, 3)), np.ones((3, 3)))
+
+
+def test_balanced_factors_have_exactly_rank_W_rows():
+    W = np.diag([3.0, 1.0, 0.0, 0.0])  # rank 2 in exact arithmetic
+    W_Q, W_K = balanced_factors(W, rtol=0.0)
+    assert W_Q.shape == (2, 4) and W_K.shape == (2, 4)
+
+
+def test_numerically_rank_deficient_W_drops_its_rounding_level_singular_values():
+    rng = np.random.default_rng(1)
+    W = rng.standard_normal((5, 2)) @ rng.standard_normal((2, 6))  # rank 2, SVD gives ~1e-16 tails
+    assert balanced_factors(W)[0].shape[0] == 2
+
+
+def test_cayley_matrices_are_not_trivial():
+    Q = cost.rational_orthogonal(3, seed=0)
+    assert any(Q[i, j] != 0 for i in range(3) for j in range(3) if i != j)
+
+
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda: nuclear_norm(np.ones(3)), "W"),
+        (lambda: nuclear_norm(np.array([[np.inf]])), "W"),
+        (lambda: qk_cost(np.ones(3), np.ones((1, 3))), "W_Q"),
+        (lambda: qk_cost(np.ones((1, 3)), np.ones(3)), "W_K"),
+        (lambda: balanced_factors(np.ones((2, 2, 2))), "W"),
+        (lambda: balanced_factors(np.ones((2, 2)), rtol=-1.0), "rtol"),
+    ],
+)
+def test_bad_factor_input_raises_an_error_naming_the_parameter(call, name):
+    with pytest.raises(InvalidInputError, match=rf"^{name}:"):
+        call()
