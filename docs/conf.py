@@ -4,7 +4,8 @@ project = "sinkcheck"
 author = "sinkcheck developers"
 from sinkcheck import __version__ as release  # noqa: E402
 
-extensions = ["myst_nb", "sphinx.ext.autodoc", "sphinx.ext.napoleon", "sphinx.ext.mathjax"]
+extensions = ["myst_nb", "sphinx.ext.autodoc", "sphinx.ext.napoleon", "sphinx.ext.mathjax",
+              "sphinx-mathjax-offline"]  # MathJax served from the build, no network
 myst_enable_extensions = ["dollarmath", "amsmath", "colon_fence"]
 nb_execution_mode = "cache"
 nb_execution_timeout = 300
