@@ -306,3 +306,18 @@ def run_all(k_value: int = 3, d: int = 2) -> dict:
         "monotonicity": {f"p={a},q={b}": ok for (a, b), (_, ok) in mono.items()},
         "cosine": check_cosine_identities(),
     }
+
+
+STATEMENT = """\
+Model: (x_l, z_l) uncorrelated across the k tokens, same means, Cov(z) = B, Cov(x, z) = beta B,
+Cov(x) = Sigma_x (valid iff B and Sigma_x - beta^2 B are PSD); Y_i = x_i + W sum_j a_ij z_j with
+a_i(lam) = (1 - lam) e_i + (lam/k) 1.  Let p = beta tr(BW), q = tr(B W^T W) >= 0.
+  D_k(lam) = E||Y_i - Ybar||^2 = (1 - 1/k) (tr Sigma_x + 2 (1 - lam) p + (1 - lam)^2 q)
+  D_k'(1) = -2 (1 - 1/k) p,  D_k'(0) = -2 (1 - 1/k) (p + q),  D_k'' = 2 (1 - 1/k) q >= 0.
+  q = 0: D_k constant.  q > 0: D_k strictly decreases on [0, 1] iff p >= 0, strictly increases
+  iff p + q <= 0, else has its minimum at lam* = 1 + p/q.  (The seed's strict p > 0, p + q < 0 are
+  exactly D_k' < 0, resp. > 0, on all of [0, 1].)
+  Ratio (2): R = E[Y_i^T Y_j] / E||Y_i||^2 = 1 - (k/(k-1)) D_k / (S + D_k), S = E||Ybar||^2 free of
+  lam; if S > 0, R strictly increases where D_k strictly decreases and vice versa.  Endpoints:
+  R(1) > R(0) iff 2 p + q > 0."""
+"""The theorem as printed by ``sinkcheck smoothing``."""
