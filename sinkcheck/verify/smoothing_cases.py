@@ -66,6 +66,7 @@ def case_table(n: int, seed: int, n_seq: int = 200) -> Table:
 
 
 COLOURS = {"dense smooths": "tab:red", "dense sharpens": "tab:blue", "neither": "tab:gray"}
+LABELS = {"dense smooths": "beta tr(BW) > 0", "dense sharpens": "beta tr(BW) + tr(B W^T W) < 0", "neither": "neither"}
 
 
 def scatter_plot(points: list[tuple[float, float, str]], path: Path, xlabel: str, ylabel: str, title: str) -> None:
@@ -81,7 +82,7 @@ def scatter_plot(points: list[tuple[float, float, str]], path: Path, xlabel: str
         xs = [x for x, _, c in points if c == cond]
         ys = [y for _, y, c in points if c == cond]
         if xs:
-            ax.scatter(xs, ys, s=14, c=colour, label=cond, alpha=0.8)
+            ax.scatter(xs, ys, s=14, c=colour, label=LABELS[cond], alpha=0.8)
     ax.axhline(0, lw=0.6, c="k")
     ax.axvline(0, lw=0.6, c="k")
     ax.set_xlabel(xlabel)
