@@ -146,15 +146,23 @@ def _atoms(model: SmoothingModel) -> tuple[np.ndarray, np.ndarray]:
 
 def exact_moments(model: SmoothingModel, lam: float) -> dict:
     """D (token 0), N (tokens 0, 1), Den (token 0) as exact averages over the discrete distribution."""
-    lam = validate.in_interval("lam", lam, 0.0, 1.0)
+    return exact_moments_path(model, [lam])[0]
+
+
+def exact_moments_path(model: SmoothingModel, lams) -> list[dict]:
+    """:func:`exact_moments` at each lam of ``lams`` (the atoms are built once)."""
+    lams = [validate.in_interval("lam", lam, 0.0, 1.0) for lam in lams]
     X, Z = _atoms(model)
-    Y = outputs(model, X, Z, lam)
-    C = Y - Y.mean(axis=1, keepdims=True)
-    return {
-        "D": float(np.mean(np.sum(C[:, 0] ** 2, axis=-1))),
-        "N": float(np.mean(np.sum(Y[:, 0] * Y[:, 1], axis=-1))),
-        "Den": float(np.mean(np.sum(Y[:, 0] ** 2, axis=-1))),
-    }
+    out = []
+    for lam in lams:
+        Y = outputs(model, X, Z, lam)
+        C = Y - Y.mean(axis=1, keepdims=True)
+        out.append({
+            "D": float(np.mean(np.sum(C[:, 0] ** 2, axis=-1))),
+            "N": float(np.mean(np.sum(Y[:, 0] * Y[:, 1], axis=-1))),
+            "Den": float(np.mean(np.sum(Y[:, 0] ** 2, axis=-1))),
+        })
+    return out
 
 
 def sample_tokens(model: SmoothingModel, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -49,13 +49,13 @@ def monotonicity(ctx: Context) -> Certificate:
     """The two monotonicity conditions, with the boundary cases made exact."""
     exact = th.check_monotonicity_exactly()
     ex = _skew_example()
-    D_ex = [sm.exact_moments(ex, lam)["D"] for lam in GRID]
+    D_ex = [o["D"] for o in sm.exact_moments_path(ex, GRID)]
     counts, worst = {}, np.inf
     models = sc.sample_models(_size(ctx, 200, 2000), ctx.seed)
     for m in tqdm(models, desc="smoothing.monotonicity", disable=not ctx.progress, leave=False):
         kind = th.monotonicity(m.p, m.q)
         counts[kind] = counts.get(kind, 0) + 1
-        D = np.array([sm.exact_moments(m, lam)["D"] for lam in GRID])
+        D = np.array([o["D"] for o in sm.exact_moments_path(m, GRID)])
         if kind in ("strictly decreasing", "strictly increasing"):
             sign = -1 if kind == "strictly decreasing" else 1
             worst = min(worst, float(np.min(sign * np.diff(D))))
@@ -136,7 +136,7 @@ def cosine_direction(ctx: Context) -> Certificate:
     held = {"dense smooths": [0, 0], "dense sharpens": [0, 0]}
     worst, neg_numerator, endpoint = np.inf, 0, [0, 0]
     for m in tqdm(models, desc="smoothing.cosine_direction", disable=not ctx.progress, leave=False):
-        moments = [sm.exact_moments(m, lam) for lam in GRID]
+        moments = sm.exact_moments_path(m, GRID)
         R = np.array([o["N"] / o["Den"] for o in moments])
         cond = th.seed_condition(m.p, m.q)
         if abs(2 * m.p + m.q) > 1e-9:
