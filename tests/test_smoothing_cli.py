@@ -56,3 +56,15 @@ def test_cosine_direction_check_holds_on_hundreds_of_cases_and_writes_its_figure
     ev = cert.evidence
     assert cert.verdict == "holds" and ev["smooths_cases"] + ev["sharpens_cases"] >= 100
     assert (tmp_path / "figures" / cert.figures[0]).exists()
+
+
+def test_finding_the_true_average_cosine_can_fall_while_the_ratio_2_rises_under_the_smoothing_condition():
+    """The theorem is about approximation (2); the true average cosine similarity need not follow it."""
+    from sinkcheck.construct import smoothing_model as sm
+    from sinkcheck.verify import smoothing_cases as sc
+
+    model = sc.true_cosine_counterexample()
+    dR = sm.closed_form(model, 1.0)["R"] - sm.closed_form(model, 0.0)["R"]
+    dcos, se = sc.true_cosine_change(model, 100000, seed=0)
+    assert model.p > 0 and dR > 0
+    assert dcos < -10 * se

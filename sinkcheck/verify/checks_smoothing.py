@@ -160,6 +160,8 @@ def cosine_direction(ctx: Context) -> Certificate:
     sc.scatter_plot([(r[10], r[12], r[6]) for r in table.rows], ctx.figure_dir / fig,
                     "R(1) - R(0), ratio (2), closed form", "avg cos(dense) - avg cos(sparse), Monte Carlo",
                     f"{len(table.rows)} sampled cases, sparse (lam = 0) to dense (lam = 1)")
+    ce = sc.true_cosine_counterexample()
+    ce_dcos, ce_se = sc.true_cosine_change(ce, 100000, ctx.seed)
     ok = all(h == n for n, h in held.values()) and endpoint[0] == endpoint[1]
     return Certificate(
         check="smoothing.cosine_direction", theorem=THEOREM,
@@ -175,6 +177,10 @@ def cosine_direction(ctx: Context) -> Certificate:
             "condition_cases_with_numerator_not_positive": neg_numerator,
             "endpoint_rule_2p_plus_q_agreeing": endpoint[1], "endpoint_rule_cases": endpoint[0],
             "true_avg_cos_sign_vs_prediction_(not_a_theorem)": true_cos,
+            "true_avg_cos_counterexample": {
+                "model": "smoothing_cases.true_cosine_counterexample()", "beta_trBW": ce.p, "trBWtW": ce.q,
+                "ratio_change_R1_minus_R0": sm.closed_form(ce, 1.0)["R"] - sm.closed_form(ce, 0.0)["R"],
+                "true_avg_cos_change": ce_dcos, "standard_error": ce_se, "sequences": 100000},
         },
         tables={"cases": table},
         figures=[fig],
