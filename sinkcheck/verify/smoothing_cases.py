@@ -58,8 +58,8 @@ def case_row(i: int, model: sm.SmoothingModel, n_seq: int, seed: int) -> list:
             e1["N"] / e1["Den"] - e0["N"] / e0["Den"], dcos, ok]
 
 
-def case_table(n: int, seed: int, n_seq: int = 200) -> Table:
-    """The table of n sampled cases (deterministic in ``seed``)."""
+def case_table(n: int, seed: int, n_seq: int = 200):
+    """The table (``sinkcheck.verify.tables.Table``) of n sampled cases (deterministic in ``seed``)."""
     n_seq = validate.integer_at_least("n_seq", n_seq, 2)
     rows = [case_row(i, m, n_seq, seed) for i, m in enumerate(sample_models(n, seed))]
     return Table(COLUMNS, rows, title="Sampled cases: conditions, predicted and measured change from sparse to dense")
