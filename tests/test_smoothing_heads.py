@@ -92,3 +92,32 @@ def test_invalid_head_inputs_are_rejected_naming_the_parameter(change, param):
     args = dict(X=rng.standard_normal((4, 3)), Z=rng.standard_normal((4, 3)), A=np.eye(4), W_OV=np.eye(3)) | change
     with pytest.raises(InvalidInputError, match=f"^{param}"):
         analyse_head(**args)
+
+
+@given(st.integers(0, 2**31 - 1), st.integers(2, 10), st.integers(1, 6))
+def test_head_traces_equal_the_trace_formulas_on_the_estimated_moments(seed, T, d):
+    rng = np.random.default_rng(seed)
+    X, Z, W = rng.standard_normal((T, d)), rng.standard_normal((T, d)), rng.standard_normal((d, d))
+    B, C, beta, _ = estimate_moments(X, Z)
+    out = analyse_head(X, Z, np.eye(T), W)
+    scale = 1 + np.abs(B).sum() * (1 + np.abs(W).sum()) ** 2
+    assert out.beta_trBW == pytest.approx(beta * np.trace(B @ W), abs=1e-12 * scale)
+    assert out.trBWtW == pytest.approx(np.trace(B @ W.T @ W), abs=1e-12 * scale)
+    assert out.trCW == pytest.approx(np.trace(W @ C.T), abs=1e-12 * scale)
+
+
+@given(st.integers(0, 2**31 - 1), st.integers(2, 10), st.integers(1, 6))
+def test_beta_fit_and_residual_equal_the_least_squares_of_C_onto_B(seed, T, d):
+    rng = np.random.default_rng(seed)
+    X, Z = rng.standard_normal((T, d)), rng.standard_normal((T, d))
+    B, C, beta, residual = estimate_moments(X, Z)
+    ref_beta = np.linalg.lstsq(B.reshape(-1, 1), C.reshape(-1), rcond=None)[0][0]
+    assert beta == pytest.approx(ref_beta, rel=1e-9, abs=1e-12)
+    assert residual == pytest.approx(np.linalg.norm(C - ref_beta * B) / np.linalg.norm(C), rel=1e-7, abs=1e-12)
+
+
+def test_a_uniform_head_has_no_figure_9_change_and_its_figure_8_change_carries_the_smoothing():
+    X, Z = synthetic()
+    out = analyse_head(X, Z, uniform_attention(16), 0.5 * np.eye(8))
+    assert out.measured_delta_cos == pytest.approx(0.0, abs=1e-12)
+    assert out.measured_delta_cos_identity > 0.05

@@ -91,20 +91,24 @@ def _check_attention(A: np.ndarray, T: int, causal: bool) -> np.ndarray:
     return A
 
 
+def _beta_fit(Xc: np.ndarray, Zc: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float]:
+    """B, C, beta = <C, B>_F / <B, B>_F and ||C - beta B||_F / ||C||_F from centred X, Z (O(T d^2))."""
+    T = Xc.shape[0]
+    B, C = Zc.T @ Zc / T, Xc.T @ Zc / T
+    bb = float(np.sum(B * B))
+    if bb <= 0:
+        raise InvalidInputError("Z: tokens must not all be equal (got zero covariance B)")
+    beta = float(np.sum(C * B)) / bb
+    cc = float(np.sum(C * C))
+    residual = float(np.linalg.norm(C - beta * B) / np.sqrt(cc)) if cc > 0 else 0.0
+    return B, C, beta, residual
+
+
 def estimate_moments(X, Z) -> tuple[np.ndarray, np.ndarray, float, float]:
     """B = Cov(Z), C = Cov(X, Z), beta = <C, B>/<B, B> and the relative residual ||C - beta B|| / ||C||."""
     X = validate.finite_array("X", X, ndim=2)
     Z = validate.finite_array("Z", Z, ndim=2, shape=X.shape)
-    Xc, Zc = X - X.mean(axis=0), Z - Z.mean(axis=0)
-    T = X.shape[0]
-    B, C = Zc.T @ Zc / T, Xc.T @ Zc / T
-    bb = float(np.sum(B * B))
-    if bb == 0:
-        raise InvalidInputError("Z: tokens must not all be equal (got zero covariance B)")
-    beta = float(np.sum(C * B)) / bb
-    cc = float(np.sum(C * C))
-    residual = float(np.sqrt(np.sum((C - beta * B) ** 2) / cc)) if cc > 0 else 0.0
-    return B, C, beta, residual
+    return _beta_fit(X - X.mean(axis=0), Z - Z.mean(axis=0))
 
 
 def analyse_head(X, Z, A, W_OV, causal: bool = False) -> HeadAnalysis:
@@ -126,13 +130,16 @@ def analyse_head(X, Z, A, W_OV, causal: bool = False) -> HeadAnalysis:
     T, d = X.shape
     W = validate.finite_array("W_OV", W_OV, ndim=2, shape=(d, d))
     A = _check_attention(A, T, bool(causal))
-    B, C, beta, residual = estimate_moments(X, Z)
-    p, q = beta * float(np.trace(B @ W)), float(np.trace(B @ W.T @ W))
-    predicted, sign = PREDICTIONS[seed_condition(p, q)]
+    Xc, Zc = X - X.mean(axis=0), Z - Z.mean(axis=0)
+    _, _, beta, residual = _beta_fit(Xc, Zc)
+    # with V = Z W^T: tr(BW) = sum_i zc_i^T W zc_i / T, tr(B W^T W) = ||Vc||_F^2 / T, tr(W C^T) = <Xc, Vc> / T
     V = Z @ W.T
+    Vc = V - V.mean(axis=0)
+    p, q = beta * float(np.sum(Vc * Zc)) / T, float(np.sum(Vc * Vc)) / T
+    predicted, sign = PREDICTIONS[seed_condition(p, q)]
     Y_A, Y_u, Y_I = X + A @ V, X + uniform_attention(T, bool(causal)) @ V, X + V
     return HeadAnalysis(
-        beta=beta, beta_fit_residual=residual, beta_trBW=p, trBWtW=q, trCW=float(np.sum(W * C)),
+        beta=beta, beta_fit_residual=residual, beta_trBW=p, trBWtW=q, trCW=float(np.sum(Xc * Vc)) / T,
         predicted=predicted, predicted_sign=sign,
         measured_delta_cos=avg_cos_sim(Y_u) - avg_cos_sim(Y_A),
         measured_delta_cos_identity=avg_cos_sim(Y_A) - avg_cos_sim(Y_I),
