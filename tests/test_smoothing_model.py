@@ -142,3 +142,15 @@ def test_lambda_outside_the_unit_interval_is_rejected(lam):
     model = sm.make_model(np.eye(2), np.eye(2), 1.0, 2 * np.eye(2), 3)
     with pytest.raises(InvalidInputError, match="^lam:"):
         sm.closed_form(model, lam)
+
+
+@pytest.mark.parametrize("call, param", [
+    (lambda m: sm.path_attention(1, 0.5), "k"),
+    (lambda m: sm.monte_carlo_D(m, 0.5, n=1, seed=0), "n"),
+    (lambda m: sm.monte_carlo_D(m, 0.5, n=10, seed=0, z=0.0), "z"),
+    (lambda m: sm.exact_moments_path(m, [0.0, 2.0]), "lam"),
+])
+def test_invalid_sampling_arguments_are_rejected_naming_the_parameter(call, param):
+    model = sm.make_model(np.eye(2), np.eye(2), 1.0, 2 * np.eye(2), 3)
+    with pytest.raises(InvalidInputError, match=f"^{param}:"):
+        call(model)
