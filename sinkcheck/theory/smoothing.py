@@ -279,7 +279,8 @@ def check_monotonicity_exactly(pairs=None) -> dict:
 # ---- step 5: the cosine-similarity statement ----------------------------------------------------
 def check_cosine_identities() -> dict:
     """S is lam-free; Den - N = k/(k-1) D; N = S - D/(k-1); R = 1 - (k/(k-1)) D/(S + D);
-    R' = -(k/(k-1)) S D' / (S + D)^2: R moves against D_k whenever S > 0."""
+    R' = -(k/(k-1)) S D' / (S + D)^2: R moves against D_k whenever S > 0.  Also N' = -D'/(k-1) and
+    Den' = D' (the seed's "E[Y_i^T Y_j] strictly increases and D_k strictly decreases")."""
     D, N = D_closed(k, lam, p, q, tSx), N_closed(k, lam, p, q, mm)
     Den, S = Den_closed(k, lam, p, q, tSx, mm), S_closed(k, p, q, tSx, mm)
     R = N / Den
@@ -290,6 +291,9 @@ def check_cosine_identities() -> dict:
         "Den_minus_N": sp.simplify(Den - N - c * D) == 0,
         "R_in_terms_of_D": sp.simplify(R - (1 - c * D / (S + D))) == 0,
         "R_prime": sp.simplify(sp.diff(R, lam) + c * S * sp.diff(D, lam) / (S + D) ** 2) == 0,
+        # the seed's intermediate claim: E[Y_i^T Y_j] increases exactly where D_k decreases
+        "N_prime_is_minus_D_prime_over_k_minus_1": sp.simplify(sp.diff(N, lam) + sp.diff(D, lam) / (k - 1)) == 0,
+        "Den_prime_is_D_prime": sp.simplify(sp.diff(Den, lam) - sp.diff(D, lam)) == 0,
     }
 
 
