@@ -17,6 +17,7 @@ from sinkcheck.errors import SinkcheckError
 
 COMMANDS = {
     "report": "sinkcheck.verify.report_cli:report",
+    "smoothing": "sinkcheck.verify.smoothing_cli:smoothing",
 }
 """name -> "module:attribute" of each subcommand."""
 
