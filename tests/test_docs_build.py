@@ -2,6 +2,7 @@
 
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -20,3 +21,7 @@ def test_docs_build_without_warnings(tmp_path):
         env={**os.environ, "PYTHONPATH": str(DOCS.parent)},  # the kernel imports this checkout
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-5000:]
+    # display math that MyST mis-parsed leaves a stray $ glued to a math span (or a literal $$)
+    stray = re.compile(r'\$<span class="math|</span>\$|\$\$')
+    raw = [p.name for p in (tmp_path / "html").glob("*.html") if stray.search(p.read_text())]
+    assert raw == [], f"unparsed $$ display math in {raw}"
