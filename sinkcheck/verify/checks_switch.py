@@ -69,8 +69,8 @@ def switch_forward(ctx: Context) -> Certificate:
     return Certificate(
         check="switch.forward", theorem="Sink = hard switch, forward (S1, S4)",
         statement="||o_i|| <= (1 - A_i0) max_{j != 0} ||V z_j|| + A_i0 ||V z_0||, attained; A_i0 = 1 and V z_0 = 0 "
-                  "give o_i = 0; a softmax head reaches ||o|| <= eps over the content ball iff its sink gap is "
-                  ">= log(n (R - eps) / eps)",
+                  "give o_i = 0; a softmax head with zero fixed value reaches ||o|| <= eps over the content ball once "
+                  "its sink gap is >= log(n (R - eps) / eps) (exactly eps at equality, equal free scores)",
         verdict="holds" if ok else "fails",
         parameters={"samples": n, "seed": ctx.seed},
         evidence={"max_ratio_output_to_bound": worst, "max_rel_attainment_gap": attained,
