@@ -26,7 +26,8 @@ from sinkcheck.core.attention import scores
 from sinkcheck.errors import InfeasibleError, SolverError
 
 MASKS = ("causal", "full")
-"""Causal: query i sees 0..i (itself included).  Full: every query sees 0..T."""
+"""The supported masks.  Under "causal" query i sees positions 0 to i, itself included; under
+"full" every query sees positions 0 to T."""
 
 
 def check_problem(Z, J, kappa: float = 1.0, mask: str = "causal") -> tuple[np.ndarray, list[int], float]:
@@ -119,8 +120,9 @@ def decide(Z, J, kappa: float = 1.0, mask: str = "causal", tol: float = 1e-9) ->
         SinkLPResult with W (scaled to margin kappa), its cost 2 ||W||_* and balanced factors, or
         with the certificate y over ``pairs`` and its residual.
     Raises:
-        InvalidInputError: bad input.  SolverError: the LP did not solve, or its answer could not
-        be verified either way (near-degenerate instance).
+        InvalidInputError: for bad input.
+        SolverError: if the LP did not solve, or if neither its W nor its certificate verifies
+            (a near-degenerate instance).
     """
     Z, J, kappa = check_problem(Z, J, kappa, mask)
     d = Z.shape[1]
@@ -167,8 +169,9 @@ def min_nuclear_sink(Z, J, kappa: float = 1.0, mask: str = "causal") -> SinkLPRe
         SinkLPResult with the optimal W, cost 2 ||W||_* (the Frobenius squared cost of its balanced
         factors), the factors and the verified minimum margin (in units of kappa).
     Raises:
-        InvalidInputError: bad input.  InfeasibleError: no W exists (use :func:`decide` for the
-        certificate).  SolverError: any other non-optimal status.
+        InvalidInputError: for bad input.
+        InfeasibleError: if no W exists (use :func:`decide` for the certificate).
+        SolverError: for any other non-optimal status.
     """
     import cvxpy as cp
 

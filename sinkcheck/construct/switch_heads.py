@@ -43,8 +43,8 @@ def over_contents(Z: np.ndarray, W: np.ndarray, V: np.ndarray, i: int, free: lis
         dict with ``eps`` = max ||o_i|| over configurations, ``deficits`` = 1 - a_P per configuration
         (a_P = mass on the fixed positions), ``configs`` (tuples of content indices), ``outputs``.
     Raises:
-        InvalidInputError: bad shapes, free positions out of range or containing 0 or i, or more
-        than ``limit`` configurations.
+        InvalidInputError: for bad shapes, free positions out of range (or containing 0 or i), or
+            too many configurations.
     """
     Z = validate.finite_array("Z", Z, ndim=2)
     contents = validate.finite_array("contents", contents, ndim=2, shape=(None, Z.shape[1]))
@@ -111,17 +111,20 @@ def tight_values_head(eps: float, R: float, n: int, p: int = 2) -> dict:
 
 
 def tight_tokens_head(eps: float, eps_prime: float, R: float, n: int, p: int = 2) -> dict:
-    """Theorem S3 is tight: with keys moving with content, 1 - a_P = (eps + eps')/(R + eps') > eps/R
-    while every configuration of the content set C = {z_+, z_-} has ||o|| <= eps.
+    """Theorem S3 is tight: with keys moving with content, the deficit ``1 - a_P`` equals
+    (eps + eps')/(R + eps') > eps/R while every configuration of the content set
+    ``C = {z_+, z_-}`` has output norm at most eps.
 
-    Margin walk-through: sink and query both carry value -eps' u (so vbar_P = -eps' u whatever the
-    weights), scores 0 (S_P = 2).  z_± have value ±R u and key coordinates t_± chosen so that the
-    homogeneous configurations have free mass b_+ = (eps + eps')/(R + eps') (then <u, o_+> =
-    -(1 - b_+) eps' + b_+ R = eps) and b_- = (eps - eps')/(2 (R - eps')) (then ||o_-|| < eps).
-    Mixed configurations have less + mass and less - mass, so they stay inside [-eps, eps] u.
+    Margin walk-through: sink and query both carry the value ``-eps' u`` (so the averaged fixed
+    value is ``-eps' u`` whatever the weights), with scores 0 (so S_P = 2).  The tokens ``z_+`` and
+    ``z_-`` have values ``+R u`` and ``-R u`` and key coordinates chosen so that the homogeneous
+    configurations have free mass ``b_+ = (eps + eps')/(R + eps')`` (then ``<u, o_+> =
+    -(1 - b_+) eps' + b_+ R = eps``) and ``b_- = (eps - eps')/(2 (R - eps'))`` (then the
+    all-minus output is below eps).  Mixed configurations have less plus-mass and less
+    minus-mass, so their outputs stay inside [-eps, eps] u.
 
     Args:
-        eps: tolerance.  eps_prime: |V z_0|, 0 <= eps' < eps < R.  R: content norm.  n: free tokens.
+        eps: tolerance.  eps_prime: the norm of V z_0, 0 <= eps' < eps < R.  R: content norm.  n: free tokens.
     Returns:
         dict like :func:`tight_values_head` with ``b_plus`` the deficit of the all-z_+ configuration.
     Raises:

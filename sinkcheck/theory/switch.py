@@ -1,46 +1,48 @@
 """Sink = hard attention switch (THEOREMS.md section 3; Súkeník et al., Section 6).
 
-Setting: one query of a head, visible positions K = P ∪ F.  P ("fixed") holds the sink z_0 and
-possibly other tokens whose content does not change (e.g. the query's own token under a causal
-mask); F ("free", n = |F| >= 1) holds the content tokens.  Weights a = softmax of the scores over
-K, values v_j = V z_j, output o = sum_j a_j v_j.  a_P = sum_{j in P} a_j, and
-vbar_P = sum_{j in P} a_j v_j / a_P is the softmax average of the fixed values: it does not depend
-on the free tokens (the common normaliser cancels).  Only the sink fixed: a_P = A_i0, vbar_P = V z_0.
+Statements and proofs (plain text)::
 
-Theorem S1 (forward; any weights, softmax or not).  If ||v_j|| <= R for j in F, then
-    ||o|| <= (1 - a_P) R + a_P ||vbar_P||,
-in particular ||o_i|| <= (1 - A_i0) max_j ||V z_j|| + A_i0 ||V z_0||, and a_P = 1, vbar_P = 0 gives
-o = 0 exactly (hard switch).  The bound is attained (all v_j = R vbar_P / ||vbar_P||).
+    Setting: one query of a head, visible positions K = P ∪ F.  P ("fixed") holds the sink z_0 and
+    possibly other tokens whose content does not change (e.g. the query's own token under a causal
+    mask); F ("free", n = |F| >= 1) holds the content tokens.  Weights a = softmax of the scores over
+    K, values v_j = V z_j, output o = sum_j a_j v_j.  a_P = sum_{j in P} a_j, and
+    vbar_P = sum_{j in P} a_j v_j / a_P is the softmax average of the fixed values: it does not depend
+    on the free tokens (the common normaliser cancels).  Only the sink fixed: a_P = A_i0, vbar_P = V z_0.
 
-Theorem S2 (converse, values vary, scores fixed).  Let the free values range over a set
-containing {+R u, -R u} for some unit u while the scores stay fixed (tokens z = (key part, content)
-with W blind to the content coordinates).  If ||o|| <= eps for all contents, then
-    a_F <= eps / R   (so a_P >= 1 - f(eps), f(eps) = eps / R)   and   a_P ||vbar_P|| <= eps.
-If the free values range over the ball B(0, R) the condition is exact:
-    sup_content ||o|| = a_P ||vbar_P|| + (1 - a_P) R,
-so "||o|| <= eps for every content" <=> a_P ||vbar_P|| + (1 - a_P) R <= eps, which implies
-a_P >= 1 - eps/R and ||vbar_P|| <= eps.  f(eps) = eps / R is tight (vbar_P = 0, a_P = 1 - eps/R).
-Exact version (eps = 0, R > 0): a_P = 1 and vbar_P = 0, i.e. only hard (non-softmax) attention can
-be an exact switch; a softmax head with n >= 1 visible free positions has a_P < 1 (Theorem S4).
+    Theorem S1 (forward; any weights, softmax or not).  If ||v_j|| <= R for j in F, then
+        ||o|| <= (1 - a_P) R + a_P ||vbar_P||,
+    in particular ||o_i|| <= (1 - A_i0) max_j ||V z_j|| + A_i0 ||V z_0||, and a_P = 1, vbar_P = 0 gives
+    o = 0 exactly (hard switch).  The bound is attained (all v_j = R vbar_P / ||vbar_P||).
 
-Theorem S3 (converse, whole tokens vary: keys move with content).  Let the free tokens range over
-a set C containing z_+, z_- with V z_± = ±R u (their keys arbitrary).  If ||o|| <= eps < R in the
-two homogeneous configurations (all free tokens z_+, resp. all z_-), then
-    |<u, vbar_P>| <= eps   and, in both configurations,   1 - a_P <= g(eps) = 2 eps / (R + eps).
-If C contains such pairs for every unit u, then ||vbar_P|| <= eps.  g is the best possible: for
-every eps' < eps there is a softmax head with vbar_P = -eps' u, output <= eps for every content in
-C^n, and 1 - a_P = (eps + eps') / (R + eps') -> g(eps); the value-only f(eps) = eps/R is FALSE here.
+    Theorem S2 (converse, values vary, scores fixed).  Let the free values range over a set
+    containing {+R u, -R u} for some unit u while the scores stay fixed (tokens z = (key part, content)
+    with W blind to the content coordinates).  If ||o|| <= eps for all contents, then
+        a_F <= eps / R   (so a_P >= 1 - f(eps), f(eps) = eps / R)   and   a_P ||vbar_P|| <= eps.
+    If the free values range over the ball B(0, R) the condition is exact:
+        sup_content ||o|| = a_P ||vbar_P|| + (1 - a_P) R,
+    so "||o|| <= eps for every content" <=> a_P ||vbar_P|| + (1 - a_P) R <= eps, which implies
+    a_P >= 1 - eps/R and ||vbar_P|| <= eps.  f(eps) = eps / R is tight (vbar_P = 0, a_P = 1 - eps/R).
+    Exact version (eps = 0, R > 0): a_P = 1 and vbar_P = 0, i.e. only hard (non-softmax) attention can
+    be an exact switch; a softmax head with n >= 1 visible free positions has a_P < 1 (Theorem S4).
 
-Theorem S4 (softmax gap).  With fixed value vbar_P = 0, free scores at most s_P - Delta below the
-fixed log-partition (Delta = log sum_P e^{s_j} - max_F s_j), 1 - a_P <= n e^{-Delta} / (1 + n e^{-Delta}),
-so ||o|| <= eps for all contents in B(0, R) once Delta >= log(n (R - eps) / eps); equality for equal
-free scores.  The hard switch is the limit Delta -> infinity, never reached by softmax.
+    Theorem S3 (converse, whole tokens vary: keys move with content).  Let the free tokens range over
+    a set C containing z_+, z_- with V z_± = ±R u (their keys arbitrary).  If ||o|| <= eps < R in the
+    two homogeneous configurations (all free tokens z_+, resp. all z_-), then
+        |<u, vbar_P>| <= eps   and, in both configurations,   1 - a_P <= g(eps) = 2 eps / (R + eps).
+    If C contains such pairs for every unit u, then ||vbar_P|| <= eps.  g is the best possible: for
+    every eps' < eps there is a softmax head with vbar_P = -eps' u, output <= eps for every content in
+    C^n, and 1 - a_P = (eps + eps') / (R + eps') -> g(eps); the value-only f(eps) = eps/R is FALSE here.
 
-Counterexamples (the "for every content" quantifier is needed).  (i) Two free tokens with equal
-scores and values ±v give o = 0 with no mass on the sink; (ii) a sink with V z_0 = -c v and one
-content v with a_0 = 1/(1 + c) gives o = 0 with V z_0 != 0.
+    Theorem S4 (softmax gap).  With fixed value vbar_P = 0, free scores at most s_P - Delta below the
+    fixed log-partition (Delta = log sum_P e^{s_j} - max_F s_j), 1 - a_P <= n e^{-Delta} / (1 + n e^{-Delta}),
+    so ||o|| <= eps for all contents in B(0, R) once Delta >= log(n (R - eps) / eps); equality for equal
+    free scores.  The hard switch is the limit Delta -> infinity, never reached by softmax.
 
-Each symbolic step below returns True when sympy confirms it exactly.
+    Counterexamples (the "for every content" quantifier is needed).  (i) Two free tokens with equal
+    scores and values ±v give o = 0 with no mass on the sink; (ii) a sink with V z_0 = -c v and one
+    content v with a_0 = 1/(1 + c) gives o = 0 with V z_0 != 0.
+
+    Each symbolic step below returns True when sympy confirms it exactly.
 """
 
 from __future__ import annotations
@@ -51,7 +53,8 @@ import sympy as sp
 from sinkcheck import validate
 
 MODELS = ("values", "tokens")
-"""What varies with the content: only the values (S2) or the whole token, keys included (S3)."""
+"""The two content models.  With "values" only the values vary (S2); with "tokens" the whole token
+varies, keys included (S3)."""
 
 
 # ---------------------------------------------------------------- formulas (numeric)
@@ -117,7 +120,7 @@ def check_forward_attainment() -> bool:
 
 def check_sign_flip_identities(n: int = 3, p: int = 2) -> bool:
     """S2 step 1: with weights a_0 (fixed) and a_1..a_n (free), fixed value c and free values ±R u,
-    o_+ - o_- = 2 R a_F u and (o_+ + o_-)/2 = a_0 c, exactly (symbolic vectors in R^p)."""
+    ``o_+ - o_- = 2 R a_F u`` and ``(o_+ + o_-)/2 = a_0 c``, exactly (symbolic vectors in R^p)."""
     a = sp.symbols(f"a0:{n + 1}", positive=True)
     u = sp.Matrix(sp.symbols(f"u0:{p}", real=True))
     c = sp.Matrix(sp.symbols(f"c0:{p}", real=True))
@@ -136,8 +139,9 @@ def check_fixed_value_step() -> bool:
 
 
 def check_tokens_bound_step() -> bool:
-    """S3 step: <u, o_+> = a w + b R with b = 1 - a, |w| <= eps; <u, o_+> <= eps and w >= -eps give
-    b R - (1 - b) eps <= eps, i.e. b (R + eps) <= 2 eps: the boundary solves to b = 2 eps/(R + eps)."""
+    """S3 step: ``<u, o_+> = a w + b R`` with b = 1 - a and ``abs(w) <= eps``; ``<u, o_+> <= eps``
+    and w >= -eps give b R - (1 - b) eps <= eps, i.e. b (R + eps) <= 2 eps, whose boundary
+    sympy solves to b = 2 eps/(R + eps)."""
     boundary = sp.solve(sp.Eq(_b * _R - (1 - _b) * _eps, _eps), _b)
     return len(boundary) == 1 and sp.simplify(boundary[0] - 2 * _eps / (_R + _eps)) == 0
 
