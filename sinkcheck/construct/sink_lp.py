@@ -15,6 +15,7 @@ in an orthonormal basis of span(z_0..z_T) (THEOREMS.md section 1); r <= T + 1 wh
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -188,7 +189,9 @@ def min_nuclear_sink(Z, J, kappa: float = 1.0, mask: str = "causal") -> SinkLPRe
     Wr = cp.Variable((r, r))
     prob = cp.Problem(cp.Minimize(cp.normNuc(Wr)), [A @ cp.vec(Wr, order="C") >= 1.0])
     try:
-        prob.solve(solver=cp.CLARABEL)
+        with warnings.catch_warnings():  # an inaccurate solve becomes a SolverError below
+            warnings.simplefilter("ignore", UserWarning)
+            prob.solve(solver=cp.CLARABEL)
     except cp.error.SolverError as exc:
         raise SolverError(f"min-nuclear sink: Clarabel failed ({exc})") from exc
     if prob.status in (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE):

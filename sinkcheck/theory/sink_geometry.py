@@ -39,6 +39,8 @@ Statements and proofs (plain text)::
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import sympy as sp
 from scipy.optimize import linprog
@@ -79,7 +81,9 @@ def hull_distance(P: np.ndarray, x: np.ndarray) -> tuple[float, np.ndarray]:
     scale = max(float(np.abs(P).max()), float(np.abs(x).max()), 1e-300)
     lam = cp.Variable(P.shape[0], nonneg=True)
     prob = cp.Problem(cp.Minimize(cp.norm((P / scale).T @ lam - x / scale, 2)), [cp.sum(lam) == 1])
-    prob.solve(solver=cp.CLARABEL)
+    with warnings.catch_warnings():  # an inaccurate solve becomes a SolverError below, not a warning
+        warnings.simplefilter("ignore", UserWarning)
+        prob.solve(solver=cp.CLARABEL)
     if prob.status != cp.OPTIMAL:
         raise SolverError(f"hull distance: status {prob.status}")
     w = np.maximum(lam.value, 0.0)
