@@ -33,14 +33,24 @@ Statements and proofs (plain text)::
     every eps' < eps there is a softmax head with vbar_P = -eps' u, output <= eps for every content in
     C^n, and 1 - a_P = (eps + eps') / (R + eps') -> g(eps); the value-only f(eps) = eps/R is FALSE here.
 
-    Theorem S4 (softmax gap).  With fixed value vbar_P = 0, free scores at most s_P - Delta below the
-    fixed log-partition (Delta = log sum_P e^{s_j} - max_F s_j), 1 - a_P <= n e^{-Delta} / (1 + n e^{-Delta}),
-    so ||o|| <= eps for all contents in B(0, R) once Delta >= log(n (R - eps) / eps); equality for equal
-    free scores.  The hard switch is the limit Delta -> infinity, never reached by softmax.
+    Theorem S4 (softmax gap).  Let vbar_P = 0 and let every free score be at most
+    log sum_{j in P} e^{s_j} - Delta.  Then 1 - a_P <= n e^{-Delta} / (1 + n e^{-Delta}), so
+    ||o|| <= eps for all contents in B(0, R) once Delta >= log(n (R - eps) / eps), with equality for
+    equal free scores.  The hard switch is the limit Delta -> infinity, never reached by softmax.
+
+    Proofs.  S1: triangle inequality; attainment by aligned free values.  S2: the contents +R u
+    and -R u give o_± = c ± R a_F u with c = a_P vbar_P, so 2 R a_F = ||o_+ - o_-|| <= 2 eps and
+    ||c|| = ||(o_+ + o_-)/2|| <= eps; for the ball, the triangle inequality is attained by aligned
+    values, and a ||vbar|| + (1 - a) R <= eps gives ||vbar|| <= eps since
+    a eps - (eps - (1 - a) R) = (1 - a)(R - eps) >= 0.  S3: with w = <u, vbar_P>, the all-z_+
+    configuration has <u, o_+> = a_P w + (1 - a_P) R, a convex combination of w and R > eps, so
+    w <= eps; symmetrically w >= -eps; then (1 - a_P) R <= eps + a_P eps gives the bound g.
+    Tightness: :func:`sinkcheck.construct.switch_heads.tight_tokens_head`.  S4: 1 - a_P is
+    increasing in each free score; evaluate at equal free scores.
 
     Counterexamples (the "for every content" quantifier is needed).  (i) Two free tokens with equal
     scores and values ±v give o = 0 with no mass on the sink; (ii) a sink with V z_0 = -c v and one
-    content v with a_0 = 1/(1 + c) gives o = 0 with V z_0 != 0.
+    content v with a_1 = c a_0 gives o = 0 with V z_0 != 0.
 
     Each symbolic step below returns True when sympy confirms it exactly.
 """
