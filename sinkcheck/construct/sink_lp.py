@@ -188,13 +188,21 @@ def min_nuclear_sink(Z, J, kappa: float = 1.0, mask: str = "causal") -> SinkLPRe
     A = constraint_matrices(Zr / s, pairs).reshape(len(pairs), r * r, order="C")
     Wr = cp.Variable((r, r))
     prob = cp.Problem(cp.Minimize(cp.normNuc(Wr)), [A @ cp.vec(Wr, order="C") >= 1.0])
-    try:
-        with warnings.catch_warnings():  # an inaccurate solve becomes a SolverError below
-            warnings.simplefilter("ignore", UserWarning)
-            prob.solve(solver=cp.CLARABEL)
-    except cp.error.SolverError as exc:
-        raise SolverError(f"min-nuclear sink: Clarabel failed ({exc})") from exc
-    if prob.status in (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE):
+    # Clarabel sometimes stalls at "almost solved" when the optimum is rank one (no strict
+    # complementarity); then retry with another regularisation, then SCS at tight tolerances.
+    # Only an OPTIMAL status is accepted, and the margins are re-verified below either way.
+    attempts = [dict(solver=cp.CLARABEL), dict(solver=cp.CLARABEL, static_regularization_constant=1e-7),
+                dict(solver=cp.SCS, eps_abs=1e-10, eps_rel=1e-10, max_iters=200000)]
+    for kwargs in attempts:
+        try:
+            with warnings.catch_warnings():  # an inaccurate solve becomes a SolverError below
+                warnings.simplefilter("ignore", UserWarning)
+                prob.solve(**kwargs)
+        except cp.error.SolverError as exc:
+            raise SolverError(f"min-nuclear sink: {kwargs['solver']} failed ({exc})") from exc
+        if prob.status in (cp.OPTIMAL, cp.INFEASIBLE):
+            break
+    if prob.status == cp.INFEASIBLE:
         raise InfeasibleError("min-nuclear sink: no W_QK meets the margins (see decide() for a certificate)")
     if prob.status != cp.OPTIMAL:
         raise SolverError(f"min-nuclear sink: status {prob.status}")
@@ -203,4 +211,4 @@ def min_nuclear_sink(Z, J, kappa: float = 1.0, mask: str = "causal") -> SinkLPRe
     if margin < 1.0 - 1e-5:
         raise SolverError(f"min-nuclear sink: optimal W misses the margin ({margin} kappa)")
     return SinkLPResult(True, pairs, W=W, min_margin=margin, cost=2.0 * nuclear_norm(W),
-                        factors=balanced_factors(W), info={"r": r, "scale": s})
+                        factors=balanced_factors(W), info={"r": r, "scale": s, "solver": kwargs})
