@@ -22,6 +22,7 @@ skipped (with the reason, e.g. an optional extra that is not installed)."""
 CHECK_MODULES = [
     "sinkcheck.verify.checks_foundation",
     "sinkcheck.verify.checks_smoothing",
+    "sinkcheck.verify.checks_switch",
 ]
 """Modules whose import registers checks, in report order."""
 

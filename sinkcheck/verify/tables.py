@@ -63,7 +63,7 @@ class Table:
 
 
 def render(table: Table, fmt: str = "markdown") -> str:
-    """Render ``table`` as ``fmt`` in :data:`FORMATS`."""
+    """Render ``table`` as ``fmt``, one of markdown, csv, latex or json."""
     validate.choice("format", fmt, FORMATS)
     rows = [[fmt_number(v) for v in row] for row in table.rows]
     if fmt == "markdown":

@@ -1,0 +1,257 @@
+"""Prop. 4.1 made precise (sinkcheck.theory.sink_geometry, Theorems G and C) and the sink LP."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from sinkcheck.construct import sink_lp as sl
+from sinkcheck.construct.factors import nuclear_norm, qk_cost
+from sinkcheck.errors import InfeasibleError, InvalidInputError
+from sinkcheck.theory import sink_geometry as sg
+
+grid = st.integers(-6, 6).map(lambda k: k / 2)  # half-integers: degenerate cases are exact, not 1e-7 away
+KINDS = ("generic", "sink_in_hull", "equal_norms", "antipodal_queries", "anisotropic")
+
+
+@st.composite
+def sink_problems(draw, kinds=KINDS):
+    """Embeddings built to land on both sides of Theorem G.
+
+    sink_in_hull: z_0 a convex combination of keys (b fails); antipodal_queries: two queries
+    z_k = -z_i (a fails); equal_norms: rows on the unit sphere; anisotropic: a common mean
+    direction (a holds, b usually holds).
+    """
+    kind = draw(st.sampled_from(kinds))
+    d, T = draw(st.integers(2, 4)), draw(st.integers(2, 7))
+    Z = draw(hnp.arrays(np.float64, (T + 1, d), elements=grid))
+    Z[np.linalg.norm(Z, axis=1) == 0] += 1.0  # no zero tokens
+    mask = draw(st.sampled_from(sl.MASKS))
+    J = sorted(draw(st.sets(st.integers(1, T), min_size=1, max_size=T)))
+    if kind == "sink_in_hull":
+        w = draw(hnp.arrays(np.float64, (T,), elements=st.integers(1, 4).map(float)))
+        Z[0] = (w / w.sum()) @ Z[1:]
+        J = sorted(set(J) | {T})  # the last query sees every key
+    elif kind == "antipodal_queries" and T >= 2:
+        Z[T] = -Z[1]
+        J = sorted(set(J) | {1, T})
+    elif kind in ("equal_norms", "anisotropic"):
+        if kind == "anisotropic":
+            Z[1:, 0] += 4.0
+        Z /= np.linalg.norm(Z, axis=1, keepdims=True)
+    return Z, J, mask, kind
+
+
+def own_margins(Z, J, W, mask):
+    """Score gaps recomputed here, independently of sinkcheck.core: z_i^T W (z_0 - z_j) / sqrt(d)."""
+    T, d = Z.shape[0] - 1, Z.shape[1]
+    return [Z[i] @ W @ (Z[0] - Z[j]) / np.sqrt(d) for i in J for j in range(1, (i if mask == "causal" else T) + 1)]
+
+
+def own_certificate_residual(Z, pairs, y):
+    assert np.all(y >= -1e-12) and abs(y.sum() - 1) < 1e-9
+    G = np.zeros((Z.shape[1], Z.shape[1]))
+    for w, (i, j) in zip(y, pairs):
+        G += w * np.outer(Z[i], Z[0] - Z[j])
+    return np.abs(G).max() / max(1.0, np.abs(Z).max() ** 2)
+
+
+# ------------------------------------------------------------------ Theorem G vs the LP
+@given(sink_problems())
+def test_lp_decision_agrees_with_the_alignment_condition(problem):
+    Z, J, mask, _ = problem
+    assert sl.decide(Z, J, 1.0, mask).feasible == sg.alignment_condition(Z, J, mask)["representable"]
+
+
+def test_both_feasible_and_infeasible_instances_occur_and_agree():
+    rng = np.random.default_rng(7)
+    seen = {True: 0, False: 0}
+    for kind in KINDS:
+        for _ in range(6):
+            d, T = int(rng.integers(2, 5)), int(rng.integers(2, 8))
+            Z = rng.standard_normal((T + 1, d))
+            if kind == "sink_in_hull":
+                Z[0] = rng.dirichlet(np.ones(T)) @ Z[1:]
+            if kind == "antipodal_queries":
+                Z[T] = -Z[1]
+            if kind == "anisotropic":
+                Z[1:, 0] += 4.0
+            if kind in ("equal_norms", "anisotropic"):
+                Z /= np.linalg.norm(Z, axis=1, keepdims=True)
+            J = list(range(1, T + 1))
+            lp = sl.decide(Z, J, 1.0, "causal").feasible
+            assert lp == sg.alignment_condition(Z, J, "causal")["representable"]
+            seen[lp] += 1
+    assert seen[True] >= 5 and seen[False] >= 5, seen
+
+
+@given(sink_problems())
+def test_lp_returns_a_W_meeting_every_margin_or_a_certificate_that_verifies_independently(problem):
+    Z, J, mask, _ = problem
+    res = sl.decide(Z, J, 0.7, mask)
+    if res.feasible:
+        assert min(own_margins(Z, J, res.W, mask)) >= 0.7 * (1 - 1e-6)
+    else:
+        assert own_certificate_residual(Z, res.pairs, res.y) < 1e-7
+
+
+@given(sink_problems())
+def test_the_proof_of_theorem_g_builds_a_witness_or_a_certificate(problem):
+    Z, J, mask, _ = problem
+    if sg.alignment_condition(Z, J, mask)["representable"]:
+        W = sg.rank_one_witness(Z, J, 2.0, mask)
+        assert min(own_margins(Z, J, W, mask)) >= 2.0 * (1 - 1e-5) and np.linalg.matrix_rank(W) == 1
+    else:
+        pairs, y = sg.geometric_certificate(Z, J, mask)
+        assert own_certificate_residual(Z, pairs, y) < 1e-7
+
+
+@settings(max_examples=10)
+@given(sink_problems(), st.floats(0.01, 100))
+def test_feasibility_does_not_depend_on_kappa(problem, kappa):
+    Z, J, mask, _ = problem
+    assert sl.decide(Z, J, kappa, mask).feasible == sl.decide(Z, J, 1.0, mask).feasible
+
+
+# ------------------------------------------------------------------ corollaries and named examples
+def test_antipodal_queries_cannot_share_a_sink_even_with_equal_norms():
+    """Named example: z_2 = -z_1 on the unit circle; both query z_0 (distinct from every key)."""
+    Z = np.array([[0.0, 1.0], [1.0, 0.0], [-1.0, 0.0]])
+    res = sl.decide(Z, [1, 2], 1.0, "causal")
+    cond = sg.alignment_condition(Z, [1, 2], "causal")
+    assert not res.feasible and cond["sink_separated_from_keys"] and not cond["queries_in_open_halfspace"]
+
+
+def test_a_single_query_is_feasible_iff_the_sink_is_outside_its_key_hull():
+    Z = np.array([[0.5, 0.5], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])  # z_0 = (z_1 + z_2)/2
+    assert not sl.decide(Z, [2], 1.0, "causal").feasible
+    Z[0] = [2.0, 2.0]
+    assert sl.decide(Z, [3], 1.0, "causal").feasible
+
+
+def test_linearly_independent_queries_reduce_to_the_separation_condition():
+    rng = np.random.default_rng(3)
+    Z = rng.standard_normal((4, 5))  # 3 independent queries in R^5
+    assert sg.alignment_condition(Z, [1, 2, 3], "causal")["queries_in_open_halfspace"]
+    Z[0] = 0.2 * Z[1] + 0.8 * Z[3]
+    assert not sl.decide(Z, [1, 2, 3], 1.0, "causal").feasible and sl.decide(Z, [1, 2], 1.0, "causal").feasible
+
+
+@given(hnp.arrays(np.float64, (6, 3), elements=grid))
+def test_with_equal_norms_the_sink_is_separated_unless_it_equals_a_key(Z):
+    Z[np.linalg.norm(Z, axis=1) == 0] = [0.0, 0.0, 1.0]
+    Z /= np.linalg.norm(Z, axis=1, keepdims=True)
+    distinct = min(np.linalg.norm(Z[0] - Z[1:], axis=1)) > 1e-6
+    assert sg.alignment_condition(Z, [5], "causal")["sink_separated_from_keys"] == distinct
+
+
+# ------------------------------------------------------------------ Theorem C (cost)
+@settings(max_examples=12)
+@given(sink_problems(kinds=("anisotropic", "generic")))
+def test_min_cost_equals_the_closed_form_for_the_full_mask_and_is_bracketed_for_causal(problem):
+    Z, J, mask, _ = problem
+    if not sg.alignment_condition(Z, J, mask)["representable"]:
+        return
+    opt = sl.min_nuclear_sink(Z, J, 1.0, mask)
+    b = sg.cost_bounds(Z, J, 1.0, mask)
+    assert b["lower"] * (1 - 1e-5) <= opt.cost / 2 <= b["upper"] * (1 + 1e-5)
+
+
+def test_full_mask_cost_is_two_kappa_sqrt_d_over_gamma_q_gamma_0():
+    rng = np.random.default_rng(11)
+    Z = rng.standard_normal((7, 4))
+    Z[1:, 0] += 3.0
+    opt = sl.min_nuclear_sink(Z, [2, 4, 6], 1.5, "full")
+    g = sg.gammas(Z, [2, 4, 6], "full")
+    assert opt.cost == pytest.approx(2 * 1.5 * np.sqrt(4) / (g["gamma_Q"] * g["gamma_0"]), rel=1e-5)
+
+
+def test_a_planted_wrong_cost_constant_is_caught():
+    """Writing the cost as kappa sqrt(d)/(gamma_Q gamma_0) (dropping the factor 2) is refuted."""
+    rng = np.random.default_rng(11)
+    Z = rng.standard_normal((7, 4))
+    Z[1:, 0] += 3.0
+    opt = sl.min_nuclear_sink(Z, [2, 4, 6], 1.0, "full")
+    g = sg.gammas(Z, [2, 4, 6], "full")
+    assert not np.isclose(opt.cost, np.sqrt(4) / (g["gamma_Q"] * g["gamma_0"]), rtol=1e-3)
+
+
+def test_min_nuclear_solution_is_factored_at_cost_two_nuclear_norm_and_beats_the_lp_witness():
+    rng = np.random.default_rng(5)
+    Z = rng.standard_normal((6, 3))
+    Z[1:, 0] += 3.0
+    opt, lp = sl.min_nuclear_sink(Z, [3, 5], 1.0), sl.decide(Z, [3, 5], 1.0)
+    assert qk_cost(*opt.factors) == pytest.approx(2 * nuclear_norm(opt.W), rel=1e-9)
+    assert opt.cost <= lp.cost * (1 + 1e-6) and opt.min_margin >= 1 - 1e-5
+
+
+@given(hnp.arrays(np.float64, (6, 3), elements=grid))
+def test_gamma_0_lies_between_the_cosine_bounds_for_equal_norms(Z):
+    Z[np.linalg.norm(Z, axis=1) == 0] = [0.0, 0.0, 1.0]
+    Z /= np.linalg.norm(Z, axis=1, keepdims=True)
+    c = float(max(Z[1:] @ Z[0]))
+    lo, hi = sg.cosine_gamma_bounds(1.0, min(c, 1.0))
+    g0 = sg.hull_distance(Z[1:], Z[0])[0]
+    assert lo - 1e-6 <= g0 <= hi + 1e-6
+
+
+def test_symbolic_steps_of_theorems_g_and_c_hold_exactly():
+    steps = sg.symbolic_steps()
+    assert all(steps.values()), steps
+
+
+# ------------------------------------------------------------------ planted errors, solver states
+def test_a_planted_condition_without_the_query_halfspace_is_caught():
+    """'(b) alone suffices' is refuted by the antipodal example (LP says infeasible, (b) holds)."""
+    Z = np.array([[0.0, 1.0], [1.0, 0.0], [-1.0, 0.0]])
+    cond = sg.alignment_condition(Z, [1, 2], "causal")
+    assert cond["sink_separated_from_keys"] != sl.decide(Z, [1, 2], 1.0, "causal").feasible
+
+
+def test_a_planted_condition_without_sink_separation_is_caught():
+    Z = np.array([[0.5, 0.5], [1.0, 0.0], [0.0, 1.0]])
+    cond = sg.alignment_condition(Z, [2], "causal")
+    assert cond["queries_in_open_halfspace"] != sl.decide(Z, [2], 1.0, "causal").feasible
+
+
+def test_a_planted_flipped_margin_is_caught():
+    rng = np.random.default_rng(2)
+    Z = rng.standard_normal((5, 3))
+    Z[1:, 0] += 3.0
+    W = sl.decide(Z, [2, 4], 1.0).W
+    assert sl.verify_margins(Z, [2, 4], W, 1.0) >= 1 - 1e-9 and sl.verify_margins(Z, [2, 4], -W, 1.0) < 0
+
+
+def test_a_planted_bad_certificate_is_rejected():
+    Z = np.array([[0.0, 1.0], [1.0, 0.0], [-1.0, 0.0]])
+    assert sl.verify_certificate(Z, [(1, 1), (2, 1)], np.array([0.5, 0.5])) < 1e-15
+    assert sl.verify_certificate(Z, [(1, 1), (2, 1)], np.array([0.9, 0.1])) > 0.1
+
+
+def test_min_nuclear_sink_on_an_infeasible_problem_raises_infeasible_error():
+    Z = np.array([[0.0, 1.0], [1.0, 0.0], [-1.0, 0.0]])
+    with pytest.raises(InfeasibleError):
+        sl.min_nuclear_sink(Z, [1, 2], 1.0)
+
+
+@pytest.mark.parametrize("args, name", [
+    ((np.array([[np.nan, 1.0], [1.0, 0.0]]), [1], 1.0, "causal"), "Z"),
+    ((np.ones((1, 2)), [1], 1.0, "causal"), "Z"),
+    ((np.eye(3), [1], 0.0, "causal"), "kappa"),
+    ((np.eye(3), [1], -1.0, "causal"), "kappa"),
+    ((np.eye(3), [], 1.0, "causal"), "J"),
+    ((np.eye(3), [0, 1], 1.0, "causal"), "J"),
+    ((np.eye(3), [3], 1.0, "causal"), "J"),
+    ((np.eye(3), [1, 1], 1.0, "causal"), "J"),
+    ((np.eye(3), [1], 1.0, "sliding"), "mask"),
+])
+def test_invalid_inputs_raise_naming_the_parameter(args, name):
+    for fn in (sl.decide, sl.min_nuclear_sink, lambda Z, J, k, m: sg.cost_bounds(Z, J, k, m)):
+        with pytest.raises(InvalidInputError, match=f"^{name}:"):
+            fn(*args)
+
+
+def test_mismatched_certificate_shape_raises():
+    with pytest.raises(InvalidInputError, match="^y:"):
+        sl.verify_certificate(np.eye(3), [(1, 1)], np.ones(2) / 2)
