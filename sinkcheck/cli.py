@@ -17,6 +17,7 @@ from sinkcheck.errors import SinkcheckError
 
 COMMANDS = {
     "report": "sinkcheck.verify.report_cli:report",
+    "trigger": "sinkcheck.verify.trigger_cli:trigger",
 }
 """name -> "module:attribute" of each subcommand."""
 

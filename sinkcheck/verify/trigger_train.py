@@ -166,7 +166,91 @@ def evaluate(model: TriggerModel, n: int = 256, seed: int = 10**6) -> dict:
     return out
 
 
-def run(cfg: TrainConfig, progress=None) -> dict:
-    """Train and evaluate one configuration; returns the settings, the final loss and the metrics."""
+def run(cfg: TrainConfig, progress=None, keep_model: bool = False) -> dict:
+    """Train and evaluate one configuration; returns the settings, the final loss and the metrics
+    (and the trained model under "model" when ``keep_model``)."""
     model, curve = train(cfg, progress)
-    return {"config": asdict(model.cfg), "final_loss": curve[-1] if curve else float("nan"), **evaluate(model)}
+    out = {"config": asdict(model.cfg), "final_loss": curve[-1] if curve else float("nan"), **evaluate(model)}
+    if keep_model:
+        out["model"] = model
+    return out
+
+
+SUMMARY_COLUMNS = ["kind", "heads", "seeds", "bos_nontrigger", "bos_nontrigger_min", "bos_nontrigger_max",
+                   "bos_trigger", "mass_nontrigger", "error_sup", "relative_error_trigger",
+                   "error_rms_nontrigger", "sink_rate"]
+"""Columns of :func:`summarise` (means over seeds unless the name says min / max)."""
+
+
+def sweep(kinds=att_t.KINDS, heads=(1, 2), seeds=(0, 1, 2), progress=None, keep_models: bool = False,
+          **overrides) -> list[dict]:
+    """Run every (kind, heads, seed) with the default :class:`TrainConfig` plus ``overrides``."""
+    runs = []
+    for kind in kinds:
+        for H in heads:
+            for seed in seeds:
+                cfg = TrainConfig(kind=kind, heads=H, seed=seed, **overrides)
+                runs.append(run(cfg, progress, keep_model=keep_models))
+    return runs
+
+
+def records(runs: list[dict]) -> list[dict]:
+    """The runs without their models (for JSON)."""
+    return [{k: v for k, v in r.items() if k != "model"} for r in runs]
+
+
+def summarise(runs: list[dict]) -> list[list]:
+    """One row per (kind, heads): means over seeds, with the min and max BOS coefficient."""
+    rows, groups = [], {}
+    for r in runs:
+        groups.setdefault((r["config"]["kind"], r["config"]["heads"]), []).append(r)
+    for (kind, H), rs in groups.items():
+        mean = lambda k: float(np.mean([r[k] for r in rs]))  # noqa: E731
+        bos = [r["bos_nontrigger"] for r in rs]
+        rows.append([kind, H, len(rs), mean("bos_nontrigger"), min(bos), max(bos), mean("bos_trigger"),
+                     mean("mass_nontrigger"), mean("error_sup"), mean("relative_error_trigger"),
+                     mean("error_rms_nontrigger"), mean("sink_rate")])
+    return rows
+
+
+def summary_json(runs: list[dict]) -> dict:
+    """{kind: {heads: {"bos": mean BOS coefficient at non-trigger positions, "error": mean sup error,
+    ...}}}, the JSON the CLI writes next to the per-run records."""
+    out: dict = {}
+    for row in summarise(runs):
+        rec = dict(zip(SUMMARY_COLUMNS, row))
+        out.setdefault(rec["kind"], {})[str(rec["heads"])] = {
+            "bos": rec["bos_nontrigger"], "error": rec["error_sup"], "bos_trigger": rec["bos_trigger"],
+            "relative_error_trigger": rec["relative_error_trigger"], "sink_rate": rec["sink_rate"],
+            "seeds": rec["seeds"]}
+    return out
+
+
+ABLATIONS = {
+    "default": {},
+    "uniform loss": {"loss_weighting": "uniform"},
+    "init x0.1": {"init_scale": 0.1},
+    "init x3": {"init_scale": 3.0},
+    "weight decay 0.1": {"weight_decay": 0.1},
+    "lr 0.005": {"lr": 0.005},
+    "no positions": {"positional": False},
+}
+"""Settings varied around the defaults (one at a time) by :func:`ablations`."""
+
+
+def ablations(seeds=(0, 1, 2), steps: int = 300, heads: int = 1, progress=None) -> list[list]:
+    """One row per (setting, kind): BOS coefficient (mean, min, max over seeds), mean sup error and
+    relative trigger error, for the settings of :data:`ABLATIONS`."""
+    rows = []
+    for name, over in ABLATIONS.items():
+        runs = sweep(heads=(heads,), seeds=seeds, progress=progress, steps=steps, **over)
+        for row in summarise(runs):
+            rec = dict(zip(SUMMARY_COLUMNS, row))
+            rows.append([name, rec["kind"], rec["heads"], rec["bos_nontrigger"], rec["bos_nontrigger_min"],
+                         rec["bos_nontrigger_max"], rec["error_sup"], rec["relative_error_trigger"],
+                         rec["sink_rate"]])
+    return rows
+
+
+ABLATION_COLUMNS = ["setting", "kind", "heads", "bos_nontrigger", "bos_min", "bos_max", "error_sup",
+                    "relative_error_trigger", "sink_rate"]
