@@ -93,6 +93,15 @@ class TriggerModel(torch.nn.Module):
         return outs, torch.stack(maps)
 
 
+def to_numpy_heads(model: TriggerModel) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The trained heads as (W, V) pairs for the numpy core with scale 1: W = W_Q^T W_K / sqrt(d_head)."""
+    out = []
+    for h in range(model.cfg.heads):
+        W = (model.W_Q[h].T @ model.W_K[h]).detach().double().cpu().numpy() / math.sqrt(model.cfg.d_head)
+        out.append((W, model.V[h].detach().double().cpu().numpy()))
+    return out
+
+
 def _tensors(cfg: TrainConfig, seed: int, B: int):
     batch = sample_batch(seed, B, cfg.T, cfg.p, cfg.R, cfg.trigger_prob, cfg.positional)
     dev = torch.device(cfg.device)
