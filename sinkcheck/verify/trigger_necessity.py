@@ -1,8 +1,9 @@
 """Checking the trigger-task necessity bound (Theorem 1 of :mod:`sinkcheck.theory.trigger`) on heads.
 
 :func:`probe` runs a head on the all-equal probe sequences of one content vector x and returns
-the measured error eps, the largest content mass m at a non-trigger position, the content-free
-value bound beta, and the margin eps - (m r / (1 + m) - beta), which Theorem 1 says is >= 0.
+the measured error eps, the largest content mass m at a non-trigger position, beta = the largest
+norm of the content-free part of an output (what the proof of Theorem 1 uses; at most the largest
+content-free value norm), and the margin eps - (m r / (1 + m) - beta), which Theorem 1 says is >= 0.
 Heads come from :func:`random_head` (random logits, any value map) and :func:`optimised_head`
 (a few Adam steps on the task, optionally with a penalty on BOS attention: heads that try to
 avoid the sink and must then pay the predicted error).
@@ -27,8 +28,9 @@ class Probe:
     eps: float  # sup error over the probes and positions 1..T
     content_mass: float  # max attention on content tokens at a non-trigger position
     bos_min_before: float  # min BOS attention at non-trigger positions before any trigger
-    beta: float  # max norm of a content-free value u_j over the probes' tokens
+    beta: float  # max norm of the content-free part w_i = sum_j A_ij u_j of an output, over the probes
     r: float  # ||x||
+    beta_values: float = 0.0  # max norm of a content-free value u_j itself (>= beta)
 
     @property
     def required_error(self) -> float:
@@ -46,15 +48,13 @@ def content_free_norm(V: np.ndarray, Z: np.ndarray, p: int) -> float:
     return float(np.linalg.norm(Z[..., p:] @ V[:, p:].T, axis=-1).max())
 
 
-def probe(x: np.ndarray, T: int, heads: list[tuple[np.ndarray, np.ndarray]], positional: bool,
-          f_claim=None) -> Probe:
+def probe(x: np.ndarray, T: int, heads: list[tuple[np.ndarray, np.ndarray]], positional: bool) -> Probe:
     """Measure a softmax head (or the sum of several) on the probes of content x.
 
     Args:
         x: the common content vector (r = ||x|| > 0).  T: tokens after BOS (>= 2).
         heads: [(W, V)] as for :func:`~sinkcheck.construct.trigger_weights.head_forward`.
         positional: whether the heads' layout has one-hot positions.
-        f_claim: unused; kept out of the measurement (the claim is applied by the caller).
     Returns:
         The :class:`Probe`; for several heads, content_mass and bos_min_before are the heads'
         means (the unweighted version of Theorem 2's average).
@@ -70,9 +70,13 @@ def probe(x: np.ndarray, T: int, heads: list[tuple[np.ndarray, np.ndarray]], pos
     mass = (A * is_content[:, None, :]).sum(axis=-1)  # (B, T+1) content mass per query
     nontrig = batch.scored & ~batch.is_trigger
     before = nontrig & ((batch.trigger[:, None] < 0) | (np.arange(T + 1)[None, :] < batch.trigger[:, None]))
-    beta = sum(content_free_norm(V, batch.Z, batch.lay.p) for _, V in heads)
+    p = batch.lay.p
+    beta_values = sum(content_free_norm(V, batch.Z, p) for _, V in heads)
+    # the proof only uses ||w_i||, the content-free part of the output at each probe position
+    w = sum(head_forward(batch, W, V)[1] @ (batch.Z[..., p:] @ V[:, p:].T) for W, V in heads)
+    beta = float(np.linalg.norm(w, axis=-1)[batch.scored].max())
     return Probe(eps=float(position_errors(batch, O).max()), content_mass=float(mass[nontrig].max()),
-                 bos_min_before=float(A[..., 0][before].min()), beta=beta, r=r)
+                 bos_min_before=float(A[..., 0][before].min()), beta=beta, r=r, beta_values=beta_values)
 
 
 def random_head(rng: np.random.Generator, p: int, T: int, logit_scale: float = 3.0,
