@@ -1,6 +1,7 @@
 """``sinkcheck trigger``: constructions, necessity probes and training on the trigger task.
 
-Writes to OUT: ``constructions``, ``necessity`` and ``training`` tables in each requested format,
+Writes to OUT: ``constructions``, ``necessity``, ``training`` (and with ``--ablations``,
+``ablations``) tables in each requested format,
 ``training_runs.json`` (every run with its settings), ``training_summary.json`` (per kind and head
 count: mean BOS coefficient at non-trigger positions and task error) and
 ``figures/trigger_attention.png`` (trained softmax vs. ReLU vs. sigmoid attention maps).
@@ -71,9 +72,11 @@ def necessity_table(seed: int = 0, n_random: int = 60, T: int = 5, p: int = 2) -
               default=("markdown", "csv", "json"), show_default=True, help="Table formats (repeatable).")
 @click.option("--out", type=click.Path(path_type=Path), default=Path("sinkcheck-trigger"), show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the batches and sampled heads.")
+@click.option("--ablations", is_flag=True,
+              help="Also vary loss weighting, init scale, weight decay, lr and positions (one head; minutes).")
 @click.option("--no-progress", is_flag=True, help="Hide progress bars.")
 def trigger(seeds: int, steps: int, heads: tuple[int, ...], device: str, formats: tuple[str, ...], out: Path,
-            seed: int, no_progress: bool) -> None:
+            seed: int, ablations: bool, no_progress: bool) -> None:
     """Trigger-conditional task: softmax needs a sink, ReLU does not (THEOREMS.md section 5)."""
     import torch
 
@@ -96,6 +99,10 @@ def trigger(seeds: int, steps: int, heads: tuple[int, ...], device: str, formats
         bar.update(1)
         runs = tr.sweep(heads=tuple(heads), seeds=tuple(range(seeds)), progress=bar.update, keep_models=True,
                         steps=steps, device=device)
+        if ablations:
+            bar.total += len(tr.ABLATIONS) * 3 * seeds * steps
+            rows = tr.ablations(seeds=tuple(range(seeds)), steps=steps, progress=bar.update)
+            tables["ablations"] = Table(tr.ABLATION_COLUMNS, rows, title="One setting changed at a time (means over seeds)")
     tables["training"] = Table(tr.SUMMARY_COLUMNS, tr.summarise(runs),
                                title=f"Trained single-layer models: means over seeds 0..{seeds - 1}, {steps} steps")
     for name, table in tables.items():
