@@ -29,7 +29,7 @@ def value_offset_head(K: float, b: float) -> tuple[np.ndarray, np.ndarray]:
     i/K / (i/K + i) = 1/(K+1) and the output is (D/2) (-K i/K + i) / Z = 0 exactly.  Trigger
     query at t = 2: BOS logit log(2/K) (the same entry), content key b x_1 (entry W[trigger, x]),
     itself 0, so o_2 = g(x_1) = (D/2) (e^{b x_1} - 1) / (2/K + e^{b x_1} + 1), with g(0) = 0 and
-    g'(0) = 1; |g(x) - x| = b x^2 / (2 (K + 1)) + O(b^2 |x|^3) -> 0 as b -> 0
+    g'(0) = 1; the error abs(g(x) - x) = b x^2 / (2 (K + 1)) + O(b^2 abs(x)^3) -> 0 as b -> 0
     (:func:`value_offset_trigger_error` computes the sup).
 
     Args:
@@ -63,7 +63,7 @@ def value_offset_trigger_output(x: np.ndarray, K: float, b: float) -> np.ndarray
 
 
 def value_offset_trigger_error(K: float, b: float, R: float, n: int = 20001) -> float:
-    """max_{|x| <= R} |g(x) - x| on a grid of n points (the only error of the head; T = 2, p = 1)."""
+    """The max of abs(g(x) - x) over abs(x) <= R, on a grid of n points (the only error of the head; T = 2, p = 1)."""
     R = validate.positive("R", R)
     n = validate.integer_at_least("n", n, 3)
     x = np.linspace(-R, R, n)

@@ -78,14 +78,14 @@ class TriggerBatch:
 
     @property
     def scored(self) -> np.ndarray:
-        """Boolean (B, T+1): the positions 1..T that carry a target."""
+        """The positions 1..T that carry a target, as a boolean array of shape (B, T+1)."""
         s = np.ones(self.types.shape, dtype=bool)
         s[:, 0] = False
         return s
 
     @property
     def is_trigger(self) -> np.ndarray:
-        """Boolean (B, T+1): True at the trigger position."""
+        """The trigger positions, as a boolean array of shape (B, T+1)."""
         return self.types == TRIGGER
 
 

@@ -35,10 +35,10 @@ def head_forward(batch: TriggerBatch, W: np.ndarray, V: np.ndarray, kind: str = 
     """Outputs and attention of one causal head on a batch.
 
     Args:
-        batch: a :class:`TriggerBatch`.  W, V: logit and value matrices, shapes (d, d), (p, d).
-        kind: softmax | relu | sigmoid.  normalise: for ReLU, "length" or "none".
+        batch: a :class:`~sinkcheck.construct.trigger_task.TriggerBatch`.  W, V: logit and value matrices, shapes (d, d), (p, d).
+        kind: softmax, relu or sigmoid.  normalise: for ReLU, "length" or "none".
     Returns:
-        (O, A): outputs (B, T+1, p) and attention (B, T+1, T+1).
+        The outputs O, shape (B, T+1, p), and the attention A, shape (B, T+1, T+1).
     Raises:
         InvalidInputError: on non-finite weights or shapes that do not fit the layout.
     """
@@ -55,7 +55,7 @@ def multi_head_forward(batch: TriggerBatch, heads: list[tuple[np.ndarray, np.nda
     """Sum of the heads' outputs (the multi-head model of THEOREMS.md section 5).
 
     Returns:
-        (O, A) with A of shape (H, B, T+1, T+1).
+        The summed outputs O and the attention A of every head, shape (H, B, T+1, T+1).
     """
     if not heads:
         raise validate.InvalidInputError("heads: must not be empty (got [])")
@@ -135,7 +135,7 @@ def tight_head(p: int, T: int, R: float, eps: float, delta: float,
     Margin walk-through.  The trigger query gives BOS and itself logit a and its content keys 0,
     so a fraction delta_t = 2 e^a / (2 e^a + t - 1) of its mass leaves the content; a is chosen
     so that delta_2 = delta.  With V = c I and c = (1 - eps/R) / (1 - delta), the trigger error
-    |1 - (1 - delta_t) c| ||mean x|| is at most eps (equality at t = 2, ||mean x|| = R) provided
+    abs(1 - (1 - delta_t) c) ||mean x|| is at most eps (equality at t = 2, ||mean x|| = R) provided
     c <= 1, i.e. delta <= eps / R.  Content queries give BOS logit L with T / (e^L + T) = m :=
     eps / (c R), so the non-trigger error m c R = eps is reached at i = T, and the content mass
     there is m = (1 - delta) eps / (R - eps).

@@ -45,7 +45,7 @@ Theorem 4 (ReLU).  :func:`~sinkcheck.construct.trigger_weights.relu_exact_head` 
 exactly with zero attention on BOS, plain or length-normalised (:func:`check_relu_exact`).  It
 uses the one-hot positions, and must: without positions, for T >= 3, every ReLU (or unnormalised
 sigmoid) head, and every sum of such heads, with normaliser n_t (n_t = t + 1 visible keys, or 1)
-has error >= R |2 n_2 - n_3| / (2 n_2 + n_3): R/5 length-normalised, R/3 plain
+has error >= R abs(2 n_2 - n_3) / (2 n_2 + n_3): R/5 length-normalised, R/3 plain
 (:func:`check_relu_needs_positions`).
 """
 
@@ -171,7 +171,7 @@ def check_relu_exact(T_max: int = 8) -> dict[str, bool]:
 
 
 def relu_no_position_error(n2: float, n3: float, R: float) -> float:
-    """R |2 n_2 - n_3| / (2 n_2 + n_3): Theorem 4's lower bound on the error of a position-free
+    """The bound R abs(2 n_2 - n_3) / (2 n_2 + n_3), Theorem 4's lower bound on the error of a position-free
     ReLU / sigmoid head whose normaliser is n_t at a trigger in position t."""
     n2, n3, R = validate.positive("n2", n2), validate.positive("n3", n3), validate.positive("R", R)
     return R * abs(2 * n2 - n3) / (2 * n2 + n3)

@@ -34,12 +34,12 @@ class Probe:
 
     @property
     def required_error(self) -> float:
-        """m r / (1 + m) - beta: the least error Theorem 1 allows for this content mass."""
+        """The least error Theorem 1 allows for this content mass, m r / (1 + m) - beta."""
         return min_error(min(self.content_mass, 1.0), self.r, self.beta)
 
     @property
     def margin(self) -> float:
-        """eps - required_error (Theorem 1: >= 0)."""
+        """The measured error minus required_error; Theorem 1 says it is >= 0."""
         return self.eps - self.required_error
 
 
