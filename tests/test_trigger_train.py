@@ -78,3 +78,17 @@ def test_cli_writes_tables_summary_json_and_figure(tmp_path):
 def test_cli_rejects_zero_seeds_with_a_one_line_error(tmp_path):
     res = CliRunner().invoke(main, ["trigger", "--seeds", "0", "--out", str(tmp_path)])
     assert res.exit_code == 2 and "seeds:" in res.output
+
+
+@pytest.mark.parametrize("normalise, n2, n3", [("length", 3, 4), ("none", 1, 1)])
+def test_trained_position_free_relu_heads_respect_the_no_position_error_bound(normalise, n2, n3):
+    from sinkcheck.construct import trigger_weights as tw
+    from sinkcheck.construct.trigger_task import equal_content_batch
+    from sinkcheck.theory.trigger import relu_no_position_error
+
+    r = tr.run(tr.TrainConfig(kind="relu", relu_normalise=normalise, positional=False, T=3, p=1, steps=150),
+               keep_model=True)
+    heads = tr.to_numpy_heads(r["model"])
+    probes = [equal_content_batch(np.array([s]), 3, positional=False) for s in (1.0, -1.0)]
+    err = max(tw.sup_error(b, sum(tw.head_forward(b, W, V, "relu", normalise)[0] for W, V in heads)) for b in probes)
+    assert err >= relu_no_position_error(n2, n3, 1.0)

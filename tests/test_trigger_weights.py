@@ -84,3 +84,18 @@ def test_non_finite_or_misshaped_weights_are_rejected():
         tw.head_forward(batch, np.full_like(W, np.nan), V)
     with pytest.raises(InvalidInputError, match="^V:"):
         tw.head_forward(batch, W, V[:, :-1])
+
+
+@pytest.mark.parametrize("normalise, bound", [("length", 0.2), ("none", 1 / 3)])
+def test_position_free_relu_head_attains_the_no_position_bound_at_T_3(normalise, bound):
+    batch = sample_batch(4, 512, 3, 2, 1.0, positional=False)
+    probes = equal_content_batch(np.array([0.6, 0.8]), 3, positional=False)
+    head = tw.relu_positionless_head(2, 3, normalise)
+    errs = [tw.sup_error(b, tw.head_forward(b, *head, "relu", normalise)[0]) for b in (batch, probes)]
+    assert errs[0] <= bound + 1e-12 and errs[1] == pytest.approx(bound, rel=1e-12)
+
+
+def test_planted_stronger_no_position_bound_is_refuted_by_the_explicit_head():
+    probes = equal_content_batch(np.array([1.0]), 3, positional=False)
+    err = tw.sup_error(probes, tw.head_forward(probes, *tw.relu_positionless_head(1, 3), "relu", "length")[0])
+    assert err < 1 / 4  # a claimed bound R/4 (instead of R/5) would be false

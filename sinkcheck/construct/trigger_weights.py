@@ -190,3 +190,28 @@ def relu_exact_head(p: int, T: int, normalise: str = "length") -> tuple[np.ndarr
     W[lay.p + 3 + t, lay.flag(CONTENT)] = k
     W[lay.flag(CONTENT), lay.flag(CONTENT)] = -k.max()
     return W, value_reads_content_only(p, lay)
+
+
+def relu_positionless_head(p: int, T: int, normalise: str = "length") -> tuple[np.ndarray, np.ndarray]:
+    """A position-free ReLU head whose error at T = 3 is exactly the lower bound R/5 (length) or
+    R/3 (plain) of Theorem 4(b): that bound is tight at T = 3.
+
+    Margin walk-through.  With n_t the normaliser at a trigger in position t (t + 1 or 1), the
+    trigger query scores every content key k, so its output is (t - 1) k / n_t times the mean.
+    Content queries score content keys -1 < 0, and BOS and triggers 0, so they are off.
+    k = 2 / (1/n_2 + 2/n_3) equalises the errors 1 - k/n_2 and 2k/n_3 - 1 at t = 2, 3, both equal
+    to (2 n_2 - n_3)/(2 n_2 + n_3) times the norm of the mean (at most R).
+
+    Args:
+        p: content dimension.  T: tokens after BOS (>= 2).  normalise: "length" or "none".
+    Returns:
+        (W, V) for :func:`head_forward` with kind "relu" and the same ``normalise``.
+    """
+    validate.choice("normalise", normalise, ("length", "none"))
+    lay = layout(p, T, positional=False)
+    n2, n3 = (3.0, 4.0) if normalise == "length" else (1.0, 1.0)
+    k = 2.0 / (1.0 / n2 + 2.0 / n3)
+    W = np.zeros((lay.d, lay.d))
+    W[lay.flag(TRIGGER), lay.flag(CONTENT)] = k
+    W[lay.flag(CONTENT), lay.flag(CONTENT)] = -1.0  # content queries: off
+    return W, value_reads_content_only(p, lay)
