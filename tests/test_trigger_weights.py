@@ -99,3 +99,17 @@ def test_planted_stronger_no_position_bound_is_refuted_by_the_explicit_head():
     probes = equal_content_batch(np.array([1.0]), 3, positional=False)
     err = tw.sup_error(probes, tw.head_forward(probes, *tw.relu_positionless_head(1, 3), "relu", "length")[0])
     assert err < 1 / 4  # a claimed bound R/4 (instead of R/5) would be false
+
+
+@given(st.integers(0, 10**6), st.sampled_from([("relu", "length", 0.2), ("relu", "none", 1 / 3), ("sigmoid", "-", 1 / 3)]),
+       st.integers(1, 2))
+def test_position_free_relu_and_sigmoid_heads_never_beat_the_no_position_bound(seed, case, n_heads):
+    from sinkcheck.verify.trigger_necessity import random_head
+
+    kind, normalise, bound = case
+    rng = np.random.default_rng(seed)
+    heads = [random_head(rng, 1, 3, float(rng.uniform(0.1, 3)), True, False) for _ in range(n_heads)]
+    norm = normalise if kind == "relu" else "length"
+    errs = [tw.sup_error(b, sum(tw.head_forward(b, W, V, kind, norm)[0] for W, V in heads))
+            for b in (equal_content_batch(np.array([1.0]), 3, False), equal_content_batch(np.array([-1.0]), 3, False))]
+    assert max(errs) >= bound - 1e-12

@@ -46,7 +46,8 @@ exactly with zero attention on BOS, plain or length-normalised (:func:`check_rel
 uses the one-hot positions, and must: without positions, for T >= 3, every ReLU (or unnormalised
 sigmoid) head, and every sum of such heads, with normaliser n_t (n_t = t + 1 visible keys, or 1)
 has error >= R abs(2 n_2 - n_3) / (2 n_2 + n_3): R/5 length-normalised, R/3 plain
-(:func:`check_relu_needs_positions`).
+(:func:`check_relu_needs_positions`).  At T = 3 this is tight:
+:func:`~sinkcheck.construct.trigger_weights.relu_positionless_head` attains it.
 """
 
 from __future__ import annotations

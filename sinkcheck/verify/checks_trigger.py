@@ -167,16 +167,23 @@ def relu(ctx: Context) -> Certificate:
                   for bt in (equal_content_batch(x, 3, False), equal_content_batch(-x, 3, False)))
         bound = th.relu_no_position_error(3, 4, 1.0) if norm == "length" else th.relu_no_position_error(1, 1, 1.0)
         slack = min(slack, err - bound)
+    attained = {}
+    for norm, (n2, n3) in (("length", (3, 4)), ("none", (1, 1))):
+        probes = equal_content_batch(np.array([1.0]), 3, positional=False)
+        err = tw.sup_error(probes, tw.head_forward(probes, *tw.relu_positionless_head(1, 3, norm), "relu", norm)[0])
+        attained[norm] = err - th.relu_no_position_error(n2, n3, 1.0)
     ok = all(th.check_relu_exact().values()) and all(th.check_relu_needs_positions().values())
+    ok = ok and max(abs(v) for v in attained.values()) < 1e-12
     ok = ok and worst_err < 1e-12 and worst_bos == 0.0 and slack >= -TOL
     return Certificate(
         check="trigger.relu", theorem="Trigger task, ReLU sufficiency (THEOREMS.md section 5)",
         statement="A ReLU head (plain or length-normalised) with one-hot positions solves the task exactly with "
                   "zero BOS attention; without positions (T >= 3) every sum of ReLU heads has error >= R/5 "
-                  "(length) or R/3 (plain)",
+                  "(length) or R/3 (plain), attained at T = 3",
         verdict="holds" if ok else "fails", parameters={"seed": ctx.seed, "R": 1.0},
         evidence={"max_error_exact_head": worst_err, "max_bos_exact_head": worst_bos,
-                  "min_slack_position_free_heads": float(slack)},
+                  "min_slack_position_free_heads": float(slack),
+                  "tightness_at_T3_error_minus_bound": attained},
     )
 
 
