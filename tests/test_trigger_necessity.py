@@ -69,17 +69,18 @@ def test_planted_wrong_f_is_caught_by_the_tight_head(wrong_f):
     assert pr.content_mass > wrong_f(pr.eps, 1.0)
 
 
-def test_value_offset_head_refutes_the_claim_without_the_value_hypothesis():
-    W, V = ce.value_offset_head(K=9.0, b=0.01)
-    batch = sample_batch(0, 512, 2, 1, 1.0)
+@pytest.mark.parametrize("T", [2, 3, 8])
+def test_value_offset_head_refutes_the_claim_without_the_value_hypothesis(T):
+    W, V = ce.value_offset_head(K=9.0, b=0.001, T=T)
+    batch = sample_batch(0, 512, T, 1, 1.0)
     O, A = tw.head_forward(batch, W, V)
-    eps = max(tw.sup_error(batch, O), ce.value_offset_trigger_error(9.0, 0.01, 1.0))
+    eps = max(tw.sup_error(batch, O), ce.value_offset_trigger_error(9.0, 0.001, 1.0))
     assert eps < 1e-3
     assert A[..., 0][batch.scored & ~batch.is_trigger].max() <= 0.1 + 1e-12 < 1 - th.f_bound(eps, 1.0)
 
 
 def test_value_offset_head_obeys_the_bound_with_its_own_beta():
-    pr = tn.probe(np.array([1.0]), 2, [ce.value_offset_head(9.0, 0.01)], True)
+    pr = tn.probe(np.array([1.0]), 5, [ce.value_offset_head(9.0, 0.01, 5)], True)
     assert pr.beta > 1.0 and pr.margin >= -TOL  # beta exceeds r: the repaired bound is vacuous, not false
 
 

@@ -1,9 +1,10 @@
 """Heads that refute the unrepaired forms of the trigger-task necessity claim (THEOREMS.md s. 5).
 
-- :func:`value_offset_head` (p = 1, T = 2): without hypothesis (H) on the content-free part of
-  the values, a single softmax head reaches any error eps > 0 with BOS attention exactly
+- :func:`value_offset_head` (p = 1, any T >= 2): without hypothesis (H) on the content-free part
+  of the values, a single softmax head reaches any error eps > 0 with BOS attention exactly
   1/(K+1) at every non-trigger position: a large negative BOS value cancels content-free
-  offsets +D/2 on the other tokens, and the trigger reads x_1 from its attention weights.
+  offsets +D/2 on the other tokens, and the trigger reads the mean of the contents from its
+  attention weights.
 - :func:`trigger_sink_head`: with (H), after the trigger the trigger token itself can take the
   sink's place, so "BOS >= 1 - f(eps)" fails there (BOS + trigger >= 1 - f(eps) holds).
 - :func:`two_head_cancellation`: with (H) and two heads, the heads' outputs cancel at every
@@ -20,30 +21,38 @@ from sinkcheck.construct.trigger_task import BOS, CONTENT, TRIGGER, layout
 from sinkcheck.construct.trigger_weights import value_reads_content_only
 
 
-def value_offset_head(K: float, b: float) -> tuple[np.ndarray, np.ndarray]:
-    """The value-offset counterexample for p = 1, T = 2 (uses the one-hot positions).
+def value_offset_head(K: float, b: float, T: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """The value-offset counterexample for p = 1 and any T >= 2 (uses the one-hot positions).
 
-    Construction (logits written directly, scale 1).  Values: V z = 0 x + (content-free part),
-    with BOS -K D/2, content +D/2, trigger +D/2, D = 4 (K + 1) / (b K).  Content query at
-    position i: BOS logit log(i/K) (entry W[e_i, bos]), every other key 0, so BOS gets exactly
-    i/K / (i/K + i) = 1/(K+1) and the output is (D/2) (-K i/K + i) / Z = 0 exactly.  Trigger
-    query at t = 2: BOS logit log(2/K) (the same entry), content key b x_1 (entry W[trigger, x]),
-    itself 0, so o_2 = g(x_1) = (D/2) (e^{b x_1} - 1) / (2/K + e^{b x_1} + 1), with g(0) = 0 and
-    g'(0) = 1; the error abs(g(x) - x) = b x^2 / (2 (K + 1)) + O(b^2 abs(x)^3) -> 0 as b -> 0
-    (:func:`value_offset_trigger_error` computes the sup).
+    Construction (logits written directly, scale 1; all unlisted entries 0).  Values have no
+    content part: BOS -K D/2, content +D/2, trigger +D/2, with D = 4 (K + 1) / (b K).  Logits:
+    W[e_i, bos] = log(S_i / K) with S_i = i - 1 + s_i, the diagonal W[e_i, e_i] = log s_i
+    (s_1 = 1, s_i = i - 1 for i >= 2), and W[trigger, x] = b.
+    - Content query at i without a trigger: BOS S_i/K, contents j < i weight 1, itself s_i: the
+      offsets sum to (D/2)(-S_i + (i - 1) + s_i) = 0 exactly, and BOS gets exactly 1/(K+1).
+    - After a trigger at t < i: the trigger key (weight 1, value +D/2) stands in for a content
+      key, so the same holds.
+    - Trigger query at t: BOS S_t/K, content j < t weight e^{b x_j}, itself s_t = t - 1: with
+      u = mean_j e^{b x_j} the output is (D/2)(u - 1)/(2/K + u + 1), the same for every t;
+      at all-equal x it is g(x) = (D/2)(e^{bx} - 1)/(2/K + e^{bx} + 1), g(0) = 0, g'(0) = 1, and
+      abs(g(x) - x) = b x^2 / (2 (K + 1)) + O(b^2 abs(x)^3) -> 0 as b -> 0
+      (:func:`value_offset_trigger_error` bounds the sup over the whole class).
 
     Args:
         K: > 0, BOS attention is 1/(K+1) at every non-trigger position.  b: > 0, the slope.
+        T: tokens after BOS (>= 2).
     Returns:
         (W, V) for :func:`~sinkcheck.construct.trigger_weights.head_forward` (softmax).
     """
     K = validate.positive("K", K)
     b = validate.positive("b", b)
-    lay = layout(1, 2, positional=True)
+    lay = layout(1, validate.integer_at_least("T", T, 2), positional=True)
     D = 4 * (K + 1) / (b * K)
     W = np.zeros((lay.d, lay.d))
-    for i in (1, 2):
-        W[lay.pos(i), lay.flag(BOS)] = np.log(i / K)
+    for i in range(1, T + 1):
+        s_i = 1.0 if i == 1 else i - 1.0
+        W[lay.pos(i), lay.flag(BOS)] = np.log((i - 1 + s_i) / K)
+        W[lay.pos(i), lay.pos(i)] = np.log(s_i)
     W[lay.flag(TRIGGER), 0] = b
     V = np.zeros((1, lay.d))
     V[0, lay.flag(BOS)] = -K * D / 2
@@ -52,22 +61,30 @@ def value_offset_head(K: float, b: float) -> tuple[np.ndarray, np.ndarray]:
     return W, V
 
 
-def value_offset_trigger_output(x: np.ndarray, K: float, b: float) -> np.ndarray:
-    """g(x) = (D/2)(e^{bx} - 1)/(2/K + e^{bx} + 1), the trigger output of :func:`value_offset_head`."""
+def value_offset_trigger_output(u: np.ndarray, K: float, b: float) -> np.ndarray:
+    """(D/2)(u - 1)/(2/K + u + 1) with u = mean_j e^{b x_j}: the trigger output of
+    :func:`value_offset_head` at every trigger position."""
     K = validate.positive("K", K)
     b = validate.positive("b", b)
-    x = validate.finite_array("x", x)
+    u = validate.finite_array("u", u)
     D = 4 * (K + 1) / (b * K)
-    e = np.exp(b * x)
-    return D / 2 * (e - 1) / (2 / K + e + 1)
+    return D / 2 * (u - 1) / (2 / K + u + 1)
 
 
 def value_offset_trigger_error(K: float, b: float, R: float, n: int = 20001) -> float:
-    """The max of abs(g(x) - x) over abs(x) <= R, on a grid of n points (the only error of the head; T = 2, p = 1)."""
+    """An upper bound (on a grid of n means) on the trigger error of :func:`value_offset_head`
+    over the whole class, for every T.
+
+    The output is increasing in u = mean_j e^{b x_j}, and for contents in [-R, R] with mean m,
+    u lies between e^{b m} (Jensen) and the two-point value ((R + m) e^{bR} + (R - m) e^{-bR})/(2R)
+    (convexity), so the error abs(output - m) is largest at one of these two ends.
+    """
     R = validate.positive("R", R)
     n = validate.integer_at_least("n", n, 3)
-    x = np.linspace(-R, R, n)
-    return float(np.abs(value_offset_trigger_output(x, K, b) - x).max())
+    m = np.linspace(-R, R, n)
+    u_lo = np.exp(b * m)
+    u_hi = ((R + m) * np.exp(b * R) + (R - m) * np.exp(-b * R)) / (2 * R)
+    return float(max(np.abs(value_offset_trigger_output(u, K, b) - m).max() for u in (u_lo, u_hi)))
 
 
 def trigger_sink_head(p: int, T: int, L: float, a: float) -> tuple[np.ndarray, np.ndarray]:

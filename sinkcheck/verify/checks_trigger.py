@@ -16,13 +16,13 @@ from sinkcheck.verify.tables import Table
 TOL = 1e-9  # float64 round-off allowance on margins of O(1) quantities
 
 
-def _value_offset_evidence(K: float = 9.0, b: float = 0.01) -> dict:
-    W, V = ce.value_offset_head(K, b)
-    batch = sample_batch(0, 512, 2, 1, 1.0, positional=True)
+def _value_offset_evidence(K: float = 9.0, b: float = 0.001, T: int = 6) -> dict:
+    W, V = ce.value_offset_head(K, b, T)
+    batch = sample_batch(0, 512, T, 1, 1.0, positional=True)
     O, A = tw.head_forward(batch, W, V)
     eps = max(tw.sup_error(batch, O), ce.value_offset_trigger_error(K, b, 1.0))
     nontrig = batch.scored & ~batch.is_trigger
-    return {"p": 1, "T": 2, "K": K, "b": b, "error": eps, "bos_attention": float(A[..., 0][nontrig].max()),
+    return {"p": 1, "T": T, "K": K, "b": b, "error": eps, "bos_attention": float(A[..., 0][nontrig].max()),
             "claimed_bos_lower_bound": 1 - th.f_bound(eps, 1.0),
             "content_free_value_norm": 2 * (K + 1) / b}
 
