@@ -28,6 +28,7 @@ def value_offset_head(K: float, b: float, T: int = 2) -> tuple[np.ndarray, np.nd
     content part: BOS -K D/2, content +D/2, trigger +D/2, with D = 4 (K + 1) / (b K).  Logits:
     W[e_i, bos] = log(S_i / K) with S_i = i - 1 + s_i, the diagonal W[e_i, e_i] = log s_i
     (s_1 = 1, s_i = i - 1 for i >= 2), and W[trigger, x] = b.
+
     - Content query at i without a trigger: BOS S_i/K, contents j < i weight 1, itself s_i: the
       offsets sum to (D/2)(-S_i + (i - 1) + s_i) = 0 exactly, and BOS gets exactly 1/(K+1).
     - After a trigger at t < i: the trigger key (weight 1, value +D/2) stands in for a content
