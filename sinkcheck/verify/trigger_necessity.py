@@ -116,14 +116,19 @@ def optimised_head(seed: int, p: int, T: int, steps: int = 150, bos_penalty: flo
     Vx = (torch.eye(p, dtype=torch.float64) + 0.1 * torch.randn(p, p, generator=g, dtype=torch.float64)).requires_grad_()
     opt = torch.optim.Adam([W, Vx], lr=lr)
     mask = att_t.causal_mask(T + 1)
-    for _ in range(steps):
-        A = att_t.attention(att_t.scores(Z, Z, W, scale=1.0), "softmax", mask)
-        O = A @ (Z[..., :p] @ Vx.T)
-        err = ((O - Y) ** 2).sum(-1)
-        loss = err[trig].mean() + err[nontrig].mean() + bos_penalty * A[..., 0][nontrig].mean()
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny tensors: threads only add contention
+    try:
+        for _ in range(steps):
+            A = att_t.attention(att_t.scores(Z, Z, W, scale=1.0), "softmax", mask)
+            O = A @ (Z[..., :p] @ Vx.T)
+            err = ((O - Y) ** 2).sum(-1)
+            loss = err[trig].mean() + err[nontrig].mean() + bos_penalty * A[..., 0][nontrig].mean()
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    finally:
+        torch.set_num_threads(threads)
     V = np.zeros((p, d))
     V[:, :p] = Vx.detach().numpy()
     return W.detach().numpy(), V

@@ -133,17 +133,23 @@ def train(cfg: TrainConfig, progress=None) -> tuple[TriggerModel, list[float]]:
     model = TriggerModel(cfg, d, g).to(cfg.device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     curve = []
-    for step in range(cfg.steps):
-        # 1. a fresh seeded batch; 2. forward; 3. loss; 4. step
-        _, Z, Y, trig, nontrig = _tensors(cfg, cfg.seed * 1_000_003 + step, cfg.batch)
-        O, _ = model(Z)
-        loss = loss_fn(cfg, O, Y, trig, nontrig)
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        curve.append(loss.item())
-        if progress is not None:
-            progress(1)
+    threads = torch.get_num_threads()
+    if cfg.device == "cpu":
+        torch.set_num_threads(1)  # tiny tensors: threads only add contention (restored below)
+    try:
+        for step in range(cfg.steps):
+            # 1. a fresh seeded batch; 2. forward; 3. loss; 4. step
+            _, Z, Y, trig, nontrig = _tensors(cfg, cfg.seed * 1_000_003 + step, cfg.batch)
+            O, _ = model(Z)
+            loss = loss_fn(cfg, O, Y, trig, nontrig)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            curve.append(loss.item())
+            if progress is not None:
+                progress(1)
+    finally:
+        torch.set_num_threads(threads)
     return model, curve
 
 
