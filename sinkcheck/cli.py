@@ -18,6 +18,7 @@ from sinkcheck.errors import SinkcheckError
 COMMANDS = {
     "report": "sinkcheck.verify.report_cli:report",
     "smoothing": "sinkcheck.verify.smoothing_cli:smoothing",
+    "trigger": "sinkcheck.verify.trigger_cli:trigger",
 }
 """name -> "module:attribute" of each subcommand."""
 

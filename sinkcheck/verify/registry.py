@@ -23,6 +23,7 @@ CHECK_MODULES = [
     "sinkcheck.verify.checks_foundation",
     "sinkcheck.verify.checks_smoothing",
     "sinkcheck.verify.checks_switch",
+    "sinkcheck.verify.checks_trigger",
 ]
 """Modules whose import registers checks, in report order."""
 

@@ -1,0 +1,271 @@
+"""Training single-layer attention models on the trigger task (THEOREMS.md section 5, experiments).
+
+One causal attention layer with H heads whose outputs are summed, o_i = sum_h sum_j A^h_ij V_h z_j,
+with A^h = softmax / length-normalised (or plain) ReLU / unnormalised sigmoid attention of the
+scores z_i^T W_Q^T W_K z_j / sqrt(d_head) (the core's :mod:`sinkcheck.core.attention_torch`).
+No residual stream, no MLP: the model is exactly the object of the theorems.
+
+What is measured (on a held-out batch, seeded): the task error (sup over positions, and RMS at
+trigger and non-trigger positions), the BOS attention coefficient A_i0 itself at trigger and
+non-trigger positions (not its share of the row total, which for a ReLU head that is "off" is a
+share of ~0), the total attention mass, and Gu et al.'s Sink_1^0.3 (with proxy scores, i.e. rows
+renormalised for the metric only, for the unnormalised kinds).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+
+from sinkcheck import validate
+from sinkcheck.construct.trigger_task import CONTENT, sample_batch
+from sinkcheck.core import attention_torch as att_t
+from sinkcheck.core.metrics import proxy_scores, sink_rate
+
+
+@dataclass
+class TrainConfig:
+    """Settings of one run; every default is the one the CLI and the report use."""
+
+    kind: str = "softmax"  # softmax | relu | sigmoid
+    heads: int = 1  # H; head outputs are summed
+    p: int = 4  # content dimension
+    T: int = 8  # tokens after BOS
+    R: float = 1.0  # content radius
+    positional: bool = True  # one-hot positions in the encoding (exact ReLU solutions need them)
+    d_head: int = 8  # query/key width per head
+    steps: int = 400  # Adam steps
+    batch: int = 64  # sequences per step (fresh, seeded)
+    lr: float = 0.02  # Adam learning rate
+    weight_decay: float = 0.0  # AdamW decoupled weight decay
+    init_scale: float = 1.0  # std of every initial weight entry is init_scale / sqrt(d)
+    loss_weighting: str = "balanced"  # balanced: trigger positions weigh as much as all others; uniform
+    trigger_prob: float = 0.5  # fraction of sequences with a trigger
+    relu_normalise: str = "length"  # length | none (ReLU only)
+    seed: int = 0
+    device: str = "cpu"
+
+    def validated(self) -> "TrainConfig":
+        validate.choice("kind", self.kind, att_t.KINDS)
+        validate.integer_at_least("heads", self.heads, 1)
+        validate.integer_at_least("p", self.p, 1)
+        validate.integer_at_least("T", self.T, 2)
+        validate.positive("R", self.R)
+        validate.integer_at_least("d_head", self.d_head, 1)
+        validate.integer_at_least("steps", self.steps, 0)
+        validate.integer_at_least("batch", self.batch, 1)
+        validate.positive("lr", self.lr)
+        validate.nonnegative("weight_decay", self.weight_decay)
+        validate.positive("init_scale", self.init_scale)
+        validate.choice("loss_weighting", self.loss_weighting, ("balanced", "uniform"))
+        validate.in_interval("trigger_prob", self.trigger_prob, 0.0, 1.0)
+        validate.choice("relu_normalise", self.relu_normalise, ("length", "none"))
+        validate.choice("device", self.device, ("cpu", "cuda"))
+        return self
+
+
+class TriggerModel(torch.nn.Module):
+    """H heads of one attention kind; parameters W_Q, W_K (H, d_head, d) and V (H, p, d)."""
+
+    def __init__(self, cfg: TrainConfig, d: int, generator: torch.Generator):
+        super().__init__()
+        self.cfg = cfg
+        std = cfg.init_scale / math.sqrt(d)
+        shape_qk = (cfg.heads, cfg.d_head, d)
+        self.W_Q = torch.nn.Parameter(torch.randn(shape_qk, generator=generator) * std)
+        self.W_K = torch.nn.Parameter(torch.randn(shape_qk, generator=generator) * std)
+        self.V = torch.nn.Parameter(torch.randn((cfg.heads, cfg.p, d), generator=generator) * std)
+
+    def forward(self, Z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Z (B, T+1, d) -> outputs (B, T+1, p) and attention (H, B, T+1, T+1)."""
+        n = Z.shape[-2]
+        mask = att_t.causal_mask(n, device=Z.device)
+        outs, maps = 0.0, []
+        for h in range(self.cfg.heads):
+            W = self.W_Q[h].T @ self.W_K[h]  # (d, d) = W_QK
+            S = att_t.scores(Z, Z, W, scale=1.0 / math.sqrt(self.cfg.d_head))  # (B, T+1, T+1)
+            A = att_t.attention(S, self.cfg.kind, mask, self.cfg.relu_normalise)
+            outs = outs + att_t.head_output(A, Z, self.V[h])  # (B, T+1, p)
+            maps.append(A)
+        return outs, torch.stack(maps)
+
+
+def to_numpy_heads(model: TriggerModel) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The trained heads as (W, V) pairs for the numpy core with scale 1: W = W_Q^T W_K / sqrt(d_head)."""
+    out = []
+    for h in range(model.cfg.heads):
+        W = (model.W_Q[h].T @ model.W_K[h]).detach().double().cpu().numpy() / math.sqrt(model.cfg.d_head)
+        out.append((W, model.V[h].detach().double().cpu().numpy()))
+    return out
+
+
+def _tensors(cfg: TrainConfig, seed: int, B: int):
+    batch = sample_batch(seed, B, cfg.T, cfg.p, cfg.R, cfg.trigger_prob, cfg.positional)
+    dev = torch.device(cfg.device)
+    f = lambda a: torch.tensor(a, dtype=torch.float32, device=dev)  # noqa: E731
+    return batch, f(batch.Z), f(batch.Y), torch.tensor(batch.is_trigger, device=dev), \
+        torch.tensor(batch.scored & ~batch.is_trigger, device=dev)
+
+
+def loss_fn(cfg: TrainConfig, O, Y, trig, nontrig) -> torch.Tensor:
+    """Squared error; "balanced" averages trigger and non-trigger positions separately and adds."""
+    err = ((O - Y) ** 2).sum(-1)
+    if cfg.loss_weighting == "uniform":
+        return err[trig | nontrig].mean()
+    return err[trig].mean() + err[nontrig].mean()
+
+
+def train(cfg: TrainConfig, progress=None) -> tuple[TriggerModel, list[float]]:
+    """Train from a seeded random initialisation; returns the model and the loss curve.
+
+    Args:
+        cfg: the run's settings.  progress: an optional callable(step) (e.g. a tqdm update).
+    """
+    cfg = cfg.validated()
+    if cfg.device == "cuda" and not torch.cuda.is_available():
+        raise validate.InvalidInputError("device: cuda requested but no CUDA device is available (got 'cuda')")
+    torch.manual_seed(cfg.seed)
+    g = torch.Generator().manual_seed(cfg.seed)
+    d = cfg.p + 3 + (cfg.T + 1 if cfg.positional else 0)
+    model = TriggerModel(cfg, d, g).to(cfg.device)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    curve = []
+    threads = torch.get_num_threads()
+    if cfg.device == "cpu":
+        torch.set_num_threads(1)  # tiny tensors: threads only add contention (restored below)
+    try:
+        for step in range(cfg.steps):
+            # 1. a fresh seeded batch; 2. forward; 3. loss; 4. step
+            _, Z, Y, trig, nontrig = _tensors(cfg, cfg.seed * 1_000_003 + step, cfg.batch)
+            O, _ = model(Z)
+            loss = loss_fn(cfg, O, Y, trig, nontrig)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            curve.append(loss.item())
+            if progress is not None:
+                progress(1)
+    finally:
+        torch.set_num_threads(threads)
+    return model, curve
+
+
+@torch.no_grad()
+def evaluate(model: TriggerModel, n: int = 256, seed: int = 10**6) -> dict:
+    """Error and attention statistics on a held-out seeded batch (see the module docstring)."""
+    cfg = model.cfg
+    batch, Z, Y, trig, nontrig = _tensors(cfg, seed + cfg.seed, n)
+    O, A = model(Z)
+    O, A = O.double().cpu().numpy(), A.double().cpu().numpy()  # A: (H, B, T+1, T+1)
+    err = np.linalg.norm(O - batch.Y, axis=-1)
+    trig_np, nontrig_np = batch.is_trigger, batch.scored & ~batch.is_trigger
+    before = nontrig_np & ((batch.trigger[:, None] < 0) | (np.arange(cfg.T + 1)[None, :] < batch.trigger[:, None]))
+    is_content = (batch.types == CONTENT)[None, :, None, :]
+    rms_target = float(np.sqrt((np.linalg.norm(batch.Y, axis=-1)[trig_np] ** 2).mean()))
+    out = {
+        "error_sup": float(err[batch.scored].max()),
+        "error_rms_trigger": float(np.sqrt((err[trig_np] ** 2).mean())),
+        "error_rms_nontrigger": float(np.sqrt((err[nontrig_np] ** 2).mean())),
+        "relative_error_trigger": float(np.sqrt((err[trig_np] ** 2).mean())) / rms_target,
+        "bos_nontrigger": float(A[..., 0][:, nontrig_np].mean()),
+        "bos_nontrigger_before": float(A[..., 0][:, before].mean()),
+        "bos_trigger": float(A[..., 0][:, trig_np].mean()),
+        "content_nontrigger": float((A * is_content).sum(-1)[:, nontrig_np].mean()),
+        "mass_nontrigger": float(A.sum(-1)[:, nontrig_np].mean()),
+        "sink_rate": sink_rate(proxy_scores(A[None]) if cfg.kind != "softmax" else A[None], k=0),
+    }
+    out["bos_nontrigger_per_head"] = [float(A[h, ..., 0][nontrig_np].mean()) for h in range(cfg.heads)]
+    return out
+
+
+def run(cfg: TrainConfig, progress=None, keep_model: bool = False) -> dict:
+    """Train and evaluate one configuration; returns the settings, the final loss and the metrics
+    (and the trained model under "model" when ``keep_model``)."""
+    model, curve = train(cfg, progress)
+    out = {"config": asdict(model.cfg), "final_loss": curve[-1] if curve else float("nan"), **evaluate(model)}
+    if keep_model:
+        out["model"] = model
+    return out
+
+
+SUMMARY_COLUMNS = ["kind", "heads", "seeds", "bos_nontrigger", "bos_nontrigger_min", "bos_nontrigger_max",
+                   "bos_trigger", "mass_nontrigger", "error_sup", "relative_error_trigger",
+                   "error_rms_nontrigger", "sink_rate"]
+"""Columns of :func:`summarise` (means over seeds unless the name says min / max)."""
+
+
+def sweep(kinds=att_t.KINDS, heads=(1, 2), seeds=(0, 1, 2), progress=None, keep_models: bool = False,
+          **overrides) -> list[dict]:
+    """Run every (kind, heads, seed) with the default :class:`TrainConfig` plus ``overrides``."""
+    runs = []
+    for kind in kinds:
+        for H in heads:
+            for seed in seeds:
+                cfg = TrainConfig(kind=kind, heads=H, seed=seed, **overrides)
+                runs.append(run(cfg, progress, keep_model=keep_models))
+    return runs
+
+
+def records(runs: list[dict]) -> list[dict]:
+    """The runs without their models (for JSON)."""
+    return [{k: v for k, v in r.items() if k != "model"} for r in runs]
+
+
+def summarise(runs: list[dict]) -> list[list]:
+    """One row per (kind, heads): means over seeds, with the min and max BOS coefficient."""
+    rows, groups = [], {}
+    for r in runs:
+        groups.setdefault((r["config"]["kind"], r["config"]["heads"]), []).append(r)
+    for (kind, H), rs in groups.items():
+        mean = lambda k: float(np.mean([r[k] for r in rs]))  # noqa: E731
+        bos = [r["bos_nontrigger"] for r in rs]
+        rows.append([kind, H, len(rs), mean("bos_nontrigger"), min(bos), max(bos), mean("bos_trigger"),
+                     mean("mass_nontrigger"), mean("error_sup"), mean("relative_error_trigger"),
+                     mean("error_rms_nontrigger"), mean("sink_rate")])
+    return rows
+
+
+def summary_json(runs: list[dict]) -> dict:
+    """{kind: {heads: {"bos": mean BOS coefficient at non-trigger positions, "error": mean sup error,
+    ...}}}, the JSON the CLI writes next to the per-run records."""
+    out: dict = {}
+    for row in summarise(runs):
+        rec = dict(zip(SUMMARY_COLUMNS, row))
+        out.setdefault(rec["kind"], {})[str(rec["heads"])] = {
+            "bos": rec["bos_nontrigger"], "error": rec["error_sup"], "bos_trigger": rec["bos_trigger"],
+            "relative_error_trigger": rec["relative_error_trigger"], "sink_rate": rec["sink_rate"],
+            "seeds": rec["seeds"]}
+    return out
+
+
+ABLATIONS = {
+    "default": {},
+    "uniform loss": {"loss_weighting": "uniform"},
+    "init x0.1": {"init_scale": 0.1},
+    "init x3": {"init_scale": 3.0},
+    "weight decay 0.1": {"weight_decay": 0.1},
+    "lr 0.005": {"lr": 0.005},
+    "no positions": {"positional": False},
+}
+"""Settings varied around the defaults (one at a time) by :func:`ablations`."""
+
+
+def ablations(seeds=(0, 1, 2), steps: int = 300, heads: int = 1, progress=None) -> list[list]:
+    """One row per (setting, kind): BOS coefficient (mean, min, max over seeds), mean sup error and
+    relative trigger error, for the settings of :data:`ABLATIONS`."""
+    rows = []
+    for name, over in ABLATIONS.items():
+        runs = sweep(heads=(heads,), seeds=seeds, progress=progress, steps=steps, **over)
+        for row in summarise(runs):
+            rec = dict(zip(SUMMARY_COLUMNS, row))
+            rows.append([name, rec["kind"], rec["heads"], rec["bos_nontrigger"], rec["bos_nontrigger_min"],
+                         rec["bos_nontrigger_max"], rec["error_sup"], rec["relative_error_trigger"],
+                         rec["sink_rate"]])
+    return rows
+
+
+ABLATION_COLUMNS = ["setting", "kind", "heads", "bos_nontrigger", "bos_min", "bos_max", "error_sup",
+                    "relative_error_trigger", "sink_rate"]
