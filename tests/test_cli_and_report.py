@@ -41,3 +41,26 @@ def test_unknown_check_is_a_one_line_error_with_exit_code_2(tmp_path):
 def test_unwritable_output_parent_is_a_one_line_error(tmp_path):
     result = CliRunner().invoke(main, ["report", "--out", str(tmp_path / "missing" / "r"), "--no-progress"])
     assert result.exit_code == 2 and "--out" in result.output
+
+
+def test_a_theorem_with_one_failing_check_is_reported_as_failing():
+    from sinkcheck.verify.registry import Certificate
+    from sinkcheck.verify.report import theorem_table
+
+    certs = [Certificate("a.1", "T", "s", "holds"),
+             Certificate("a.2", "T", "s", "fails", counterexample={"x": 1}),
+             Certificate("b.1", "U", "s", "holds_with_hypothesis", added_hypothesis="H")]
+    rows = theorem_table(certs).rows
+    assert rows == [["T", "fails", "a.1, a.2"], ["U", "holds with an added hypothesis", "b.1"]]
+
+
+def test_strict_exits_1_only_when_a_check_fails(tmp_path, monkeypatch):
+    from sinkcheck.verify import registry
+    from sinkcheck.verify.registry import Certificate
+
+    monkeypatch.setitem(registry.CHECKS, "planted.failure",
+                        lambda ctx: Certificate("planted.failure", "P", "a planted false claim", "fails",
+                                                counterexample={"x": 0}))
+    args = ["report", "--out", str(tmp_path / "r"), "--only", "planted.failure", "--no-progress"]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    assert CliRunner().invoke(main, args + ["--strict"]).exit_code == 1

@@ -12,11 +12,12 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from tabulate import tabulate
 from tqdm import tqdm
 
 from sinkcheck.errors import InvalidInputError
 from sinkcheck.verify.registry import Certificate, Context, library_versions, load_checks
-from sinkcheck.verify.tables import SUFFIX, Table, dumps, render
+from sinkcheck.verify.tables import SUFFIX, Table, dumps, fmt_number, render
 
 VERDICT_TEXT = {
     "holds": "holds as stated",
@@ -48,50 +49,87 @@ def _write_certificate(cert: Certificate, ctx: Context, root: Path) -> None:
             (root / "tables" / f"{cert.check}.{name}.{SUFFIX[fmt]}").write_text(render(table, fmt))
 
 
-def summary_table(certs: list[Certificate]) -> Table:
-    rows = []
+SEVERITY = {"fails": 3, "holds_with_hypothesis": 2, "holds": 1, "skipped": 0}
+"""A theorem's verdict is the most severe verdict among its checks."""
+
+
+def _note(c: Certificate) -> str:
+    if c.verdict == "fails":
+        return "counterexample in the certificate"
+    if c.added_hypothesis:
+        return "added hypothesis: see its section"
+    if c.counterexample:
+        return "a counterexample to the claim without its hypothesis is recorded"
+    return ""
+
+
+def theorem_table(certs: list[Certificate]) -> Table:
+    """One row per theorem: its most severe verdict and how many checks back it."""
+    order: dict[str, list[Certificate]] = {}
     for c in certs:
-        detail = c.added_hypothesis or ("counterexample in certificate" if c.counterexample else "")
-        rows.append([c.theorem, c.check, VERDICT_TEXT[c.verdict], detail])
-    return Table(["theorem", "check", "verdict", "hypothesis / note"], rows, title="Verdicts")
+        order.setdefault(c.theorem, []).append(c)
+    rows = []
+    for theorem, group in order.items():
+        worst = max(group, key=lambda c: SEVERITY[c.verdict]).verdict
+        rows.append([theorem, VERDICT_TEXT[worst], ", ".join(c.check for c in group)])
+    return Table(["theorem", "verdict", "checks"], rows, title="Verdict per theorem")
+
+
+def check_table(certs: list[Certificate]) -> Table:
+    """One row per check: its verdict and a short note."""
+    rows = [[c.check, VERDICT_TEXT[c.verdict], _note(c)] for c in certs]
+    return Table(["check", "verdict", "note"], rows, title="Verdict per check")
+
+
+def _sections(c: Certificate) -> list[tuple[str, str]]:
+    """(label, text) pairs describing one check, shared by the Markdown and HTML pages."""
+    parts = [("Statement", c.statement), ("Verdict", VERDICT_TEXT[c.verdict])]
+    if c.added_hypothesis:
+        parts.append(("Added hypothesis", c.added_hypothesis))
+    if c.counterexample:
+        parts.append(("Counterexample", dumps(c.counterexample).strip()))
+    return parts
 
 
 def _write_summary(certs: list[Certificate], ctx: Context, root: Path) -> None:
-    table = summary_table(certs)
-    lines = [
-        "# sinkcheck report",
-        "",
-        f"Profile `{ctx.profile}`, seed {ctx.seed}, device `{ctx.device}`. "
-        "Each check has a JSON certificate in `certificates/`; tables are in `tables/` "
-        "(Markdown, CSV, LaTeX) and figures in `figures/`.",
-        "",
-        render(table, "markdown"),
-    ]
+    intro = (f"Profile `{ctx.profile}`, seed {ctx.seed}, device `{ctx.device}`. Each check has a JSON "
+             "certificate in `certificates/` (statement, parameters, seed, margins, verdict, library "
+             "versions); tables are in `tables/` (Markdown, CSV, LaTeX) and figures in `figures/`.")
+    md = ["# sinkcheck report", "", intro, "", "## Verdict per theorem", "",
+          render(theorem_table(certs), "markdown"), "## Verdict per check", "",
+          render(check_table(certs), "markdown")]
+    page = ["<h1>sinkcheck report</h1>", f"<p>{html.escape(intro)}</p>",
+            "<h2>Verdict per theorem</h2>", _html_table(theorem_table(certs)),
+            "<h2>Verdict per check</h2>", _html_table(check_table(certs))]
     for c in certs:
-        lines += [f"## {c.theorem}: `{c.check}`", "", f"**Statement.** {c.statement}", "",
-                  f"**Verdict.** {VERDICT_TEXT[c.verdict]}."]
-        if c.added_hypothesis:
-            lines += ["", f"**Added hypothesis.** {c.added_hypothesis}"]
+        md += [f"## `{c.check}`: {c.theorem}", ""]
+        page.append(f"<h2 id='{html.escape(c.check)}'><code>{html.escape(c.check)}</code>: "
+                    f"{html.escape(c.theorem)}</h2>")
+        for label, text in _sections(c):
+            if label == "Counterexample":
+                md += [f"**{label}.**", "", "```json", text, "```", ""]
+                page.append(f"<p><b>{label}.</b></p><pre>{html.escape(text)}</pre>")
+            else:
+                md += [f"**{label}.** {text}", ""]
+                page.append(f"<p><b>{label}.</b> {html.escape(text)}</p>")
         for name in sorted(c.tables):
-            lines += ["", f"Table `{name}`: {c.tables[name].title}", "", render(c.tables[name], "markdown")]
+            md += [f"Table `{name}`: {c.tables[name].title}", "", render(c.tables[name], "markdown")]
+            page += [f"<p>Table <code>{html.escape(name)}</code>: {html.escape(c.tables[name].title)}</p>",
+                     _html_table(c.tables[name])]
         for fig in c.figures:
-            lines += ["", f"![{fig}](figures/{fig})"]
-        lines.append("")
-    (root / "summary.md").write_text("\n".join(lines))
-    body = [f"<h1>sinkcheck report</h1><p>Profile <code>{html.escape(ctx.profile)}</code>, seed {ctx.seed}.</p>"]
-    body.append("<table border='1' cellpadding='4'><tr>" +
-                "".join(f"<th>{html.escape(h)}</th>" for h in table.columns) + "</tr>")
-    for row in table.rows:
-        body.append("<tr>" + "".join(f"<td>{html.escape(str(v))}</td>" for v in row) + "</tr>")
-    body.append("</table>")
-    for c in certs:
-        body.append(f"<h2>{html.escape(c.theorem)}</h2><p><b>Statement.</b> {html.escape(c.statement)}</p>"
-                    f"<p><b>Verdict.</b> {VERDICT_TEXT[c.verdict]}"
-                    + (f" ({html.escape(c.added_hypothesis)})" if c.added_hypothesis else "") + "</p>")
-        for fig in c.figures:
-            body.append(f"<img src='figures/{html.escape(fig)}' style='max-width:48em'>")
-    page = "<!doctype html><html><head><meta charset='utf-8'><title>sinkcheck report</title></head><body>"
-    (root / "summary.html").write_text(page + "\n".join(body) + "</body></html>\n")
+            md += [f"![{fig}](figures/{fig})", ""]
+            page.append(f"<p><img src='figures/{html.escape(fig)}' alt='{html.escape(fig)}' style='max-width:100%'></p>")
+    (root / "summary.md").write_text("\n".join(md))
+    head = ("<!doctype html><html><head><meta charset='utf-8'><title>sinkcheck report</title><style>"
+            "body{font-family:sans-serif;max-width:60em;margin:2em auto;line-height:1.4}"
+            "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:.25em .5em}"
+            "pre{background:#f5f5f5;padding:.5em;overflow-x:auto}</style></head><body>")
+    (root / "summary.html").write_text(head + "\n".join(page) + "\n</body></html>\n")
+
+
+def _html_table(table: Table) -> str:
+    rows = [[fmt_number(v) for v in row] for row in table.rows]
+    return tabulate(rows, headers=table.columns, tablefmt="html")
 
 
 def run_report(out: Path, seed: int = 0, profile: str = "quick", device: str = "cpu",
