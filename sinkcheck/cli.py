@@ -17,6 +17,8 @@ from sinkcheck.errors import SinkcheckError
 
 COMMANDS = {
     "report": "sinkcheck.verify.report_cli:report",
+    "train": "sinkcheck.verify.empirical_cli:train",
+    "pretrained": "sinkcheck.verify.empirical_cli:pretrained",
 }
 """name -> "module:attribute" of each subcommand."""
 

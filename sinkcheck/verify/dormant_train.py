@@ -185,3 +185,52 @@ def train_run(task: TaskConfig, model_cfg: GPTConfig, train: TrainConfig, seed: 
         opt.step()
     res = _eval(model, x_eval_t, trig_eval, model_cfg.kind, eps)
     return RunResult(sink_init=init["sink"], **res)
+
+
+PROFILES = {
+    # quick: the CPU defaults (about 30 runs of 600 steps; a few minutes on 2 cores)
+    "quick": {"seeds": (0, 1, 2), "steps": 600, "weight_decays": (0.0, 0.1, 1.0, 5.0), "mlp_variant": False},
+    # full: more seeds, longer runs, Gu et al.'s whole weight-decay list, and the MLP variant
+    "full": {"seeds": tuple(range(10)), "steps": 3000,
+             "weight_decays": (0.0, 0.01, 0.1, 0.5, 1.0, 2.0, 5.0), "mlp_variant": True},
+}
+BASE_WD = 0.1
+
+
+def grid(profile: str = "quick", seeds: tuple[int, ...] | None = None, steps: int | None = None,
+         kinds: tuple[str, ...] = ("softmax", "sigmoid", "relu"), tasks: tuple[str, ...] = TASKS,
+         weight_decays: tuple[float, ...] | None = None) -> list[dict]:
+    """The list of runs of one experiment: every (task, kind) at weight decay 0.1, the weight-decay
+    sweep (softmax, bb), the key-bias variant (softmax, bb) and, in "full", the MLP variant.
+
+    Each entry is a dict with task, kind, mlp, key_bias, weight_decay, seed, steps.
+    """
+    validate.choice("profile", profile, tuple(PROFILES))
+    p = PROFILES[profile]
+    seeds = p["seeds"] if seeds is None else seeds
+    steps = p["steps"] if steps is None else steps
+    wds = p["weight_decays"] if weight_decays is None else weight_decays
+    for k in kinds:
+        validate.choice("kind", k, ("softmax", "sigmoid", "relu"))
+    for t in tasks:
+        validate.choice("task", t, TASKS)
+    base = {"mlp": False, "key_bias": False, "weight_decay": BASE_WD, "steps": steps}
+    runs = [dict(base, task=t, kind=k, seed=s) for t in tasks for k in kinds for s in seeds]
+    if "bb" in tasks and "softmax" in kinds:
+        runs += [dict(base, task="bb", kind="softmax", weight_decay=wd, seed=s)
+                 for wd in wds if wd != BASE_WD for s in seeds]
+        runs += [dict(base, task="bb", kind="softmax", key_bias=True, seed=s) for s in seeds]
+        if p["mlp_variant"]:
+            runs += [dict(base, task="bb", kind=k, mlp=True, seed=s) for k in kinds for s in seeds]
+    return runs
+
+
+def run_grid(runs: list[dict], device: str = "cpu", progress: bool = True) -> list[tuple[dict, RunResult]]:
+    """Train every run of :func:`grid` (same seeds => same numbers on CPU)."""
+    out = []
+    for r in tqdm(runs, desc="train dormant", disable=not progress):
+        res = train_run(TaskConfig(task=r["task"]), GPTConfig(kind=r["kind"], mlp=r["mlp"], key_bias=r["key_bias"]),
+                        TrainConfig(steps=r["steps"], weight_decay=r["weight_decay"]), seed=r["seed"],
+                        device=device, progress=progress)
+        out.append((r, res))
+    return out
