@@ -207,3 +207,24 @@ def smoothing(runs: list[SentenceRun], model) -> list[dict]:
                    for r in runs]
             rows.append({"layer": layer, "head": h, **{k: float(np.mean([p[k] for p in per])) for k in per[0]}})
     return rows
+
+
+def cls_logit_split(runs: list[SentenceRun], model) -> np.ndarray:
+    """(L, H, 2): the mean score advantage of [CLS] over the other keys, q_i^T (k_0 - kbar) / sqrt(hs),
+    and the part of it that the query bias alone gives, b_Q^T (k_0 - kbar) / sqrt(hs) (the same for
+    every query: a content-free preference for [CLS] that needs no alignment of the embeddings)."""
+    out = np.zeros((N_LAYER, N_HEAD, 2))
+    for layer in range(N_LAYER):
+        sa = model.encoder.layer[layer].attention.self
+        Wq, bq = sa.query.weight.detach().double().cpu().numpy(), sa.query.bias.detach().double().cpu().numpy()
+        Wk, bk = sa.key.weight.detach().double().cpu().numpy(), sa.key.bias.detach().double().cpu().numpy()
+        hs = Wq.shape[0] // N_HEAD
+        for r in runs:
+            Z = r.hidden[layer]
+            Q, K = Z @ Wq.T + bq, Z @ Wk.T + bk  # (T, d)
+            for h in range(N_HEAD):
+                sl = slice(h * hs, (h + 1) * hs)
+                dk = K[0, sl] - K[1:, sl].mean(axis=0)
+                out[layer, h, 0] += float((Q[:, sl] @ dk).mean()) / np.sqrt(hs)
+                out[layer, h, 1] += float(bq[sl] @ dk) / np.sqrt(hs)
+    return out / len(runs)

@@ -26,6 +26,7 @@ def measure(n_sentences: int | None = None, smoothing: bool = True, device: str 
         "roles": P.mass_by_role(runs),
         "alignment": P.alignment(runs),
         "values": P.value_norms(runs, model),
+        "cls_logit": P.cls_logit_split(runs, model),
         "smoothing": P.smoothing(runs, model) if smoothing else None,
         "eps": eps,
     }
@@ -69,10 +70,12 @@ def tables(res: dict) -> dict[str, Table]:
         [[k, int(s["count"][k]), float(s["sink_k"][k]), float(s["alpha"][..., k].max())] for k in range(T)],
         title="Sink_k^0.3 at every absolute position k (0 = [CLS]) over the 72 heads")
     out["heads"] = Table(
-        ["layer", "head", "alpha_cls", "alpha_sep", "mass_cls", "mass_sep", "mass_punct", "mass_word"]
+        ["layer", "head", "alpha_cls", "alpha_sep", "mass_cls", "mass_sep", "mass_punct", "mass_word",
+         "cls_score_adv", "cls_score_adv_from_b_Q"]
         + (["beta", "beta_tr_BW", "sharpen", "class", "dcos_attn_vs_sparse", "dcos_uniform_vs_attn"]
            if res["smoothing"] else []),
-        [[l, h, float(s["alpha"][l, h, 0]), float(s["alpha_last"][l, h]), *(float(x) for x in res["roles"][l, h])]
+        [[l, h, float(s["alpha"][l, h, 0]), float(s["alpha_last"][l, h]), *(float(x) for x in res["roles"][l, h]),
+          *(float(x) for x in res["cls_logit"][l, h])]
          + ([res["smoothing"][l * P.N_HEAD + h][k] for k in ("beta", "beta_tr_BW", "sharpen")]
             + [head_class(res["smoothing"][l * P.N_HEAD + h]["beta_tr_BW"], res["smoothing"][l * P.N_HEAD + h]["sharpen"])]
             + [res["smoothing"][l * P.N_HEAD + h][k] for k in ("dcos_attn_vs_sparse", "dcos_uniform_vs_attn")]
@@ -98,6 +101,8 @@ def summary_json(res: dict) -> dict:
         "sink_k": [float(x) for x in s["sink_k"]],
         "cos_cls_others": [float(x) for x in res["alignment"]["cls"]],
         "cos_token_token": [float(x) for x in res["alignment"]["baseline"]],
+        "cls_score_adv_per_layer": [float(x) for x in res["cls_logit"][..., 0].mean(axis=1)],
+        "cls_score_adv_from_b_Q_per_layer": [float(x) for x in res["cls_logit"][..., 1].mean(axis=1)],
     }
     if res["smoothing"]:
         out["smoothing"] = smoothing_summary(res["smoothing"])
