@@ -121,6 +121,32 @@ def lm(profile, seed, steps, kind, device, out, no_progress) -> None:
     click.echo(f"wrote {out}/lm.md, summary.json and figures/")
 
 
+@train.command()
+@PROFILE
+@click.option("--seeds", default=None, help="Seeds, e.g. 0,1 (default: the profile's).")
+@click.option("--steps", type=click.IntRange(1), default=None, help="Override the profile's training steps.")
+@click.option("--dims", default=None, help="Dimensions d, e.g. 8,16,32 (default: the profile's).")
+@out_option("sinkcheck-sinkdiag")
+@NO_PROGRESS
+def sinkdiag(profile, seeds, steps, dims, out, no_progress) -> None:
+    """Sink vs diagonal as a training problem: the pattern chosen and its cost next to L, OPT, U."""
+    from sinkcheck.verify import sinkdiag_train as sd
+
+    try:
+        dims_t = None if dims is None else tuple(int(v) for v in dims.split(","))
+    except ValueError:
+        raise InvalidInputError(f"--dims: must be integers like 8,16,32 (got {dims!r})") from None
+    out = prepare_out(out)
+    rows = sd.experiment(profile, seeds=parse_seeds(seeds), steps=steps, dims=dims_t, progress=not no_progress)
+    table = Table(sd.COLUMNS, [[r[c] for c in sd.COLUMNS] for r in rows],
+                  title="Trained head (weight decay) vs L, OPT, U of the sink and diagonal patterns (QK cost)")
+    write_table(out, "sinkdiag", table)
+    (out / "summary.json").write_text(dumps({"rows": rows, "instance": sd.INSTANCE}))
+    sd.plot(rows, out / "figures" / "cost_vs_d.png")
+    click.echo(render(table, "markdown"), nl=False)
+    click.echo(f"wrote {out}/sinkdiag.md, summary.json and figures/")
+
+
 @click.command()
 @click.option("--sentences", "n_sentences", type=click.IntRange(1), default=None,
               help="Use only the first N shipped sentences (default: all).")
