@@ -166,3 +166,36 @@ def pretrained_smoothing(ctx: Context) -> Certificate:
         evidence={"classes": sm, "untested": [c for c in ("smooths", "sharpens") if not sm[c]["heads"]]},
         tables={"smoothing": tables(res)["smoothing"]},
     )
+
+
+SINKDIAG_STATEMENT = ("A head trained with weight decay on the section 2 task sends every dormant token to BOS at "
+                      "large d (where OPT_sink < OPT_diag) and fewer of them at small d (where OPT_diag <= OPT_sink)")
+
+
+@check("empirical.sinkdiag_training")
+def sinkdiag_training(ctx: Context) -> Certificate:
+    from sinkcheck.verify import sinkdiag_train as sd
+
+    theorem = "Sink vs diagonal under weight decay (Sukenik et al. Section 7; THEOREMS.md sections 2 and 6)"
+    if (reason := sd.missing_sinkdiag()):
+        return _skipped("empirical.sinkdiag_training", theorem, SINKDIAG_STATEMENT, reason)
+    dims = (8, 128) if ctx.profile == "quick" else sd.PROFILES["full"]["dims"]
+    rows = sd.experiment("quick" if ctx.profile == "quick" else "full", seeds=(ctx.seed,), dims=dims,
+                         steps=400 if ctx.profile == "quick" else None, progress=ctx.progress)
+    small, large = rows[0], rows[-1]
+    ok = (large["frac_dormant_sink"] == 1.0 and large["opt_sink"] < large["opt_diag"]
+          and small["frac_dormant_sink"] < 1.0 and small["opt_diag"] <= small["opt_sink"])
+    table = Table(sd.COLUMNS, [[r[c] for c in sd.COLUMNS] for r in rows],
+                  title="Trained head vs L, OPT, U of both patterns (QK cost)")
+    return Certificate(
+        check="empirical.sinkdiag_training", theorem=theorem, statement=SINKDIAG_STATEMENT,
+        verdict="holds" if ok else "fails",
+        counterexample=None if ok else {"rows": rows},
+        parameters={"instance": sd.INSTANCE, "dims": list(dims), "seed": ctx.seed},
+        evidence={"frac_dormant_sink": {r["d"]: r["frac_dormant_sink"] for r in rows},
+                  "frac_fallback_sink": {r["d"]: r["frac_fallback_sink"] for r in rows},
+                  "pattern": {r["d"]: r["pattern"] for r in rows},
+                  "rescaled_over_best_opt": {r["d"]: (r["rescaled_cost"] / min(r["opt_sink"], r["opt_diag"])
+                                                      if r["rescaled_cost"] else None) for r in rows}},
+        tables={"sinkdiag": table},
+    )
