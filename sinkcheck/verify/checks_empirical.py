@@ -40,6 +40,7 @@ def dormant_sink(ctx: Context) -> Certificate:
         parameters={"seeds": list(seeds), "steps": runs[0]["steps"], "task": "bb, T=32, V=32, 3 triggers",
                     "model": "2 layers x 2 heads x 64, attention only", "weight_decay": 0.1, "eps": 0.3},
         evidence={"sink_per_seed": sink, "frac_seeds_with_sink": frac,
+                  "raw_bos_weight": {k: [res.bos_raw for r, res in results if r["kind"] == k] for k in sink},
                   "max_alpha0": {k: [float(res.alpha0.max()) for r, res in results if r["kind"] == k]
                                  for k in sink}},
         tables={"runs": runs_table(results)},

@@ -4,7 +4,8 @@ Gu et al.'s Sink_1^eps (position 0 = BOS) per run.
 Tasks (every sequence is BOS followed by ``T`` tokens; next-token loss on every position):
 
 - ``iid``: the T tokens are i.i.d. uniform over the ``V - 1`` non-BOS ids.  Nothing in the context
-  helps: every query should switch off.
+  predicts the next token (but see docs/empirical.md: the heads stay on and average, using the
+  near-constant mean embedding as a bias, and no sink forms).
 - ``bb``: our version of Guo et al. (2024)'s bigram-backcopy task.  Ids 1..V-1 are ordinary
   tokens; the ``n_triggers`` ids 1..n_triggers are triggers.  A fixed bigram table P (seeded by
   ``table_seed``, independent of the run seed) has, for each id, ``support`` allowed successors
