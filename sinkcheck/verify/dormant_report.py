@@ -1,4 +1,4 @@
-"""Tables, JSON summary and figures of the sink-emergence runs (:mod:`dormant_train`)."""
+"""Tables, JSON summary and figures of the sink-emergence runs (:mod:`sinkcheck.verify.dormant_train`)."""
 
 from __future__ import annotations
 

@@ -104,6 +104,7 @@ class Block(nn.Module):
                                  nn.Linear(4 * cfg.n_embd, cfg.n_embd)) if cfg.mlp else None
 
     def forward(self, x: torch.Tensor):
+        """x (B, T, C) -> (x', A, A_bias) with the attention maps of this block."""
         a, A, A_bias = self.attn(self.ln_1(x))
         x = x + a
         if self.mlp is not None:

@@ -125,7 +125,8 @@ def run(profile: str = "quick", seed: int = 0, steps: int | None = None, kind: s
                     p["steps"] * p["batch"] * (p["T"] - 1), evals)
 
 
-def table(res: LMResult) -> Table:
+def table(res: LMResult):
+    """The evaluation points as a ``Table`` (step, loss, Sink_1 overall and per layer)."""
     L = len(res.evals[0]["sink_per_layer"])
     return Table(["step", "eval_loss_nats_per_byte", "sink"] + [f"sink_layer_{l}" for l in range(L)],
                  [[e["step"], e["loss"], e["sink"], *e["sink_per_layer"]] for e in res.evals],

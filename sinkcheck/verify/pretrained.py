@@ -198,7 +198,7 @@ def value_norms(runs: list[SentenceRun], model) -> np.ndarray:
 
 def smoothing(runs: list[SentenceRun], model) -> list[dict]:
     """Section 4's per-head conditions and the measured changes in average cosine similarity
-    (Figures 8-9), one dict per (layer, head), through :func:`pretrained_heads.analyse_head`."""
+    (Figures 8-9), one dict per (layer, head), through :func:`sinkcheck.verify.pretrained_heads.analyse_head`."""
     rows = []
     for layer in range(N_LAYER):
         W = head_ov(model, layer)

@@ -1,10 +1,12 @@
 """Per-head smoothing quantities of THEOREMS.md section 4 on one sequence (the seed's Figures 8-9).
 
-NOTE (merge): the smoothing helper writes ``analyse_head(X, Z, A, W_OV, causal=False)`` in
-``sinkcheck/verify/smoothing_heads.py`` on branch ``smoothing``; it was not there when this file
-was written, so :func:`analyse_head` below is a small local adapter with the same name and
-signature.  When both branches are merged, it should delegate to that function (one place for
-each idea) and keep only the mapping to the keys listed here.
+Adapter: the smoothing helper's ``analyse_head(X, Z, A, W_OV, causal=False)`` lives in
+``sinkcheck/verify/smoothing_heads.py`` (branch ``smoothing``, not merged into this branch when it
+was written).  :func:`analyse_head` below calls it when it is importable and maps its result to
+the keys listed here; otherwise it computes the same quantities locally (``_local``).  After the
+merge the local fallback can be deleted (one place for each idea).  The two agree when X = Z, as
+in MiniLM; for X != Z the smoothing module fits beta by least squares of Cov(X, Z) onto B, the
+fallback by the trace ratio.
 
 Model (section 4, row convention): tokens Z (T, d), residual X (T, d), output
 Y(A) = X + A Z W_OV^T.  B = within-sequence covariance of Z, beta from E[x z^T] = beta B
@@ -35,6 +37,25 @@ def uniform_attention(T: int, causal: bool = False) -> np.ndarray:
 
 
 def analyse_head(X: np.ndarray, Z: np.ndarray, A: np.ndarray, W_OV: np.ndarray, causal: bool = False) -> dict:
+    """Section 4's conditions and Figures 8-9's cosine changes for one head (keys: see ``_local``),
+    through ``sinkcheck.verify.smoothing_heads.analyse_head`` when that module is present."""
+    try:
+        from sinkcheck.verify.smoothing_heads import analyse_head as shared
+    except ImportError:
+        return _local(X, Z, A, W_OV, causal)
+    h = shared(X, Z, A, W_OV, causal=causal)
+    return {
+        "beta": h.beta,
+        "tr_BW": h.beta_trBW / h.beta if h.beta else float("nan"),
+        "tr_BWtW": h.trBWtW,
+        "beta_tr_BW": h.beta_trBW,
+        "sharpen": h.beta_trBW + h.trBWtW,
+        "dcos_attn_vs_sparse": h.measured_delta_cos_identity,
+        "dcos_uniform_vs_attn": h.measured_delta_cos,
+    }
+
+
+def _local(X: np.ndarray, Z: np.ndarray, A: np.ndarray, W_OV: np.ndarray, causal: bool = False) -> dict:
     """Section 4's conditions and the cosine changes of Figures 8-9 for one head on one sequence.
 
     Args:

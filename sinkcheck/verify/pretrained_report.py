@@ -1,4 +1,4 @@
-"""Tables, JSON and figures of the all-MiniLM-L6-v2 measurements (:mod:`pretrained`)."""
+"""Tables, JSON and figures of the all-MiniLM-L6-v2 measurements (:mod:`sinkcheck.verify.pretrained`)."""
 
 from __future__ import annotations
 

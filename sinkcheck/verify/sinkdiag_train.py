@@ -2,7 +2,7 @@
 
 One softmax head with factors W_Q, W_K (d x d each, W = W_Q^T W_K, scores z^T W z' / sqrt(d)) is
 trained from a random initialisation on an instance of the section 2 setting
-(:func:`sinkcheck.construct.sinkdiag_instance.sample_instance`, branch ``sinkdiag``).  The loss
+(``sinkcheck.construct.sinkdiag_instance.sample_instance``, branch ``sinkdiag``).  The loss
 says *what* must happen, not *how*, so the weight decay picks the pattern:
 
 - sequences: BOS first, then a random order of the copy queries and of the dormant tokens; each
@@ -137,7 +137,7 @@ def read_pattern(inst, W: np.ndarray) -> dict:
 
 
 INSTANCE = {"C": 2, "n": 3, "r_eta": 3, "lam": 1.0, "kappa": 1.0, "delta": 4.0}
-"""Instance family of the experiment: large nuisance (delta = 4) so that the diagonal pattern is
+"""The instance family of the experiment, with a large nuisance (delta = 4) so that the diagonal pattern is
 competitive at small d and the pure patterns' OPT cross between d = 8 and d = 32."""
 
 PROFILES = {
