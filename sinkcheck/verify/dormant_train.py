@@ -120,7 +120,7 @@ class RunResult:
     attn: np.ndarray = field(repr=False, default=None)  # (L, H, T+1, T+1) mean eval map
 
 
-def _eval(model: GPT, x: torch.Tensor, trig: np.ndarray, kind: str, eps: float) -> dict:
+def _eval(model: GPT, x: torch.Tensor, trig: np.ndarray, eps: float) -> dict:
     model.eval()
     with torch.no_grad():
         out = model(x[:, :-1], targets=x[:, 1:], return_attn=True)
@@ -138,7 +138,7 @@ def _eval(model: GPT, x: torch.Tensor, trig: np.ndarray, kind: str, eps: float) 
     q = trig[:, :-1]  # queries are input positions; trigger flags of the inputs
     col0 = Ap[..., 1:, 0]  # (L, H, B, T-1): BOS weight of the non-BOS queries
     qn = ~q[:, 1:]
-    res = {
+    return {
         "sink": sink_rate(Ap, k=0, eps=eps),
         "alpha0": alpha0,
         "bos_raw": float(A[..., 1:, 0].mean()),
@@ -150,7 +150,6 @@ def _eval(model: GPT, x: torch.Tensor, trig: np.ndarray, kind: str, eps: float) 
         "loss": float(out["loss"]),
         "attn": Ap.mean(axis=2),
     }
-    return res
 
 
 def train_run(task: TaskConfig, model_cfg: GPTConfig, train: TrainConfig, seed: int = 0,
@@ -167,7 +166,7 @@ def train_run(task: TaskConfig, model_cfg: GPTConfig, train: TrainConfig, seed: 
     P = bigram_table(task) if task.task == "bb" else None
     x_eval, trig_eval = sample_batch(task, np.random.default_rng([seed, 1]), train.n_eval, P)
     x_eval_t = torch.as_tensor(x_eval, device=dev)
-    init = _eval(model, x_eval_t, trig_eval, model_cfg.kind, eps)
+    init = _eval(model, x_eval_t, trig_eval, eps)
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": train.weight_decay},
@@ -184,7 +183,7 @@ def train_run(task: TaskConfig, model_cfg: GPTConfig, train: TrainConfig, seed: 
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-    res = _eval(model, x_eval_t, trig_eval, model_cfg.kind, eps)
+    res = _eval(model, x_eval_t, trig_eval, eps)
     return RunResult(sink_init=init["sink"], **res)
 
 

@@ -24,6 +24,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from sinkcheck import validate
+from sinkcheck.errors import InvalidInputError
 from sinkcheck.core.attention_torch import KINDS, attention
 
 
@@ -50,10 +51,10 @@ class GPTConfig:
         for name in ("vocab_size", "block_size", "n_layer", "n_head", "n_embd"):
             validate.integer_at_least(name, getattr(self, name), 1)
         if self.n_embd % self.n_head:
-            raise validate.InvalidInputError(
+            raise InvalidInputError(
                 f"n_embd: must be divisible by n_head={self.n_head} (got {self.n_embd})")
         if not 0 <= self.bos_id < self.vocab_size:
-            raise validate.InvalidInputError(f"bos_id: must lie in [0, {self.vocab_size - 1}] (got {self.bos_id})")
+            raise InvalidInputError(f"bos_id: must lie in [0, {self.vocab_size - 1}] (got {self.bos_id})")
         validate.positive("init_std", self.init_std)
 
 
@@ -136,7 +137,7 @@ class GPT(nn.Module):
         ``resid`` (L, B, T, C) (each block's input)."""
         B, T = idx.shape
         if T > self.cfg.block_size:
-            raise validate.InvalidInputError(f"idx: sequence length must be <= block_size={self.cfg.block_size} (got {T})")
+            raise InvalidInputError(f"idx: sequence length must be <= block_size={self.cfg.block_size} (got {T})")
         pos = torch.arange(T, device=idx.device)
         x = self.wte(idx) + self.wpe(pos)  # (B, T, C)
         maps, bias_maps, resid = [], [], []
@@ -162,5 +163,5 @@ def pick_device(device: str | None = None) -> torch.device:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     validate.choice("device", device, ("cpu", "cuda"))
     if device == "cuda" and not torch.cuda.is_available():
-        raise validate.InvalidInputError("device: 'cuda' requested but no CUDA device is available (got 'cuda')")
+        raise InvalidInputError("device: 'cuda' requested but no CUDA device is available (got 'cuda')")
     return torch.device(device)
