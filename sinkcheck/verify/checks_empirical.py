@@ -19,7 +19,7 @@ _PRETRAINED_CACHE: dict = {}
 @check("empirical.dormant_sink")
 def dormant_sink(ctx: Context) -> Certificate:
     """Softmax heads trained on bigram-backcopy form a BOS sink; ReLU heads do not."""
-    from sinkcheck.verify.dormant_report import runs_table
+    from sinkcheck.verify.dormant_report import plot_attention, runs_table
     from sinkcheck.verify.dormant_train import grid, run_grid
 
     seeds = (ctx.seed,) if ctx.profile == "quick" else tuple(ctx.seed + i for i in range(5))
@@ -30,6 +30,7 @@ def dormant_sink(ctx: Context) -> Certificate:
     sink = {k: [res.sink for r, res in results if r["kind"] == k] for k in ("softmax", "sigmoid", "relu")}
     frac = {k: float(np.mean(np.array(v) > 0)) for k, v in sink.items()}
     ok = frac["softmax"] == 1.0 and frac["relu"] == 0.0
+    plot_attention(results, ctx.figure_dir / "empirical_dormant_attention.png")
     return Certificate(
         check="empirical.dormant_sink",
         theorem="Sink emergence (Gu et al. 2025; Guo et al. 2024; THEOREMS.md section 6)",
@@ -44,6 +45,7 @@ def dormant_sink(ctx: Context) -> Certificate:
                   "max_alpha0": {k: [float(res.alpha0.max()) for r, res in results if r["kind"] == k]
                                  for k in sink}},
         tables={"runs": runs_table(results)},
+        figures=["empirical_dormant_attention.png"],
     )
 
 
@@ -98,7 +100,7 @@ SMOOTH_STATEMENT = ("Heads with beta tr(BW) > 0 raise the average cosine similar
 @check("empirical.pretrained_sinks")
 def pretrained_sinks(ctx: Context) -> Certificate:
     from sinkcheck.verify.pretrained import missing_extra
-    from sinkcheck.verify.pretrained_report import tables
+    from sinkcheck.verify.pretrained_report import plot, tables
 
     theorem = "Sinks in a pretrained model (Gu et al. 2025; THEOREMS.md section 6)"
     if (reason := missing_extra()):
@@ -107,6 +109,7 @@ def pretrained_sinks(ctx: Context) -> Certificate:
     s = res["sinks"]
     ok = s["sink_k"][0] > 0
     t = tables(res)
+    figures = plot(res, ctx.figure_dir)
     return Certificate(
         check="empirical.pretrained_sinks", theorem=theorem, statement=SINK_STATEMENT,
         verdict="holds" if ok else "fails",
@@ -116,6 +119,7 @@ def pretrained_sinks(ctx: Context) -> Certificate:
                   "max_sink_other_positions": float(s["sink_k"][1:].max()),
                   "value_norm_cls_over_others": float(res["values"][..., 0].mean() / res["values"][..., 2].mean())},
         tables={"sink_per_layer": t["sink_per_layer"], "sink_per_position": t["sink_per_position"]},
+        figures=figures,
     )
 
 
@@ -188,6 +192,7 @@ def sinkdiag_training(ctx: Context) -> Certificate:
           and small["frac_dormant_sink"] < 1.0 and small["opt_diag"] <= small["opt_sink"])
     table = Table(sd.COLUMNS, [[r[c] for c in sd.COLUMNS] for r in rows],
                   title="Trained head vs L, OPT, U of both patterns (QK cost)")
+    sd.plot(rows, ctx.figure_dir / "empirical_sinkdiag_cost_vs_d.png")
     return Certificate(
         check="empirical.sinkdiag_training", theorem=theorem, statement=SINKDIAG_STATEMENT,
         verdict="holds" if ok else "fails",
@@ -199,4 +204,5 @@ def sinkdiag_training(ctx: Context) -> Certificate:
                   "rescaled_over_best_opt": {r["d"]: (r["rescaled_cost"] / min(r["opt_sink"], r["opt_diag"])
                                                       if r["rescaled_cost"] else None) for r in rows}},
         tables={"sinkdiag": table},
+        figures=["empirical_sinkdiag_cost_vs_d.png"],
     )
