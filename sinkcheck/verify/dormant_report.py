@@ -51,16 +51,17 @@ def summary_table(results: list[tuple[dict, RunResult]]) -> Table:
 
 
 def summary_json(results: list[tuple[dict, RunResult]]) -> dict:
-    """{kind: {"sink": mean Sink_1 over seeds on bb at weight decay 0.1 (no MLP, no key bias),
+    """{kind: {"sink": mean Sink_1 over seeds on bb at weight decay 0.1 (main MLP setting, no key bias),
     "frac_seeds_with_sink", "tasks": {task: {...}}}, "weight_decay": {wd: {...}}}."""
     out: dict = {}
+    base_mlp = results[0][0]["mlp"]  # the grid's main setting (attention only unless --mlp)
     for (task, kind, mlp, kb, wd), rs in _groups(results).items():
         s = [x.sink for x in rs]
         entry = {"sink": float(np.mean(s)), "frac_seeds_with_sink": float(np.mean(np.array(s) > 0)),
                  "seeds": len(s), "loss": float(np.mean([x.loss for x in rs]))}
-        if not mlp and not kb and wd == BASE_WD:
+        if mlp == base_mlp and not kb and wd == BASE_WD:
             out.setdefault(kind, {"tasks": {}})["tasks"][task] = entry
-        if task == "bb" and kind == "softmax" and not mlp and not kb:
+        if task == "bb" and kind == "softmax" and mlp == base_mlp and not kb:
             out.setdefault("weight_decay", {})[str(wd)] = entry
         if kb:
             out.setdefault("key_bias", {})[task] = dict(entry, sink_bias=float(np.mean([x.sink_bias for x in rs])))
@@ -78,10 +79,10 @@ def plot_attention(results: list[tuple[dict, RunResult]], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    picks = []
+    picks, base_mlp = [], results[0][0]["mlp"]
     for kind in KINDS:
         for r, res in results:
-            if r["kind"] == kind and r["task"] == "bb" and not r["mlp"] and not r["key_bias"] and r["weight_decay"] == BASE_WD:
+            if r["kind"] == kind and r["task"] == "bb" and r["mlp"] == base_mlp and not r["key_bias"] and r["weight_decay"] == BASE_WD:
                 picks.append((r, res))
                 break
     if not picks:
@@ -109,8 +110,9 @@ def plot_weight_decay(results: list[tuple[dict, RunResult]], path: Path) -> bool
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    base_mlp = results[0][0]["mlp"]
     pts = [(r["weight_decay"], res.sink, res.loss) for r, res in results
-           if r["task"] == "bb" and r["kind"] == "softmax" and not r["mlp"] and not r["key_bias"]]
+           if r["task"] == "bb" and r["kind"] == "softmax" and r["mlp"] == base_mlp and not r["key_bias"]]
     wds = sorted({p[0] for p in pts})
     if len(wds) < 2:
         return False

@@ -199,11 +199,12 @@ BASE_WD = 0.1
 
 def grid(profile: str = "quick", seeds: tuple[int, ...] | None = None, steps: int | None = None,
          kinds: tuple[str, ...] = ("softmax", "sigmoid", "relu"), tasks: tuple[str, ...] = TASKS,
-         weight_decays: tuple[float, ...] | None = None) -> list[dict]:
+         weight_decays: tuple[float, ...] | None = None, mlp: bool = False) -> list[dict]:
     """The list of runs of one experiment: every (task, kind) at weight decay 0.1, the weight-decay
     sweep (softmax, bb), the key-bias variant (softmax, bb) and, in "full", the MLP variant.
 
-    Each entry is a dict with task, kind, mlp, key_bias, weight_decay, seed, steps.
+    Each entry is a dict with task, kind, mlp, key_bias, weight_decay, seed, steps; ``mlp=True``
+    gives every block an MLP (default: attention only).
     """
     validate.choice("profile", profile, tuple(PROFILES))
     p = PROFILES[profile]
@@ -214,13 +215,13 @@ def grid(profile: str = "quick", seeds: tuple[int, ...] | None = None, steps: in
         validate.choice("kind", k, ("softmax", "sigmoid", "relu"))
     for t in tasks:
         validate.choice("task", t, TASKS)
-    base = {"mlp": False, "key_bias": False, "weight_decay": BASE_WD, "steps": steps}
+    base = {"mlp": mlp, "key_bias": False, "weight_decay": BASE_WD, "steps": steps}
     runs = [dict(base, task=t, kind=k, seed=s) for t in tasks for k in kinds for s in seeds]
     if "bb" in tasks and "softmax" in kinds:
         runs += [dict(base, task="bb", kind="softmax", weight_decay=wd, seed=s)
                  for wd in wds if wd != BASE_WD for s in seeds]
         runs += [dict(base, task="bb", kind="softmax", key_bias=True, seed=s) for s in seeds]
-        if p["mlp_variant"]:
+        if p["mlp_variant"] and not mlp:
             runs += [dict(base, task="bb", kind=k, mlp=True, seed=s) for k in kinds for s in seeds]
     return runs
 

@@ -71,10 +71,11 @@ def train() -> None:
 @click.option("--kinds", default="softmax,sigmoid,relu", show_default=True, help="Attention kinds.")
 @click.option("--tasks", default="bb,iid", show_default=True, help="Tasks: bb (bigram-backcopy), iid.")
 @click.option("--weight-decays", default=None, help="Weight-decay sweep, e.g. 0,0.1,1 (default: the profile's).")
+@click.option("--mlp", is_flag=True, help="Give every block an MLP (default: attention only).")
 @DEVICE
 @out_option("sinkcheck-dormant")
 @NO_PROGRESS
-def dormant(profile, seeds, steps, kinds, tasks, weight_decays, device, out, no_progress) -> None:
+def dormant(profile, seeds, steps, kinds, tasks, weight_decays, mlp, device, out, no_progress) -> None:
     """Sink emergence on switch-off tasks: Sink_1^0.3 per run, per kind, per weight decay."""
     from sinkcheck.verify import dormant_report as rep
     from sinkcheck.verify.dormant_train import grid, run_grid
@@ -85,7 +86,7 @@ def dormant(profile, seeds, steps, kinds, tasks, weight_decays, device, out, no_
     except ValueError:
         raise InvalidInputError(f"--weight-decays: must be numbers like 0,0.1,1 (got {weight_decays!r})") from None
     runs = grid(profile, seeds=parse_seeds(seeds), steps=steps, kinds=tuple(kinds.split(",")),
-                tasks=tuple(tasks.split(",")), weight_decays=wds)
+                tasks=tuple(tasks.split(",")), weight_decays=wds, mlp=mlp)
     out = prepare_out(out)
     results = run_grid(runs, device=device, progress=not no_progress)
     write_table(out, "runs", rep.runs_table(results))
