@@ -159,13 +159,13 @@ def missing_sinkdiag() -> str | None:
 def experiment(profile: str = "quick", seeds: tuple[int, ...] | None = None, steps: int | None = None,
                dims: tuple[int, ...] | None = None, progress: bool = True) -> list[dict]:
     """Train on one instance per (d, seed) and put the result next to L, OPT, U of both patterns."""
-    from sinkcheck.construct.sinkdiag_instance import sample_instance
     from sinkcheck.errors import SinkcheckError
-    from sinkcheck.verify.sinkdiag_eval import evaluate
 
     validate.choice("profile", profile, tuple(PROFILES))
     if (reason := missing_sinkdiag()):
         raise SinkcheckError(f"train sinkdiag: {reason}")
+    from sinkcheck.construct.sinkdiag_instance import sample_instance
+    from sinkcheck.verify.sinkdiag_eval import evaluate
     p = PROFILES[profile]
     rows = []
     jobs = [(d, s) for d in (dims or p["dims"]) for s in (seeds or p["seeds"])]
