@@ -19,6 +19,8 @@ COMMANDS = {
     "report": "sinkcheck.verify.report_cli:report",
     "smoothing": "sinkcheck.verify.smoothing_cli:smoothing",
     "trigger": "sinkcheck.verify.trigger_cli:trigger",
+    "train": "sinkcheck.verify.empirical_cli:train",
+    "pretrained": "sinkcheck.verify.empirical_cli:pretrained",
 }
 """name -> "module:attribute" of each subcommand."""
 

@@ -24,6 +24,7 @@ CHECK_MODULES = [
     "sinkcheck.verify.checks_smoothing",
     "sinkcheck.verify.checks_switch",
     "sinkcheck.verify.checks_trigger",
+    "sinkcheck.verify.checks_empirical",
 ]
 """Modules whose import registers checks, in report order."""
 

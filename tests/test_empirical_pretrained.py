@@ -1,0 +1,114 @@
+"""all-MiniLM-L6-v2 measurements, the per-head smoothing quantities, and the shipped sentences."""
+
+import numpy as np
+import pytest
+
+from sinkcheck.core.metrics import sink_rate
+from sinkcheck.errors import InvalidInputError
+from sinkcheck.verify.pretrained import load_sentences, missing_extra, token_roles
+from sinkcheck.verify.pretrained_heads import analyse_head, head_class
+from sinkcheck.verify.smoothing_heads import uniform_attention
+
+needs_model = pytest.mark.skipif(missing_extra() is not None, reason=f"pretrained extra missing: {missing_extra()}")
+
+
+def test_shipped_sentences_are_50_to_100_distinct_lines_of_varied_length():
+    s = load_sentences()
+    lengths = [len(x.split()) for x in s]
+    assert 50 <= len(s) <= 100 and len(set(s)) == len(s)
+    assert min(lengths) <= 3 and max(lengths) >= 15
+
+
+def test_token_roles_mark_cls_sep_and_punctuation():
+    assert token_roles(["[CLS]", "hi", ",", "there", ".", "[SEP]"]) == ["cls", "word", "punct", "word", "punct", "sep"]
+
+
+def _tokens(T=9, d=6, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.standard_normal((T, d)) + 0.3
+
+
+def test_a_positive_identity_head_is_predicted_to_smooth_and_does():
+    # W = c I, X = Z: beta tr(BW) = c tr(B) > 0; uniform attention adds c * mean(z) to every token
+    Z = _tokens()
+    r = analyse_head(Z, Z, np.eye(9), 0.8 * np.eye(6))
+    assert head_class(r["beta_tr_BW"], r["sharpen"]) == "smooths"
+    assert r["dcos_uniform_vs_attn"] > 0
+
+
+def test_a_small_negative_identity_head_is_predicted_to_sharpen_and_does():
+    # W = -c I with 0 < c < 1: beta tr(BW) + tr(B W^T W) = c (c - 1) tr(B) < 0; subtracting c * mean(z)
+    Z = _tokens()
+    r = analyse_head(Z, Z, np.eye(9), -0.5 * np.eye(6))
+    assert head_class(r["beta_tr_BW"], r["sharpen"]) == "sharpens"
+    assert r["dcos_uniform_vs_attn"] < 0
+
+
+def test_planted_sign_flip_of_the_value_map_changes_the_predicted_class():
+    Z = _tokens(seed=1)
+    good = analyse_head(Z, Z, np.eye(9), 0.5 * np.eye(6))
+    flipped = analyse_head(Z, Z, np.eye(9), -0.5 * np.eye(6))
+    assert head_class(good["beta_tr_BW"], good["sharpen"]) != head_class(flipped["beta_tr_BW"], flipped["sharpen"])
+
+
+def test_traces_match_the_explicit_covariance():
+    rng = np.random.default_rng(2)
+    X, Z, W = rng.standard_normal((7, 5)), rng.standard_normal((7, 5)), rng.standard_normal((5, 5))
+    r = analyse_head(X, Z, uniform_attention(7), W)
+    Zc = Z - Z.mean(0)
+    B = Zc.T @ Zc / 7
+    assert np.isclose(r["tr_BW"], np.trace(B @ W)) and np.isclose(r["tr_BWtW"], np.trace(B @ W.T @ W))
+
+
+@pytest.mark.parametrize("args", [
+    (np.ones((3, 2)), np.ones((3, 3)), np.eye(3), np.eye(2)),
+    (np.ones((3, 2)), np.ones((3, 2)), np.eye(3), np.eye(3)),
+    (np.full((3, 2), np.nan), np.ones((3, 2)), np.eye(3), np.eye(2)),
+])
+def test_analyse_head_rejects_bad_shapes_and_non_finite_input(args):
+    with pytest.raises(InvalidInputError):
+        analyse_head(*args)
+
+
+@pytest.fixture(scope="module")
+def minilm():
+    from sinkcheck.verify import pretrained as P
+
+    tok, model = P.load_minilm()
+    return P, model, P.run_sentences(tok, model, load_sentences(6))
+
+
+@pytest.mark.pretrained
+@needs_model
+def test_extracted_head_maps_reproduce_the_attention_sublayer(minilm):
+    # sum_h A_h Z W_OV^h^T + W_O b_V + b_O must equal the model's own pre-LayerNorm attention output
+    import torch
+
+    P, model, runs = minilm
+    layer, r = 2, runs[0]
+    W = P.head_ov(model, layer)
+    att = model.encoder.layer[layer].attention
+    Z = r.hidden[layer]
+    ours = sum(r.attn[layer, h] @ Z @ W[h].T for h in range(P.N_HEAD))
+    ours = ours + att.output.dense.weight.double().detach().numpy() @ att.self.value.bias.double().detach().numpy()
+    ours = ours + att.output.dense.bias.double().detach().numpy()
+    with torch.no_grad():
+        ctx = att.self(torch.tensor(Z, dtype=torch.float32)[None])[0][0]
+        theirs = att.output.dense(ctx).double().numpy()
+    assert np.allclose(ours, theirs, atol=1e-3)
+
+
+@pytest.mark.pretrained
+@needs_model
+def test_cls_is_a_sink_in_most_middle_layer_heads(minilm):
+    P, _, runs = minilm
+    s = P.sink_by_position(runs)
+    assert s["sink_k_per_layer"][1:5, 0].mean() > 0.5
+
+
+@pytest.mark.pretrained
+@needs_model
+def test_per_position_importance_agrees_with_the_core_metric_on_one_sentence(minilm):
+    P, _, runs = minilm
+    s = P.sink_by_position(runs[:1])
+    assert s["sink_k"][0] == sink_rate(runs[0].attn, k=0, causal=False)
