@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import html
 import shutil
+import sys
 import tempfile
+import time
 from pathlib import Path
 
 from tabulate import tabulate
@@ -148,19 +150,27 @@ def run_report(out: Path, seed: int = 0, profile: str = "quick", device: str = "
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=parent))
     except OSError as exc:
         raise InvalidInputError(f"--out: cannot write in {parent} ({exc.strerror})") from None
+    timings: dict[str, float] = {}
     try:
         for sub in ("certificates", "tables", "figures"):
             (tmp / sub).mkdir()
         ctx = Context(seed=seed, profile=profile, out_dir=tmp, device=device, progress=progress)
         certs = []
-        for name in tqdm(names, desc="sinkcheck report", unit="check", disable=not progress):
+        bar = tqdm(names, desc="sinkcheck report", unit="check", disable=not progress)
+        for name in bar:
+            bar.set_postfix_str(name)
+            started = time.perf_counter()
             cert = checks[name](ctx)
+            timings[name] = time.perf_counter() - started  # shown, never written: outputs stay byte-stable
             _write_certificate(cert, ctx, tmp)
             certs.append(cert)
         _write_summary(certs, ctx, tmp)
         if out.exists():
             shutil.rmtree(out)
         tmp.rename(out)
+        if progress:
+            slowest = sorted(timings.items(), key=lambda kv: -kv[1])[:5]
+            tqdm.write("slowest checks: " + ", ".join(f"{k} {v:.1f}s" for k, v in slowest), file=sys.stderr)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
