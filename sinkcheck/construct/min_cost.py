@@ -76,7 +76,7 @@ def _solve(A: np.ndarray, rhs: float, r: int, solver: str) -> tuple[np.ndarray, 
 
 
 def min_cost(inst: SinkDiagInstance, pattern: str, fallback: bool = True, solver: str = "CLARABEL",
-             reduce: bool = True) -> MinCost:
+             reduce: bool = True, retry_scs: bool = True) -> MinCost:
     """Minimum QK cost of ``pattern`` on ``inst``.
 
     Args:
@@ -85,6 +85,8 @@ def min_cost(inst: SinkDiagInstance, pattern: str, fallback: bool = True, solver
         fallback: include the group-absent copy constraints.
         solver: "CLARABEL" (default, interior point) or "SCS".
         reduce: solve the r x r span-reduced program (default) or the naive d x d one.
+        retry_scs: when Clarabel ends with a non-optimal status (e.g. optimal_inaccurate on badly
+            scaled instances), solve again with SCS and report SCS as the solver.
     Returns:
         A :class:`MinCost`; ``opt`` = 2 ||W*||_*.
     Raises:
@@ -101,7 +103,15 @@ def min_cost(inst: SinkDiagInstance, pattern: str, fallback: bool = True, solver
     # row k is vec_F(z_q w^T), so A @ vec_F(M) = z_q^T M w
     A = (w[:, :, None] * zq[:, None, :]).reshape(len(cons), r * r)
     t0 = time.perf_counter()
-    Mp, status = _solve(A / inst.dim, 1.0, r, solver)
+    try:
+        Mp, status = _solve(A / inst.dim, 1.0, r, solver)
+    except InfeasibleError:
+        raise
+    except SolverError:
+        if not (retry_scs and solver == "CLARABEL"):
+            raise
+        solver = "SCS"
+        Mp, status = _solve(A / inst.dim, 1.0, r, solver)
     seconds = time.perf_counter() - t0
     M = Mp * inst.kappa / np.sqrt(inst.dim)
     form = SpanForm(Q, M)
