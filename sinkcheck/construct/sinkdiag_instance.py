@@ -208,7 +208,7 @@ def load_instance(path: str | Path) -> SinkDiagInstance:
             do not form a valid instance.
     """
     try:
-        with np.load(path, allow_pickle=False) as z:
+        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as z:
             missing = [k for k in ARRAYS if k not in z.files]
             if missing:
                 raise InvalidInputError(f"instance: file {Path(path).name} lacks arrays {missing}")
