@@ -17,6 +17,8 @@ from sinkcheck.errors import SinkcheckError
 
 COMMANDS = {
     "report": "sinkcheck.verify.report_cli:report",
+    "bounds": "sinkcheck.verify.sinkdiag_cli:bounds",
+    "table": "sinkcheck.verify.sinkdiag_cli:table",
 }
 """name -> "module:attribute" of each subcommand."""
 
