@@ -21,6 +21,7 @@ skipped (with the reason, e.g. an optional extra that is not installed)."""
 
 CHECK_MODULES = [
     "sinkcheck.verify.checks_foundation",
+    "sinkcheck.verify.checks_sinkdiag",
 ]
 """Modules whose import registers checks, in report order."""
 
