@@ -4,7 +4,8 @@ Run from the repository root: ``python benchmarks/bench_span_reduction.py`` (not
 depend on the machine). One instance family (C = 2, n = 2, r_eta = 2, lam = 1, seed 0) is solved
 at d = 16 ... 4096 with the reduced program and, at d <= 32 only, with the naive one; OPT must
 agree to the solver's relative accuracy, and the reduced time at d = 4096 must stay within twice
-its time at d = 64 (median of 3 runs, solver time plus set-up).
+its time at d = 64 (median of 5 runs, solver time plus set-up). The nuisance norm is delta = sqrt(d) / 4, so that
+the instance has the same Gram matrix (up to the factor d) at every d: only the size changes.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from __future__ import annotations
 import statistics
 import sys
 import time
+
+import numpy as np
 
 from sinkcheck.construct.min_cost import SOLVER_RTOL, min_cost
 from sinkcheck.construct.sinkdiag_instance import sample_instance
@@ -23,7 +26,7 @@ NAIVE_MAX_D = 32
 
 def timed(inst, pattern, reduce):
     runs = []
-    for _ in range(3):
+    for _ in range(5):
         t0 = time.perf_counter()
         sol = min_cost(inst, pattern, reduce=reduce)
         runs.append(time.perf_counter() - t0)
@@ -35,7 +38,7 @@ def main() -> int:
     for pattern in ("sink", "diag"):
         reduced = {}
         for d in (16, 32, 64, 256, 1024, 4096):
-            inst = sample_instance(d, 2, 2, 2, 1.0, 1.0, seed=0)
+            inst = sample_instance(d, 2, 2, 2, 1.0, 1.0, seed=0, delta=np.sqrt(d) / 4)
             opt, sec = timed(inst, pattern, True)
             reduced[d] = sec
             line = f"{pattern:4s} d={d:5d} reduced OPT={opt:.9g} time={sec:.3f}s"

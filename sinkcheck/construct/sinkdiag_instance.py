@@ -264,7 +264,7 @@ def sample_instance(d: int, C: int, n: int | list[int], r_eta: int, lam: float, 
             ``r_eta`` is the rank of the sampled nuisance (at most this; equal in general).
         lam: dormant scale lambda > 0.
         kappa: margin kappa > 0.
-        seed: seed of numpy's default_rng (same seed, same arrays).
+        seed: seed of numpy's SeedSequence (same seed, same arrays).
         centred: H1, sum_i eta_ci = 0 in every group.
         equal_norms: H2, ||eta_ci|| = delta for all tokens.
         delta: max ||eta_ci|| (> 0).
@@ -291,8 +291,11 @@ def sample_instance(d: int, C: int, n: int | list[int], r_eta: int, lam: float, 
         raise InvalidInputError(f"d: must be >= 2C + 1 + r_eta = {2 * C + 1 + r_eta} (got {d})")
     if centred and equal_norms and r_eta == 1 and any(v % 2 for v in sizes):
         raise InvalidInputError("n: H1 and H2 with r_eta = 1 need even group sizes (got odd n_c)")
-    rng = np.random.default_rng(seed)
-    basis, _ = np.linalg.qr(rng.standard_normal((d, 2 * C + 1 + r_eta)))
+    # two independent streams: the nuisance coefficients do not depend on d, so for one seed the
+    # Gram matrix of the tokens is the same at every d once delta scales like sqrt(d)
+    seq_basis, seq_eta = np.random.SeedSequence(seed).spawn(2)
+    rng = np.random.default_rng(seq_eta)
+    basis, _ = np.linalg.qr(np.random.default_rng(seq_basis).standard_normal((d, 2 * C + 1 + r_eta)))
     U, B = basis[:, : 2 * C + 1], basis[:, 2 * C + 1:]
     spec = np.arange(1, r_eta + 1, dtype=float) ** (-decay)
     eta = np.vstack([_nuisance(rng, B, spec, v, centred, equal_norms) for v in sizes])
