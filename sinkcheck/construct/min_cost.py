@@ -28,7 +28,7 @@ from sinkcheck.errors import InfeasibleError, SolverError
 
 SOLVERS = ("CLARABEL", "SCS")
 SOLVER_RTOL = 1e-6
-"""Relative accuracy we claim for OPT: Clarabel stops at relative gap 1e-8; 1e-6 leaves room for
+"""Relative accuracy we claim for OPT. Clarabel stops at relative gap 1e-8; 1e-6 leaves room for
 the rescaling. SCS (first-order, eps 1e-9 here) is held to the same claim."""
 
 

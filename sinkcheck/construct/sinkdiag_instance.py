@@ -173,12 +173,12 @@ class SinkDiagInstance:
 
     @property
     def is_centred(self) -> bool:
-        """H1: sum_i eta_ci = 0 in every group (up to CONSISTENCY_ATOL)."""
+        """Whether H1 holds, i.e. sum_i eta_ci = 0 in every group (up to CONSISTENCY_ATOL)."""
         return bool(np.abs(self.eta_bar).max() <= CONSISTENCY_ATOL * max(1.0, self.delta))
 
     @property
     def has_equal_norms(self) -> bool:
-        """H2: all ||eta_ci|| equal (up to CONSISTENCY_ATOL)."""
+        """Whether H2 holds, i.e. all ||eta_ci|| are equal (up to CONSISTENCY_ATOL)."""
         norms = np.linalg.norm(self.eta, axis=1)
         return bool(norms.max() - norms.min() <= CONSISTENCY_ATOL * max(1.0, norms.max()))
 

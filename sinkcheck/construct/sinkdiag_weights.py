@@ -19,7 +19,7 @@ from sinkcheck.errors import InvalidInputError
 
 @dataclass(frozen=True)
 class Construction:
-    """A constructed W_QK (as a :class:`SpanForm`), its knobs, and its QK cost 2 ||W_QK||_*."""
+    """A constructed W_QK (as a :class:`~sinkcheck.construct.sinkdiag_constraints.SpanForm`), its knobs, and its QK cost 2 ||W_QK||_*."""
 
     pattern: str
     form: SpanForm
@@ -27,7 +27,7 @@ class Construction:
 
     @property
     def cost(self) -> float:
-        """2 ||W_QK||_* from the singular values of M (exact: the basis is orthonormal)."""
+        """Twice the nuclear norm of W_QK, from the singular values of M (exact, as the basis is orthonormal)."""
         return float(2 * np.linalg.svd(self.form.M, compute_uv=False).sum())
 
     def factors(self) -> tuple[np.ndarray, np.ndarray]:

@@ -28,7 +28,7 @@ QK = {
 
 VALUE_PAPER_CONSTANT = {"L_sink": sp.Integer(0), "U_sink": 5 * (r_eta + C),
                         "L_diag": sp.Integer(0), "U_diag": 3 * (r_eta + C)}
-"""Value/label parts: the paper's constants (not derived here); lower bounds have none."""
+"""Value and label parts, the paper's constants (not derived here); lower bounds have none."""
 
 BOUNDS = {k: QK[k] + VALUE_PAPER_CONSTANT[k] for k in QK}
 """Total bounds exactly as the seed states them."""
@@ -42,12 +42,13 @@ def qk_value(name: str, **params: float) -> float:
 
 # ---- repaired lower bounds (our proofs; THEOREMS.md section 2 and docs/sink_vs_diagonal.md) ---
 L_sink_proved = 2 * kappa * C / sp.sqrt(d * (1 + lam**2) + sigma_op**2)
-"""Sink QK cost >= this, sigma_op = ||(eta_bar_1..eta_bar_C)||_op (0 under H1): copy constraints
-against c_c itself, averaged over the group, summed over c, then trace duality."""
+"""Lower bound on the sink QK cost, with sigma_op the operator norm of the group means of eta
+(0 under H1). Proof uses the copy constraints against c_c itself, averaged over the group and
+summed over c, then trace duality."""
 L_sink_proved_fallback = 2 * L_sink_proved
 """With the fallback constraints (b beats c_c when the group is absent) the bound doubles."""
 L_diag_eta_term = kappa * sp.sqrt(d) * r_eff / delta**2
-"""Nuisance part of the diagonal lower bound: proved with no hypothesis (pairs live in N)."""
+"""Nuisance part of the diagonal lower bound, proved with no hypothesis (pairs live in N)."""
 L_diag_proved = L_diag_eta_term + L_sink_proved.subs(sigma_op, 0)
 """Diagonal QK cost >= this under H1 (pairs in both orders + pinching + trace duality). Without
 H1 only the first term is proved."""

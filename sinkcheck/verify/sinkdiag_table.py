@@ -19,7 +19,7 @@ from sinkcheck.verify.tables import Table
 
 DEFAULT_GRID = [dict(d=d, C=C, n=2, r_eta=2, lam=lam, kappa=1.0, seed=0)
                 for C in (2, 4) for lam in (0.5, 1.0, 2.0) for d in (16, 64, 256, 1024)]
-"""The built-in grid: d in 16..1024, C in {2, 4}, lam in {0.5, 1, 2}; H1, H2, fallback on."""
+"""The built-in grid, d in 16..1024, C in {2, 4}, lam in {0.5, 1, 2}, with H1, H2 and fallback on."""
 
 COLUMNS = ["d", "C", "lam", "r_eta", "kappa", "fallback", "L_sink", "OPT_sink", "con_sink", "U_sink",
            "L_diag", "OPT_diag", "con_diag", "U_diag", "OPT_diag/OPT_sink", "winner"]
