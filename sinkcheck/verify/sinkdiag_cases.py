@@ -1,6 +1,6 @@
 """Named instances where a bound of Súkeník et al., Section 7, fails as stated (kept as findings).
 
-Each case is the argument list of :func:`sample_instance` plus ``fallback``; the docstring of
+Each case is the argument list of :func:`~sinkcheck.construct.sinkdiag_instance.sample_instance` plus ``fallback``; the docstring of
 :data:`CASES` says which bound fails, by how much, and which hypothesis restores it. The numbers
 are recomputed by the tests and the report check, never copied from here.
 """

@@ -27,7 +27,7 @@ FEAS_ATOL = 1e-6
 
 
 def bound_values(inst: SinkDiagInstance, fallback: bool = True, qk: dict | None = None) -> dict[str, float]:
-    """QK parts (``qk``, default the stated :data:`QK`) and value parts of the four bounds, plus our
+    """QK parts (``qk``, default the stated :data:`sinkcheck.theory.sinkdiag_bounds.QK`) and value parts of the four bounds, plus our
     proved lower bounds (``L_diag_proved`` only under H1; otherwise its first term)."""
     qk = T.QK if qk is None else qk
     subs = {T.kappa: inst.kappa, T.C: inst.C, T.d: inst.dim, T.lam: inst.lam, T.delta: inst.delta,

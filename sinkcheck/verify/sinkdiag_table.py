@@ -1,6 +1,6 @@
 """Bound-comparison tables and the cost-against-d figure (Súkeník et al., Section 7).
 
-A grid is a list of parameter dicts for :func:`sample_instance` (keys d, C, n, r_eta, lam, kappa,
+A grid is a list of parameter dicts for :func:`~sinkcheck.construct.sinkdiag_instance.sample_instance` (keys d, C, n, r_eta, lam, kappa,
 seed, and optionally centred, equal_norms, delta, decay, fallback). Every row solves both
 min-cost programs and evaluates both constructions; all costs are QK costs 2 ||W_QK||_*.
 """
@@ -45,7 +45,7 @@ def _opt(x):
     return "infeasible" if x is None else x
 
 
-def table_rows(grid: list[dict], progress: bool = False) -> tuple[Table, list[dict]]:
+def table_rows(grid: list[dict], progress: bool = False):
     """The comparison table of ``grid`` and the raw evaluations (one per row)."""
     rows, raw = [], []
     for g in tqdm(grid, disable=not progress, desc="sink vs diag"):
