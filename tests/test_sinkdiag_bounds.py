@@ -130,6 +130,17 @@ def test_stated_bound_fails_on_its_named_counterexample(name, pattern, inequalit
     assert v["verdict"] == "violated" and v["slack"] < -1e-3
 
 
+def test_stated_L_sink_fails_with_fallback_for_many_groups_and_large_lam():
+    # a valid sink solution (the seed's own construction) is cheaper than L_sink: OPT <= its cost < L_sink
+    I, fallback = case_instance("l_sink_many_groups_with_fallback")
+    con = construction(I, "sink", fallback)
+    assert not violations(I, con.form, "sink", fallback, tol=1e-9) and con.cost < bound_values(I)["L_sink"] - 0.1
+
+
+def test_sink_construction_cost_tends_to_2_sqrt_2C_so_L_sink_fails_beyond_C_32():
+    assert sp.simplify(T.sink_cost_large_lambda_limit() - 2 * sp.sqrt(2 * T.C)) == 0 and T.l_sink_fails_beyond_C() == 32
+
+
 def test_diag_construction_breaks_a_cross_group_margin_without_H2():
     I, fallback = case_instance("diag_construction_without_H2")
     r = evaluate(I, fallback)["diag"]

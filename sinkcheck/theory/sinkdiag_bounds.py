@@ -139,6 +139,18 @@ def sink_upper_lambda_threshold(C_value: int, fallback: bool = True) -> float:
     return hi
 
 
+def sink_cost_large_lambda_limit() -> sp.Expr:
+    """lim_{lam -> oo} of the sink construction's cost in units kappa / sqrt(d) (fallback on): 2 sqrt(2 C)."""
+    f = sink_construction_cost(True, lam_at_least_one=True) * sp.sqrt(d) / kappa
+    return sp.simplify(sp.limit(sp.simplify(f), lam, sp.oo))
+
+
+def l_sink_fails_beyond_C() -> sp.Expr:
+    """C above which the sink construction itself (a valid sink solution, fallback included) costs
+    less than the stated L_sink for large lam: the root of 2 sqrt(2 C) = C / 2, i.e. C = 32."""
+    return sp.solve(sp.Eq(sink_cost_large_lambda_limit(), C / 2), C)[0]
+
+
 def check_diag_scores_meet_margins_exactly() -> dict[str, bool]:
     """The diagonal construction's score gaps equal kappa on the binding constraints (exact)."""
     n1, n2, g = sp.symbols("n1 n2 g", real=True)  # ||eta_ci||^2, eta_ci^T eta_cj, ||.||^2 - eta^T eta

@@ -19,7 +19,9 @@ from sinkcheck.construct.sinkdiag_instance import sample_instance
 from sinkcheck.theory import sinkdiag_bounds as T
 from sinkcheck.verify.registry import Certificate, Context, check
 from sinkcheck.verify.sinkdiag_cases import CASES, case_instance
-from sinkcheck.verify.sinkdiag_eval import evaluate
+from sinkcheck.construct.sinkdiag_constraints import violations
+from sinkcheck.construct.sinkdiag_weights import construction
+from sinkcheck.verify.sinkdiag_eval import bound_values, evaluate
 from sinkcheck.verify.sinkdiag_table import DEFAULT_GRID, plot_cost_vs_d, table_rows
 from sinkcheck.verify.tables import Table
 
@@ -61,6 +63,13 @@ def _bound_check(ctx: Context, name: str, pattern: str, inequality: str, stateme
                      r[pattern]["opt"], r[pattern]["construction"], r[pattern]["upper"], v["verdict"]])
     I, fb = case_instance(case)
     pinned = evaluate(I, fb)[pattern]["verdicts"][inequality]
+    extra = {}
+    if name == "sinkdiag.sink_lower":  # with fallback too: a valid construction below L_sink (C = 40)
+        J, fbj = case_instance("l_sink_many_groups_with_fallback")
+        con = construction(J, "sink", fbj)
+        extra = {"many_groups_case": "l_sink_many_groups_with_fallback",
+                 "many_groups_construction_violations": len(violations(J, con.form, "sink", fbj, tol=1e-9)),
+                 "many_groups_construction_cost": con.cost, "many_groups_L_sink": bound_values(J)["L_sink"]}
     worst = min(fails_in or fails_out, key=lambda f: f[0] if f[0] is not None else -math.inf, default=None)
     verdict = "fails" if fails_in else ("holds_with_hypothesis" if fails_out or pinned["verdict"] == "violated"
                                         else "holds")
@@ -74,7 +83,7 @@ def _bound_check(ctx: Context, name: str, pattern: str, inequality: str, stateme
         parameters={"seed": ctx.seed, "profile": ctx.profile, "instances": len(sample), "lambdas": list(LAMBDAS),
                     "solver_rtol": SOLVER_RTOL},
         evidence={"violations_outside_hypothesis": len(fails_out), "violations_inside_hypothesis": len(fails_in),
-                  "instances_inside_hypothesis": n_in, "pinned_case_verdict": pinned["verdict"]},
+                  "instances_inside_hypothesis": n_in, "pinned_case_verdict": pinned["verdict"], **extra},
         tables={name.split(".")[-1]: Table(["C", "lam", "H1", "H2", "fallback", "L", "OPT", "construction", "U",
                                             inequality], rows, title=statement)},
     )
@@ -130,7 +139,9 @@ def symbolic(ctx: Context) -> Certificate:
         verdict="holds" if all(facts.values()) else "fails", parameters={},
         evidence={**facts, "diag_upper_lambda_threshold": str(T.diag_upper_lambda_threshold()),
                   "sink_upper_lambda_threshold_C": {c: T.sink_upper_lambda_threshold(c) for c in (1, 2, 5, 20)},
-                  "sinks_win_sqrt_d_threshold": str(T.sinks_win_threshold())})
+                  "sinks_win_sqrt_d_threshold": str(T.sinks_win_threshold()),
+                  "sink_cost_large_lambda_limit": str(T.sink_cost_large_lambda_limit()),
+                  "L_sink_fails_beyond_C": str(T.l_sink_fails_beyond_C())})
 
 
 @check("sinkdiag.table")
