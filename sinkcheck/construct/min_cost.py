@@ -7,8 +7,8 @@ So an optimum has the form W = Q M Q^T with ||W||_* = ||M||_*, and the program i
 variable M has the same optimum as the d x d one: r = 2C + 1 + r_eta whatever d is.
 
 The constraint s(x, t) - s(x, y) >= kappa reads z_x^T M (z_t - z_y) >= kappa sqrt(d) in
-reduced coordinates z = Q^T x. We solve for M' = M sqrt(d) / kappa with right-hand side d
-(a fixed rescaling; the optimum is mapped back exactly).
+reduced coordinates z = Q^T x. We solve for M' = M sqrt(d) / kappa, i.e. the constraints
+(z_x^T M' w) / d >= 1 with O(1) coefficients (a fixed rescaling; the optimum is mapped back exactly).
 """
 
 from __future__ import annotations
