@@ -205,3 +205,14 @@ def test_planted_wrong_sink_nuclear_form_is_caught():
     wrong = (T.C - 1) * T.b + sp.sqrt(2 * T.C * T.a**2 + T.b**2)  # dropped cross term
     vals = {T.a: 0.3, T.b: 0.7, T.C: 3}
     assert abs(float(wrong.subs(vals)) - float(T.sink_nuclear.subs(vals))) > 1e-3
+
+
+# ---- the report checks can fail --------------------------------------------------------------
+def test_report_check_fails_when_the_hypothesis_does_not_exclude_the_failures(tmp_path):
+    from sinkcheck.verify.checks_sinkdiag import _bound_check
+    from sinkcheck.verify.registry import Context
+    ctx = Context(seed=0, profile="quick", out_dir=tmp_path, progress=False)
+    args = ("sinkdiag.sink_upper", "sink", "opt<=upper", "OPT_sink <= U_sink")
+    cert = _bound_check(ctx, *args, "none", lambda kw, fb, r: True, "u_sink_small_lambda")
+    repaired = _bound_check(ctx, *args, "lam >= 1", lambda kw, fb, r: kw["lam"] >= 1.0, "u_sink_small_lambda")
+    assert (cert.verdict, repaired.verdict) == ("fails", "holds_with_hypothesis")
