@@ -4,8 +4,9 @@ Run from the repository root: ``python benchmarks/bench_span_reduction.py`` (not
 depend on the machine). One instance family (C = 2, n = 2, r_eta = 2, lam = 1, seed 0) is solved
 at d = 16 ... 4096 with the reduced program and, at d <= 32 only, with the naive one; OPT must
 agree to the solver's relative accuracy, and the reduced time at d = 4096 must stay within twice
-its time at d = 64 (median of 5 runs, solver time plus set-up). The nuisance norm is delta = sqrt(d) / 4, so that
-the instance has the same Gram matrix (up to the factor d) at every d: only the size changes.
+its time at d = 64 (median of 5 runs, solver time plus set-up). Two nuisance scales: delta = sqrt(d) / 4, where
+the instance has the same Gram matrix (up to the factor d) at every d so only the size changes,
+and delta = 1, where the geometry changes with d as in the bounds.
 """
 
 from __future__ import annotations
@@ -35,22 +36,25 @@ def timed(inst, pattern, reduce):
 
 def main() -> int:
     ok = True
-    for pattern in ("sink", "diag"):
-        reduced = {}
-        for d in (16, 32, 64, 256, 1024, 4096):
-            inst = sample_instance(d, 2, 2, 2, 1.0, 1.0, seed=0, delta=np.sqrt(d) / 4)
-            opt, sec = timed(inst, pattern, True)
-            reduced[d] = sec
-            line = f"{pattern:4s} d={d:5d} reduced OPT={opt:.9g} time={sec:.3f}s"
-            if d <= NAIVE_MAX_D:
-                nopt, nsec = timed(inst, pattern, False)
-                agree = abs(nopt - opt) <= SOLVER_RTOL * max(1.0, opt)
-                ok &= agree
-                line += f" | naive OPT={nopt:.9g} time={nsec:.3f}s agree={agree}"
-            print(line, flush=True)
-        flat = reduced[4096] <= 2 * reduced[64]
-        ok &= flat
-        print(f"{pattern}: time(4096) / time(64) = {reduced[4096] / reduced[64]:.2f} (<= 2: {flat})")
+    for mode in ("delta = sqrt(d)/4", "delta = 1"):
+        print(f"-- nuisance scale {mode}")
+        for pattern in ("sink", "diag"):
+            reduced = {}
+            for d in (16, 32, 64, 256, 1024, 4096):
+                delta = np.sqrt(d) / 4 if mode.startswith("delta = sqrt") else 1.0
+                inst = sample_instance(d, 2, 2, 2, 1.0, 1.0, seed=0, delta=delta)
+                opt, sec = timed(inst, pattern, True)
+                reduced[d] = sec
+                line = f"{pattern:4s} d={d:5d} reduced OPT={opt:.9g} time={sec:.3f}s"
+                if d <= NAIVE_MAX_D:
+                    nopt, nsec = timed(inst, pattern, False)
+                    agree = abs(nopt - opt) <= SOLVER_RTOL * max(1.0, opt)
+                    ok &= agree
+                    line += f" | naive OPT={nopt:.9g} time={nsec:.3f}s agree={agree}"
+                print(line, flush=True)
+            flat = reduced[4096] <= 2 * reduced[64]
+            ok &= flat
+            print(f"{pattern}: time(4096) / time(64) = {reduced[4096] / reduced[64]:.2f} (<= 2: {flat})")
     return 0 if ok else 1
 
 
