@@ -183,3 +183,13 @@ def test_non_optimal_status_raises_solver_error(inst, monkeypatch):
 def test_unknown_solver_is_rejected(inst):
     with pytest.raises(InvalidInputError, match="solver"):
         min_cost(inst, "sink", solver="MOSEK")
+
+
+def test_diag_program_is_infeasible_when_two_group_mates_coincide(inst):
+    from sinkcheck.errors import InfeasibleError
+    eta = inst.eta.copy()
+    eta[1] = eta[0]  # tokens 0 and 1 are in group 0: d_01 = d_02, Delta_diag = 0
+    twin = SinkDiagInstance(inst.b, inst.dbar, inst.c, inst.lam * inst.dbar[inst.group] + eta, inst.group, eta,
+                            inst.lam, inst.kappa)
+    with pytest.raises(InfeasibleError, match="infeasible"):
+        min_cost(twin, "diag")
