@@ -83,8 +83,8 @@ def test_OPT_never_exceeds_a_valid_construction(args, pattern):
 
 # ---- the stated bounds under their repaired hypotheses --------------------------------------
 @settings(max_examples=15)
-@given(settings_(lam_max=SQRT15))
-def test_stated_L_sink_holds_when_lam_at_most_sqrt15(args):
+@given(settings_(lam_max=SQRT15, h1=True))
+def test_stated_L_sink_holds_under_H1_when_lam_at_most_sqrt15(args):
     kw, fallback = args
     I = sample_instance(**kw)
     assert bound_values(I)["L_sink"] <= min_cost(I, "sink", fallback).opt * (1 + SOLVER_RTOL)

@@ -119,8 +119,9 @@ def sink_lower(ctx: Context) -> Certificate:
     """L_sink: every sink solution has QK cost >= kappa C / (2 sqrt(d))."""
     return _bound_check(ctx, "sinkdiag.sink_lower", "sink", "lower<=opt",
                         "OPT_sink >= kappa C / (2 sqrt(d))",
-                        "lam <= sqrt(15) (proved: OPT >= 2 kappa C / sqrt(d (1 + lam^2) + ||eta_bar||_op^2))",
-                        lambda kw, fb, r: kw["lam"] <= SQRT15, "l_sink_large_lambda_no_fallback")
+                        "H1 and lam <= sqrt(15) (proved: OPT >= 2 kappa C / sqrt(d (1 + lam^2) + ||eta_bar||_op^2), "
+                        "which is >= kappa C / (2 sqrt d) iff d (1 + lam^2) + ||eta_bar||_op^2 <= 16 d)",
+                        lambda kw, fb, r: kw["centred"] and kw["lam"] <= SQRT15, "l_sink_large_lambda_no_fallback")
 
 
 @check("sinkdiag.diag_lower")
