@@ -167,7 +167,7 @@ def check_diag_scores_meet_margins_exactly() -> dict[str, bool]:
         "dormant_self_score_is_kappa_plus_alpha_norm": sp.simplify(self_score - kappa - alpha * n1 / sp.sqrt(d)) == 0,
         "copy_vs_self": sp.simplify(copy_on_group - copy_on_self - kappa) == 0,
         "fallback_self_vs_zero": sp.simplify(copy_on_self - kappa) == 0,
-        "alpha_term_is_half_U_diag_term": sp.simplify(2 * alpha * r_eta - 4 * kappa * sp.sqrt(d) * r_eta / Delta) == 0,
+        "cost_of_alpha_P_eta_equals_U_diag_r_eta_term": sp.simplify(2 * alpha * r_eta - 4 * kappa * sp.sqrt(d) * r_eta / Delta) == 0,
     }
 
 
