@@ -193,3 +193,11 @@ def test_diag_program_is_infeasible_when_two_group_mates_coincide(inst):
                             inst.lam, inst.kappa)
     with pytest.raises(InfeasibleError, match="infeasible"):
         min_cost(twin, "diag")
+
+
+@pytest.mark.parametrize("pattern", ["sink", "diag"])
+def test_constructions_meet_every_margin_at_C_20(pattern):
+    # many groups: checked with the validator only (the C = 20 SDP is too slow for the test budget)
+    I = sample_instance(46, 20, 2, 4, 1.5, 1.0, seed=2)
+    con = sink_construction(I) if pattern == "sink" else diag_construction(I)
+    assert violations(I, con.form, pattern, tol=EXACT * I.kappa) == []
