@@ -201,3 +201,12 @@ def test_constructions_meet_every_margin_at_C_20(pattern):
     I = sample_instance(46, 20, 2, 4, 1.5, 1.0, seed=2)
     con = sink_construction(I) if pattern == "sink" else diag_construction(I)
     assert violations(I, con.form, pattern, tol=EXACT * I.kappa) == []
+
+
+def test_diag_program_is_infeasible_when_a_token_lies_between_two_group_mates():
+    # r_eta = 1 and n_c = 3: the three nuisance vectors are collinear, the middle dormant token is a
+    # convex combination of the other two, and no linear functional W^T d can rank it strictly first
+    from sinkcheck.errors import InfeasibleError
+    I = sample_instance(6, 1, 3, 1, 1.0, 1.0, seed=0, centred=False, equal_norms=False)
+    with pytest.raises(InfeasibleError):
+        min_cost(I, "diag")
