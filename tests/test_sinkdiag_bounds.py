@@ -216,3 +216,10 @@ def test_report_check_fails_when_the_hypothesis_does_not_exclude_the_failures(tm
     cert = _bound_check(ctx, *args, "none", lambda kw, fb, r: True, "u_sink_small_lambda")
     repaired = _bound_check(ctx, *args, "lam >= 1", lambda kw, fb, r: kw["lam"] >= 1.0, "u_sink_small_lambda")
     assert (cert.verdict, repaired.verdict) == ("fails", "holds_with_hypothesis")
+
+
+@pytest.mark.parametrize("C", [1, 3])
+def test_sink_construction_crosses_U_sink_exactly_at_the_lambda_threshold(C):
+    lam0 = T.sink_upper_lambda_threshold(C)
+    above, below = (sample_instance(2 * C + 4, C, 2, 2, f * lam0, 1.0, seed=0) for f in (1.01, 0.99))
+    assert construction(above, "sink").cost <= bound_values(above)["U_sink"] < construction(below, "sink").cost
