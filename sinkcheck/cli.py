@@ -21,6 +21,8 @@ COMMANDS = {
     "trigger": "sinkcheck.verify.trigger_cli:trigger",
     "train": "sinkcheck.verify.empirical_cli:train",
     "pretrained": "sinkcheck.verify.empirical_cli:pretrained",
+    "bounds": "sinkcheck.verify.sinkdiag_cli:bounds",
+    "table": "sinkcheck.verify.sinkdiag_cli:table",
 }
 """name -> "module:attribute" of each subcommand."""
 

@@ -21,8 +21,9 @@ skipped (with the reason, e.g. an optional extra that is not installed)."""
 
 CHECK_MODULES = [
     "sinkcheck.verify.checks_foundation",
-    "sinkcheck.verify.checks_smoothing",
     "sinkcheck.verify.checks_switch",
+    "sinkcheck.verify.checks_sinkdiag",
+    "sinkcheck.verify.checks_smoothing",
     "sinkcheck.verify.checks_trigger",
     "sinkcheck.verify.checks_empirical",
 ]

@@ -1,0 +1,225 @@
+"""The four cost bounds of Súkeník et al., Section 7: L <= OPT <= cost(construction) <= U.
+
+Everything compares QK costs (2 ||W_QK||_*) with the QK parts of the bounds. OPT comparisons use
+the solver's relative accuracy SOLVER_RTOL; closed forms and constructions are exact to 1e-9.
+Where a stated bound fails, the failing instance is a named case (sinkcheck.verify.sinkdiag_cases)
+and the repaired statement (extra hypothesis) is tested on sampled instances.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import sympy as sp
+from hypothesis import assume, example, given, settings
+from hypothesis import strategies as st
+
+from sinkcheck.construct.min_cost import SOLVER_RTOL, min_cost
+from sinkcheck.construct.sinkdiag_instance import sample_instance
+from sinkcheck.construct.sinkdiag_constraints import violations
+from sinkcheck.construct.sinkdiag_weights import construction
+from sinkcheck.theory import sinkdiag_bounds as T
+from sinkcheck.verify.sinkdiag_cases import case_instance
+from sinkcheck.verify.sinkdiag_eval import _verdict, bound_values, evaluate
+
+LAMBDAS = [0.15, 0.4, 0.8, 1.0, 2.5, 6.0, 20.0]
+SQRT15 = math.sqrt(15)
+LAM_DIAG = float(T.diag_upper_lambda_threshold())
+
+
+@st.composite
+def settings_(draw, lam_min=0.0, lam_max=math.inf, h1=None, h2=None):
+    """Instance arguments: mostly small C (SDP size ~ (2C + 1 + r_eta)^2), lam far below and above 1."""
+    C = draw(st.sampled_from([1, 2, 2, 3]))
+    r_eta = draw(st.integers(1, 3))
+    centred = draw(st.booleans()) if h1 is None else h1
+    equal = draw(st.booleans()) if h2 is None else h2
+    n = draw(st.integers(2, 3))
+    if centred and equal and r_eta == 1:
+        n = 2
+    lam = draw(st.sampled_from([v for v in LAMBDAS if lam_min <= v <= lam_max]))
+    d = 2 * C + 1 + r_eta + draw(st.integers(0, 3))
+    return dict(d=d, C=C, n=n, r_eta=r_eta, lam=lam, kappa=draw(st.sampled_from([0.5, 1.0, 3.0])),
+                seed=draw(st.integers(0, 10_000)), centred=centred, equal_norms=equal), draw(st.booleans())
+
+
+def opt_or_inf(inst, pattern, fallback):
+    from sinkcheck.errors import InfeasibleError
+    try:
+        return min_cost(inst, pattern, fallback).opt
+    except InfeasibleError:
+        return math.inf
+
+
+# ---- proved statements (no extra hypothesis beyond the one named) -------------------------------
+@settings(max_examples=20)
+@given(settings_())
+@example((dict(d=14, C=6, n=2, r_eta=1, lam=1.0, kappa=1.0, seed=0, centred=True, equal_norms=True), True))  # larger C
+def test_proved_sink_lower_bound_holds_on_every_instance(args):
+    kw, fallback = args
+    I = sample_instance(**kw)
+    assert bound_values(I, fallback)["L_sink_proved"] <= min_cost(I, "sink", fallback).opt * (1 + SOLVER_RTOL)
+
+
+@settings(max_examples=20)
+@given(settings_())
+def test_proved_diag_lower_bound_holds_on_every_instance(args):
+    kw, fallback = args
+    I = sample_instance(**kw)
+    assert bound_values(I, fallback)["L_diag_proved"] <= opt_or_inf(I, "diag", fallback) * (1 + SOLVER_RTOL)
+
+
+@settings(max_examples=20)
+@given(settings_(), st.sampled_from(["sink", "diag"]))
+def test_OPT_never_exceeds_a_valid_construction(args, pattern):
+    kw, fallback = args
+    I = sample_instance(**kw)
+    assume(pattern == "sink" or I.Delta_diag > 0)
+    con = construction(I, pattern, fallback)
+    assume(not violations(I, con.form, pattern, fallback, tol=1e-9 * I.kappa))
+    assert min_cost(I, pattern, fallback).opt <= con.cost * (1 + SOLVER_RTOL)
+
+
+# ---- the stated bounds under their repaired hypotheses --------------------------------------
+@settings(max_examples=15)
+@given(settings_(lam_max=SQRT15, h1=True))
+def test_stated_L_sink_holds_under_H1_when_lam_at_most_sqrt15(args):
+    kw, fallback = args
+    I = sample_instance(**kw)
+    assert bound_values(I)["L_sink"] <= min_cost(I, "sink", fallback).opt * (1 + SOLVER_RTOL)
+
+
+@settings(max_examples=15)
+@given(settings_(lam_min=1.0))
+def test_stated_U_sink_holds_when_lam_at_least_one(args):
+    kw, fallback = args
+    I = sample_instance(**kw)
+    con = construction(I, "sink", fallback)
+    assert con.cost <= bound_values(I)["U_sink"] * (1 + 1e-9)
+
+
+@settings(max_examples=15)
+@given(settings_(lam_max=SQRT15, h1=True))
+def test_stated_L_diag_holds_under_H1_when_lam_at_most_sqrt15(args):
+    kw, fallback = args
+    I = sample_instance(**kw)
+    assert bound_values(I)["L_diag"] <= opt_or_inf(I, "diag", fallback) * (1 + SOLVER_RTOL)
+
+
+@settings(max_examples=15)
+@given(settings_(lam_min=LAM_DIAG, h2=True))
+def test_stated_U_diag_holds_under_H2_and_positive_Delta_when_lam_at_least_0_4945(args):
+    kw, fallback = args
+    I = sample_instance(**kw)
+    assume(I.Delta_diag > 0)  # part of the statement: U_diag is infinite otherwise
+    r = evaluate(I, fallback)["diag"]
+    assert r["construction_valid"] and r["opt"] <= r["construction"] * (1 + SOLVER_RTOL) <= r["upper"] * (1 + 1e-6)
+
+
+# ---- pinned counterexamples: the stated bounds fail here ----------------------------------------
+@pytest.mark.parametrize("name,pattern,inequality", [
+    ("u_sink_small_lambda", "sink", "opt<=upper"),
+    ("u_diag_small_lambda", "diag", "opt<=upper"),
+    ("l_sink_large_lambda_no_fallback", "sink", "lower<=opt"),
+    ("l_diag_large_lambda_no_fallback", "diag", "lower<=opt"),
+])
+def test_stated_bound_fails_on_its_named_counterexample(name, pattern, inequality):
+    I, fallback = case_instance(name)
+    v = evaluate(I, fallback)[pattern]["verdicts"][inequality]
+    assert v["verdict"] == "violated" and v["slack"] < -1e-3
+
+
+def test_stated_L_sink_fails_with_fallback_for_many_groups_and_large_lam():
+    # a valid sink solution (the seed's own construction) is cheaper than L_sink: OPT <= its cost < L_sink
+    I, fallback = case_instance("l_sink_many_groups_with_fallback")
+    con = construction(I, "sink", fallback)
+    assert not violations(I, con.form, "sink", fallback, tol=1e-9) and con.cost < bound_values(I)["L_sink"] - 0.1
+
+
+def test_sink_construction_cost_tends_to_2_sqrt_2C_so_L_sink_fails_beyond_C_32():
+    assert sp.simplify(T.sink_cost_large_lambda_limit() - 2 * sp.sqrt(2 * T.C)) == 0 and T.l_sink_fails_beyond_C() == 32
+
+
+def test_diag_construction_breaks_a_cross_group_margin_without_H2():
+    I, fallback = case_instance("diag_construction_without_H2")
+    r = evaluate(I, fallback)["diag"]
+    assert I.Delta_diag > 0 and I.cross_gap < 0 and r["construction_min_margin"] < -1e-3
+
+
+# ---- symbolic facts ---------------------------------------------------------------------------
+def test_sink_nuclear_norm_closed_form_is_exact():
+    assert T.check_sink_nuclear_norm()
+
+
+def test_sink_construction_meets_U_sink_for_lam_at_least_one_exactly():
+    assert T.check_sink_upper_for_lam_at_least_one()
+
+
+def test_diag_construction_scores_meet_the_margins_exactly():
+    assert all(T.check_diag_scores_meet_margins_exactly().values())
+
+
+def test_lower_bound_proof_steps_are_exact():
+    assert all(T.check_lower_bound_steps().values())
+
+
+def test_diag_upper_threshold_is_the_root_of_the_construction_cost():
+    lam0 = T.diag_upper_lambda_threshold()
+    f = T.diag_construction_cost().subs(T.r_eta, 0) - 13 * T.kappa * T.C / sp.sqrt(T.d)
+    assert abs(float(f.subs({T.lam: lam0, T.kappa: 1, T.C: 1, T.d: 1}))) < 1e-12
+
+
+def test_sinks_win_beyond_the_threshold_and_not_before():
+    t0 = T.sinks_win_threshold()
+    vals = {T.kappa: 1, T.C: 4, T.r_eta: 3, T.delta: 1, T.r_eff: 2}
+    t = float(t0.subs(vals))
+    gap = (T.BOUNDS["L_diag"] - T.BOUNDS["U_sink"]).subs(vals)
+    assert float(gap.subs(T.d, (1.01 * t) ** 2)) > 0 > float(gap.subs(T.d, (0.99 * t) ** 2))
+
+
+# ---- planted errors are caught -------------------------------------------------------------
+@pytest.fixture(scope="module")
+def benign():
+    return sample_instance(12, 2, 2, 2, 1.0, 1.0, seed=0)
+
+
+@pytest.mark.parametrize("bound,mutant,pattern,inequality", [
+    ("L_sink", T.kappa * T.C * sp.sqrt(T.d) / 2, "sink", "lower<=opt"),  # sqrt(d) misplaced
+    ("U_sink", T.kappa * T.C / sp.sqrt(T.d), "sink", "construction<=upper"),  # wrong constant
+    ("L_diag", 2 * T.QK["L_diag"], "diag", "lower<=opt"),  # wrong constant
+    ("U_diag", 13 * T.kappa * T.C / sp.sqrt(T.d), "diag", "construction<=upper"),  # dropped r_eta term
+])
+def test_planted_error_in_a_bound_is_caught(benign, bound, mutant, pattern, inequality):
+    qk = dict(T.QK) | {bound: mutant}
+    good, bad = (evaluate(benign, True, qk=q)[pattern]["verdicts"][inequality]["verdict"] for q in (T.QK, qk))
+    assert (good, bad) == ("holds", "violated")
+
+
+def test_planted_flipped_inequality_is_caught(benign):
+    r = evaluate(benign, True)["sink"]
+    assert _verdict(r["upper"], r["opt"], SOLVER_RTOL)["verdict"] == "violated"
+
+
+def test_planted_wrong_sink_nuclear_form_is_caught():
+    wrong = (T.C - 1) * T.b + sp.sqrt(2 * T.C * T.a**2 + T.b**2)  # dropped cross term
+    vals = {T.a: 0.3, T.b: 0.7, T.C: 3}
+    assert abs(float(wrong.subs(vals)) - float(T.sink_nuclear.subs(vals))) > 1e-3
+
+
+# ---- the report checks can fail --------------------------------------------------------------
+def test_report_check_fails_when_the_hypothesis_does_not_exclude_the_failures(tmp_path):
+    from sinkcheck.verify.checks_sinkdiag import _bound_check
+    from sinkcheck.verify.registry import Context
+    ctx = Context(seed=0, profile="quick", out_dir=tmp_path, progress=False)
+    args = ("sinkdiag.sink_upper", "sink", "opt<=upper", "OPT_sink <= U_sink")
+    cert = _bound_check(ctx, *args, "none", lambda kw, fb, r: True, "u_sink_small_lambda")
+    repaired = _bound_check(ctx, *args, "lam >= 1", lambda kw, fb, r: kw["lam"] >= 1.0, "u_sink_small_lambda")
+    assert (cert.verdict, repaired.verdict) == ("fails", "holds_with_hypothesis")
+
+
+@pytest.mark.parametrize("C", [1, 3])
+def test_sink_construction_crosses_U_sink_exactly_at_the_lambda_threshold(C):
+    lam0 = T.sink_upper_lambda_threshold(C)
+    above, below = (sample_instance(2 * C + 4, C, 2, 2, f * lam0, 1.0, seed=0) for f in (1.01, 0.99))
+    assert construction(above, "sink").cost <= bound_values(above)["U_sink"] < construction(below, "sink").cost

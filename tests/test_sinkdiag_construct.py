@@ -1,0 +1,212 @@
+"""Instances, constructions, validator and min-cost solver of the sink-vs-diagonal setting
+(Súkeník et al., Section 7; THEOREMS.md sections 1-2).
+
+Tolerances: constructions are exact up to float rounding (margins >= -1e-9 kappa); solver
+outputs are trusted to SOLVER_RTOL (relative, from Clarabel's 1e-8 gap) and their constraints to
+1e-6 kappa (Clarabel's feasibility tolerance 1e-8 on the rescaled program, with room).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sinkcheck.construct.factors import nuclear_norm, qk_cost
+from sinkcheck.construct.min_cost import SOLVER_RTOL, min_cost, span_basis
+from sinkcheck.construct.sinkdiag_constraints import (constraint_margins, margin_constraints, min_margin_by_kind,
+                                                      violations)
+from sinkcheck.construct.sinkdiag_instance import SinkDiagInstance, load_instance, sample_instance
+from sinkcheck.construct.sinkdiag_weights import diag_construction, sink_construction, sink_knobs
+from sinkcheck.errors import InvalidInputError, SolverError
+from sinkcheck.theory import sinkdiag_bounds as T
+
+EXACT = 1e-9
+
+
+@pytest.fixture(scope="module")
+def inst():
+    return sample_instance(12, 3, [2, 3, 2], 2, 0.7, 1.5, seed=3)
+
+
+# ---- instances ---------------------------------------------------------------------------
+@pytest.mark.parametrize("centred,equal_norms", [(True, True), (True, False), (False, True), (False, False)])
+def test_sampler_realises_the_requested_hypotheses(centred, equal_norms):
+    I = sample_instance(14, 2, [3, 4], 3, 0.5, 1.0, seed=0, centred=centred, equal_norms=equal_norms)
+    assert (I.is_centred, I.has_equal_norms) == (centred, equal_norms)
+
+
+def test_sampler_is_deterministic_in_the_seed():
+    a, b = (sample_instance(10, 2, 2, 2, 1.0, 1.0, seed=7) for _ in range(2))
+    assert np.array_equal(a.d, b.d) and np.array_equal(a.eta, b.eta)
+
+
+def test_instance_round_trips_through_npz(tmp_path, inst):
+    inst.save(tmp_path / "i.npz")
+    back = load_instance(tmp_path / "i.npz")
+    assert np.array_equal(back.d, inst.d) and back.lam == inst.lam and back.kappa == inst.kappa
+
+
+def test_truncated_npz_raises_invalid_input(tmp_path, inst):
+    inst.save(tmp_path / "i.npz")
+    raw = (tmp_path / "i.npz").read_bytes()
+    (tmp_path / "t.npz").write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(InvalidInputError, match="instance"):
+        load_instance(tmp_path / "t.npz")
+
+
+def test_npz_with_inconsistent_arrays_raises_invalid_input(tmp_path, inst):
+    bad_d = inst.d.copy()
+    bad_d[0, 0] += 1.0
+    np.savez(tmp_path / "bad.npz", b=inst.b, dbar=inst.dbar, c=inst.c, d=bad_d, group=inst.group, eta=inst.eta,
+             lam=inst.lam, kappa=inst.kappa)
+    with pytest.raises(InvalidInputError, match="d: must equal"):
+        load_instance(tmp_path / "bad.npz")
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(kappa=0.0), "kappa"), (dict(lam=-1.0), "lam"), (dict(d=5), "d: must be >="),
+    (dict(n=1), "n: must be"), (dict(r_eta=0), "r_eta"), (dict(C=0), "C"),
+])
+def test_sampler_rejects_bad_parameters(kwargs, match):
+    args = dict(d=12, C=2, n=2, r_eta=2, lam=1.0, kappa=1.0, seed=0) | kwargs
+    with pytest.raises(InvalidInputError, match=match):
+        sample_instance(**args)
+
+
+def test_instance_rejects_nuisance_inside_S(inst):
+    eta = inst.eta + 0.1 * inst.b
+    with pytest.raises(InvalidInputError, match="eta: must be orthogonal"):
+        SinkDiagInstance(inst.b, inst.dbar, inst.c, inst.lam * inst.dbar[inst.group] + eta, inst.group, eta,
+                         inst.lam, inst.kappa)
+
+
+def test_instance_rejects_non_finite_arrays(inst):
+    b = inst.b.copy()
+    b[0] = np.nan
+    with pytest.raises(InvalidInputError, match="b: must be finite"):
+        SinkDiagInstance(b, inst.dbar, inst.c, inst.d, inst.group, inst.eta, inst.lam, inst.kappa)
+
+
+# ---- constructions -----------------------------------------------------------------------
+@pytest.mark.parametrize("lam", [0.3, 1.0, 4.0])
+@pytest.mark.parametrize("fallback", [True, False])
+def test_sink_construction_meets_every_margin(lam, fallback):
+    I = sample_instance(12, 3, 2, 2, lam, 1.0, seed=1)
+    assert violations(I, sink_construction(I, fallback).form, "sink", fallback, tol=EXACT * I.kappa) == []
+
+
+@pytest.mark.parametrize("lam", [0.3, 1.0, 4.0])
+@pytest.mark.parametrize("fallback", [True, False])
+def test_diag_construction_meets_every_margin_under_H2(lam, fallback):
+    I = sample_instance(12, 3, [2, 3, 2], 2, lam, 1.0, seed=1, centred=False, equal_norms=True)
+    assert violations(I, diag_construction(I, fallback).form, "diag", fallback, tol=EXACT * I.kappa) == []
+
+
+def test_sink_knobs_are_the_smallest_that_work(inst):
+    # shrinking a or b by 1% breaks a margin: the dormant/fallback one for a, the copy one for b
+    m = min_margin_by_kind(inst, sink_construction(inst).form, "sink")
+    assert min(m["dormant"], m["fallback"]) == pytest.approx(0, abs=EXACT) and m["copy"] == pytest.approx(0, abs=EXACT)
+
+
+def test_sink_construction_nuclear_norm_matches_the_closed_form(inst):
+    con = sink_construction(inst)
+    a, b = sink_knobs(inst.dim, inst.lam, inst.kappa)
+    closed = float(T.sink_nuclear.subs({T.a: a, T.b: b, T.C: inst.C}))
+    assert nuclear_norm(con.form.full()) == pytest.approx(closed, rel=1e-12)
+
+
+def test_diag_construction_cost_matches_the_closed_form(inst):
+    closed = T.diag_construction_cost().subs({T.kappa: inst.kappa, T.lam: inst.lam, T.d: inst.dim, T.C: inst.C,
+                                              T.Delta: inst.Delta_diag, T.r_eta: inst.r_eta})
+    assert diag_construction(inst).cost == pytest.approx(float(closed), rel=1e-12)
+
+
+@pytest.mark.parametrize("pattern", ["sink", "diag"])
+def test_construction_factors_reproduce_W_at_cost_twice_nuclear(inst, pattern):
+    con = sink_construction(inst) if pattern == "sink" else diag_construction(inst)
+    Wq, Wk = con.factors()
+    assert np.allclose(Wq.T @ Wk, con.form.full(), atol=1e-12) and qk_cost(Wq, Wk) == pytest.approx(con.cost, rel=1e-10)
+
+
+def test_validator_reports_a_planted_violation_with_its_margin(inst):
+    W = sink_construction(inst).form.full() * 0.9  # every score shrinks by 10%
+    bad = violations(inst, W, "sink")
+    assert bad and min(v.margin for v in bad) == pytest.approx(-0.1 * inst.kappa, rel=1e-9)
+
+
+def test_diag_construction_is_refused_when_Delta_diag_is_not_positive():
+    I = sample_instance(12, 2, 3, 1, 1.0, 1.0, seed=0, centred=False, equal_norms=False)
+    assert I.Delta_diag <= 0
+    with pytest.raises(InvalidInputError, match="Delta_diag"):
+        diag_construction(I)
+
+
+# ---- span reduction and the solver ---------------------------------------------------------
+def test_projecting_W_onto_the_span_keeps_every_score_and_lowers_the_nuclear_norm(inst):
+    W = np.random.default_rng(0).standard_normal((inst.dim, inst.dim))
+    Q = span_basis(inst)
+    P = Q @ Q.T
+    cons = margin_constraints(inst, "sink")
+    same = np.allclose(constraint_margins(inst, W, cons), constraint_margins(inst, P @ W @ P, cons), atol=1e-10)
+    assert same and nuclear_norm(P @ W @ P) <= nuclear_norm(W)
+
+
+@pytest.mark.parametrize("pattern", ["sink", "diag"])
+def test_reduced_and_naive_programs_agree_on_OPT_at_small_d(pattern):
+    I = sample_instance(9, 2, 2, 2, 1.0, 1.0, seed=4)
+    red, naive = min_cost(I, pattern), min_cost(I, pattern, reduce=False)
+    assert red.opt == pytest.approx(naive.opt, rel=SOLVER_RTOL)
+
+
+@pytest.mark.parametrize("pattern", ["sink", "diag"])
+def test_optimal_W_meets_the_margins_and_its_factors_cost_OPT(inst, pattern):
+    sol = min_cost(inst, pattern)
+    Wq, Wk = sol.factors()
+    assert sol.min_margin >= -1e-6 * inst.kappa and qk_cost(Wq, Wk) == pytest.approx(sol.opt, rel=1e-8)
+
+
+def test_clarabel_and_scs_agree_on_OPT(inst):
+    assert min_cost(inst, "sink").opt == pytest.approx(min_cost(inst, "sink", solver="SCS").opt, rel=1e-5)
+
+
+def test_non_optimal_status_raises_solver_error(inst, monkeypatch):
+    import cvxpy as cp
+
+    def stop_early(self, *args, **kwargs):
+        self._status = cp.OPTIMAL_INACCURATE
+        return None
+    monkeypatch.setattr(cp.Problem, "solve", stop_early)
+    with pytest.raises(SolverError, match="optimal_inaccurate"):
+        min_cost(inst, "sink", retry_scs=False)
+
+
+def test_unknown_solver_is_rejected(inst):
+    with pytest.raises(InvalidInputError, match="solver"):
+        min_cost(inst, "sink", solver="MOSEK")
+
+
+def test_diag_program_is_infeasible_when_two_group_mates_coincide(inst):
+    from sinkcheck.errors import InfeasibleError
+    eta = inst.eta.copy()
+    eta[1] = eta[0]  # tokens 0 and 1 are in group 0: d_01 = d_02, Delta_diag = 0
+    twin = SinkDiagInstance(inst.b, inst.dbar, inst.c, inst.lam * inst.dbar[inst.group] + eta, inst.group, eta,
+                            inst.lam, inst.kappa)
+    with pytest.raises(InfeasibleError, match="infeasible"):
+        min_cost(twin, "diag")
+
+
+@pytest.mark.parametrize("pattern", ["sink", "diag"])
+def test_constructions_meet_every_margin_at_C_20(pattern):
+    # many groups: checked with the validator only (the C = 20 SDP is too slow for the test budget)
+    I = sample_instance(46, 20, 2, 4, 1.5, 1.0, seed=2)
+    con = sink_construction(I) if pattern == "sink" else diag_construction(I)
+    assert violations(I, con.form, pattern, tol=EXACT * I.kappa) == []
+
+
+def test_diag_program_is_infeasible_when_a_token_lies_between_two_group_mates():
+    # r_eta = 1 and n_c = 3: the three nuisance vectors are collinear, the middle dormant token is a
+    # convex combination of the other two, and no linear functional W^T d can rank it strictly first
+    from sinkcheck.errors import InfeasibleError
+    I = sample_instance(6, 1, 3, 1, 1.0, 1.0, seed=0, centred=False, equal_norms=False)
+    with pytest.raises(InfeasibleError):
+        min_cost(I, "diag")
