@@ -62,12 +62,3 @@ def test_pretrained_checks_are_skipped_with_a_reason_when_the_extra_is_missing(m
                checks_empirical.pretrained_smoothing):
         cert = fn(Context(progress=False))
         assert cert.verdict == "skipped" and "pretrained" in cert.evidence["reason"]
-
-
-def test_train_sinkdiag_without_its_modules_is_a_one_line_error(tmp_path):
-    from sinkcheck.verify.sinkdiag_train import missing_sinkdiag
-
-    if missing_sinkdiag() is None:
-        pytest.skip("the sinkdiag modules are present (merged)")
-    res = CliRunner().invoke(main, ["train", "sinkdiag", "--steps", "1", "--no-progress", "--out", str(tmp_path / "s")])
-    assert res.exit_code == 2 and res.output.strip().startswith("error: train sinkdiag: needs")

@@ -1,12 +1,11 @@
-"""Sink vs diagonal as a training problem (needs the modules of branch ``sinkdiag``)."""
+"""Sink vs diagonal as a training problem (THEOREMS.md sections 2 and 6)."""
 
 import numpy as np
 import pytest
 
-from sinkcheck.verify.sinkdiag_train import INSTANCE, missing_sinkdiag, read_pattern, train_head
+from sinkcheck.verify.sinkdiag_train import INSTANCE, read_pattern, train_head
 
-pytestmark = [pytest.mark.torch,
-              pytest.mark.skipif(missing_sinkdiag() is not None, reason=f"{missing_sinkdiag()}")]
+pytestmark = pytest.mark.torch
 
 
 def _inst(d=16, seed=0):

@@ -182,8 +182,6 @@ def sinkdiag_training(ctx: Context) -> Certificate:
     from sinkcheck.verify import sinkdiag_train as sd
 
     theorem = "Sink vs diagonal under weight decay (Sukenik et al. Section 7; THEOREMS.md sections 2 and 6)"
-    if (reason := sd.missing_sinkdiag()):
-        return _skipped("empirical.sinkdiag_training", theorem, SINKDIAG_STATEMENT, reason)
     dims = (8, 128) if ctx.profile == "quick" else sd.PROFILES["full"]["dims"]
     rows = sd.experiment("quick" if ctx.profile == "quick" else "full", seeds=(ctx.seed,), dims=dims,
                          steps=400 if ctx.profile == "quick" else None, progress=ctx.progress)

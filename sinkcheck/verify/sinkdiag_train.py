@@ -2,7 +2,7 @@
 
 One softmax head with factors W_Q, W_K (d x d each, W = W_Q^T W_K, scores z^T W z' / sqrt(d)) is
 trained from a random initialisation on an instance of the section 2 setting
-(``sinkcheck.construct.sinkdiag_instance.sample_instance``, branch ``sinkdiag``).  The loss
+(:func:`sinkcheck.construct.sinkdiag_instance.sample_instance`).  The loss
 says *what* must happen, not *how*, so the weight decay picks the pattern:
 
 - sequences: BOS first, then a random order of the copy queries and of the dormant tokens; each
@@ -28,6 +28,8 @@ import torch
 from tqdm import tqdm
 
 from sinkcheck import validate
+from sinkcheck.construct.sinkdiag_instance import sample_instance
+from sinkcheck.verify.sinkdiag_eval import evaluate
 
 
 def _roles(inst):
@@ -146,26 +148,10 @@ PROFILES = {
 }
 
 
-def missing_sinkdiag() -> str | None:
-    """None when the sinkdiag modules (branch ``sinkdiag``) are importable, else why not."""
-    try:
-        import sinkcheck.construct.sinkdiag_instance  # noqa: F401
-        import sinkcheck.verify.sinkdiag_eval  # noqa: F401
-    except ImportError as exc:
-        return f"needs the sink-vs-diagonal modules of branch 'sinkdiag' ({exc.name} is missing)"
-    return None
-
-
 def experiment(profile: str = "quick", seeds: tuple[int, ...] | None = None, steps: int | None = None,
                dims: tuple[int, ...] | None = None, progress: bool = True) -> list[dict]:
     """Train on one instance per (d, seed) and put the result next to L, OPT, U of both patterns."""
-    from sinkcheck.errors import SinkcheckError
-
     validate.choice("profile", profile, tuple(PROFILES))
-    if (reason := missing_sinkdiag()):
-        raise SinkcheckError(f"train sinkdiag: {reason}")
-    from sinkcheck.construct.sinkdiag_instance import sample_instance
-    from sinkcheck.verify.sinkdiag_eval import evaluate
     p = PROFILES[profile]
     rows = []
     jobs = [(d, s) for d in (dims or p["dims"]) for s in (seeds or p["seeds"])]
