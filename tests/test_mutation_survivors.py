@@ -55,30 +55,28 @@ STEP_NAMES = {
 }
 
 
-@pytest.fixture(scope="module")
-def all_steps():
-    return th.run_all()
+CHECKS = {"centering": lambda: th.check_centering_step(), "mean_free": lambda: th.check_mean_free_coefficients(),
+          "traces": lambda: th.check_trace_identities(d=2), "closed_forms": lambda: th.check_closed_forms(),
+          "brute_force": lambda: th.check_brute_force(2, 2), "derivatives": lambda: th.check_derivatives(),
+          "cosine": lambda: th.check_cosine_identities()}
 
 
-def test_run_all_reports_every_named_proof_step_and_each_holds(all_steps):
-    assert set(all_steps) == set(STEP_NAMES) | {"monotonicity"}
-    assert all(set(all_steps[g]) == names for g, names in STEP_NAMES.items())
-    assert all(all(v.values()) for v in all_steps.values())
+@pytest.mark.parametrize("group", sorted(CHECKS))
+def test_each_step_check_names_its_steps_as_the_report_does_and_each_holds(group):
+    out = CHECKS[group]()
+    assert set(out) == STEP_NAMES[group] and all(out.values())
 
 
-@pytest.mark.parametrize("fn, group", [(th.check_centering_step, "centering"),
-                                       (th.check_mean_free_coefficients, "mean_free"),
-                                       (th.check_closed_forms, "closed_forms")])
-def test_each_step_check_names_its_steps_as_the_report_does(fn, group):
-    assert set(fn()) == STEP_NAMES[group]
-
-
-def test_run_all_checks_the_brute_force_at_the_requested_k_and_d(monkeypatch):
+def test_run_all_reports_every_group_and_passes_k_and_d_to_the_brute_force(monkeypatch):
     seen = []
-    real = th.brute_force_moments
-    monkeypatch.setattr(th, "brute_force_moments", lambda k_value, d: seen.append((k_value, d)) or real(k_value, d))
-    th.check_brute_force(2, 2)
-    assert seen == [(2, 2)]
+    for name in ("check_centering_step", "check_mean_free_coefficients", "check_trace_identities",
+                 "check_closed_forms", "check_derivatives", "check_cosine_identities"):
+        monkeypatch.setattr(th, name, lambda: {"stub": True})
+    monkeypatch.setattr(th, "check_brute_force", lambda k_value, d: seen.append((k_value, d)) or {"stub": True})
+    monkeypatch.setattr(th, "check_monotonicity_exactly", lambda: {(0, 1): ("strictly decreasing", True)})
+    out = th.run_all(k_value=4, d=3)
+    assert set(out) == set(STEP_NAMES) | {"monotonicity"} and seen == [(4, 3)]
+    assert out["monotonicity"] == {"p=0,q=1": True}
 
 
 # ---- smoothing model: Monte Carlo interval ---------------------------------------------------------
@@ -134,3 +132,90 @@ def test_monte_carlo_rejects_lam_outside_the_unit_interval(lam):
     model = sm.sample_model(np.random.default_rng(0), 2, 3)
     with pytest.raises(InvalidInputError, match=r"^lam: must lie in \[0.0, 1.0\]"):
         sm.monte_carlo_D(model, lam, n=10, seed=0)
+
+
+# ---- smoothing model: validation tolerances, stored matrices, sampling ------------------------------
+
+
+def test_psd_check_tolerates_asymmetry_and_negative_eigenvalues_up_to_1e_10_relative_and_no_more():
+    """The stated tolerance: |M - M^T| <= 1e-10 max(1, max|M|) and lambda_min >= -1e-10 max(1, max|M|)."""
+    assert sm.psd_matrix("B", [[1.0, 1e-10], [0.0, 1.0]]) is not None
+    assert sm.psd_matrix("B", np.diag([1.0, -1e-10])) is not None
+    big = 1e6 * np.eye(2)
+    assert sm.psd_matrix("B", big + np.array([[0.0, 1e-5], [0.0, -1e-5]])) is not None
+
+
+@pytest.mark.parametrize("M, rule", [([[0.5, 1.5e-10], [0.0, 0.5]], "symmetric"),
+                                     (np.diag([1.0, -1.4e-10]), "positive semidefinite"),
+                                     (np.ones((2, 3)), "square"), (np.ones(3), "a 2-d array")])
+def test_psd_check_rejects_just_beyond_the_tolerance_naming_the_matrix(M, rule):
+    with pytest.raises(InvalidInputError, match=rf"^B: must be {rule}"):
+        sm.psd_matrix("B", M)
+
+
+def test_a_model_stores_its_validated_matrices_unchanged():
+    B, Sx = np.array([[2.0, 0.5], [0.5, 1.0]]), 3 * np.eye(2)
+    model = sm.make_model(B, np.eye(2), 0.5, Sx, 3)
+    assert np.array_equal(model.B, B) and np.array_equal(model.Sigma_x, Sx)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(beta=[1.0, 2.0]), r"^beta: must be a 0-d"),
+    (dict(Sigma_x=-np.eye(2)), r"^Sigma_x: must be positive semidefinite"),
+    (dict(Sigma_x=np.eye(3)), r"^Sigma_x: must have shape \(2, 2\)"),
+    (dict(mu_x=np.ones((2, 1))), r"^mu_x: must be a 1-d"),
+    (dict(mu_z=np.ones(3)), r"^mu_z: must have shape \(2,\)"),
+    (dict(mu_z=np.ones((2, 1))), r"^mu_z: must be a 1-d"),
+    (dict(Sigma_x=0.5 * np.eye(2), beta=1.0), r"^Sigma_x - beta\^2 B \(joint covariance of \(x, z\)\): must be positive"),
+])
+def test_model_arguments_are_rejected_with_the_parameter_and_rule(kwargs, message):
+    args = dict(B=np.eye(2), W=np.eye(2), beta=1.0, Sigma_x=2 * np.eye(2), k=3) | kwargs
+    with pytest.raises(InvalidInputError, match=message):
+        sm.make_model(**args)
+
+
+@pytest.mark.parametrize("call", [lambda m: sm.path_attention(3, 1.5), lambda m: sm.exact_moments_path(m, [0.5, 1.5])])
+def test_lam_just_above_one_is_rejected(call):
+    with pytest.raises(InvalidInputError, match=r"^lam: must lie in \[0.0, 1.0\]"):
+        call(_model())
+
+
+def _model():
+    return sm.make_model(np.eye(2), np.eye(2), 1.0, 2 * np.eye(2), 3)
+
+
+@pytest.mark.parametrize("rank", [0, 1, 3])
+def test_sampled_B_has_the_requested_rank(rank):
+    model = sm.sample_model(np.random.default_rng(rank), 3, 2, rank=rank)
+    assert np.linalg.matrix_rank(model.B, tol=1e-9) == rank
+
+
+def test_sampled_means_are_independent_and_scale_with_mean_scale():
+    a = sm.sample_model(np.random.default_rng(0), 3, 2, mean_scale=1.0)
+    z = sm.sample_model(np.random.default_rng(0), 3, 2, mean_scale=0.0, W_scale=0.0)
+    assert np.abs(a.mu_x).min() > 0 and np.abs(a.mu_z).min() > 0 and not np.allclose(a.mu_x, a.mu_z)
+    assert not z.mu_x.any() and not z.mu_z.any() and not z.W.any()
+
+
+def test_sampled_tokens_have_the_model_means():
+    """Sample mean of n = 20000 draws within 5 standard errors (sd <= sqrt(max diag Cov)) of (mu_x, mu_z)."""
+    model = sm.sample_model(np.random.default_rng(3), 2, 2, mean_scale=2.0)
+    X, Z = sm.sample_tokens(model, np.random.default_rng(0), 20000)
+    se = np.sqrt(np.diag(model.joint_covariance()).max() / (20000 * model.k))
+    assert np.abs(X.mean(axis=(0, 1)) - model.mu_x).max() < 5 * se
+    assert np.abs(Z.mean(axis=(0, 1)) - model.mu_z).max() < 5 * se
+
+
+def test_a_rank_deficient_joint_covariance_is_sampled_without_nan():
+    rng = np.random.default_rng(0)
+    G = rng.standard_normal((3, 1))
+    B = G @ G.T
+    model = sm.make_model(B, np.eye(3), 0.7, 0.49 * B, 2)  # Sigma_x = beta^2 B: joint covariance singular
+    X, Z = sm.sample_tokens(model, np.random.default_rng(1), 50)
+    assert np.isfinite(X).all() and np.isfinite(Z).all()
+
+
+def test_the_exact_classification_check_covers_both_boundaries_and_all_four_behaviours():
+    out = th.check_monotonicity_exactly()
+    assert {truth for truth, _ in out.values()} == set(th.MONOTONICITY)
+    assert out[(0, 1)][0] == "strictly decreasing" and out[(-1, 1)][0] == "strictly increasing"
