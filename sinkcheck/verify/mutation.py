@@ -14,6 +14,7 @@ given set of results (no timings, no absolute paths).
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import tomllib
@@ -102,10 +103,12 @@ def describe_change(name: str, root: Path = Path(".")) -> str:
 
 
 def load_equivalent(path: Path) -> list[dict]:
-    """The human classifications: a list of {function, change, reason} (docs/mutation_equivalent.toml).
+    """The human classifications: a list of {function, change or pattern, reason}
+    (docs/mutation_equivalent.toml).
 
     A survivor matches an entry when ``function`` equals ``module.function`` and ``change`` equals its
-    ``old -> new`` text, so entries survive mutmut renumbering the mutants of an edited function.
+    ``old -> new`` text (or ``pattern`` matches it, ``*`` = any text), so entries survive mutmut
+    renumbering the mutants of an edited function.
     """
     if not path.exists():
         return []
@@ -115,19 +118,30 @@ def load_equivalent(path: Path) -> list[dict]:
         raise InvalidInputError(f"equivalent: {path} is not valid TOML ({exc})") from None
     entries = data.get("equivalent", [])
     for i, e in enumerate(entries):
-        missing = {"function", "change", "reason"} - set(e)
+        missing = {"function", "reason"} - set(e) | ({"change"} if not {"change", "pattern"} & set(e) else set())
         if missing:
             raise InvalidInputError(f"equivalent: entry {i} of {path} lacks {', '.join(sorted(missing))}")
     return entries
 
 
+def _matches(entry: dict, function: str, change: str) -> bool:
+    """``entry`` covers the survivor: same function, and the same change or a ``pattern`` whose ``*``
+    stands for any text (no other wildcard, so brackets in code need no escaping)."""
+    if entry["function"] != function:
+        return False
+    change = " ".join(change.split())
+    if "change" in entry:
+        return " ".join(entry["change"].split()) == change
+    parts = [re.escape(" ".join(p.split())) for p in entry["pattern"].split("*")]
+    return re.fullmatch(".*".join(parts), change) is not None
+
+
 def classify(survivors: list[Mutant], entries: list[dict]) -> list[tuple[Mutant, str]]:
     """Each survivor with "equivalent: <reason>" from a matching entry, else "needs a test"."""
-    index = {(e["function"], " ".join(e["change"].split())): e["reason"] for e in entries}
     out = []
     for m in survivors:
-        reason = index.get((f"{m.module}.{m.function}", " ".join(m.change.split())))
-        out.append((m, f"equivalent: {reason}" if reason else "needs a test"))
+        hit = next((e for e in entries if _matches(e, f"{m.module}.{m.function}", m.change)), None)
+        out.append((m, f"equivalent: {hit['reason']}" if hit else "needs a test"))
     return out
 
 
@@ -181,8 +195,7 @@ def write_report(root: Path = Path("."), out: Path | None = None,
                  for m in mutants if m.status in ("survived", "no tests", "timeout")]
     entries = load_equivalent(equivalent or root / "docs" / "mutation_equivalent.toml")
     classified = classify(survivors, entries)
-    used = {(f"{m.module}.{m.function}", " ".join(m.change.split())) for m, _ in classified}
-    stale = [e for e in entries if (e["function"], " ".join(e["change"].split())) not in used]
+    stale = [e for e in entries if not any(_matches(e, f"{m.module}.{m.function}", m.change) for m, _ in classified)]
     text = results_markdown(mutants, classified, stale)
     out = out or root / "docs" / "mutation_results.md"
     tmp = out.with_name(out.name + ".tmp")
