@@ -20,7 +20,6 @@ import contextlib
 import importlib
 import inspect
 import textwrap
-from collections.abc import Iterator
 
 from sinkcheck.errors import InvalidInputError
 
@@ -82,7 +81,7 @@ def plant_source(func, operator: str, index: int) -> tuple[str, str]:
 
 
 @contextlib.contextmanager
-def planted(module: str, function: str, operator: str, index: int = 0) -> Iterator[str]:
+def planted(module: str, function: str, operator: str, index: int = 0):
     """Within the block, ``module.function`` carries the planted error; yields its "old -> new" text."""
     mod = importlib.import_module(module)
     func = getattr(mod, function)
