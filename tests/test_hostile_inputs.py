@@ -42,6 +42,8 @@ CASES = [
     (lambda: th.monotonicity(0.0, INF), "q_value", "finite"),
     (lambda: th.monotonicity(0.0, -1.0), "q_value", ">= 0"),
     (lambda: th.seed_condition(NAN, 1.0), "p_value", "finite"),
+    (lambda: th.monotonicity("abc", 1.0), "p_value", "finite real number"),
+    (lambda: sm.sample_model(np.random.default_rng(0), 2, 3, rank=-1), "rank", ">= 0"),
     (lambda: th.seed_condition(0.0, NAN), "q_value", "finite"),
     (lambda: th.brute_force_moments(1, 2), "k_value", ">= 2"),
     (lambda: th.brute_force_moments(3, 0), "d", ">= 1"),

@@ -219,3 +219,25 @@ def test_the_exact_classification_check_covers_both_boundaries_and_all_four_beha
     out = th.check_monotonicity_exactly()
     assert {truth for truth, _ in out.values()} == set(th.MONOTONICITY)
     assert out[(0, 1)][0] == "strictly decreasing" and out[(-1, 1)][0] == "strictly increasing"
+
+
+def test_check_brute_force_expands_the_requested_k_and_d(monkeypatch):
+    seen, real = [], th.brute_force_moments
+    monkeypatch.setattr(th, "brute_force_moments", lambda k_value, d: seen.append((k_value, d)) or real(k_value, d))
+    th.check_brute_force(3, 2)
+    assert seen == [(3, 2)]
+
+
+def test_psd_check_scales_the_eigenvalue_tolerance_with_the_largest_entry():
+    assert sm.psd_matrix("B", np.diag([1e6, -1e-5])) is not None  # -1e-5 >= -1e-10 * 1e6
+
+
+def test_asymmetry_message_reports_the_asymmetry():
+    with pytest.raises(InvalidInputError, match=r"got asymmetry 1.5e-10"):
+        sm.psd_matrix("B", [[0.5, 1.5e-10], [0.0, 0.5]])
+
+
+def test_the_cosine_ratio_is_defined_whenever_Den_is_positive_even_below_one():
+    model = sm.make_model(0.01 * np.eye(2), np.eye(2), 0.5, 0.02 * np.eye(2), 3)
+    c = sm.closed_form(model, 0.5)
+    assert 0 < c["Den"] < 1 and c["R"] == pytest.approx(c["N"] / c["Den"])
