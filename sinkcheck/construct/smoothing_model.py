@@ -95,7 +95,13 @@ def sample_model(rng: np.random.Generator, d: int, k: int, mean_scale: float = 1
                  rank: int | None = None, W_scale: float = 1.0) -> SmoothingModel:
     """A random valid model: B = G G^T of the given rank, Sigma_x = beta^2 B + P P^T (so the joint
     covariance is PSD by the Schur complement), W with entries of size W_scale / sqrt(d)."""
-    rank = d if rank is None else rank
+    d = validate.integer_at_least("d", d, 1)
+    k = validate.integer_at_least("k", k, 2)
+    rank = d if rank is None else validate.integer_at_least("rank", rank, 0)
+    if rank > d:
+        raise InvalidInputError(f"rank: must lie in [0, {d}] (got {rank!r})")
+    mean_scale = validate.nonnegative("mean_scale", mean_scale)
+    W_scale = validate.nonnegative("W_scale", W_scale)
     G = rng.standard_normal((d, rank))
     B = G @ G.T / max(rank, 1)
     beta = float(rng.normal(0.0, 1.0))
@@ -152,6 +158,8 @@ def exact_moments(model: SmoothingModel, lam: float) -> dict:
 def exact_moments_path(model: SmoothingModel, lams) -> list[dict]:
     """:func:`exact_moments` at each lam of ``lams`` (the atoms are built once)."""
     lams = [validate.in_interval("lam", lam, 0.0, 1.0) for lam in lams]
+    if not lams:
+        raise InvalidInputError("lams: must not be empty (got no lam)")
     X, Z = _atoms(model)
     out = []
     for lam in lams:
@@ -167,6 +175,7 @@ def exact_moments_path(model: SmoothingModel, lams) -> list[dict]:
 
 def sample_tokens(model: SmoothingModel, rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
     """n Gaussian sequences: X, Z of shape (n, k, d), tokens independent, with the model's moments."""
+    n = validate.integer_at_least("n", n, 1)
     d = model.B.shape[0]
     evals, U = np.linalg.eigh(model.joint_covariance())
     F = U * np.sqrt(np.clip(evals, 0.0, None))
@@ -211,6 +220,7 @@ def monte_carlo_D(model: SmoothingModel, lam: float, n: int, seed: int, z: float
     lam = validate.in_interval("lam", lam, 0.0, 1.0)
     n = validate.integer_at_least("n", n, 2)
     z = validate.positive("z", z)
+    seed = validate.integer_at_least("seed", seed, 0)
     X, Z = sample_tokens(model, np.random.default_rng(seed), n)
     Y = outputs(model, X, Z, lam)
     stat = np.mean(np.sum((Y - Y.mean(axis=1, keepdims=True)) ** 2, axis=-1), axis=1)

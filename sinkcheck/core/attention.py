@@ -36,6 +36,7 @@ def scores(Zq: np.ndarray, Zk: np.ndarray, W: np.ndarray, scale: float | None = 
         )
     if scale is None:
         scale = 1.0 / np.sqrt(W.shape[0])
+    scale = float(validate.finite_array("scale", scale, ndim=0))
     return np.einsum("...id,de,...je->...ij", Zq, W, Zk) * scale
 
 

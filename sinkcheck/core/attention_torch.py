@@ -9,6 +9,8 @@ import math
 
 import torch
 
+from sinkcheck.errors import InvalidInputError
+
 KINDS = ("softmax", "relu", "sigmoid")
 
 
@@ -28,7 +30,7 @@ def attention(S: torch.Tensor, kind: str = "softmax", mask: torch.Tensor | None 
               relu_normalise: str = "length") -> torch.Tensor:
     """Softmax / length-normalised ReLU / unnormalised sigmoid attention over visible keys."""
     if kind not in KINDS:
-        raise ValueError(f"kind: must be one of {', '.join(KINDS)} (got {kind!r})")
+        raise InvalidInputError(f"kind: must be one of {', '.join(KINDS)} (got {kind!r})")
     if mask is None:
         mask = torch.ones(S.shape[-2:], dtype=torch.bool, device=S.device)
     if kind == "softmax":

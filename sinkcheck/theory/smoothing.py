@@ -28,7 +28,12 @@ R(1) > R(0) iff D_k(1) < D_k(0) iff 2 p + q > 0.
 
 from __future__ import annotations
 
+import math
+
 import sympy as sp
+
+from sinkcheck import validate
+from sinkcheck.errors import InvalidInputError
 
 k, lam = sp.symbols("k lambda", positive=True)
 p, q, tSx, mm = sp.symbols("p q trSigma_x mm", real=True)
@@ -91,6 +96,7 @@ def check_trace_identities(d: int = 3) -> dict:
     """For symmetric B with explicit entries: sum_ab W_ab (beta B)_ab = beta tr(BW) (the cross term
     E[(x - mu_x)^T W (z - mu_z)]), sum_ab (W^T W)_ab B_ab = tr(B W^T W) (the term E||W (z - mu_z)||^2),
     and tr(B W^T W) = ||W L||_F^2 for B = L L^T (so q >= 0: convexity)."""
+    d = validate.integer_at_least("d", d, 1)
     B, W = _sym_matrix("b", d, symmetric=True), _sym_matrix("w", d)
     beta = sp.Symbol("beta", real=True)
     cross = sum(W[a, b] * beta * B[a, b] for a in range(d) for b in range(d))
@@ -159,6 +165,8 @@ def brute_force_moments(k_value: int = 3, d: int = 2) -> dict:
 
     Returns the three expectations and the matching closed forms written in the same entries.
     """
+    k_value = validate.integer_at_least("k_value", k_value, 2)
+    d = validate.integer_at_least("d", d, 1)
     B, Sx, W = _sym_matrix("b", d, True), _sym_matrix("s", d, True), _sym_matrix("w", d)
     beta = sp.Symbol("beta", real=True)
     mux = sp.Matrix(d, 1, lambda i, _: sp.Symbol(f"mx{i}", real=True))
@@ -228,8 +236,7 @@ def monotonicity(p_value, q_value) -> str:
     Raises:
         InvalidInputError: if q < 0, or q = 0 and p != 0 (no valid model has these values).
     """
-    from sinkcheck.errors import InvalidInputError
-
+    _finite_real("p_value", p_value), _finite_real("q_value", q_value)
     if q_value < 0:
         raise InvalidInputError(f"q_value: must be >= 0, tr(B W^T W) of a PSD B (got {q_value!r})")
     if q_value == 0:
@@ -245,8 +252,20 @@ def monotonicity(p_value, q_value) -> str:
     return "decreasing then increasing"
 
 
+def _finite_real(name: str, value):
+    """``value`` unchanged (exact sympy numbers stay exact) if it is a finite real number."""
+    try:
+        ok = math.isfinite(float(value))
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise InvalidInputError(f"{name}: must be a finite real number (got {value!r})")
+    return value
+
+
 def seed_condition(p_value, q_value) -> str:
     """The seed's conditions: "dense smooths" (p > 0), "dense sharpens" (p + q < 0), else "neither"."""
+    _finite_real("p_value", p_value), _finite_real("q_value", q_value)
     if p_value > 0:
         return "dense smooths"
     if p_value + q_value < 0:

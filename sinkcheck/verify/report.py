@@ -17,6 +17,7 @@ from pathlib import Path
 from tabulate import tabulate
 from tqdm import tqdm
 
+from sinkcheck import validate
 from sinkcheck.errors import InvalidInputError
 from sinkcheck.verify.registry import Certificate, Context, library_versions, load_checks
 from sinkcheck.verify.tables import SUFFIX, Table, dumps, fmt_number, render
@@ -138,6 +139,7 @@ def run_report(out: Path, seed: int = 0, profile: str = "quick", device: str = "
                only: tuple[str, ...] = (), progress: bool = True) -> list[Certificate]:
     """Run the registered checks (all, or those named in ``only``) and write the report to ``out``."""
     out = Path(out)
+    validate.integer_at_least("--seed", seed, 0)
     checks = load_checks()
     unknown = [name for name in only if name not in checks]
     if unknown:

@@ -25,7 +25,7 @@ COLUMNS = ["case", "d", "k", "beta", "beta_trBW", "trBWtW", "seed_condition", "D
 def sample_models(n: int, seed: int) -> list[sm.SmoothingModel]:
     """n random valid models: d in 2..6, k in 2..8, mean and W scales varied (seeded)."""
     n = validate.integer_at_least("n", n, 1)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(validate.integer_at_least("seed", seed, 0))
     out = []
     for _ in range(n):
         d, k = int(rng.integers(2, 7)), int(rng.integers(2, 9))

@@ -26,17 +26,33 @@ def smoothing(n: int, seed: int, n_seq: int, fmt: str, out: Path | None, plot: P
     """Dense vs. sparse attention: D_k(lambda), its two conditions, and sampled cases."""
     validate.integer_at_least("n", n, 1)
     validate.integer_at_least("n_seq", n_seq, 2)
+    validate.integer_at_least("seed", seed, 0)
+    # check the output paths before any work; write to hidden temporary files and rename them at
+    # the end, so a failure leaves no partial output behind
+    out = None if out is None else validate.output_file("--out", out)
+    plot = None if plot is None else validate.output_file("--plot", plot)
     table = sc.case_table(n, seed, n_seq)
     text = render(table, fmt)
     if fmt == "markdown":
         text = STATEMENT + "\n\n" + text
-    if out is not None:
-        out.write_text(text)
-        click.echo(f"wrote {out}")
-    else:
+    done = []
+    try:
+        if out is not None:
+            tmp = out.with_name(f".{out.stem}.partial{out.suffix}")
+            done.append((tmp, out))
+            tmp.write_text(text)
+        if plot is not None:
+            tmp = plot.with_name(f".{plot.stem}.partial{plot.suffix}")
+            done.append((tmp, plot))
+            points = [(r[10], r[12], r[6]) for r in table.rows]
+            sc.scatter_plot(points, tmp, "predicted R(1) - R(0), ratio (2), closed form",
+                            "measured change of avg cos sim (Monte Carlo)", f"{n} sampled cases, seed {seed}")
+    except BaseException:
+        for tmp, _ in done:
+            tmp.unlink(missing_ok=True)
+        raise
+    for tmp, final in done:
+        tmp.replace(final)
+        click.echo(f"wrote {final}")
+    if out is None:
         click.echo(text, nl=False)
-    if plot is not None:
-        points = [(r[10], r[12], r[6]) for r in table.rows]
-        sc.scatter_plot(points, plot, "predicted R(1) - R(0), ratio (2), closed form",
-                        "measured change of avg cos sim (Monte Carlo)", f"{n} sampled cases, seed {seed}")
-        click.echo(f"wrote {plot}")

@@ -1,0 +1,89 @@
+"""Planted errors in the theorem encodings are caught by the claim tests (fast CI subset of docs/mutation.md).
+
+Each target plants one error (wrong constant, flipped inequality, dropped term, sign swap) in one
+function of sinkcheck/theory or sinkcheck/construct, in memory, and runs the named claim test: it
+must pass on the real code and fail with the error planted.  A target whose module does not exist
+(on a branch without that theorem) is skipped with the reason; add a line here for each new theorem.
+"""
+
+import importlib
+import importlib.util
+
+import pytest
+
+from sinkcheck.verify.planted import planted, plant_source
+
+pytestmark = pytest.mark.mutation
+
+# (module, function, operator, index, claim test "tests.module:test_name", params of the test)
+TARGETS = [
+    ("sinkcheck.theory.cost", "check_amgm_step", "constant", 1, "tests.test_cost_identity:test_amgm_step_holds_exactly", {}),
+    ("sinkcheck.construct.factors", "qk_cost", "sign", 0,
+     "tests.test_cost_identity:test_balanced_factors_cost_exactly_twice_the_nuclear_norm", {}),
+    ("sinkcheck.construct.factors", "qk_cost", "compare", 0,
+     "tests.test_mutation_survivors:test_qk_cost_row_mismatch_message_states_the_number_of_rows_of_W_Q", {}),
+    ("sinkcheck.construct.factors", "balanced_factors", "compare", 0,
+     "tests.test_cost_identity:test_balanced_factors_have_exactly_rank_W_rows", {}),
+    ("sinkcheck.theory.smoothing", "D_closed", "constant", 0,
+     "tests.test_smoothing_theory:test_coefficient_derivation_gives_the_closed_forms_for_symbolic_k", {}),
+    ("sinkcheck.theory.smoothing", "D_closed", "sign", 2,
+     "tests.test_smoothing_theory:test_brute_force_expectation_equals_closed_forms_in_all_entries", {"k_value": 2}),
+    ("sinkcheck.theory.smoothing", "N_closed", "drop_term", 0,
+     "tests.test_smoothing_theory:test_brute_force_expectation_equals_closed_forms_in_all_entries", {"k_value": 3}),
+    ("sinkcheck.theory.smoothing", "Den_closed", "constant", 3,
+     "tests.test_smoothing_theory:test_coefficient_derivation_gives_the_closed_forms_for_symbolic_k", {}),
+    ("sinkcheck.theory.smoothing", "S_closed", "drop_term", 0,
+     "tests.test_smoothing_theory:test_coefficient_derivation_gives_the_closed_forms_for_symbolic_k", {}),
+    ("sinkcheck.theory.smoothing", "monotonicity", "compare", 3,
+     "tests.test_smoothing_theory:test_monotonicity_classification_agrees_with_solveset_including_boundaries", {}),
+    ("sinkcheck.theory.smoothing", "monotonicity", "compare", 4,
+     "tests.test_smoothing_theory:test_boundary_p_plus_q_zero_strictly_increases_although_the_seed_condition_fails", {}),
+    ("sinkcheck.construct.smoothing_model", "path_attention", "constant", 3,
+     "tests.test_smoothing_model:test_closed_forms_equal_exact_expectations_over_a_moment_matched_distribution", {}),
+    ("sinkcheck.construct.smoothing_model", "monte_carlo_D", "constant", 7,
+     "tests.test_mutation_survivors:test_exact_sd_of_the_statistic_matches_its_sample_sd",
+     {"mean_scale": 0.0, "W_scale": 0.05}),
+    ("sinkcheck.construct.smoothing_model", "psd_matrix", "compare", 2,
+     "tests.test_smoothing_model:test_invalid_models_are_rejected_naming_the_parameter", None),
+]
+
+
+def _ids(t):
+    return f"{t[0].rsplit('.', 1)[1]}.{t[1]}-{t[2]}{t[3]}"
+
+
+def _claim(ref):
+    mod, name = ref.split(":")
+    return getattr(importlib.import_module(mod), name)
+
+
+def _run_claim(fn, params):
+    if params is None:  # a parametrized test: run every parameter set of its first parametrize mark
+        mark = next(m for m in fn.pytestmark if m.name == "parametrize")
+        names = [n.strip() for n in mark.args[0].split(",")] if isinstance(mark.args[0], str) else mark.args[0]
+        for values in mark.args[1]:
+            fn(**dict(zip(names, values if len(names) > 1 else [values])))
+        return
+    fn(**params)
+
+
+@pytest.mark.parametrize("target", TARGETS, ids=_ids)
+def test_a_planted_error_in_each_theorem_encoding_is_caught_by_its_claim_test(target):
+    module, function, operator, index, ref, params = target
+    if importlib.util.find_spec(module) is None:
+        pytest.skip(f"{module} does not exist on this branch")
+    claim = _claim(ref)
+    _run_claim(claim, params)  # control: the claim holds for the real code
+    with planted(module, function, operator, index) as change:
+        with pytest.raises((Exception, pytest.fail.Exception)) as info:
+            _run_claim(claim, params)
+    # a claim fails by an assertion or by the library's own error; a NameError etc. would mean a broken plant
+    broken = (NameError, TypeError, AttributeError, SyntaxError, ImportError)
+    assert not isinstance(info.value, broken), f"planted {change}: {info.value!r}"
+
+
+def test_planted_source_names_the_changed_expression():
+    from sinkcheck.theory import smoothing as th
+
+    _, change = plant_source(th.D_closed, "constant", 0)
+    assert change == "1 -> 2"
