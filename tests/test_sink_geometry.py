@@ -10,9 +10,10 @@ from sinkcheck.construct import sink_lp as sl
 from sinkcheck.construct.factors import nuclear_norm, qk_cost
 from sinkcheck.errors import InfeasibleError, InvalidInputError
 from sinkcheck.theory import sink_geometry as sg
+from sinkcheck.verify.checks_switch import PROBLEM_KINDS, shape_problem
 
 grid = st.integers(-6, 6).map(lambda k: k / 2)  # half-integers: degenerate cases are exact, not 1e-7 away
-KINDS = ("generic", "sink_in_hull", "equal_norms", "antipodal_queries", "anisotropic")
+KINDS = PROBLEM_KINDS
 
 
 @st.composite
@@ -29,17 +30,8 @@ def sink_problems(draw, kinds=KINDS):
     Z[np.linalg.norm(Z, axis=1) == 0] += 1.0  # no zero tokens
     mask = draw(st.sampled_from(sl.MASKS))
     J = sorted(draw(st.sets(st.integers(1, T), min_size=1, max_size=T)))
-    if kind == "sink_in_hull":
-        w = draw(hnp.arrays(np.float64, (T,), elements=st.integers(1, 4).map(float)))
-        Z[0] = (w / w.sum()) @ Z[1:]
-        J = sorted(set(J) | {T})  # the last query sees every key
-    elif kind == "antipodal_queries" and T >= 2:
-        Z[T] = -Z[1]
-        J = sorted(set(J) | {1, T})
-    elif kind in ("equal_norms", "anisotropic"):
-        if kind == "anisotropic":
-            Z[1:, 0] += 4.0
-        Z /= np.linalg.norm(Z, axis=1, keepdims=True)
+    w = draw(hnp.arrays(np.float64, (T,), elements=st.integers(1, 4).map(float)))
+    Z, J = shape_problem(Z, J, kind, w)
     return Z, J, mask, kind
 
 

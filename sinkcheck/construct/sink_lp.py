@@ -88,6 +88,14 @@ class SinkLPResult:
     info: dict = field(default_factory=dict)
 
 
+def _reduced_problem(Z, J, kappa: float, mask: str):
+    """Validated inputs, the (query, key) pairs, and the span reduction Q, Z Q (THEOREMS.md section 1)."""
+    Z, J, kappa = check_problem(Z, J, kappa, mask)
+    pairs = sink_pairs(Z, J, mask)
+    Q = span_basis(Z)
+    return Z, J, kappa, pairs, Q, Z @ Q
+
+
 def verify_margins(Z, J, W, kappa: float, mask: str = "causal") -> float:
     """min over constrained pairs of (s(z_i, z_0) - s(z_i, z_j)) / kappa, from the core scores."""
     Z, J, kappa = check_problem(Z, J, kappa, mask)
@@ -125,12 +133,8 @@ def decide(Z, J, kappa: float = 1.0, mask: str = "causal", tol: float = 1e-9) ->
         SolverError: if the LP did not solve, or if neither its W nor its certificate verifies
             (a near-degenerate instance).
     """
-    Z, J, kappa = check_problem(Z, J, kappa, mask)
-    d = Z.shape[1]
-    pairs = sink_pairs(Z, J, mask)
-    Q = span_basis(Z)
-    Zr = Z @ Q
-    r = Q.shape[1]
+    Z, J, kappa, pairs, Q, Zr = _reduced_problem(Z, J, kappa, mask)
+    d, r = Z.shape[1], Q.shape[1]
     A = constraint_matrices(Zr, pairs).reshape(len(pairs), r * r)
     scale = float(np.abs(A).sum(axis=1).max())
     if scale == 0.0:  # every constraint matrix vanishes: any y is a certificate
@@ -176,12 +180,8 @@ def min_nuclear_sink(Z, J, kappa: float = 1.0, mask: str = "causal") -> SinkLPRe
     """
     import cvxpy as cp
 
-    Z, J, kappa = check_problem(Z, J, kappa, mask)
-    d = Z.shape[1]
-    pairs = sink_pairs(Z, J, mask)
-    Q = span_basis(Z)
-    Zr = Z @ Q
-    r = Q.shape[1]
+    Z, J, kappa, pairs, Q, Zr = _reduced_problem(Z, J, kappa, mask)
+    d, r = Z.shape[1], Q.shape[1]
     # Scale: z = s z~ with max |z~| = 1 and W = kappa sqrt(d) W' / s^2, so the program reads
     # min ||W'||_* s.t. <W', z~_i (z~_0 - z~_j)^T> >= 1 (unit data: Clarabel reaches OPTIMAL).
     s = float(np.abs(Zr).max())

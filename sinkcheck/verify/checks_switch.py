@@ -15,7 +15,6 @@ from sinkcheck.theory import switch
 from sinkcheck.verify.registry import Certificate, Context, check
 from sinkcheck.verify.tables import Table
 
-SINK_KINDS = ("generic", "sink_in_hull", "equal_norms", "antipodal_queries", "anisotropic")
 
 
 def sample_content_head(rng: np.random.Generator, keys_move: bool) -> dict:
@@ -154,22 +153,36 @@ def switch_converse_tokens(ctx: Context) -> Certificate:
     )
 
 
-def sample_sink_problem(rng: np.random.Generator, kind: str) -> tuple[np.ndarray, list[int], str]:
-    """Embeddings built to land on both sides of Theorem G (see the kinds in tests)."""
-    d, T = int(rng.integers(2, 5)), int(rng.integers(2, 9))
-    Z = rng.integers(-6, 7, (T + 1, d)) / 2.0
-    Z[np.linalg.norm(Z, axis=1) == 0] += 1.0
-    J = sorted(rng.choice(np.arange(1, T + 1), size=int(rng.integers(1, T + 1)), replace=False).tolist())
+PROBLEM_KINDS = ("generic", "sink_in_hull", "equal_norms", "antipodal_queries", "anisotropic")
+"""Ways to shape embeddings so that both sides of Theorem G occur: sink_in_hull (z_0 a convex
+combination of keys: (b) fails), antipodal_queries (z_T = -z_1: (a) fails), equal_norms (rows on the
+unit sphere), anisotropic (a common mean direction: (a) holds, (b) usually holds)."""
+
+
+def shape_problem(Z: np.ndarray, J: list[int], kind: str, w: np.ndarray) -> tuple[np.ndarray, list[int]]:
+    """Apply ``kind`` (one of :data:`PROBLEM_KINDS`) to embeddings Z (T+1, d) and queries J;
+    ``w`` (T,) are positive convex weights used by sink_in_hull.  Shared by the report and the tests."""
+    Z, T = Z.copy(), Z.shape[0] - 1
     if kind == "sink_in_hull":
-        Z[0] = (w := rng.integers(1, 5, T).astype(float)) @ Z[1:] / w.sum()
-        J = sorted(set(J) | {T})
-    elif kind == "antipodal_queries":
+        Z[0] = (w / w.sum()) @ Z[1:]
+        J = sorted(set(J) | {T})  # the last query sees every key
+    elif kind == "antipodal_queries" and T >= 2:
         Z[T] = -Z[1]
         J = sorted(set(J) | {1, T})
     elif kind in ("equal_norms", "anisotropic"):
         if kind == "anisotropic":
             Z[1:, 0] += 4.0
         Z /= np.linalg.norm(Z, axis=1, keepdims=True)
+    return Z, J
+
+
+def sample_sink_problem(rng: np.random.Generator, kind: str) -> tuple[np.ndarray, list[int], str]:
+    """Seeded embeddings on a half-integer grid (exact degenerate cases), shaped by ``kind``."""
+    d, T = int(rng.integers(2, 5)), int(rng.integers(2, 9))
+    Z = rng.integers(-6, 7, (T + 1, d)) / 2.0
+    Z[np.linalg.norm(Z, axis=1) == 0] += 1.0
+    J = sorted(rng.choice(np.arange(1, T + 1), size=int(rng.integers(1, T + 1)), replace=False).tolist())
+    Z, J = shape_problem(Z, J, kind, rng.integers(1, 5, T).astype(float))
     return Z, J, str(rng.choice(sl.MASKS))
 
 
@@ -179,7 +192,7 @@ def sink_representability(ctx: Context) -> Certificate:
     rng = np.random.default_rng(ctx.seed)
     per_kind = 20 if ctx.profile == "quick" else 200
     rows, disagree, worst_res, worst_margin = [], 0, 0.0, np.inf
-    for kind in tqdm(SINK_KINDS, desc="sink.representability", disable=not ctx.progress):
+    for kind in tqdm(PROBLEM_KINDS, desc="sink.representability", disable=not ctx.progress):
         feas = infeas = fail_a = fail_b = 0
         for _ in range(per_kind):
             Z, J, mask = sample_sink_problem(rng, kind)
@@ -202,7 +215,7 @@ def sink_representability(ctx: Context) -> Certificate:
         statement="causal or full mask: some W_QK gives every query in J margin kappa on z_0 iff (a) 0 is not in "
                   "conv{z_i : i in J} and (b) z_0 is not in conv{z_j : j in K_max}; then a rank-one W suffices",
         verdict="holds" if ok else "fails",
-        parameters={"per_kind": per_kind, "seed": ctx.seed, "kinds": list(SINK_KINDS)},
+        parameters={"per_kind": per_kind, "seed": ctx.seed, "kinds": list(PROBLEM_KINDS)},
         evidence={"disagreements_lp_vs_condition": disagree, "feasible": total_f, "infeasible": total_i,
                   "max_certificate_residual": worst_res, "min_witness_margin_over_kappa": float(worst_margin),
                   "symbolic_steps": sg.symbolic_steps()},
