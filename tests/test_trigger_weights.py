@@ -56,7 +56,8 @@ def test_tight_head_has_error_eps_and_content_mass_1_minus_delta_times_f(eps):
     probes = equal_content_batch(np.array([0.0, 1.0]), 6, positional=False)
     O, A = tw.head_forward(probes, W, V)
     assert tw.sup_error(probes, O) == pytest.approx(eps, rel=1e-9)
-    assert 1 - A[0, 6, 0] == pytest.approx((1 - delta) * th.f_bound(eps, 1.0), rel=1e-9)
+    content_mass = 1 - A[0, 6, 0]
+    assert content_mass == pytest.approx((1 - delta) * th.f_bound(eps, 1.0), rel=1e-9)
 
 
 def test_tight_head_keeps_error_eps_on_random_batches():
