@@ -46,3 +46,26 @@ def balanced_factors(W: np.ndarray, rtol: float = 1e-12) -> tuple[np.ndarray, np
     keep[0] = True  # keep one factor row even for W = 0, so shapes stay valid
     root = np.sqrt(s[keep])
     return root[:, None] * U[:, keep].T, root[:, None] * Vt[keep, :]
+
+
+def span_basis(Z: np.ndarray, rtol: float = 1e-12) -> np.ndarray:
+    """Orthonormal basis Q (d, r) of the span of the rows of Z (r >= 1): the span reduction of
+    THEOREMS.md section 1 (every constraint reads W only through z_i^T W z_j, so W = Q M Q^T).
+
+    Full row rank: Cholesky-QR, Q = Z^T L^{-T} with Z Z^T = L L^T (one d-sized product, so the cost
+    does not grow with d beyond it).  Otherwise (or if that Q is not orthonormal to 1e-10):
+    Householder QR of Z^T and an SVD of R, dropping singular values below rtol * sigma_max.
+    """
+    Z = validate.finite_array("Z", Z, ndim=2)
+    validate.nonnegative("rtol", rtol)
+    try:
+        L = np.linalg.cholesky(Z @ Z.T)
+        Q = np.linalg.solve(L, Z).T
+        if np.abs(Q.T @ Q - np.eye(Q.shape[1])).max() < 1e-10:
+            return Q
+    except np.linalg.LinAlgError:
+        pass
+    Qr, R = np.linalg.qr(Z.T)
+    U, s, _ = np.linalg.svd(R)
+    r = max(1, int(np.sum(s > rtol * max(s[0], 1e-300))))
+    return Qr @ U[:, :r]

@@ -21,6 +21,7 @@ import cvxpy as cp
 import numpy as np
 
 from sinkcheck import validate
+from sinkcheck.construct import factors
 from sinkcheck.construct.factors import balanced_factors
 from sinkcheck.construct.sinkdiag_constraints import SpanForm, constraint_margins, margin_constraints
 from sinkcheck.construct.sinkdiag_instance import RANK_RTOL, SinkDiagInstance
@@ -53,23 +54,8 @@ class MinCost:
 
 
 def span_basis(inst: SinkDiagInstance) -> np.ndarray:
-    """(d, r) orthonormal basis of the span of all tokens.
-
-    Full rank: Cholesky-QR, Q = Z^T L^{-T} with G = Z Z^T = L L^T; the coordinates Z Q = L depend on
-    the Gram matrix only (canonical, and one d-sized matmul). Rank-deficient (or Cholesky-QR
-    not orthonormal to 1e-10): Householder QR and an SVD of R, cut-off RANK_RTOL.
-    """
-    Z = inst.tokens()
-    try:
-        L = np.linalg.cholesky(Z @ Z.T)
-        Q = np.linalg.solve(L, Z).T
-        if np.abs(Q.T @ Q - np.eye(Q.shape[1])).max() < 1e-10:
-            return Q
-    except np.linalg.LinAlgError:
-        pass
-    Qr, R = np.linalg.qr(Z.T)
-    U, s, _ = np.linalg.svd(R)
-    return Qr @ U[:, s > RANK_RTOL * s[0]]
+    """(d, r) orthonormal basis of the span of all tokens (:func:`sinkcheck.construct.factors.span_basis`)."""
+    return factors.span_basis(inst.tokens(), RANK_RTOL)
 
 
 def _solve(A: np.ndarray, rhs: float, r: int, solver: str) -> tuple[np.ndarray, str]:

@@ -22,7 +22,7 @@ import numpy as np
 from scipy.optimize import linprog
 
 from sinkcheck import validate
-from sinkcheck.construct.factors import balanced_factors, nuclear_norm
+from sinkcheck.construct.factors import balanced_factors, nuclear_norm, span_basis
 from sinkcheck.core.attention import scores
 from sinkcheck.errors import InfeasibleError, SolverError
 
@@ -59,13 +59,6 @@ def sink_pairs(Z, J, mask: str = "causal") -> list[tuple[int, int]]:
     Z, J, _ = check_problem(Z, J, 1.0, mask)
     T = Z.shape[0] - 1
     return [(i, j) for i in J for j in visible_keys(i, T, mask)]
-
-
-def span_basis(Z: np.ndarray, rtol: float = 1e-12) -> np.ndarray:
-    """Orthonormal basis Q (d, r) of span(z_0..z_T) (r >= 1)."""
-    U, s, _ = np.linalg.svd(np.asarray(Z, dtype=float).T, full_matrices=False)
-    r = max(1, int(np.sum(s > rtol * max(s[0], 1e-300))))
-    return U[:, :r]
 
 
 def constraint_matrices(Z: np.ndarray, pairs: list[tuple[int, int]]) -> np.ndarray:
