@@ -45,6 +45,22 @@ TARGETS = [
      {"mean_scale": 0.0, "W_scale": 0.05}),
     ("sinkcheck.construct.smoothing_model", "psd_matrix", "compare", 2,
      "tests.test_smoothing_model:test_invalid_models_are_rejected_naming_the_parameter", None),
+    ("sinkcheck.theory.switch", "forward_bound", "constant", 0,
+     "tests.test_switch:test_forward_bound_is_attained_when_free_values_align_with_the_fixed_value", {}),
+    ("sinkcheck.theory.switch", "mass_deficit_bound", "constant", 0,
+     "tests.test_switch:test_tokens_bound_is_the_supremum_of_the_tight_heads_deficit", {}),
+    ("sinkcheck.theory.switch", "mass_deficit_bound", "sign", 0,
+     "tests.test_switch:test_tokens_bound_is_the_supremum_of_the_tight_heads_deficit", {}),
+    ("sinkcheck.construct.sinkdiag_weights", "sink_knobs", "constant", 0,
+     "tests.test_sinkdiag_construct:test_sink_construction_meets_every_margin", {"lam": 4.0, "fallback": True}),
+    ("sinkcheck.construct.sinkdiag_weights", "sink_knobs", "drop_term", 0,
+     "tests.test_sinkdiag_construct:test_sink_construction_meets_every_margin", {"lam": 1.0, "fallback": True}),
+    ("sinkcheck.construct.sinkdiag_weights", "sink_knobs", "sign", 0,
+     "tests.test_sinkdiag_construct:test_sink_construction_meets_every_margin", {"lam": 0.3, "fallback": False}),
+    ("sinkcheck.theory.trigger", "f_bound", "sign", 0,
+     "tests.test_trigger_theory:test_f_with_a_content_free_leak_beta_is_eps_plus_beta_over_r_minus_eps_minus_beta", {}),
+    ("sinkcheck.theory.trigger", "f_bound", "drop_term", 0,
+     "tests.test_trigger_theory:test_f_with_a_content_free_leak_beta_is_eps_plus_beta_over_r_minus_eps_minus_beta", {}),
 ]
 
 

@@ -197,3 +197,10 @@ def test_sink_value_cancelling_one_content_gives_zero_output_with_nonzero_sink_v
 def test_invalid_inputs_raise_naming_the_parameter(call, name):
     with pytest.raises(InvalidInputError, match=f"^{name}:"):
         call()
+
+
+def test_tokens_bound_is_the_supremum_of_the_tight_heads_deficit():
+    """S3: the deficit of tight_tokens_head stays below 2 eps/(R + eps) and reaches it as eps' -> eps."""
+    g = switch.mass_deficit_bound(0.1, 1.0, model="tokens")
+    near = sh.tight_tokens_head(0.1, 0.0999, 1.0, 2)["b_plus"]
+    assert near <= g and g - near < 1e-4

@@ -56,3 +56,8 @@ def test_relu_position_free_bounds_are_R_over_5_and_R_over_3():
 def test_invalid_theory_arguments_raise_naming_the_parameter(call, name):
     with pytest.raises(InvalidInputError, match=rf"^{name}:"):
         call()
+
+
+def test_f_with_a_content_free_leak_beta_is_eps_plus_beta_over_r_minus_eps_minus_beta():
+    """Theorem 1 with ||u|| <= beta: f = (eps + beta) / (r - eps - beta)."""
+    assert th.f_bound(0.1, 1.0, beta=0.2) == pytest.approx(0.3 / 0.7, rel=1e-15)
