@@ -9,7 +9,8 @@ from pathlib import Path
 import click
 
 from sinkcheck.errors import InvalidInputError
-from sinkcheck.verify.tables import SUFFIX, Table, dumps, render
+from sinkcheck.verify.tables import Table, dumps, render
+from sinkcheck.verify.tables import write_table as write_table_files
 
 PROFILE = click.option("--profile", type=click.Choice(["quick", "full"]), default="quick", show_default=True,
                        help="quick: minutes on 2 CPU cores; full: a GPU or hours of CPU.")
@@ -47,8 +48,7 @@ def prepare_out(out: Path) -> Path:
 
 
 def write_table(out: Path, name: str, table: Table) -> None:
-    for fmt in ("markdown", "csv", "json"):
-        (out / f"{name}.{SUFFIX[fmt]}").write_text(render(table, fmt))
+    write_table_files(table, out / name)
 
 
 def check_device(device: str) -> None:

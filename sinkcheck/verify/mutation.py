@@ -247,7 +247,6 @@ def report() -> None:
 
 
 def main() -> None:
-    from sinkcheck.cli import LazyGroup  # noqa: F401  (same error convention as the sinkcheck CLI)
     from sinkcheck.errors import SinkcheckError
 
     try:

@@ -166,7 +166,6 @@ def alignment(runs: list[SentenceRun]) -> dict:
             H = r.hidden[layer]
             U = H / np.linalg.norm(H, axis=1, keepdims=True)
             G = U @ U.T  # (T, T) cosines
-            T = G.shape[0]
             c.append(G[0, 1:].mean())
             m.append(G[0, 1:].min())
             s.append(G[-1, :-1].mean())

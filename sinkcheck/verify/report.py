@@ -20,7 +20,7 @@ from tqdm import tqdm
 from sinkcheck import validate
 from sinkcheck.errors import InvalidInputError
 from sinkcheck.verify.registry import Certificate, Context, library_versions, load_checks
-from sinkcheck.verify.tables import SUFFIX, Table, dumps, fmt_number, render
+from sinkcheck.verify.tables import Table, dumps, fmt_number, render, write_table
 
 VERDICT_TEXT = {
     "holds": "holds as stated",
@@ -48,8 +48,7 @@ def _write_certificate(cert: Certificate, ctx: Context, root: Path) -> None:
     }
     (root / "certificates" / f"{cert.check}.json").write_text(dumps(payload))
     for name, table in cert.tables.items():
-        for fmt in ("markdown", "csv", "latex"):
-            (root / "tables" / f"{cert.check}.{name}.{SUFFIX[fmt]}").write_text(render(table, fmt))
+        write_table(table, root / "tables" / f"{cert.check}.{name}", ("markdown", "csv", "latex"))
 
 
 SEVERITY = {"fails": 3, "holds_with_hypothesis": 2, "holds": 1, "skipped": 0}

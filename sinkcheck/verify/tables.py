@@ -11,6 +11,7 @@ import io
 import json
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from tabulate import tabulate
@@ -77,3 +78,9 @@ def render(table: Table, fmt: str = "markdown") -> str:
         writer.writerows(rows)
         return buf.getvalue()
     return dumps({"title": table.title, "columns": table.columns, "rows": table.records()})
+
+
+def write_table(table: Table, stem: Path, formats: tuple[str, ...] = ("markdown", "csv", "json")) -> None:
+    """Write ``table`` to ``stem.md``, ``stem.csv``, ... one file per format (same bytes per seed)."""
+    for fmt in formats:
+        Path(f"{stem}.{SUFFIX[validate.choice('format', fmt, FORMATS)]}").write_text(render(table, fmt))

@@ -16,7 +16,7 @@ import numpy as np
 from tqdm import tqdm
 
 from sinkcheck import validate
-from sinkcheck.verify.tables import SUFFIX, Table, dumps, render
+from sinkcheck.verify.tables import Table, dumps, render, write_table
 
 
 def constructions_table(T: int = 8, p: int = 3, R: float = 1.0, seed: int = 0) -> Table:
@@ -106,8 +106,7 @@ def trigger(seeds: int, steps: int, heads: tuple[int, ...], device: str, formats
     tables["training"] = Table(tr.SUMMARY_COLUMNS, tr.summarise(runs),
                                title=f"Trained single-layer models: means over seeds 0..{seeds - 1}, {steps} steps")
     for name, table in tables.items():
-        for fmt in formats:
-            (out / f"{name}.{SUFFIX[fmt]}").write_text(render(table, fmt))
+        write_table(table, out / name, formats)
     (out / "training_runs.json").write_text(dumps(tr.records(runs)))
     (out / "training_summary.json").write_text(dumps(tr.summary_json(runs)))
     (out / "figures").mkdir(exist_ok=True)
