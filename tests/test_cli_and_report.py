@@ -64,3 +64,14 @@ def test_strict_exits_1_only_when_a_check_fails(tmp_path, monkeypatch):
     args = ["report", "--out", str(tmp_path / "r"), "--only", "planted.failure", "--no-progress"]
     assert CliRunner().invoke(main, args).exit_code == 0
     assert CliRunner().invoke(main, args + ["--strict"]).exit_code == 1
+
+
+def test_cuda_without_a_gpu_is_a_one_line_error_with_exit_code_2(tmp_path):
+    import pytest
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    result = CliRunner().invoke(main, ["report", "--device", "cuda", "--out", str(tmp_path / "r")])
+    assert result.exit_code == 2 and result.output.startswith("error: device:")
+    assert not (tmp_path / "r").exists()

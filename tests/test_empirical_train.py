@@ -6,7 +6,8 @@ import torch
 
 from sinkcheck.errors import InvalidInputError
 from sinkcheck.verify.dormant_train import TaskConfig, TrainConfig, bigram_table, grid, sample_batch, train_run
-from sinkcheck.verify.gpt import GPT, GPTConfig, pick_device
+from sinkcheck.core.attention_torch import pick_device
+from sinkcheck.verify.gpt import GPT, GPTConfig
 
 pytestmark = pytest.mark.torch
 

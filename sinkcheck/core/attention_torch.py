@@ -9,6 +9,8 @@ import math
 
 import torch
 
+from sinkcheck import validate
+
 from sinkcheck.errors import InvalidInputError
 
 KINDS = ("softmax", "relu", "sigmoid")
@@ -46,3 +48,13 @@ def attention(S: torch.Tensor, kind: str = "softmax", mask: torch.Tensor | None 
 def head_output(A: torch.Tensor, Z: torch.Tensor, V: torch.Tensor) -> torch.Tensor:
     """o_i = sum_j A_ij V z_j."""
     return A @ (Z @ V.T)
+
+
+def pick_device(device: str | None = None) -> torch.device:
+    """``None`` -> CUDA when present, else CPU; "cuda" without a GPU is an input error."""
+    if device is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    validate.choice("device", device, ("cpu", "cuda"))
+    if device == "cuda" and not torch.cuda.is_available():
+        raise InvalidInputError("device: 'cuda' requested but no CUDA device is available (got 'cuda')")
+    return torch.device(device)

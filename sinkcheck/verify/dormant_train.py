@@ -28,7 +28,8 @@ from tqdm import tqdm
 
 from sinkcheck import validate
 from sinkcheck.core.metrics import GU_EPS, importance, proxy_scores, sink_rate
-from sinkcheck.verify.gpt import GPT, GPTConfig, pick_device
+from sinkcheck.core.attention_torch import pick_device
+from sinkcheck.verify.gpt import GPT, GPTConfig
 
 TASKS = ("iid", "bb")
 

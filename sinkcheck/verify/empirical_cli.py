@@ -52,11 +52,9 @@ def write_table(out: Path, name: str, table: Table) -> None:
 
 
 def check_device(device: str) -> None:
-    if device == "cuda":
-        import torch
+    from sinkcheck.core.attention_torch import pick_device
 
-        if not torch.cuda.is_available():
-            raise InvalidInputError("--device: 'cuda' requested but no CUDA device is available (got 'cuda')")
+    pick_device(device)
 
 
 @click.group()

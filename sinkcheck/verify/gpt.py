@@ -157,11 +157,3 @@ class GPT(nn.Module):
         return out
 
 
-def pick_device(device: str | None = None) -> torch.device:
-    """``None`` -> CUDA when present, else CPU; "cuda" without a GPU is an input error."""
-    if device is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    validate.choice("device", device, ("cpu", "cuda"))
-    if device == "cuda" and not torch.cuda.is_available():
-        raise InvalidInputError("device: 'cuda' requested but no CUDA device is available (got 'cuda')")
-    return torch.device(device)

@@ -27,7 +27,8 @@ from tqdm import tqdm
 
 from sinkcheck import validate
 from sinkcheck.core.metrics import GU_EPS, proxy_scores, sink_rate
-from sinkcheck.verify.gpt import GPT, GPTConfig, pick_device
+from sinkcheck.core.attention_torch import pick_device
+from sinkcheck.verify.gpt import GPT, GPTConfig
 from sinkcheck.verify.tables import Table
 
 BOS = 256

@@ -23,11 +23,9 @@ from sinkcheck.verify.report import VERDICT_TEXT, run_report
 def report(profile: str, out: Path, seed: int, device: str, strict: bool, only: tuple[str, ...],
            no_progress: bool) -> None:
     """Run every check and write tables, figures, certificates and a summary to OUT."""
-    if device == "cuda":
-        import torch
+    from sinkcheck.core.attention_torch import pick_device
 
-        if not torch.cuda.is_available():
-            raise click.UsageError("--device cuda: no CUDA device is available")
+    pick_device(device)  # "cuda" without a GPU: a one-line error, exit 2
     certs = run_report(out, seed=seed, profile=profile, device=device, only=only, progress=not no_progress)
     counts = {v: sum(c.verdict == v for c in certs) for v in VERDICTS}
     click.echo(f"wrote {out}/summary.md and {out}/summary.html: " +

@@ -16,6 +16,7 @@ import numpy as np
 from tqdm import tqdm
 
 from sinkcheck import validate
+from sinkcheck.core.attention_torch import pick_device
 from sinkcheck.verify.tables import Table, dumps, render, write_table
 
 
@@ -87,8 +88,7 @@ def trigger(seeds: int, steps: int, heads: tuple[int, ...], device: str, formats
     validate.integer_at_least("steps", steps, 1)
     for H in heads:
         validate.integer_at_least("heads", H, 1)
-    if device == "cuda" and not torch.cuda.is_available():
-        raise validate.InvalidInputError("device: no CUDA device is available (got 'cuda')")
+    pick_device(device)
     torch.set_num_threads(1)
     out.mkdir(parents=True, exist_ok=True)
     n_runs = 3 * len(heads) * seeds

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from sinkcheck import validate
+from sinkcheck.core.attention_torch import pick_device
 from sinkcheck.construct.trigger_task import CONTENT, sample_batch
 from sinkcheck.core import attention_torch as att_t
 from sinkcheck.core.metrics import proxy_scores, sink_rate
@@ -125,8 +126,7 @@ def train(cfg: TrainConfig, progress=None) -> tuple[TriggerModel, list[float]]:
         cfg: the run's settings.  progress: an optional callable(step) (e.g. a tqdm update).
     """
     cfg = cfg.validated()
-    if cfg.device == "cuda" and not torch.cuda.is_available():
-        raise validate.InvalidInputError("device: cuda requested but no CUDA device is available (got 'cuda')")
+    pick_device(cfg.device)
     torch.manual_seed(cfg.seed)
     g = torch.Generator().manual_seed(cfg.seed)
     d = cfg.p + 3 + (cfg.T + 1 if cfg.positional else 0)
