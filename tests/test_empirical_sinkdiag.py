@@ -1,6 +1,5 @@
 """Sink vs diagonal as a training problem (THEOREMS.md sections 2 and 6)."""
 
-import numpy as np
 import pytest
 
 from sinkcheck.verify.sinkdiag_train import INSTANCE, read_pattern, train_head

@@ -16,19 +16,19 @@ def run(args):
 
 
 def test_bounds_json_has_the_documented_keys_and_verdicts():
-    out = json.loads(run(["bounds", *SMALL, "--format", "json"]).output)
+    out = json.loads(run(["bounds", *SMALL, "--format", "json"]).stdout)
     keys = {"lower", "opt", "construction", "upper", "value_cost", "verdicts"}
     assert keys <= set(out["sink"]) and keys <= set(out["diag"]) and out["sink"]["verdicts"]["lower<=opt"]["verdict"] == "holds"
 
 
 def test_bounds_output_is_deterministic_in_the_seed():
-    assert run(["bounds", *SMALL, "--format", "csv"]).output == run(["bounds", *SMALL, "--format", "csv"]).output
+    assert run(["bounds", *SMALL, "--format", "csv"]).stdout == run(["bounds", *SMALL, "--format", "csv"]).stdout
 
 
 def test_saved_instance_gives_the_same_bounds_when_reloaded(tmp_path):
     f = tmp_path / "i.npz"
-    first = run(["bounds", *SMALL, "--save-instance", str(f), "--format", "json"]).output
-    assert run(["bounds", "--instance", str(f), "--format", "json"]).output == first
+    first = run(["bounds", *SMALL, "--save-instance", str(f), "--format", "json"]).stdout
+    assert run(["bounds", "--instance", str(f), "--format", "json"]).stdout == first
 
 
 def test_corrupted_instance_file_is_a_one_line_error(tmp_path):

@@ -1,6 +1,5 @@
 """Derived float tolerances (sinkcheck.verify.tolerances) and the margins the checks report."""
 
-import numpy as np
 import pytest
 
 from sinkcheck.errors import InvalidInputError

@@ -15,7 +15,7 @@ from functools import lru_cache
 import numpy as np
 from tqdm import tqdm
 
-from sinkcheck.construct.min_cost import SOLVER_RTOL
+from sinkcheck.construct.min_cost import MAX_GAP
 from sinkcheck.construct.sinkdiag_instance import sample_instance
 from sinkcheck.errors import SolverError
 from sinkcheck.theory import sinkdiag_bounds as T
@@ -40,7 +40,7 @@ def _sample(seed: int, profile: str, progress: bool = False) -> tuple:
     count = 14 if profile == "quick" else 80
     out, failures = [], 0
     for i in tqdm(range(count), disable=not progress, desc="sinkdiag sample"):
-        C = int(rng.choice([1, 2, 3] if profile == "quick" or i % 10 else [5, 6]))
+        C = int(rng.choice([1, 2, 3] if profile == "quick" or i % 10 else [6, 10, 14]))
         r_eta = int(rng.integers(1, 4))
         h1, h2 = bool(rng.integers(2)), bool(rng.integers(2))
         n = 2 if (h1 and h2 and r_eta == 1) else int(rng.integers(2, 4))
@@ -58,11 +58,14 @@ def _sample(seed: int, profile: str, progress: bool = False) -> tuple:
 def _bound_check(ctx: Context, name: str, pattern: str, inequality: str, statement: str,
                  hypothesis: str, inside, case: str) -> Certificate:
     sample, failures = _sample(ctx.seed, ctx.profile, ctx.progress)
-    rows, fails_in, fails_out, n_in = [], [], [], 0
+    rows, fails_in, fails_out, n_in, undecided, gap = [], [], [], 0, 0, 0.0
     for kw, fallback, r in sample:
         v = r[pattern]["verdicts"][inequality]
         ok_in = inside(kw, fallback, r)
         n_in += ok_in
+        undecided += v["verdict"] == "undecided"
+        if r[pattern]["opt"] is not None:
+            gap = max(gap, (r[pattern]["opt"] - r[pattern]["opt_lower"]) / r[pattern]["opt"])
         if v["verdict"] == "violated":
             (fails_in if ok_in else fails_out).append((v["slack"], kw, fallback))
         rows.append([kw["C"], kw["lam"], kw["centred"], kw["equal_norms"], fallback, r[pattern]["lower"],
@@ -87,8 +90,9 @@ def _bound_check(ctx: Context, name: str, pattern: str, inequality: str, stateme
         verdict=verdict, added_hypothesis=hypothesis if verdict == "holds_with_hypothesis" else None,
         counterexample=counter if verdict != "holds" else None,
         parameters={"seed": ctx.seed, "profile": ctx.profile, "instances": len(sample), "lambdas": list(LAMBDAS),
-                    "solver_rtol": SOLVER_RTOL},
+                    "max_gap": MAX_GAP},
         evidence={"solver_failures_left_out": failures, "violations_outside_hypothesis": len(fails_out), "violations_inside_hypothesis": len(fails_in),
+                  "undecided_within_solver_bracket": undecided, "largest_certified_gap": gap,
                   "instances_inside_hypothesis": n_in, "pinned_case_verdict": pinned["verdict"], **extra},
         tables={name.split(".")[-1]: Table(["C", "lam", "H1", "H2", "fallback", "L", "OPT", "construction", "U",
                                             inequality], rows, title=statement)},

@@ -45,14 +45,16 @@ def _bounds_table(r: dict) -> Table:
 @click.option("--instance", type=click.Path(path_type=Path), default=None, help="Read the instance from .npz.")
 @click.option("--save-instance", type=click.Path(path_type=Path), default=None, help="Write the instance to .npz.")
 @click.option("--no-fallback", is_flag=True, help="Drop the group-absent copy constraints.")
+@click.option("--no-progress", is_flag=True, help="No progress bar (on stderr) over the two solves.")
 @_fmt
-def bounds(d, C, n, r_eta, lam, kappa, seed, no_h1, no_h2, instance, save_instance, no_fallback, fmt) -> None:
+def bounds(d, C, n, r_eta, lam, kappa, seed, no_h1, no_h2, instance, save_instance, no_fallback, no_progress,
+           fmt) -> None:
     """L, OPT, construction cost and U for both patterns on one instance."""
     inst = load_instance(instance) if instance else sample_instance(
         d, C, n, r_eta, lam, kappa, seed, centred=not no_h1, equal_norms=not no_h2)
     if save_instance:
         inst.save(save_instance)
-    r = evaluate(inst, fallback=not no_fallback)
+    r = evaluate(inst, fallback=not no_fallback, progress=not no_progress)
     click.echo(dumps(r) if fmt == "json" else render(_bounds_table(r), fmt), nl=False)
 
 

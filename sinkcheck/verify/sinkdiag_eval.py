@@ -2,11 +2,18 @@
 
 All costs are QK costs 2 ||W_QK||_*; the value parts of the upper bounds (paper's constants) are
 reported separately as ``value_cost``. JSON keys (stable): for each of ``sink`` and ``diag``:
-``lower``, ``opt``, ``construction``, ``upper`` (QK parts; ``opt`` None when infeasible),
+``lower``, ``opt``, ``construction``, ``upper`` (QK parts; ``opt`` None when infeasible; ``opt`` is
+the cost of a W meeting every margin), ``opt_lower`` (certified lower bound on OPT, weak duality),
 ``value_cost``, ``lower_proved`` (our repaired lower bound, H1), ``status`` ("optimal" or
 "infeasible"), ``solver``, ``construction_min_margin``, and ``verdicts``: a dict
 ``{"lower<=opt", "opt<=construction", "construction<=upper", "opt<=upper"}`` of
-``{"verdict": "holds"|"violated"|"n/a", "slack": rhs - lhs}``.
+``{"verdict": "holds"|"violated"|"undecided"|"n/a", "slack": rhs - lhs}``.
+
+OPT is known only within its certified bracket [opt_lower, opt] (:mod:`sinkcheck.construct.min_cost`),
+so a verdict on OPT is "holds" when the whole bracket satisfies the inequality, "violated" when
+none of it does, and "undecided" when the other side falls inside the bracket (never seen on the
+built-in grid; the bracket is at most MAX_GAP wide). Closed forms are compared with relative
+tolerance EXACT_RTOL.
 """
 
 from __future__ import annotations
@@ -14,13 +21,17 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from tqdm import tqdm
 
-from sinkcheck.construct.min_cost import SOLVER_RTOL, min_cost
+from sinkcheck.construct.min_cost import min_cost
 from sinkcheck.construct.sinkdiag_constraints import min_margin_by_kind
 from sinkcheck.construct.sinkdiag_instance import SinkDiagInstance
 from sinkcheck.construct.sinkdiag_weights import construction
 from sinkcheck.errors import InfeasibleError, InvalidInputError
 from sinkcheck.theory import sinkdiag_bounds as T
+
+EXACT_RTOL = 1e-9
+"""Relative tolerance of comparisons between closed forms and constructions (float rounding)."""
 
 FEAS_ATOL = 1e-6
 """A construction counts as valid when its smallest margin is >= -FEAS_ATOL * kappa (float error)."""
@@ -43,26 +54,39 @@ def bound_values(inst: SinkDiagInstance, fallback: bool = True, qk: dict | None 
     return out
 
 
-def _verdict(lhs: float | None, rhs: float | None, rtol: float) -> dict:
-    if lhs is None or rhs is None or math.isinf(rhs) and math.isinf(lhs):
+def _verdict(lhs, rhs) -> dict:
+    """Verdict on ``lhs <= rhs``; each side a number or a bracket (lo, hi) known to contain it.
+
+    Numbers are widened by EXACT_RTOL * max(1, |x|) (rounding); the slack uses the upper ends."""
+    if lhs is None or rhs is None:
         return {"verdict": "n/a", "slack": None}
-    slack = rhs - lhs
-    tol = rtol * max(1.0, abs(rhs) if math.isfinite(rhs) else 1.0)
-    return {"verdict": "holds" if slack >= -tol else "violated", "slack": slack}
+    (l_lo, l_hi), (r_lo, r_hi) = (v if isinstance(v, tuple) else (v, v) for v in (lhs, rhs))
+    if math.isinf(l_hi) and math.isinf(r_hi):
+        return {"verdict": "n/a", "slack": None}
+    tol = EXACT_RTOL * max(1.0, abs(r_hi) if math.isfinite(r_hi) else 1.0)
+    if l_hi <= r_lo + tol:
+        verdict = "holds"
+    elif l_lo > r_hi + tol:
+        verdict = "violated"
+    else:
+        verdict = "undecided"
+    return {"verdict": verdict, "slack": r_hi - l_hi}
 
 
 def evaluate(inst: SinkDiagInstance, fallback: bool = True, solver: str = "CLARABEL",
-             qk: dict | None = None) -> dict:
+             qk: dict | None = None, progress: bool = False) -> dict:
     """The chain for both patterns (see module docstring); ``qk`` overrides the bound expressions
-    (used by the planted-error tests)."""
+    (used by the planted-error tests); ``progress`` shows a bar over the two solves on stderr."""
     bv = bound_values(inst, fallback, qk)
     out = {"instance": inst.parameters(), "fallback": fallback}
-    for pattern in ("sink", "diag"):
+    for pattern in tqdm(("sink", "diag"), disable=not progress, desc=f"min-cost programs (C = {inst.C})"):
         try:
             sol = min_cost(inst, pattern, fallback, solver)
-            opt, status, used = sol.opt, "optimal", sol.solver
+            opt, opt_lower, status, used = sol.opt, sol.opt_lower, "optimal", sol.solver
+            bracket = (opt_lower, opt)
         except InfeasibleError:
-            opt, status, used = None, "infeasible", solver
+            opt, opt_lower, status, used = None, None, "infeasible", solver
+            bracket = math.inf
         try:
             con = construction(inst, pattern, fallback)
             ccost = con.cost
@@ -72,14 +96,14 @@ def evaluate(inst: SinkDiagInstance, fallback: bool = True, solver: str = "CLARA
         valid = cmargin is not None and cmargin >= -FEAS_ATOL * inst.kappa
         lower, upper = bv["L_sink" if pattern == "sink" else "L_diag"], bv["U_" + pattern]
         verdicts = {
-            "lower<=opt": _verdict(lower, math.inf if opt is None else opt, SOLVER_RTOL),
-            "opt<=construction": _verdict(opt, ccost if valid else None, SOLVER_RTOL),
-            "construction<=upper": _verdict(ccost if valid else None, upper, 1e-9),
-            "opt<=upper": _verdict(opt, upper, SOLVER_RTOL) if opt is not None else
+            "lower<=opt": _verdict(lower, bracket),
+            "opt<=construction": _verdict(bracket if opt is not None else None, ccost if valid else None),
+            "construction<=upper": _verdict(ccost if valid else None, upper),
+            "opt<=upper": _verdict(bracket, upper) if opt is not None else
             {"verdict": "violated", "slack": None},
         }
         out[pattern] = {
-            "lower": lower, "opt": opt, "construction": ccost, "upper": upper,
+            "lower": lower, "opt": opt, "opt_lower": opt_lower, "construction": ccost, "upper": upper,
             "value_cost": bv["value_" + pattern], "lower_proved": bv[f"L_{pattern}_proved"],
             "status": status, "solver": used, "construction_min_margin": cmargin,
             "construction_valid": valid, "verdicts": verdicts,

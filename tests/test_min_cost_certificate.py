@@ -1,0 +1,178 @@
+"""The minimum-cost solver certifies what it reports (sinkcheck.construct.min_cost).
+
+Claims: weak duality (any y >= 0 gives a lower bound on the cost of every feasible W), the
+reported bracket opt_lower <= OPT <= opt with a W that meets every margin, the feasibility LP
+that decides infeasible and badly conditioned instances before any SDP, and the chain
+L <= OPT <= cost(construction) at many groups (C up to 20).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sinkcheck.construct import min_cost as mc
+from sinkcheck.construct.factors import nuclear_norm
+from sinkcheck.construct.sinkdiag_constraints import margin_constraints, violations
+from sinkcheck.construct.sinkdiag_instance import SinkDiagInstance, sample_instance
+from sinkcheck.construct.sinkdiag_weights import construction
+from sinkcheck.errors import InfeasibleError, InvalidInputError, SolverError
+from sinkcheck.verify.sinkdiag_eval import EXACT_RTOL, bound_values
+
+
+@pytest.fixture(scope="module")
+def inst():
+    return sample_instance(14, 3, [2, 3, 2], 2, 1.3, 1.0, seed=5)
+
+
+def scaled_program(I, pattern):
+    """Coordinates Z = Q^T z / sqrt(d) and the constraints of the scaled program, as min_cost builds them."""
+    Q = mc.span_basis(I)
+    return Q, I.tokens() @ Q / np.sqrt(I.dim), margin_constraints(I, pattern)
+
+
+def con_matrix(I, Q, form):
+    """M' = Q^T W Q sqrt(d) / kappa of a W given as a span form (its matrix in the scaled program)."""
+    P = Q.T @ form.basis
+    return P @ form.M @ P.T * np.sqrt(I.dim) / I.kappa
+
+
+def scaled_norm(I, Q, form):
+    """||M'||_*, the cost of W in the scaled program."""
+    return nuclear_norm(con_matrix(I, Q, form))
+
+
+# ---- weak duality ----------------------------------------------------------------------------
+@settings(max_examples=25)
+@given(st.integers(0, 2**32 - 1), st.sampled_from(["sink", "diag"]), st.floats(1e-3, 1e3))
+def test_any_nonnegative_dual_bounds_the_cost_of_every_feasible_W_from_below(inst, seed, pattern, scale):
+    Q, Z, cons = scaled_program(inst, pattern)
+    rng = np.random.default_rng(seed)
+    y = scale * rng.exponential(size=len(cons)) * (rng.random(len(cons)) < 0.3)  # sparse, any scale
+    con = construction(inst, pattern)
+    assert not violations(inst, con.form, pattern, tol=1e-9)
+    _, _, lower = mc.certify(Z, cons, con_matrix(inst, Q, con.form), y)
+    assert lower <= scaled_norm(inst, Q, con.form) * (1 + EXACT_RTOL)
+
+
+def test_planted_error_in_the_dual_bound_is_caught(inst):
+    # a planted error, LB = sum(y) (operator norm dropped), would exceed a feasible cost here;
+    # the property of the test above rejects it, and the true LB passes
+    Q, Z, cons = scaled_program(inst, "sink")
+    con = construction(inst, "sink")
+    y = np.full(len(cons), 10.0)
+    assert y.sum() > scaled_norm(inst, Q, con.form)  # the planted "bound" exceeds a feasible cost
+    _, _, lower = mc.certify(Z, cons, con_matrix(inst, Q, con.form), y)
+    assert lower <= scaled_norm(inst, Q, con.form) * (1 + EXACT_RTOL)
+
+
+def test_certificate_rescales_a_solution_onto_the_constraints(inst):
+    # M' / g meets every constraint with value >= 1 and the tightest exactly 1, whatever g was
+    Q, Z, cons = scaled_program(inst, "sink")
+    M = 3.7 * con_matrix(inst, Q, construction(inst, "sink").form)
+    Mf, upper, _ = mc.certify(Z, cons, M, np.zeros(len(cons)))
+    w = Z[cons.target] - Z[cons.competitor]
+    values = np.einsum("ki,ij,kj->k", Z[cons.query], Mf, w)
+    assert values.min() == pytest.approx(1.0, rel=1e-12) and upper == pytest.approx(nuclear_norm(Mf), rel=1e-12)
+
+
+# ---- the reported bracket ----------------------------------------------------------------------
+@pytest.mark.parametrize("pattern", ["sink", "diag"])
+def test_reported_bracket_contains_OPT_and_its_W_meets_every_margin(inst, pattern):
+    sol = mc.min_cost(inst, pattern)
+    assert 0 < sol.opt_lower <= sol.opt and sol.gap <= mc.MAX_GAP
+    assert violations(inst, sol.form, pattern, tol=1e-9 * inst.kappa) == []
+    assert sol.opt == pytest.approx(2 * nuclear_norm(sol.form.M), rel=1e-12)
+
+
+@pytest.mark.parametrize("pattern", ["sink", "diag"])
+def test_clarabel_and_scs_brackets_overlap(inst, pattern):
+    a, b = mc.min_cost(inst, pattern), mc.min_cost(inst, pattern, solver="SCS")
+    assert a.opt_lower <= b.opt and b.opt_lower <= a.opt
+
+
+def test_a_gap_above_MAX_GAP_is_an_error_not_a_number(inst, monkeypatch):
+    real = mc.certify
+
+    def loose(Z, cons, M, y):
+        Mf, upper, _ = real(Z, cons, M, y)
+        return Mf, upper, upper * (1 - 10 * mc.MAX_GAP)
+    monkeypatch.setattr(mc, "certify", loose)
+    with pytest.raises(SolverError, match="MAX_GAP"):
+        mc.min_cost(inst, "sink")
+
+
+def test_solver_saying_infeasible_after_a_feasible_LP_is_an_error(inst, monkeypatch):
+    def says_infeasible(*args, **kwargs):
+        raise InfeasibleError("min-cost program: infeasible (status infeasible)")
+    monkeypatch.setattr(mc, "_solve", says_infeasible)
+    with pytest.raises(SolverError, match="feasibility LP found") as info:
+        mc.min_cost(inst, "sink")
+    assert not isinstance(info.value, InfeasibleError)
+
+
+# ---- the feasibility LP --------------------------------------------------------------------------
+def near_twins(separation):
+    """C = 2 instance whose first two group mates differ by ``separation`` in the nuisance."""
+    I = sample_instance(12, 2, 2, 2, 1.0, 1.0, seed=0, centred=False, equal_norms=False)
+    eta = I.eta.copy()
+    u = (eta[1] - eta[0]) / np.linalg.norm(eta[1] - eta[0])
+    eta[1] = eta[0] + separation * u
+    return SinkDiagInstance(I.b, I.dbar, I.c, I.lam * I.dbar[I.group] + eta, I.group, eta, I.lam, I.kappa)
+
+
+def test_diag_cost_grows_like_one_over_separation_squared():
+    # the two dormant constraints of a close pair add up to (d1 - d2)^T W (d1 - d2) >= 2 kappa sqrt(d)
+    far, near = (mc.min_cost(near_twins(s), "diag") for s in (1e-2, 3e-3))
+    assert 0.5 * (1e-2 / 3e-3) ** 2 < near.opt / far.opt < 2 * (1e-2 / 3e-3) ** 2
+
+
+def test_nearly_coinciding_group_mates_are_refused_with_a_reason():
+    with pytest.raises(SolverError, match="badly conditioned.*t\\*") as info:
+        mc.min_cost(near_twins(1e-5), "diag")
+    assert not isinstance(info.value, InfeasibleError)
+
+
+def test_coinciding_group_mates_make_the_diag_program_infeasible_and_leave_the_sink_one_feasible():
+    I = near_twins(0.0)
+    with pytest.raises(InfeasibleError, match="diag"):
+        mc.min_cost(I, "diag")
+    assert mc.min_cost(I, "sink").opt > 0
+
+
+def test_best_box_margin_is_positive_exactly_when_a_construction_exists(inst):
+    Q, Z, cons = scaled_program(inst, "sink")
+    assert mc.best_margin(Z, cons) > mc.ILL_CONDITIONED
+    Z0 = Z.copy()
+    Z0[:, :] = 0.0  # every token 0: no margin is possible
+    assert mc.best_margin(Z0, cons) <= mc.INFEASIBLE_ATOL
+
+
+# ---- many groups -----------------------------------------------------------------------------------
+@settings(max_examples=3)
+@given(st.integers(10, 20), st.integers(1, 4), st.sampled_from([0.3, 1.0, 3.0]), st.booleans(), st.booleans(),
+       st.integers(0, 10_000))
+def test_chain_holds_with_many_groups(C, r_eta, lam, centred, equal, seed):
+    n = 2
+    I = sample_instance(2 * C + 1 + r_eta + 3, C, n, r_eta, lam, 1.0, seed=seed, centred=centred, equal_norms=equal)
+    bv = bound_values(I, True)
+    for pattern in ("sink", "diag"):
+        sol = mc.min_cost(I, pattern)
+        assert bv[f"L_{pattern}_proved"] <= sol.opt * (1 + EXACT_RTOL)
+        try:
+            con = construction(I, pattern)
+        except InvalidInputError:  # Delta_diag <= 0: no diagonal construction to compare with
+            continue
+        if not violations(I, con.form, pattern, tol=1e-9 * I.kappa):
+            assert sol.opt_lower <= con.cost * (1 + EXACT_RTOL)
+
+
+@pytest.mark.parametrize("pattern", ["sink", "diag"])
+def test_OPT_at_C_20_lies_between_the_proved_lower_bound_and_the_construction(pattern):
+    I = sample_instance(46, 20, 2, 4, 1.5, 1.0, seed=2)
+    sol = mc.min_cost(I, pattern)
+    con = construction(I, pattern)
+    assert bound_values(I)[f"L_{pattern}_proved"] <= sol.opt and sol.opt_lower <= con.cost
+    assert sol.gap <= mc.SOLVER_RTOL
