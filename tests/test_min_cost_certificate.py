@@ -71,7 +71,8 @@ def test_planted_error_in_the_dual_bound_is_caught(inst):
 def test_certificate_rescales_a_solution_onto_the_constraints(inst):
     # M' / g meets every constraint with value >= 1 and the tightest exactly 1, whatever g was
     Q, Z, cons = scaled_program(inst, "sink")
-    M = 3.7 * con_matrix(inst, Q, construction(inst, "sink").form)
+    noise = 0.01 * np.random.default_rng(0).standard_normal((Z.shape[1], Z.shape[1]))
+    M = 3.7 * con_matrix(inst, Q, construction(inst, "sink").form) + noise  # generic, all values > 0
     Mf, upper, _ = mc.certify(Z, cons, M, np.zeros(len(cons)))
     w = Z[cons.target] - Z[cons.competitor]
     values = np.einsum("ki,ij,kj->k", Z[cons.query], Mf, w)
