@@ -45,6 +45,7 @@ import scipy.sparse as sp
 from scipy.optimize import linprog
 
 from sinkcheck import validate
+from sinkcheck.construct import factors
 from sinkcheck.construct.factors import balanced_factors
 from sinkcheck.construct.sinkdiag_constraints import SpanForm, constraint_margins, margin_constraints
 from sinkcheck.construct.sinkdiag_instance import SinkDiagInstance
@@ -104,14 +105,17 @@ class MinCost:
 
 
 def span_basis(inst: SinkDiagInstance) -> np.ndarray:
-    """(d, 2C + 1 + r_eta) orthonormal basis [U | B_eta] of S + N, which contains every token."""
+    """(d, 2C + 1 + r_eta) orthonormal basis [U | B_eta] of S + N, which contains every token.
+
+    B_eta comes from the N x N Gram matrix of the nuisance and the columns are orthonormalised by
+    Cholesky-QR (:func:`sinkcheck.construct.factors.span_basis`), which keeps their order and signs:
+    the cost grows with d only through products with d-vectors."""
+    raw = inst.U
     if inst.r_eta:
-        _, _, Vt = np.linalg.svd(inst.eta, full_matrices=False)
-        raw = np.hstack([inst.U, Vt[: inst.r_eta].T])
-    else:
-        raw = inst.U
-    Q, R = np.linalg.qr(raw)  # U is orthonormal to CONSISTENCY_ATOL; make Q exactly so, same signs
-    return Q * np.sign(np.diag(R))
+        ev, E = np.linalg.eigh(inst.eta @ inst.eta.T)
+        top = E[:, -inst.r_eta:] / np.sqrt(ev[-inst.r_eta:])
+        raw = np.hstack([raw, inst.eta.T @ top])
+    return factors.span_basis(raw.T)
 
 
 def best_margin(Z: np.ndarray, cons) -> float:
