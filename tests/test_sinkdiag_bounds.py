@@ -32,8 +32,9 @@ LAM_DIAG = float(T.diag_upper_lambda_threshold())
 
 @st.composite
 def settings_(draw, lam_min=0.0, lam_max=math.inf, h1=None, h2=None):
-    """Instance arguments: mostly small C (SDP size ~ (2C + 1 + r_eta)^2), lam far below and above 1."""
-    C = draw(st.sampled_from([1, 2, 2, 3]))
+    """Instance arguments: C up to 8 (C from 10 to 20: tests/test_min_cost_certificate.py), lam far
+    below and above 1."""
+    C = draw(st.sampled_from([1, 2, 3, 4, 6, 8]))
     r_eta = draw(st.integers(1, 3))
     centred = draw(st.booleans()) if h1 is None else h1
     equal = draw(st.booleans()) if h2 is None else h2
