@@ -51,6 +51,8 @@ TARGETS = [
      "tests.test_switch:test_tokens_bound_is_the_supremum_of_the_tight_heads_deficit", {}),
     ("sinkcheck.theory.switch", "mass_deficit_bound", "sign", 0,
      "tests.test_switch:test_tokens_bound_is_the_supremum_of_the_tight_heads_deficit", {}),
+    ("sinkcheck.theory.switch", "check_sign_flip_identities", "constant", 10,  # o_+ - o_- = 3 R a_F u
+     "tests.test_switch:test_symbolic_steps_of_the_converse_hold_exactly", {}),
     ("sinkcheck.construct.sinkdiag_weights", "sink_knobs", "constant", 0,
      "tests.test_sinkdiag_construct:test_sink_construction_meets_every_margin", {"lam": 4.0, "fallback": True}),
     ("sinkcheck.construct.sinkdiag_weights", "sink_knobs", "drop_term", 0,
