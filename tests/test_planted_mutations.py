@@ -53,6 +53,12 @@ TARGETS = [
      "tests.test_switch:test_tokens_bound_is_the_supremum_of_the_tight_heads_deficit", {}),
     ("sinkcheck.theory.switch", "check_sign_flip_identities", "constant", 10,  # o_+ - o_- = 3 R a_F u
      "tests.test_switch:test_symbolic_steps_of_the_converse_hold_exactly", {}),
+    ("sinkcheck.theory.switch", "check_tokens_tightness", "constant", 2,  # limit 3 eps / (R + eps)
+     "tests.test_switch:test_symbolic_steps_of_the_converse_hold_exactly", {}),
+    ("sinkcheck.theory.switch", "check_tokens_bound_step", "constant", 3,  # g = 3 eps / (R + eps)
+     "tests.test_switch:test_symbolic_steps_of_the_converse_hold_exactly", {}),
+    ("sinkcheck.theory.switch", "check_softmax_gap", "compare", 0,  # the S4 deficit identity negated
+     "tests.test_switch:test_symbolic_steps_of_the_converse_hold_exactly", {}),
     ("sinkcheck.construct.sinkdiag_weights", "sink_knobs", "constant", 0,
      "tests.test_sinkdiag_construct:test_sink_construction_meets_every_margin", {"lam": 4.0, "fallback": True}),
     ("sinkcheck.construct.sinkdiag_weights", "sink_knobs", "drop_term", 0,

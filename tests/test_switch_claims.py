@@ -31,3 +31,8 @@ def test_softmax_gap_refuses_eps_equal_to_R_where_no_finite_gap_exists():
 def test_softmax_gap_is_log_of_n_times_R_minus_eps_over_eps():
     # by hand: n = 3, R = 1, eps = 1/4 gives Delta = log(3 * (3/4) / (1/4)) = log 9
     assert switch.softmax_gap_for_switch(0.25, 1.0, 3) == pytest.approx(math.log(9), rel=1e-15)
+
+
+def test_the_symbolic_steps_of_S1_to_S4_have_their_report_names():
+    assert set(switch.symbolic_steps()) == {"S1_attainment", "S2_sign_flip_identities", "S2_fixed_value_step",
+                                            "S3_bound_step", "S3_tightness", "S4_softmax_gap"}
