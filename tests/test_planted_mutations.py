@@ -69,6 +69,8 @@ TARGETS = [
      "tests.test_sinkdiag_bounds:test_sink_nuclear_norm_closed_form_is_exact", {}),
     ("sinkcheck.theory.sinkdiag_bounds", "check_sink_upper_for_lam_at_least_one", "constant", 10,  # 12 -> 13 in a step
      "tests.test_sinkdiag_bounds:test_sink_construction_meets_U_sink_for_lam_at_least_one_exactly", {}),
+    ("sinkcheck.theory.trigger", "check_sink_logit_algebra", "constant", 2,  # e^L = e^target checked as == 1
+     "tests.test_trigger_claims:test_theorem_3_sink_logit_steps_all_hold_exactly", {}),
     ("sinkcheck.theory.trigger", "f_bound", "sign", 0,
      "tests.test_trigger_theory:test_f_with_a_content_free_leak_beta_is_eps_plus_beta_over_r_minus_eps_minus_beta", {}),
     ("sinkcheck.theory.trigger", "f_bound", "drop_term", 0,
