@@ -157,8 +157,8 @@ def scores(mutants: list[Mutant]) -> list[ModuleScore]:
 
 def results_markdown(mutants: list[Mutant], classified: list[tuple[Mutant, str]], stale: list[dict]) -> str:
     """The page docs/mutation_results.md: a score table and the survivors table."""
-    cols = ["module", "mutants", "killed", "survived", "equivalent", "timeout", "no tests", "score",
-            "score (equivalents removed)"]
+    cols = ["module", "mutants", "killed", "survived", "equivalent", "timeout", "no tests", "not checked",
+            "score", "score (equivalents removed)"]
     rows = []
     for s in scores(mutants):
         eq = sum(1 for m, c in classified if m.module == s.module and c.startswith("equivalent"))
@@ -166,10 +166,13 @@ def results_markdown(mutants: list[Mutant], classified: list[tuple[Mutant, str]]
         killed, surv = s.counts.get("killed", 0), s.counts.get("survived", 0)
         denom = killed + surv + s.counts.get("timeout", 0) + s.counts.get("no tests", 0)
         rows.append([s.module, n, killed, surv, eq, s.counts.get("timeout", 0), s.counts.get("no tests", 0),
-                     f"{s.score:.3f}", f"{killed / (denom - eq):.3f}" if denom > eq else "n/a"])
+                     s.counts.get("not checked", 0), f"{s.score:.3f}" if denom else "n/a",
+                     f"{killed / (denom - eq):.3f}" if denom > eq else "n/a"])
     lines = ["## Mutation score per module", "",
              render(Table(cols, rows, ""), "markdown").strip(), "",
-             "Score: killed / (killed + survived + timeout + no tests); a timeout counts as not killed.",
+             "Score: killed / (killed + survived + timeout + no tests); a timeout counts as not killed. "
+             "\"not checked\": mutants generated but not run yet (a module whose mutants are all not checked "
+             "has not been measured).",
              "", "## Surviving mutants", ""]
     if classified:
         srows = [[f"`{m.name.rpartition('.')[2]}`", f"`{m.module}.{m.function}`",
