@@ -1,0 +1,78 @@
+"""Claims of construct/sink_lp.py that no earlier test stated (found by mutation testing,
+docs/mutation.md): the exact margin of the LP's W at the default kappa, the certificate of an instance
+whose constraints all vanish, and the residual and refusals of verify_certificate, computed by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sinkcheck.construct import sink_lp
+from sinkcheck.errors import InvalidInputError, SolverError
+
+
+def test_the_LP_W_meets_the_default_margin_kappa_1_exactly():
+    # tokens e_0, e_1, e_2 (d = 3), causal, J = {1, 2}: feasible; the LP rescales W so that the
+    # smallest margin (z_i^T W z_0 - z_i^T W z_j) / sqrt(d) over visible j != 0 is exactly kappa = 1
+    Z = np.eye(3)
+    res = sink_lp.decide(Z, [1, 2])
+    assert res.feasible
+    margins = [(Z[i] @ res.W @ Z[0] - Z[i] @ res.W @ Z[j]) / np.sqrt(3) for i, j in [(1, 1), (2, 1), (2, 2)]]
+    assert min(margins) == pytest.approx(1.0, rel=1e-9)
+    assert res.pairs == [(1, 1), (2, 1), (2, 2)] and res.min_margin == pytest.approx(1.0, rel=1e-9)
+    # its balanced factors reproduce W and cost 2 ||W||_* (||Wq||_F^2 + ||Wk||_F^2)
+    Wq, Wk = res.factors
+    assert np.allclose(Wq.T @ Wk, res.W, rtol=0, atol=1e-12)
+    assert (Wq**2).sum() + (Wk**2).sum() == pytest.approx(2 * np.linalg.svd(res.W, compute_uv=False).sum(), rel=1e-9)
+    assert res.cost == pytest.approx(2 * np.linalg.svd(res.W, compute_uv=False).sum(), rel=1e-12)
+
+
+def test_with_the_full_mask_the_reported_margin_is_the_minimum_over_every_key():
+    Z = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [0.5, 0.5, 0.0]])
+    res = sink_lp.decide(Z, [1, 2], mask="full")
+    assert res.feasible
+    margins = [(Z[i] @ res.W @ Z[0] - Z[i] @ res.W @ Z[j]) / np.sqrt(3) for i in (1, 2) for j in (1, 2, 3)]
+    assert res.min_margin == pytest.approx(min(margins), rel=1e-9)
+
+
+def test_an_LP_that_does_not_solve_is_reported_not_read(monkeypatch):
+    class Failed:
+        status, message = 4, "numerical difficulties"
+
+    monkeypatch.setattr(sink_lp, "linprog", lambda *a, **k: Failed())
+    with pytest.raises(SolverError, match=r"^sink LP: HiGHS ended with status 4 \(numerical difficulties\)"):
+        sink_lp.decide(np.eye(3), [1, 2])
+
+
+def test_when_every_constraint_vanishes_the_uniform_certificate_has_residual_0():
+    # all tokens equal the sink: z_i (z_0 - z_j)^T = 0 for every pair, so no W works and any y certifies
+    Z = np.ones((3, 2))
+    res = sink_lp.decide(Z, [1, 2])
+    assert not res.feasible and res.pairs == [(1, 1), (2, 1), (2, 2)]
+    assert res.y == pytest.approx([1 / 3] * 3, rel=1e-15) and res.residual == 0.0
+    assert res.info == {"t_star": 0.0}
+
+
+def test_certificate_residual_is_the_frobenius_norm_over_the_largest_pair_scale():
+    # by hand, Z scaled by 0.1: z_0 = (.1, 0), z_1 = (0, .2), z_2 = (.3, 0); pair (1, 2), y = 1:
+    # ||z_1 (z_0 - z_2)^T||_F = 0.2 * 0.2 = 0.04, scale ||z_1|| ||z_0 - z_2|| = 0.04, residual 1
+    Z = 0.1 * np.array([[1.0, 0.0], [0.0, 2.0], [3.0, 0.0]])
+    assert sink_lp.verify_certificate(Z, [(1, 2)], np.array([1.0])) == pytest.approx(1.0, rel=1e-12)
+
+
+def test_a_certificate_within_1e_12_of_nonnegative_is_accepted():
+    Z = np.eye(3)
+    sink_lp.verify_certificate(Z, [(1, 1), (2, 2)], np.array([1.0 + 1e-12, -1e-12]))
+
+
+@pytest.mark.parametrize("y", [[1.5, -0.5], [0.6, 0.6]], ids=["negative_entry", "sum_1_2"])
+def test_a_certificate_that_is_not_a_probability_vector_is_refused(y):
+    with pytest.raises(InvalidInputError, match=r"^y: must be >= 0 with sum 1 \(got min"):
+        sink_lp.verify_certificate(np.eye(3), [(1, 1), (2, 2)], np.array(y))
+
+
+def test_verify_certificate_refuses_a_token_vector_and_a_certificate_matrix_naming_them():
+    with pytest.raises(InvalidInputError, match=r"^Z: must be a 2-d array"):
+        sink_lp.verify_certificate(np.ones(3), [(1, 1)], np.array([1.0]))
+    with pytest.raises(InvalidInputError, match=r"^y: must be a 1-d array"):
+        sink_lp.verify_certificate(np.eye(3), [(1, 1)], np.array([[1.0]]))
