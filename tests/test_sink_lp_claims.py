@@ -76,3 +76,34 @@ def test_verify_certificate_refuses_a_token_vector_and_a_certificate_matrix_nami
         sink_lp.verify_certificate(np.ones(3), [(1, 1)], np.array([1.0]))
     with pytest.raises(InvalidInputError, match=r"^y: must be a 1-d array"):
         sink_lp.verify_certificate(np.eye(3), [(1, 1)], np.array([[1.0]]))
+
+
+def test_the_answer_records_t_star_and_the_span_rank_both_when_feasible_and_when_certified():
+    res = sink_lp.decide(np.eye(3), [1, 2])
+    assert set(res.info) == {"t_star", "r"} and res.info["r"] == 3 and res.info["t_star"] > 0
+    # z_2 = -z_1: query 2 must prefer z_0 over z_1 while query 1 prefers z_0 over z_1 too: infeasible
+    Z = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, -1.0]])
+    cert = sink_lp.decide(Z, [1, 2])
+    assert not cert.feasible and set(cert.info) == {"t_star", "r"} and cert.info["r"] == 2
+    assert abs(cert.info["t_star"]) <= 1e-9
+    assert cert.y.min() >= 0 and cert.y.sum() == pytest.approx(1.0, rel=1e-12) and cert.residual <= 1e-7
+
+
+def test_a_dual_that_does_not_certify_is_reported_as_undecided(monkeypatch):
+    # an LP answer with t* = 0 whose multipliers do not cancel (residual 1, by hand): refused, not returned
+    class Zero:
+        status, message, fun, x = 0, "ok", -0.0, np.zeros(10)  # t* = -fun = 0
+
+        class ineqlin:
+            marginals = np.array([-1.0, 0.0, 0.0])
+
+    monkeypatch.setattr(sink_lp, "linprog", lambda *a, **k: Zero())
+    with pytest.raises(SolverError, match=r"^sink LP: undecided \(t\* = 0, certificate residual 1\)"):
+        sink_lp.decide(np.eye(3), [1, 2])
+
+
+def test_min_nuclear_sink_meets_the_default_margin_kappa_1():
+    Z = np.eye(3)
+    res = sink_lp.min_nuclear_sink(Z, [1, 2])
+    margins = [(Z[i] @ res.W @ Z[0] - Z[i] @ res.W @ Z[j]) / np.sqrt(3) for i, j in [(1, 1), (2, 1), (2, 2)]]
+    assert min(margins) == pytest.approx(1.0, rel=1e-6)
