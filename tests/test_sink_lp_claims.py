@@ -107,3 +107,65 @@ def test_min_nuclear_sink_meets_the_default_margin_kappa_1():
     res = sink_lp.min_nuclear_sink(Z, [1, 2])
     margins = [(Z[i] @ res.W @ Z[0] - Z[i] @ res.W @ Z[j]) / np.sqrt(3) for i, j in [(1, 1), (2, 1), (2, 2)]]
     assert min(margins) == pytest.approx(1.0, rel=1e-6)
+
+
+def _forced_fallback(monkeypatch, n_fail: int, *, raise_instead: bool = False):
+    """Make the first ``n_fail`` solver attempts end inaccurate (or raise); return the attempts seen."""
+    import cvxpy as cp
+
+    original, seen = cp.Problem.solve, []
+
+    def solve(self, **kwargs):
+        seen.append(kwargs)
+        if raise_instead:
+            raise cp.error.SolverError("planted failure")
+        out = original(self, **kwargs)
+        if len(seen) <= n_fail:
+            self._status = cp.OPTIMAL_INACCURATE
+        return out
+
+    monkeypatch.setattr(cp.Problem, "solve", solve)
+    return seen
+
+
+@pytest.mark.parametrize("n_fail,solver", [(1, "CLARABEL"), (2, "SCS")])
+def test_when_clarabel_stalls_the_fallback_attempts_reach_the_same_optimum(monkeypatch, n_fail, solver):
+    Z = np.eye(3)
+    want = sink_lp.min_nuclear_sink(Z, [1, 2]).cost  # Clarabel at its first attempt
+    seen = _forced_fallback(monkeypatch, n_fail)
+    res = sink_lp.min_nuclear_sink(Z, [1, 2])
+    assert len(seen) == n_fail + 1 and res.info["solver"]["solver"] == solver
+    assert res.cost == pytest.approx(want, rel=1e-6) and res.min_margin >= 1 - 1e-6
+
+
+def test_a_solver_that_raises_is_reported_naming_it(monkeypatch):
+    _forced_fallback(monkeypatch, 0, raise_instead=True)
+    with pytest.raises(SolverError, match=r"^min-nuclear sink: CLARABEL failed \(planted failure\)"):
+        sink_lp.min_nuclear_sink(np.eye(3), [1, 2])
+
+
+def test_min_nuclear_sink_refuses_an_infeasible_instance_pointing_to_the_certificate():
+    from sinkcheck.errors import InfeasibleError
+
+    Z = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, -1.0]])  # infeasible (see above)
+    with pytest.raises(InfeasibleError, match=r"^min-nuclear sink: no W_QK meets the margins \(see decide\(\)"):
+        sink_lp.min_nuclear_sink(Z, [1, 2])
+
+
+def test_min_nuclear_sink_reports_a_feasible_answer_with_its_pairs_rank_scale_and_solver():
+    res = sink_lp.min_nuclear_sink(np.eye(3), [1, 2])
+    assert res.feasible is True and res.pairs == [(1, 1), (2, 1), (2, 2)]
+    assert set(res.info) == {"r", "scale", "solver"} and res.info["r"] == 3 and res.info["scale"] > 0
+
+
+def test_min_nuclear_sink_with_the_full_mask_reports_the_minimum_margin_over_every_key():
+    Z = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0], [0.5, 0.5, 0.0]])
+    res = sink_lp.min_nuclear_sink(Z, [1, 2], mask="full")
+    margins = [(Z[i] @ res.W @ Z[0] - Z[i] @ res.W @ Z[j]) / np.sqrt(3) for i in (1, 2) for j in (1, 2, 3)]
+    assert res.min_margin == pytest.approx(min(margins), rel=1e-9)
+
+
+def test_when_every_attempt_ends_inaccurate_the_status_is_reported(monkeypatch):
+    _forced_fallback(monkeypatch, 3)
+    with pytest.raises(SolverError, match=r"^min-nuclear sink: status optimal_inaccurate$"):
+        sink_lp.min_nuclear_sink(np.eye(3), [1, 2])
