@@ -169,3 +169,29 @@ def test_when_every_attempt_ends_inaccurate_the_status_is_reported(monkeypatch):
     _forced_fallback(monkeypatch, 3)
     with pytest.raises(SolverError, match=r"^min-nuclear sink: status optimal_inaccurate$"):
         sink_lp.min_nuclear_sink(np.eye(3), [1, 2])
+
+
+def test_problem_defaults_are_kappa_1_and_the_causal_mask():
+    Z = np.eye(3)
+    assert sink_lp.check_problem(Z, [2, 1]) == (pytest.approx(Z), [1, 2], 1.0)
+    assert sink_lp.sink_pairs(Z, [1, 2]) == [(1, 1), (2, 1), (2, 2)]  # causal: query i sees keys 1..i
+
+
+def test_a_sink_and_one_token_is_the_smallest_problem():
+    assert sink_lp.check_problem(np.eye(2), [1])[1] == [1]
+    with pytest.raises(InvalidInputError, match=r"^Z: must have a sink and at least one more token"):
+        sink_lp.check_problem(np.eye(2)[:1], [1])
+    with pytest.raises(InvalidInputError, match=r"^Z: must be a 2-d array"):
+        sink_lp.check_problem(np.ones(3), [1])
+
+
+def test_query_indices_may_be_numpy_integers():
+    assert sink_lp.check_problem(np.eye(3), np.array([2, 1]))[1] == [1, 2]
+
+
+@pytest.mark.parametrize("call", [lambda: sink_lp.sink_pairs(np.eye(3), [1, 2], "band"),
+                                  lambda: sink_lp.decide(np.eye(3), [1, 2], mask="band"),
+                                  lambda: sink_lp.verify_margins(np.eye(3), [1, 2], np.eye(3), 1.0, "band")])
+def test_an_unknown_mask_is_refused_naming_it(call):
+    with pytest.raises(InvalidInputError, match=r"^mask: must be one of"):
+        call()
