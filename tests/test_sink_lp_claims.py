@@ -195,3 +195,14 @@ def test_query_indices_may_be_numpy_integers():
 def test_an_unknown_mask_is_refused_naming_it(call):
     with pytest.raises(InvalidInputError, match=r"^mask: must be one of"):
         call()
+
+
+@pytest.mark.parametrize("J,message", [
+    (5, r"^J: must be a collection of integers \(got 5\)$"),
+    ([], r"^J: must be a non-empty set of query indices \(got \[\]\)$"),
+    ([1, 1], r"^J: must be distinct indices in \[1, 2\] \(got \[1, 1\]\)$"),
+    ([1, 3], r"^J: must be distinct indices in \[1, 2\] \(got \[1, 3\]\)$"),
+])
+def test_bad_query_indices_are_refused_stating_the_rule(J, message):
+    with pytest.raises(InvalidInputError, match=message):
+        sink_lp.check_problem(np.eye(4)[:3], J)  # 3 tokens (sink + 2) in d = 4
