@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 import pytest
 
 from sinkcheck.construct.sinkdiag_instance import RANK_RTOL, sample_instance
@@ -56,3 +58,60 @@ def test_a_Delta_diag_at_the_rank_tolerance_counts_as_zero_and_is_refused():
 def test_an_unknown_pattern_is_refused_naming_the_two_patterns(inst):
     with pytest.raises(InvalidInputError, match=r"^pattern: must be one of sink, diag \(got 'band'\)"):
         construction(inst, "band")
+
+
+# ---- construct/sinkdiag_constraints.py -----------------------------------------------------------
+from sinkcheck.construct import sinkdiag_constraints as sc  # noqa: E402
+
+
+def _hand_constraints(C, group, pattern, fallback):
+    """The constraint list of the module docstring, written out by hand."""
+    N = len(group)
+    copies, dormant = list(range(1, C + 1)), list(range(C + 1, C + 1 + N))
+    rows = set()
+    for k in dormant:
+        target = 0 if pattern == "sink" else k
+        rows |= {(k, target, y, "dormant") for y in range(1 + C + N) if y != target}
+    for c in range(C):
+        q = 1 + c
+        keys = [0] + copies + [k for k, g in zip(dormant, group) if g != c]
+        rows |= {(q, t, y, "copy") for t, g in zip(dormant, group) if g == c for y in keys}
+        if fallback:
+            target = 0 if pattern == "sink" else q
+            rows |= {(q, target, y, "fallback") for y in keys if y != target}
+    return rows
+
+
+@pytest.mark.parametrize("pattern", ["sink", "diag"])
+def test_the_constraints_are_exactly_the_documented_list_once_each_with_fallback_by_default(inst, pattern):
+    cons = sc.margin_constraints(inst, pattern)
+    got = list(zip(cons.query.tolist(), cons.target.tolist(), cons.competitor.tolist(), cons.kind.tolist()))
+    assert len(got) == len(set(got)) and set(got) == _hand_constraints(inst.C, list(inst.group), pattern, True)
+    no_fb = sc.margin_constraints(inst, pattern, fallback=False)
+    assert "fallback" not in set(no_fb.kind.tolist()) and len(no_fb) == len(_hand_constraints(inst.C, list(inst.group), pattern, False))
+
+
+def test_a_W_built_without_fallback_violates_exactly_the_fallback_constraints_at_lam_above_1():
+    inst4 = sample_instance(9, 2, 2, 1, 4.0, 1.0, seed=0)
+    W = construction(inst4, "sink", fallback=False).form.full()
+    assert sc.violations(inst4, W, "sink", fallback=False, tol=1e-9) == []  # binding margins are 0 up to rounding
+    bad = sc.violations(inst4, W, "sink", tol=1e-9)  # fallback constraints are checked by default
+    assert bad and {v.kind for v in bad} == {"fallback"} and all(1 <= v.query <= 2 and v.target == 0 for v in bad)
+    # each reported margin is s(q, target) - s(q, competitor) - kappa, recomputed from the tokens
+    Z = inst4.tokens()
+    S = Z @ W @ Z.T / np.sqrt(inst4.dim)
+    for v in bad:
+        assert v.margin == pytest.approx(S[v.query, v.target] - S[v.query, v.competitor] - 1.0, abs=1e-12)
+        assert v.margin < 0 and v.competitor != 0
+    mins = sc.min_margin_by_kind(inst4, W, "sink")
+    assert mins.keys() == {"dormant", "copy", "fallback"}
+    assert mins["fallback"] < 0 <= min(mins["dormant"], mins["copy"]) + 1e-12
+
+
+def test_constraint_helpers_refuse_bad_arguments_naming_them(inst):
+    with pytest.raises(InvalidInputError, match=r"^pattern: must be one of sink, diag"):
+        sc.margin_constraints(inst, "band")
+    with pytest.raises(InvalidInputError, match=r"^W: must have shape"):
+        sc.all_scores(inst, np.zeros((inst.dim + 1, inst.dim + 1)))
+    with pytest.raises(InvalidInputError, match=r"^tol: must be finite and >= 0"):
+        sc.violations(inst, np.zeros((inst.dim, inst.dim)), "sink", tol=-1.0)
