@@ -55,12 +55,26 @@ TARGETS = [
      "tests.test_switch:test_tokens_bound_is_the_supremum_of_the_tight_heads_deficit", {}),
     ("sinkcheck.theory.switch", "mass_deficit_bound", "sign", 0,
      "tests.test_switch:test_tokens_bound_is_the_supremum_of_the_tight_heads_deficit", {}),
+    ("sinkcheck.theory.switch", "check_sign_flip_identities", "constant", 10,  # o_+ - o_- = 3 R a_F u
+     "tests.test_switch:test_symbolic_steps_of_the_converse_hold_exactly", {}),
+    ("sinkcheck.theory.switch", "check_tokens_tightness", "constant", 2,  # limit 3 eps / (R + eps)
+     "tests.test_switch:test_symbolic_steps_of_the_converse_hold_exactly", {}),
+    ("sinkcheck.theory.switch", "check_tokens_bound_step", "constant", 3,  # g = 3 eps / (R + eps)
+     "tests.test_switch:test_symbolic_steps_of_the_converse_hold_exactly", {}),
+    ("sinkcheck.theory.switch", "check_softmax_gap", "compare", 0,  # the S4 deficit identity negated
+     "tests.test_switch:test_symbolic_steps_of_the_converse_hold_exactly", {}),
     ("sinkcheck.construct.sinkdiag_weights", "sink_knobs", "constant", 0,
      "tests.test_sinkdiag_construct:test_sink_construction_meets_every_margin", {"lam": 4.0, "fallback": True}),
     ("sinkcheck.construct.sinkdiag_weights", "sink_knobs", "drop_term", 0,
      "tests.test_sinkdiag_construct:test_sink_construction_meets_every_margin", {"lam": 1.0, "fallback": True}),
     ("sinkcheck.construct.sinkdiag_weights", "sink_knobs", "sign", 0,
      "tests.test_sinkdiag_construct:test_sink_construction_meets_every_margin", {"lam": 0.3, "fallback": False}),
+    ("sinkcheck.theory.sinkdiag_bounds", "check_sink_nuclear_norm", "constant", 10,  # 2 C a^2 -> 3 C a^2 in the spectrum
+     "tests.test_sinkdiag_bounds:test_sink_nuclear_norm_closed_form_is_exact", {}),
+    ("sinkcheck.theory.sinkdiag_bounds", "check_sink_upper_for_lam_at_least_one", "constant", 10,  # 12 -> 13 in a step
+     "tests.test_sinkdiag_bounds:test_sink_construction_meets_U_sink_for_lam_at_least_one_exactly", {}),
+    ("sinkcheck.theory.trigger", "check_sink_logit_algebra", "constant", 2,  # e^L = e^target checked as == 1
+     "tests.test_trigger_claims:test_theorem_3_sink_logit_steps_all_hold_exactly", {}),
     ("sinkcheck.theory.trigger", "f_bound", "sign", 0,
      "tests.test_trigger_theory:test_f_with_a_content_free_leak_beta_is_eps_plus_beta_over_r_minus_eps_minus_beta", {}),
     ("sinkcheck.theory.trigger", "f_bound", "drop_term", 0,

@@ -14,6 +14,7 @@ given set of results (no timings, no absolute paths).
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -156,8 +157,8 @@ def scores(mutants: list[Mutant]) -> list[ModuleScore]:
 
 def results_markdown(mutants: list[Mutant], classified: list[tuple[Mutant, str]], stale: list[dict]) -> str:
     """The page docs/mutation_results.md: a score table and the survivors table."""
-    cols = ["module", "mutants", "killed", "survived", "equivalent", "timeout", "no tests", "score",
-            "score (equivalents removed)"]
+    cols = ["module", "mutants", "killed", "survived", "equivalent", "timeout", "no tests", "not checked",
+            "score", "score (equivalents removed)"]
     rows = []
     for s in scores(mutants):
         eq = sum(1 for m, c in classified if m.module == s.module and c.startswith("equivalent"))
@@ -165,10 +166,13 @@ def results_markdown(mutants: list[Mutant], classified: list[tuple[Mutant, str]]
         killed, surv = s.counts.get("killed", 0), s.counts.get("survived", 0)
         denom = killed + surv + s.counts.get("timeout", 0) + s.counts.get("no tests", 0)
         rows.append([s.module, n, killed, surv, eq, s.counts.get("timeout", 0), s.counts.get("no tests", 0),
-                     f"{s.score:.3f}", f"{killed / (denom - eq):.3f}" if denom > eq else "n/a"])
+                     s.counts.get("not checked", 0), f"{s.score:.3f}" if denom else "n/a",
+                     f"{killed / (denom - eq):.3f}" if denom > eq else "n/a"])
     lines = ["## Mutation score per module", "",
              render(Table(cols, rows, ""), "markdown").strip(), "",
-             "Score: killed / (killed + survived + timeout + no tests); a timeout counts as not killed.",
+             "Score: killed / (killed + survived + timeout + no tests); a timeout counts as not killed. "
+             "\"not checked\": mutants generated but not run yet (a module whose mutants are all not checked "
+             "has not been measured).",
              "", "## Surviving mutants", ""]
     if classified:
         srows = [[f"`{m.name.rpartition('.')[2]}`", f"`{m.module}.{m.function}`",
@@ -204,6 +208,13 @@ def write_report(root: Path = Path("."), out: Path | None = None,
     return text, sum(c == "needs a test" for _, c in classified)
 
 
+MUTMUT_ENV = {"RAYON_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+"""Set for every mutmut run: mutmut forks one child per mutant from a parent that has already run the
+tests, and a thread pool created in the parent does not exist in the child.  Clarabel (the SDP solver
+behind cvxpy) waits forever on its rayon pool in a forked child unless that pool has one thread, so
+without this every surviving mutant whose tests solve an SDP hangs and is reported as a timeout."""
+
+
 def _mutmut() -> list[str]:
     exe = Path(sys.executable).with_name("mutmut")
     if not exe.exists():
@@ -226,11 +237,12 @@ def run(max_children: int, fresh: bool) -> None:
 
         shutil.rmtree("mutants")
     base = _mutmut() + ["run", "--max-children", str(max_children)]
-    subprocess.run(base, check=False)  # every mutant without a result (new or edited functions)
+    env = {**os.environ, **MUTMUT_ENV}
+    subprocess.run(base, check=False, env=env)  # every mutant without a result (new or edited functions)
     # mutmut keeps old verdicts; tests may have changed since, so re-check every earlier survivor by name
     again = [m.name for m in read_results() if m.status in ("survived", "timeout", "no tests")]
     for i in range(0, len(again), 200):
-        subprocess.run(base + again[i:i + 200], check=False)
+        subprocess.run(base + again[i:i + 200], check=False, env=env)
     _report()
 
 
