@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from sinkcheck.construct import margin_program as mp
 from sinkcheck.construct import min_cost as mc
 from sinkcheck.construct.factors import nuclear_norm
 from sinkcheck.construct.sinkdiag_constraints import margin_constraints, violations
@@ -53,7 +54,7 @@ def test_any_nonnegative_dual_bounds_the_cost_of_every_feasible_W_from_below(ins
     y = scale * rng.exponential(size=len(cons)) * (rng.random(len(cons)) < 0.3)  # sparse, any scale
     con = construction(inst, pattern)
     assert not violations(inst, con.form, pattern, tol=1e-9)
-    _, _, lower = mc.certify(Z, cons, con_matrix(inst, Q, con.form), y)
+    _, _, lower = mp.certify(Z, cons, con_matrix(inst, Q, con.form), y)
     assert lower <= scaled_norm(inst, Q, con.form) * (1 + EXACT_RTOL)
 
 
@@ -64,7 +65,7 @@ def test_planted_error_in_the_dual_bound_is_caught(inst):
     con = construction(inst, "sink")
     y = np.full(len(cons), 10.0)
     assert y.sum() > scaled_norm(inst, Q, con.form)  # the planted "bound" exceeds a feasible cost
-    _, _, lower = mc.certify(Z, cons, con_matrix(inst, Q, con.form), y)
+    _, _, lower = mp.certify(Z, cons, con_matrix(inst, Q, con.form), y)
     assert lower <= scaled_norm(inst, Q, con.form) * (1 + EXACT_RTOL)
 
 
@@ -73,7 +74,7 @@ def test_certificate_rescales_a_solution_onto_the_constraints(inst):
     Q, Z, cons = scaled_program(inst, "sink")
     noise = 0.01 * np.random.default_rng(0).standard_normal((Z.shape[1], Z.shape[1]))
     M = 3.7 * con_matrix(inst, Q, construction(inst, "sink").form) + noise  # generic, all values > 0
-    Mf, upper, _ = mc.certify(Z, cons, M, np.zeros(len(cons)))
+    Mf, upper, _ = mp.certify(Z, cons, M, np.zeros(len(cons)))
     w = Z[cons.target] - Z[cons.competitor]
     values = np.einsum("ki,ij,kj->k", Z[cons.query], Mf, w)
     assert values.min() == pytest.approx(1.0, rel=1e-12) and upper == pytest.approx(nuclear_norm(Mf), rel=1e-12)
@@ -83,7 +84,7 @@ def test_certificate_rescales_a_solution_onto_the_constraints(inst):
 @pytest.mark.parametrize("pattern", ["sink", "diag"])
 def test_reported_bracket_contains_OPT_and_its_W_meets_every_margin(inst, pattern):
     sol = mc.min_cost(inst, pattern)
-    assert 0 < sol.opt_lower <= sol.opt and sol.gap <= mc.MAX_GAP
+    assert 0 < sol.opt_lower <= sol.opt and sol.gap <= mp.MAX_GAP
     assert violations(inst, sol.form, pattern, tol=1e-9 * inst.kappa) == []
     assert sol.opt == pytest.approx(2 * nuclear_norm(sol.form.M), rel=1e-12)
 
@@ -95,12 +96,12 @@ def test_clarabel_and_scs_brackets_overlap(inst, pattern):
 
 
 def test_a_gap_above_MAX_GAP_is_an_error_not_a_number(inst, monkeypatch):
-    real = mc.certify
+    real = mp.certify
 
     def loose(Z, cons, M, y):
         Mf, upper, _ = real(Z, cons, M, y)
-        return Mf, upper, upper * (1 - 10 * mc.MAX_GAP)
-    monkeypatch.setattr(mc, "certify", loose)
+        return Mf, upper, upper * (1 - 10 * mp.MAX_GAP)
+    monkeypatch.setattr(mp, "certify", loose)
     with pytest.raises(SolverError, match="MAX_GAP"):
         mc.min_cost(inst, "sink")
 
@@ -108,7 +109,7 @@ def test_a_gap_above_MAX_GAP_is_an_error_not_a_number(inst, monkeypatch):
 def test_solver_saying_infeasible_after_a_feasible_LP_is_an_error(inst, monkeypatch):
     def says_infeasible(*args, **kwargs):
         raise InfeasibleError("min-cost program: infeasible (status infeasible)")
-    monkeypatch.setattr(mc, "_solve", says_infeasible)
+    monkeypatch.setattr(mp, "_solve", says_infeasible)
     with pytest.raises(SolverError, match="feasibility LP found") as info:
         mc.min_cost(inst, "sink")
     assert not isinstance(info.value, InfeasibleError)
@@ -145,10 +146,10 @@ def test_coinciding_group_mates_make_the_diag_program_infeasible_and_leave_the_s
 
 def test_best_box_margin_is_positive_exactly_when_a_construction_exists(inst):
     Q, Z, cons = scaled_program(inst, "sink")
-    assert mc.best_margin(Z, cons) > mc.ILL_CONDITIONED
+    assert mp.best_margin(Z, cons) > mp.ILL_CONDITIONED
     Z0 = Z.copy()
     Z0[:, :] = 0.0  # every token 0: no margin is possible
-    assert mc.best_margin(Z0, cons) <= mc.INFEASIBLE_ATOL
+    assert mp.best_margin(Z0, cons) <= mp.INFEASIBLE_ATOL
 
 
 # ---- many groups -----------------------------------------------------------------------------------
@@ -176,4 +177,4 @@ def test_OPT_at_C_20_lies_between_the_proved_lower_bound_and_the_construction(pa
     sol = mc.min_cost(I, pattern)
     con = construction(I, pattern)
     assert bound_values(I)[f"L_{pattern}_proved"] <= sol.opt and sol.opt_lower <= con.cost
-    assert sol.gap <= mc.SOLVER_RTOL
+    assert sol.gap <= mp.SOLVER_RTOL

@@ -190,6 +190,16 @@ def test_sampled_B_has_the_requested_rank(rank):
     assert np.linalg.matrix_rank(model.B, tol=1e-9) == rank
 
 
+def test_sampled_W_has_entries_of_size_one_over_sqrt_d_by_default():
+    # sample_model's docstring: W has entries of size W_scale / sqrt(d), W_scale = 1 by default;
+    # 40,000 standard normal entries give the scale to within about 1%
+    d = 200
+    W = sm.sample_model(np.random.default_rng(0), d, 2).W
+    assert abs(W.std() * math.sqrt(d) - 1.0) < 0.02
+    W3 = sm.sample_model(np.random.default_rng(0), d, 2, W_scale=3.0).W
+    assert abs(W3.std() * math.sqrt(d) - 3.0) < 0.06
+
+
 def test_sampled_means_are_independent_and_scale_with_mean_scale():
     a = sm.sample_model(np.random.default_rng(0), 3, 2, mean_scale=1.0)
     z = sm.sample_model(np.random.default_rng(0), 3, 2, mean_scale=0.0, W_scale=0.0)

@@ -5,8 +5,12 @@ refusals of min_error and relu_no_position_error."""
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import pytest
 
+from sinkcheck.construct import trigger_weights as tw
+from sinkcheck.construct.trigger_task import CONTENT, layout
 from sinkcheck.errors import InvalidInputError
 from sinkcheck.theory import trigger as th
 
@@ -16,7 +20,7 @@ STEPS = {
                                  "c_at_most_one_iff"},
     th.check_multi_head_algebra: {"mass_gap_identity", "weighted_mass_identity"},
     th.check_sink_logit_algebra: {"logit_solves_error_eq_eps", "trigger_error_below", "margin_odds"},
-    th.check_relu_exact: {"mean_weights", "content_scores_nonpositive"},
+    th.check_relu_exact: {"knob_per_trigger_position", "mean_weights", "content_scores_nonpositive"},
     th.check_relu_needs_positions: {"eliminate_h", "symmetrise", "length_is_R_over_5", "plain_is_R_over_3"},
 }
 
@@ -28,7 +32,53 @@ def test_each_symbolic_check_names_its_steps_as_the_certificates_do(check):
 
 def test_the_relu_construction_check_accepts_the_shortest_horizon_T_2():
     # T = 2: one trigger position, k_2 / n_2 = 1 / (2 - 1) = 1; the smallest valid T_max
-    assert th.check_relu_exact(2) == {"mean_weights": True, "content_scores_nonpositive": True}
+    assert th.check_relu_exact(2) == {"knob_per_trigger_position": True, "mean_weights": True,
+                                      "content_scores_nonpositive": True}
+
+
+def test_the_relu_construction_check_reads_the_knobs_of_the_built_head():
+    # the head's float weights are the exact knobs the check verifies
+    for norm in ("none", "length"):
+        k, B = tw.relu_exact_knobs(6, norm)
+        W, _ = tw.relu_exact_head(2, 6, norm)
+        lay = layout(2, 6, positional=True)
+        assert [W[lay.p + 3 + t, lay.flag(CONTENT)] for t in range(2, 7)] == [float(k[t]) for t in range(2, 7)]
+        assert W[lay.flag(CONTENT), lay.flag(CONTENT)] == -float(B)
+
+
+def _knobs_with(change):
+    """The real knobs with one planted error ``change(T, normalise, k, B) -> (k, B)``."""
+    def knobs(T, normalise):
+        k, B = tw.relu_exact_knobs(T, normalise)
+        return change(T, normalise, dict(k), B)
+    return knobs
+
+
+# Each planted error in the construction's knobs breaks exactly one claimed step.
+PLANTED_KNOBS = [
+    # k_t = n_t / t: the trigger averages with weight 1/t instead of 1/(t - 1)
+    ("mean_weights", lambda T, n, k, B: ({t: v * (t - 1) / t for t, v in k.items()}, B)),
+    # the length normaliser taken as t (not t + 1 visible keys)
+    ("mean_weights", lambda T, n, k, B: ({t: v * t / (t + 1) for t, v in k.items()} if n == "length" else k, B)),
+    # the plain normaliser taken as 2
+    ("mean_weights", lambda T, n, k, B: ({t: 2 * v for t, v in k.items()} if n == "none" else k, 2 * B)),
+    # an error only at the shortest horizon T = 2, or only at the longest checked T = 8
+    ("mean_weights", lambda T, n, k, B: ({2: Fraction(3)}, Fraction(3)) if T == 2 else (k, B)),
+    ("mean_weights", lambda T, n, k, B: ({**k, 8: k[8] / 2}, B) if T == 8 else (k, B)),
+    # the content-content knob -B too weak: a content query at t = 2 scores k_2 - B > 0
+    ("content_scores_nonpositive", lambda T, n, k, B: (k, min(k.values()) if T == 3 else B)),
+    # no knob for the last trigger position, or a knob for a position past T
+    ("knob_per_trigger_position", lambda T, n, k, B: ({t: v for t, v in k.items() if t < T} or k, B)
+     if T == 5 else (k, B)),
+    ("knob_per_trigger_position", lambda T, n, k, B: ({**k, T + 1: Fraction(1, T)}, B) if n == "none" else (k, B)),
+]
+
+
+@pytest.mark.parametrize("step,change", PLANTED_KNOBS)
+def test_a_planted_error_in_the_relu_knobs_fails_the_construction_check(step, change):
+    ok = th.check_relu_exact(8, knobs=_knobs_with(change))
+    assert ok[step] is False
+    assert all(v for s, v in ok.items() if s != step)
 
 
 def test_min_error_subtracts_the_content_free_part_beta():

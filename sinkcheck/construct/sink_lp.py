@@ -15,13 +15,13 @@ in an orthonormal basis of span(z_0..z_T) (THEOREMS.md section 1); r <= T + 1 wh
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.optimize import linprog
 
 from sinkcheck import validate
+from sinkcheck.construct import margin_program
 from sinkcheck.construct.factors import balanced_factors, nuclear_norm, span_basis
 from sinkcheck.core.attention import scores
 from sinkcheck.errors import InfeasibleError, SolverError
@@ -161,47 +161,37 @@ def decide(Z, J, kappa: float = 1.0, mask: str = "causal", tol: float = 1e-9) ->
 
 
 def min_nuclear_sink(Z, J, kappa: float = 1.0, mask: str = "causal") -> SinkLPResult:
-    """The cheapest sink: minimise ||W||_* s.t. every margin >= kappa (cvxpy, Clarabel).
+    """The cheapest sink: minimise ||W||_* s.t. every margin >= kappa, certified.
+
+    The margin program of :mod:`sinkcheck.construct.margin_program` with target z_0 (the sink) for
+    every constrained pair: a feasibility LP first, then a solver ladder and a weak-duality bracket
+    ``info["cost_lower"] <= OPT <= cost``.
 
     Returns:
         SinkLPResult with the optimal W, cost 2 ||W||_* (the Frobenius squared cost of its balanced
-        factors), the factors and the verified minimum margin (in units of kappa).
+        factors, a certified upper bound on OPT), the factors and the verified minimum margin (in
+        units of kappa); ``info`` holds the span rank r, the scale, the solver and ``cost_lower``.
     Raises:
         InvalidInputError: for bad input.
         InfeasibleError: if no W exists (use :func:`decide` for the certificate).
-        SolverError: for any other non-optimal status.
+        SolverError: if the instance is too badly conditioned or no certified solve was found.
     """
-    import cvxpy as cp
-
     Z, J, kappa, pairs, Q, Zr = _reduced_problem(Z, J, kappa, mask)
     d, r = Z.shape[1], Q.shape[1]
-    # Scale: z = s z~ with max |z~| = 1 and W = kappa sqrt(d) W' / s^2, so the program reads
-    # min ||W'||_* s.t. <W', z~_i (z~_0 - z~_j)^T> >= 1 (unit data: Clarabel reaches OPTIMAL).
+    # Scale: z = s z~ with max |z~| = 1 and W = kappa sqrt(d) M / s^2 in the span basis, so the
+    # program reads min ||M||_* s.t. z~_i^T M (z~_0 - z~_j) >= 1 (unit data).
     s = float(np.abs(Zr).max())
-    A = constraint_matrices(Zr / s, pairs).reshape(len(pairs), r * r, order="C")
-    Wr = cp.Variable((r, r))
-    prob = cp.Problem(cp.Minimize(cp.normNuc(Wr)), [A @ cp.vec(Wr, order="C") >= 1.0])
-    # Clarabel sometimes stalls at "almost solved" when the optimum is rank one (no strict
-    # complementarity); then retry with another regularisation, then SCS at tight tolerances.
-    # Only an OPTIMAL status is accepted, and the margins are re-verified below either way.
-    attempts = [dict(solver=cp.CLARABEL), dict(solver=cp.CLARABEL, static_regularization_constant=1e-7),
-                dict(solver=cp.SCS, eps_abs=1e-10, eps_rel=1e-10, max_iters=200000)]
-    for kwargs in attempts:
-        try:
-            with warnings.catch_warnings():  # an inaccurate solve becomes a SolverError below
-                warnings.simplefilter("ignore", UserWarning)
-                prob.solve(**kwargs)
-        except cp.error.SolverError as exc:
-            raise SolverError(f"min-nuclear sink: {kwargs['solver']} failed ({exc})") from exc
-        if prob.status in (cp.OPTIMAL, cp.INFEASIBLE):
-            break
-    if prob.status == cp.INFEASIBLE:
-        raise InfeasibleError("min-nuclear sink: no W_QK meets the margins (see decide() for a certificate)")
-    if prob.status != cp.OPTIMAL:
-        raise SolverError(f"min-nuclear sink: status {prob.status}")
-    W = Q @ (kappa * np.sqrt(d) * Wr.value / s**2) @ Q.T
+    i, j = np.array(pairs).T
+    cons = margin_program.Triples(query=i, target=np.zeros_like(i), competitor=j)
+    try:
+        sol = margin_program.solve(Zr / s, cons, what="min-nuclear sink")
+    except InfeasibleError as exc:
+        raise InfeasibleError(f"{exc} (see decide() for a certificate)") from None
+    unit = kappa * np.sqrt(d) / s**2
+    W = Q @ (unit * sol.M) @ Q.T
     margin = verify_margins(Z, J, W, kappa, mask)
-    if margin < 1.0 - 1e-5:
-        raise SolverError(f"min-nuclear sink: optimal W misses the margin ({margin} kappa)")
+    if margin < 1.0 - 1e-6:
+        raise SolverError(f"min-nuclear sink: the certified W misses the margin ({margin} kappa)")
     return SinkLPResult(True, pairs, W=W, min_margin=margin, cost=2.0 * nuclear_norm(W),
-                        factors=balanced_factors(W), info={"r": r, "scale": s, "solver": kwargs})
+                        factors=balanced_factors(W),
+                        info={"r": r, "scale": s, "solver": sol.solver, "cost_lower": 2.0 * unit * sol.lower})

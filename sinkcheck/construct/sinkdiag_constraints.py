@@ -22,22 +22,17 @@ from dataclasses import dataclass
 import numpy as np
 
 from sinkcheck import validate
+from sinkcheck.construct.margin_program import Triples
 from sinkcheck.construct.sinkdiag_instance import SinkDiagInstance
 
 PATTERNS = ("sink", "diag")
 
 
 @dataclass(frozen=True)
-class Constraints:
+class Constraints(Triples):
     """Index triples (query, target, competitor) and the kind of each constraint."""
 
-    query: np.ndarray
-    target: np.ndarray
-    competitor: np.ndarray
     kind: np.ndarray  # "dormant" | "copy" | "fallback"
-
-    def __len__(self) -> int:
-        return int(self.query.size)
 
 
 def margin_constraints(inst: SinkDiagInstance, pattern: str, fallback: bool = True) -> Constraints:

@@ -17,6 +17,8 @@ query features and columns key features, in the layout of
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 import numpy as np
 
 from sinkcheck import validate
@@ -165,11 +167,21 @@ def tight_head(p: int, T: int, R: float, eps: float, delta: float,
     return W, value_reads_content_only(p, lay, c), float(m)
 
 
+def relu_exact_knobs(T: int, normalise: str = "length") -> tuple[dict[int, Fraction], Fraction]:
+    """The exact knobs (k, B) of :func:`relu_exact_head`: k_t = n_t / (t - 1) for t = 2..T, with
+    n_t = 1 ("none") or t + 1 ("length": the t + 1 visible keys of a query at t), and B = max_t k_t.
+    :func:`sinkcheck.theory.trigger.check_relu_exact` checks them in exact arithmetic."""
+    T = validate.integer_at_least("T", T, 2)
+    validate.choice("normalise", normalise, ("length", "none"))
+    n_of = (lambda t: 1) if normalise == "none" else (lambda t: t + 1)
+    k = {t: Fraction(n_of(t), t - 1) for t in range(2, T + 1)}
+    return k, max(k.values())
+
+
 def relu_exact_head(p: int, T: int, normalise: str = "length") -> tuple[np.ndarray, np.ndarray]:
     """A ReLU head that solves the task exactly with zero attention on BOS (needs positions).
 
-    Margin walk-through.  Let k_t = 1/(t-1) for normalise="none" and (t+1)/(t-1) for "length"
-    (the length normaliser of a query at t is its t + 1 visible keys), and B = max_t k_t.
+    Margin walk-through, with the knobs (k, B) of :func:`relu_exact_knobs`.
     Query-position x key-content entries W[e_t, content] = k_t and W[content, content] = -B:
     - trigger query at t on content key j < t: score k_t, weight k_t / n_t = 1/(t-1): the mean;
     - content query at i on content key: score k_i - B <= 0, weight 0;
@@ -182,13 +194,12 @@ def relu_exact_head(p: int, T: int, normalise: str = "length") -> tuple[np.ndarr
     Returns:
         (W, V) for :func:`head_forward` with kind "relu" and the same ``normalise``.
     """
-    validate.choice("normalise", normalise, ("length", "none"))
+    k, B = relu_exact_knobs(T, normalise)
     lay = layout(p, T, positional=True)
-    t = np.arange(2, T + 1)
-    k = 1.0 / (t - 1) if normalise == "none" else (t + 1) / (t - 1)
+    t = np.array(list(k))
     W = np.zeros((lay.d, lay.d))
-    W[lay.p + 3 + t, lay.flag(CONTENT)] = k
-    W[lay.flag(CONTENT), lay.flag(CONTENT)] = -k.max()
+    W[lay.p + 3 + t, lay.flag(CONTENT)] = [float(k_t) for k_t in k.values()]
+    W[lay.flag(CONTENT), lay.flag(CONTENT)] = -float(B)
     return W, value_reads_content_only(p, lay)
 
 

@@ -53,6 +53,7 @@ has error >= R abs(2 n_2 - n_3) / (2 n_2 + n_3): R/5 length-normalised, R/3 plai
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import sympy as sp
 
@@ -157,17 +158,23 @@ def check_sink_logit_algebra() -> dict[str, bool]:
     return {"logit_solves_error_eq_eps": solves, "trigger_error_below": order, "margin_odds": odds}
 
 
-def check_relu_exact(T_max: int = 8) -> dict[str, bool]:
-    """Theorem 4 (construction), in exact rationals for T = 2..T_max: the trigger weight
-    k_t / n_t is 1/(t - 1), and every content query's content score k_i - max_t k_t is <= 0."""
+def check_relu_exact(T_max: int = 8, knobs=None) -> dict[str, bool]:
+    """Theorem 4 (construction), in exact rationals for T = 2..T_max and both normalisers, on the
+    knobs (k, B) of :func:`~sinkcheck.construct.trigger_weights.relu_exact_knobs` (or of
+    ``knobs(T, normalise)``): there is a knob k_t for every trigger position t = 2..T; a trigger at
+    t weights each content key k_t / n_t = 1/(t - 1) (the mean), with n_t = 1 ("none") or t + 1
+    ("length"); every content query's content score k_i - B is <= 0 (ReLU gives it weight 0)."""
     T_max = validate.integer_at_least("T_max", T_max, 2)
-    ok = {"mean_weights": True, "content_scores_nonpositive": True}
+    if knobs is None:
+        from sinkcheck.construct.trigger_weights import relu_exact_knobs as knobs
+    ok = {"knob_per_trigger_position": True, "mean_weights": True, "content_scores_nonpositive": True}
     for Tn in range(2, T_max + 1):
         for norm, n_of in (("none", lambda t: 1), ("length", lambda t: t + 1)):
-            k = {t: sp.Rational(1, t - 1) * n_of(t) for t in range(2, Tn + 1)}
-            B = max(k.values())
-            ok["mean_weights"] &= all(k[t] / n_of(t) == sp.Rational(1, t - 1) for t in k)
-            ok["content_scores_nonpositive"] &= all(k.get(s, 0) - B <= 0 for s in range(1, Tn + 1))
+            k, B = knobs(Tn, norm)
+            ok["knob_per_trigger_position"] &= set(k) == set(range(2, Tn + 1))
+            ok["mean_weights"] &= all(Fraction(k[t]) / n_of(t) == Fraction(1, t - 1) for t in k)
+            ok["content_scores_nonpositive"] &= all(Fraction(k.get(i, 0)) - Fraction(B) <= 0
+                                                    for i in range(1, Tn + 1))
     return ok
 
 

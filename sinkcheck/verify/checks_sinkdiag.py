@@ -15,7 +15,7 @@ from functools import lru_cache
 import numpy as np
 from tqdm import tqdm
 
-from sinkcheck.construct.min_cost import MAX_GAP
+from sinkcheck.construct.margin_program import MAX_GAP
 from sinkcheck.construct.sinkdiag_instance import sample_instance
 from sinkcheck.errors import SolverError
 from sinkcheck.theory import sinkdiag_bounds as T
