@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from sinkcheck.construct import trigger_weights as tw
-from sinkcheck.construct.trigger_task import equal_content_batch, layout, sample_batch
+from sinkcheck.construct.trigger_task import equal_content_batch, sample_batch
 from sinkcheck.errors import InvalidInputError
 
 R, EPS, T = 2.0, 0.3, 6
