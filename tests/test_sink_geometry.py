@@ -261,3 +261,17 @@ def test_hull_distance_is_exact_on_a_degenerate_hull_where_the_qp_alone_is_not()
     dist, w = sg.hull_distance(P, np.array([0.0, 0.0, 0.5]))
     assert dist == pytest.approx(np.sqrt(8 / 17), rel=1e-12)
     assert w.min() >= 0 and w.sum() == pytest.approx(1.0) and w[3] == pytest.approx(11 / 17, rel=1e-12)
+
+
+def test_theorem_c_bounds_by_hand_with_the_default_kappa_1_and_causal_mask():
+    # queries z_1 = (-1, 1), z_2 = (1, 1): gamma_Q = 1 (midpoint (0, 1)); sink z_0 = (0, -1):
+    # gamma_0 = dist(z_0, [z_1, z_2]) = 2; c = kappa sqrt(d) = sqrt(2).  Causal lower terms:
+    # c / (gamma_Q |z_0 - z_1|) = sqrt(2/5) (key of the first query), c / (|z_1| |z_0 - z_1|) = 1/sqrt(5),
+    # c / (|z_2| dist(z_0, [z_1, z_2])) = 1/2; the largest is sqrt(2/5).  Upper: c / (gamma_Q gamma_0).
+    Z = np.array([[0.0, -1.0], [-1.0, 1.0], [1.0, 1.0]])
+    b = sg.cost_bounds(Z, [1, 2])
+    assert b["lower"] == pytest.approx(np.sqrt(2 / 5), rel=1e-12)
+    assert b["upper"] == pytest.approx(np.sqrt(2) / 2, rel=1e-12)
+    full = sg.cost_bounds(Z, [1, 2], 3.0, "full")  # Theorem C: lower = upper, linear in kappa
+    assert full["lower"] == pytest.approx(3 * np.sqrt(2) / 2, rel=1e-12)
+    assert full["upper"] == pytest.approx(3 * np.sqrt(2) / 2, rel=1e-12)

@@ -60,6 +60,8 @@ PLANTED_KNOBS = [
     ("mean_weights", lambda T, n, k, B: ({t: v * (t - 1) / t for t, v in k.items()}, B)),
     # the length normaliser taken as t (not t + 1 visible keys)
     ("mean_weights", lambda T, n, k, B: ({t: v * t / (t + 1) for t, v in k.items()} if n == "length" else k, B)),
+    # the plain knobs halved (B too): every content score is still <= 0
+    ("mean_weights", lambda T, n, k, B: ({t: v / 2 for t, v in k.items()}, B / 2) if n == "none" else (k, B)),
     # the plain normaliser taken as 2
     ("mean_weights", lambda T, n, k, B: ({t: 2 * v for t, v in k.items()} if n == "none" else k, 2 * B)),
     # an error only at the shortest horizon T = 2, or only at the longest checked T = 8
@@ -72,6 +74,12 @@ PLANTED_KNOBS = [
      if T == 5 else (k, B)),
     ("knob_per_trigger_position", lambda T, n, k, B: ({**k, T + 1: Fraction(1, T)}, B) if n == "none" else (k, B)),
 ]
+
+
+def test_a_negative_content_knob_lets_a_content_query_at_position_1_through():
+    # k_t <= B < 0: a content query at position 1 (no position knob) scores 0 - B > 0
+    ok = th.check_relu_exact(3, knobs=lambda T, n: ({t: -Fraction(t) for t in range(2, T + 1)}, Fraction(-2)))
+    assert ok["content_scores_nonpositive"] is False
 
 
 @pytest.mark.parametrize("step,change", PLANTED_KNOBS)

@@ -208,11 +208,14 @@ def write_report(root: Path = Path("."), out: Path | None = None,
     return text, sum(c == "needs a test" for _, c in classified)
 
 
-MUTMUT_ENV = {"RAYON_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+MUTMUT_ENV = {"SINKCHECK_PROFILE": "mutation", "RAYON_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 """Set for every mutmut run: mutmut forks one child per mutant from a parent that has already run the
 tests, and a thread pool created in the parent does not exist in the child.  Clarabel (the SDP solver
 behind cvxpy) waits forever on its rayon pool in a forked child unless that pool has one thread, so
-without this every surviving mutant whose tests solve an SDP hangs and is reported as a timeout."""
+without this every surviving mutant whose tests solve an SDP hangs and is reported as a timeout.
+SINKCHECK_PROFILE=mutation selects the hypothesis profile without shrinking (tests/conftest.py): a
+mutant that fails a property test is killed at its first failing example instead of timing out
+while hypothesis shrinks it."""
 
 
 def _mutmut() -> list[str]:
