@@ -89,6 +89,12 @@ TARGETS = [
     ("sinkcheck.construct.margin_program", "best_margin", "sign", 0,
      "tests.test_min_cost_certificate:test_coinciding_group_mates_make_the_diag_program_infeasible_and_leave_the_sink_one_feasible",
      {}),
+    # the polish accepts an affine point outside the hull (a negative weight): the distance drops below the true one
+    ("sinkcheck.theory.sink_geometry", "_affine_nearest", "compare", 0,
+     "tests.test_sink_geometry:test_hull_distance_is_exact_on_a_degenerate_hull_where_the_qp_alone_is_not", {}),
+    # Theorem C's causal lower bound with a flipped sign in a key distance
+    ("sinkcheck.theory.sink_geometry", "cost_bounds", "sign", 1,
+     "tests.test_sink_geometry:test_theorem_c_bounds_by_hand_with_the_default_kappa_1_and_causal_mask", {}),
 ]
 
 

@@ -275,3 +275,28 @@ def test_theorem_c_bounds_by_hand_with_the_default_kappa_1_and_causal_mask():
     full = sg.cost_bounds(Z, [1, 2], 3.0, "full")  # Theorem C: lower = upper, linear in kappa
     assert full["lower"] == pytest.approx(3 * np.sqrt(2) / 2, rel=1e-12)
     assert full["upper"] == pytest.approx(3 * np.sqrt(2) / 2, rel=1e-12)
+
+
+@settings(max_examples=60)
+@given(st.integers(1, 4).flatmap(lambda d: st.tuples(
+    hnp.arrays(np.int64, st.tuples(st.integers(1, 15), st.just(d)), elements=st.integers(-6, 6)),
+    hnp.arrays(np.int64, (d,), elements=st.integers(-6, 6)))))
+def test_hull_distance_returns_the_projection_onto_the_hull(Px):
+    # p = P^T w is the projection of x onto conv(P) iff w >= 0, sum w = 1 and every vertex P_j lies
+    # beyond p: (P_j - p) . (p - x) >= 0 (the first-order condition); half-integer grids give the
+    # degenerate cases (collinear points, duplicates, x inside the hull)
+    P, x = Px[0] / 2.0, Px[1] / 2.0
+    dist, w = sg.hull_distance(P, x)
+    p = P.T @ w
+    assert w.min() >= 0 and w.sum() == pytest.approx(1.0, abs=1e-12)
+    assert dist == pytest.approx(np.linalg.norm(p - x), abs=1e-12)
+    assert min((P - p) @ (p - x)) >= -1e-12
+
+
+@pytest.mark.parametrize("P,x,name", [
+    (np.array([[1.0, np.nan]]), np.zeros(2), "P"), (np.ones(2), np.zeros(2), "P"),
+    (np.ones((2, 2)), np.zeros(3), "x"), (np.ones((2, 2)), np.zeros((1, 2)), "x"), (np.ones((2, 2)), [np.inf, 0], "x"),
+])
+def test_hull_distance_refuses_bad_input_naming_the_argument(P, x, name):
+    with pytest.raises(InvalidInputError, match=f"^{name}: "):
+        sg.hull_distance(P, x)

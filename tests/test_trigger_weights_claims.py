@@ -111,3 +111,9 @@ def test_a_one_head_sum_is_that_head_run_with_the_given_kind():
 def test_sink_head_error_accepts_the_shortest_task_T_2():
     # by hand: T = 2, R = 3, L = 0 gives 3 * 2 / (1 + 2) = 2
     assert tw.sink_head_error(2, 3.0, 0.0) == pytest.approx(2.0, rel=1e-15)
+
+
+def test_the_exact_relu_knobs_default_to_the_length_normaliser_and_need_T_at_least_2():
+    assert tw.relu_exact_knobs(4) == tw.relu_exact_knobs(4, "length")
+    with pytest.raises(InvalidInputError, match=r"^T: must be an integer >= 2 \(got 1\)"):
+        tw.relu_exact_knobs(1)

@@ -39,6 +39,7 @@ Statements and proofs (plain text)::
 
 from __future__ import annotations
 
+import itertools
 import warnings
 
 import numpy as np
@@ -71,15 +72,32 @@ def in_hull(P: np.ndarray, x: np.ndarray) -> tuple[bool, np.ndarray | None]:
     raise SolverError(f"hull LP: HiGHS status {res.status} ({res.message})")
 
 
+POLISH_MAX_SUPPORT = 12
+"""Largest QP support whose affinely independent subsets :func:`hull_distance` tries (at most
+sum_{k <= d+1} binom(12, k) small linear solves)."""
+
+
+def _affine_nearest(A: np.ndarray) -> np.ndarray | None:
+    """Weights w >= 0, sum 1, of the point of aff(rows of A) nearest to 0 (KKT system
+    [A A^T 1; 1^T 0] [w; nu] = [0; 1]), or None when that point lies outside conv(rows of A)."""
+    k = A.shape[0]
+    K = np.block([[A @ A.T, np.ones((k, 1))], [np.ones((1, k)), np.zeros((1, 1))]])
+    w = np.linalg.lstsq(K, np.r_[np.zeros(k), 1.0], rcond=None)[0][:-1]
+    return w / w.sum() if w.min() >= 0 and w.sum() > 0 else None
+
+
 def hull_distance(P: np.ndarray, x: np.ndarray) -> tuple[float, np.ndarray]:
     """dist(x, conv(rows of P)) and the weights of the nearest point (cvxpy QP, Clarabel, then polished).
 
     The returned distance is the norm of an actual hull point, so it is never below the true one.
-    Polishing: on the support S of the QP's weights, the nearest point of the affine hull of S solves
-    the KKT system [G 1; 1^T 0] [w; nu] = [0; 1], G = (P_S - x)(P_S - x)^T; when those weights are
-    >= 0 and the point is no farther, it replaces the QP's (whose point is only accurate to about
-    the square root of its tolerance on degenerate instances).  S is tried at three thresholds on
-    the QP's weights (relative 1e-6, 1e-4, 1e-2), keeping the nearest valid point."""
+    Polishing: the QP's point is only accurate to about the square root of its tolerance on
+    degenerate instances, but its support S (weights above 1e-6 of the largest) contains the face
+    of the nearest point.  That point is the nearest point of the affine hull of some affinely
+    independent subset of S (at most d + 1 points, Caratheodory), found exactly by
+    :func:`_affine_nearest`; the nearest such point replaces the QP's when it is no farther.  A
+    support larger than POLISH_MAX_SUPPORT is replaced by the basic solution of :func:`in_hull`'s
+    LP when x lies in the hull.
+    """
     import cvxpy as cp
 
     P = validate.finite_array("P", P, ndim=2)
@@ -95,18 +113,19 @@ def hull_distance(P: np.ndarray, x: np.ndarray) -> tuple[float, np.ndarray]:
         raise SolverError(f"hull distance: status {prob.status}")
     w = np.maximum(lam.value, 0.0)
     w /= w.sum()
-    best = np.linalg.norm(P.T @ w - x)
-    for support_rtol in (1e-6, 1e-4, 1e-2):  # the QP's tiny weights may or may not be real
-        S = np.flatnonzero(w > support_rtol * w.max())
-        A = (P[S] - x) / scale
-        K = np.block([[A @ A.T, np.ones((S.size, 1))], [np.ones((1, S.size)), np.zeros((1, 1))]])
-        sol = np.linalg.lstsq(K, np.r_[np.zeros(S.size), 1.0], rcond=None)[0][:-1]
-        if sol.min() < 0 or sol.sum() <= 0:
-            continue
-        polished = np.zeros_like(w)
-        polished[S] = sol / sol.sum()
-        if np.linalg.norm(P.T @ polished - x) <= best:
-            w, best = polished, np.linalg.norm(P.T @ polished - x)
+    S = np.flatnonzero(w > 1e-6 * w.max())
+    if S.size > POLISH_MAX_SUPPORT:  # x is then usually inside: HiGHS's basic solution uses <= d + 1 points
+        inside, lam_in = in_hull(P, x)
+        S = np.flatnonzero(lam_in > 0) if inside else S
+    if S.size <= POLISH_MAX_SUPPORT:
+        best = np.linalg.norm(P.T @ w - x)
+        for k in range(1, min(S.size, P.shape[1] + 1) + 1):
+            for sub in itertools.combinations(S, k):
+                v = _affine_nearest((P[list(sub)] - x) / scale)
+                if v is not None and np.linalg.norm(P[list(sub)].T @ v - x) <= best:
+                    w = np.zeros(P.shape[0])
+                    w[list(sub)] = v
+                    best = np.linalg.norm(P.T @ w - x)
     return float(np.linalg.norm(P.T @ w - x)), w
 
 
