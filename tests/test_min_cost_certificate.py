@@ -178,3 +178,10 @@ def test_OPT_at_C_20_lies_between_the_proved_lower_bound_and_the_construction(pa
     con = construction(I, pattern)
     assert bound_values(I)[f"L_{pattern}_proved"] <= sol.opt and sol.opt_lower <= con.cost
     assert sol.gap <= mp.SOLVER_RTOL
+
+
+def test_the_default_solve_is_the_span_reduced_program(inst):
+    # min_cost's default: the r x r program in the basis [U | B_eta], r = 2C + 1 + r_eta, whatever d is
+    sol = mc.min_cost(inst, "sink")
+    r = 2 * inst.C + 1 + inst.r_eta
+    assert sol.form.M.shape == (r, r) and sol.form.basis.shape == (inst.dim, r) and r < inst.dim
