@@ -11,7 +11,7 @@ import pytest
 
 from sinkcheck.construct import margin_program as mp
 from sinkcheck.construct.sink_lp import min_nuclear_sink
-from sinkcheck.errors import SolverError
+from sinkcheck.errors import InfeasibleError, InvalidInputError, SolverError
 
 Z3 = np.eye(3)
 """The smallest sink problem of tests/test_sink_lp_claims.py: z_0, z_1, z_2 orthonormal, J = {1, 2}."""
@@ -66,3 +66,71 @@ def test_certify_refuses_an_M_that_meets_no_scaling_of_the_constraints():
         mp.certify(Z, cons, np.zeros((3, 3)), np.ones(3))
     with pytest.raises(SolverError, match=r"^the returned W violates a margin \(smallest value -1 <= 0\)$"):
         mp.certify(Z, cons, -np.outer(Z[1] + Z[2], Z[0]), np.ones(3))
+
+
+def test_negative_dual_entries_are_dropped_from_the_lower_bound():
+    # weak duality needs y >= 0: the bound of y is the bound of its positive part y+
+    Z, cons = sink_program()
+    M = np.outer(Z[1] + Z[2], Z[0])  # every constraint value 1
+    _, upper, lower = mp.certify(Z, cons, M, np.array([1.0, -1.0, 1.0]))
+    assert lower == mp.certify(Z, cons, M, np.array([1.0, 0.0, 1.0]))[2] and 0 < lower <= upper
+
+
+def test_a_vanishing_dual_gives_the_trivial_lower_bound_0():
+    Z, cons = sink_program()
+    assert mp.certify(Z, cons, np.outer(Z[1] + Z[2], Z[0]), np.zeros(3))[2] == 0.0
+
+
+def fake_ladder(monkeypatch, gaps):
+    """Attempt k of the ladder ends optimal with certified gap gaps[k] (None: the solver fails);
+    returns the names of the attempts run."""
+    Z, cons = sink_program()
+    run = []
+
+    def solve(Z, cons, name, opts):
+        run.append(name)
+        if gaps[len(run) - 1] is None:
+            raise SolverError(f"solver {name} ended with status 'optimal_inaccurate'")
+        return np.outer(Z[1] + Z[2], Z[0]), np.full(len(cons), float(len(run))), "optimal"
+
+    def certify(Z, cons, Mp, y):  # attempt k: upper k + 1, relative gap gaps[k]
+        k = int(y[0]) - 1
+        return Mp, k + 1.0, (k + 1.0) * (1.0 - gaps[k])
+
+    monkeypatch.setattr(mp, "_solve", solve)
+    monkeypatch.setattr(mp, "certify", certify)
+    return Z, cons, run
+
+
+@pytest.mark.parametrize("gaps,attempts,winner", [
+    ([1e-7, 0.0, 0.0], ["CLARABEL"], 0),                       # first gap <= SOLVER_RTOL: stop
+    ([5e-5, 2e-5, 0.0], ["CLARABEL", "CLARABEL"], 1),          # the smaller gap wins, SCS not run
+    ([2e-5, 5e-5, 0.0], ["CLARABEL", "CLARABEL"], 0),          # the first stays when the second is worse
+    ([None, None, 3e-7], ["CLARABEL", "CLARABEL", "SCS"], 2),  # SCS only when no Clarabel attempt ended optimal
+    ([None, 5e-5, 0.0], ["CLARABEL", "CLARABEL"], 1),          # one optimal Clarabel attempt is enough
+    ([5e-5, 5e-5, 0.0], ["CLARABEL", "CLARABEL"], 0),          # a tie keeps the first
+])
+def test_the_ladder_returns_the_best_certified_attempt_and_runs_scs_only_as_a_last_resort(monkeypatch, gaps, attempts, winner):
+    Z, cons, run = fake_ladder(monkeypatch, gaps)
+    sol = mp.solve(Z, cons)
+    assert run == attempts and sol.solver == attempts[winner]
+    assert sol.upper == winner + 1.0 and sol.lower == (winner + 1.0) * (1.0 - gaps[winner])
+
+
+@pytest.mark.parametrize("kwargs,attempts", [({"solver": "SCS"}, ["SCS"]), ({"retry_scs": False}, ["CLARABEL", "CLARABEL"])])
+def test_the_ladder_is_scs_alone_or_clarabel_alone_when_asked(monkeypatch, kwargs, attempts):
+    Z, cons, run = fake_ladder(monkeypatch, [None, None, None])
+    with pytest.raises(SolverError, match=r"^margin program: solver .* \(but the feasibility LP found t\* = "):
+        mp.solve(Z, cons, **kwargs)
+    assert run == attempts
+
+
+def test_an_unknown_solver_is_refused_by_name():
+    with pytest.raises(InvalidInputError, match=r"^solver: "):
+        mp.solve(*sink_program(), solver="MOSEK")
+
+
+def test_an_infeasible_program_is_reported_under_the_default_name():
+    Z, cons = sink_program()
+    with pytest.raises(InfeasibleError, match=r"^margin program: infeasible \(no W meets every margin; best box margin t\* = -?0\)$"):
+        mp.solve(np.zeros_like(Z), cons)
