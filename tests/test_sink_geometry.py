@@ -8,7 +8,7 @@ from hypothesis.extra import numpy as hnp
 
 from sinkcheck.construct import sink_lp as sl
 from sinkcheck.construct.factors import nuclear_norm, qk_cost
-from sinkcheck.errors import InfeasibleError, InvalidInputError
+from sinkcheck.errors import InfeasibleError, InvalidInputError, SolverError
 from sinkcheck.theory import sink_geometry as sg
 from sinkcheck.verify.checks_switch import PROBLEM_KINDS, shape_problem
 
@@ -300,3 +300,18 @@ def test_hull_distance_returns_the_projection_onto_the_hull(Px):
 def test_hull_distance_refuses_bad_input_naming_the_argument(P, x, name):
     with pytest.raises(InvalidInputError, match=f"^{name}: "):
         sg.hull_distance(P, x)
+
+
+def test_hull_distance_reports_a_non_optimal_qp_status(monkeypatch):
+    import cvxpy as cp
+
+    original = cp.Problem.solve
+
+    def inaccurate(self, **kwargs):
+        out = original(self, **kwargs)
+        self._status = cp.OPTIMAL_INACCURATE
+        return out
+
+    monkeypatch.setattr(cp.Problem, "solve", inaccurate)
+    with pytest.raises(SolverError, match=r"^hull distance: status optimal_inaccurate$"):
+        sg.hull_distance(np.eye(2), np.zeros(2))
