@@ -94,7 +94,7 @@ def hull_distance(P: np.ndarray, x: np.ndarray) -> tuple[float, np.ndarray]:
     degenerate instances, but its support S (weights above 1e-6 of the largest) contains the face
     of the nearest point.  That point is the nearest point of the affine hull of some affinely
     independent subset of S (at most d + 1 points, Caratheodory), found exactly by
-    :func:`_affine_nearest`; the nearest such point replaces the QP's when it is no farther.  A
+    ``_affine_nearest``; the nearest such point replaces the QP's when it is no farther.  A
     support larger than POLISH_MAX_SUPPORT is replaced by the basic solution of :func:`in_hull`'s
     LP when x lies in the hull.
     """
