@@ -13,6 +13,7 @@ given set of results (no timings, no absolute paths).
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 import re
@@ -189,15 +190,26 @@ def results_markdown(mutants: list[Mutant], classified: list[tuple[Mutant, str]]
     return "\n".join(lines)
 
 
+def selected(function: str, only: tuple[str, ...]) -> bool:
+    """Whether ``module.function`` matches one of the ``fnmatch`` patterns ``only`` (all match when empty)."""
+    return not only or any(fnmatch.fnmatchcase(function, pat) for pat in only)
+
+
 def write_report(root: Path = Path("."), out: Path | None = None,
-                 equivalent: Path | None = None) -> tuple[str, int]:
-    """Read the last run's results and write the Markdown page; return (text, survivors needing a test)."""
-    mutants = read_results(root)
+                 equivalent: Path | None = None, only: tuple[str, ...] = ()) -> tuple[str, int]:
+    """Read the last run's results and write the Markdown page; return (text, survivors needing a test).
+
+    ``only``: report just the functions ``module.function`` matching these patterns (a run of a few
+    functions by name), and judge only their equivalence entries stale or not."""
+    mutants = [m for m in read_results(root) if selected(f"{m.module}.{m.function}", only)]
     if not mutants:
-        raise InvalidInputError("mutants: no mutmut results found; run `python -m sinkcheck.verify.mutation run`")
+        what = f" for {', '.join(only)}" if only else ""
+        raise InvalidInputError(f"mutants: no mutmut results found{what}; "
+                                "run `python -m sinkcheck.verify.mutation run`")
     survivors = [Mutant(m.name, m.module, m.function, m.status, describe_change(m.name, root))
                  for m in mutants if m.status in ("survived", "no tests", "timeout")]
-    entries = load_equivalent(equivalent or root / "docs" / "mutation_equivalent.toml")
+    entries = [e for e in load_equivalent(equivalent or root / "docs" / "mutation_equivalent.toml")
+               if selected(e["function"], only)]
     classified = classify(survivors, entries)
     stale = [e for e in entries if not any(_matches(e, f"{m.module}.{m.function}", m.change) for m, _ in classified)]
     text = results_markdown(mutants, classified, stale)
@@ -249,16 +261,21 @@ def run(max_children: int, fresh: bool) -> None:
     _report()
 
 
-def _report() -> None:
-    text, needs = write_report()
+def _report(out: Path | None = None, only: tuple[str, ...] = ()) -> None:
+    out = out or Path("docs") / "mutation_results.md"
+    text, needs = write_report(out=out, only=only)
     click.echo(text.split("## Surviving")[0].strip())
-    click.echo(f"wrote docs/mutation_results.md: {needs} survivor(s) need a test")
+    click.echo(f"wrote {out}: {needs} survivor(s) need a test")
 
 
 @cli.command()
-def report() -> None:
-    """Rewrite docs/mutation_results.md from the last run's results in ./mutants."""
-    _report()
+@click.option("--only", multiple=True, metavar="PATTERN",
+              help="Report only functions module.function matching this fnmatch pattern (repeatable).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Page to write  [default: docs/mutation_results.md]")
+def report(only: tuple[str, ...], out: Path | None) -> None:
+    """Rewrite docs/mutation_results.md (or --out) from the last run's results in ./mutants."""
+    _report(out, only)
 
 
 def main() -> None:

@@ -1,0 +1,56 @@
+"""Claims of the mutation harness's report (sinkcheck.verify.mutation): the score table counts each
+status per module, and a report restricted with ``only`` shows just the selected functions."""
+
+import json
+
+import pytest
+
+from sinkcheck.errors import InvalidInputError
+from sinkcheck.verify import mutation
+
+
+def _results(root, codes):
+    meta = root / "mutants" / "sinkcheck" / "theory" / "x.py.meta"
+    meta.parent.mkdir(parents=True)
+    meta.write_text(json.dumps({"exit_code_by_key": codes}))
+
+
+@pytest.fixture
+def run_of_two_functions(tmp_path):
+    _results(tmp_path, {"sinkcheck.theory.x.x_f__mutmut_1": 1, "sinkcheck.theory.x.x_f__mutmut_2": 1,
+                        "sinkcheck.theory.x.x_f__mutmut_3": None, "sinkcheck.theory.x.x_g__mutmut_1": None})
+    eq = tmp_path / "eq.toml"
+    eq.write_text('[[equivalent]]\nfunction = "sinkcheck.theory.x.g"\nchange = "a -> b"\nreason = "r"\n')
+    return tmp_path, eq
+
+
+def _row(text, module):
+    return next(line for line in text.splitlines() if line.startswith(f"| {module} "))
+
+
+def test_the_score_table_counts_killed_and_not_checked_mutants_of_a_module(run_of_two_functions):
+    root, eq = run_of_two_functions
+    text, needs = mutation.write_report(root, root / "page.md", eq)
+    cells = [c.strip() for c in _row(text, "sinkcheck.theory.x").split("|")[1:-1]]
+    assert cells[1:4] == ["4", "2", "0"] and cells[7] == "2" and float(cells[8]) == 1.0
+    assert needs == 0 and (root / "page.md").read_text() == text
+
+
+def test_a_report_restricted_to_one_function_counts_only_its_mutants(run_of_two_functions):
+    root, eq = run_of_two_functions
+    text, _ = mutation.write_report(root, root / "page.md", eq, only=("sinkcheck.theory.x.f",))
+    cells = [c.strip() for c in _row(text, "sinkcheck.theory.x").split("|")[1:-1]]
+    assert cells[1:4] == ["3", "2", "0"] and cells[7] == "1"
+
+
+def test_a_restricted_report_does_not_call_the_entries_of_other_functions_stale(run_of_two_functions):
+    root, eq = run_of_two_functions
+    unrestricted, _ = mutation.write_report(root, root / "page.md", eq)
+    restricted, _ = mutation.write_report(root, root / "page.md", eq, only=("*.f",))
+    assert "stale" in unrestricted and "stale" not in restricted
+
+
+def test_a_restriction_that_matches_no_function_is_an_error_naming_the_patterns(run_of_two_functions):
+    root, eq = run_of_two_functions
+    with pytest.raises(InvalidInputError, match=r"^mutants: no mutmut results found for \*\.h"):
+        mutation.write_report(root, root / "page.md", eq, only=("*.h",))
