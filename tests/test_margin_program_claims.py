@@ -134,3 +134,18 @@ def test_an_infeasible_program_is_reported_under_the_default_name():
     Z, cons = sink_program()
     with pytest.raises(InfeasibleError, match=r"^margin program: infeasible \(no W meets every margin; best box margin t\* = -?0\)$"):
         mp.solve(np.zeros_like(Z), cons)
+
+
+@pytest.mark.parametrize("scale, t_star", [(1.0, 1.0), (0.25, 0.125)])
+def test_the_feasibility_LP_returns_the_best_box_margin_computed_by_hand(scale, t_star):
+    # z_i^T M (z_0 - z_j) = scale^2 (M[i, 0] - M[i, j]) is at most 2 scale^2 over the box |M_ij| <= 1,
+    # and t is capped at 1: t* = min(1, 2 scale^2)
+    Z, cons = sink_program()
+    assert mp.best_margin(scale * Z, cons) == pytest.approx(t_star, abs=1e-12)
+
+
+def test_a_gap_above_MAX_GAP_is_refused_with_the_relative_gap_in_the_message(monkeypatch):
+    Z, cons, run = fake_ladder(monkeypatch, [None, 0.5, None])  # the second attempt: upper 2, lower 1
+    with pytest.raises(SolverError, match=rf"^margin program: certified duality gap 0\.5 exceeds MAX_GAP = "
+                                          rf"{mp.MAX_GAP:g} \(solver CLARABEL\)$"):
+        mp.solve(Z, cons)
