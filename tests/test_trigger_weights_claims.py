@@ -32,7 +32,8 @@ def test_tight_head_errs_by_exactly_eps_at_a_trigger_in_position_2_and_at_the_la
     assert err[at_2, 2] == pytest.approx(EPS, rel=1e-12)
     assert err[plain, T] == pytest.approx(EPS, rel=1e-12)
     # content mass at i = T without trigger: m = (1 - delta) eps / (R - eps), measured and returned
-    assert 1 - A[plain, T, 0] == pytest.approx((1 - delta) * EPS / (R - EPS), rel=1e-12)
+    content_mass = 1 - A[plain, T, 0]
+    assert content_mass == pytest.approx((1 - delta) * EPS / (R - EPS), rel=1e-12)
     assert m == pytest.approx((1 - delta) * EPS / (R - EPS), rel=1e-12)
 
 
