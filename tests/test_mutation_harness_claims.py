@@ -36,6 +36,13 @@ def test_the_score_table_counts_killed_and_not_checked_mutants_of_a_module(run_o
     assert needs == 0 and (root / "page.md").read_text() == text
 
 
+def test_scores_are_printed_with_three_decimals_even_when_perfect(run_of_two_functions):
+    root, eq = run_of_two_functions
+    text, _ = mutation.write_report(root, root / "page.md", eq)
+    cells = [c.strip() for c in _row(text, "sinkcheck.theory.x").split("|")[1:-1]]
+    assert cells[8:10] == ["1.000", "1.000"]
+
+
 def test_a_report_restricted_to_one_function_counts_only_its_mutants(run_of_two_functions):
     root, eq = run_of_two_functions
     text, _ = mutation.write_report(root, root / "page.md", eq, only=("sinkcheck.theory.x.f",))

@@ -170,7 +170,7 @@ def results_markdown(mutants: list[Mutant], classified: list[tuple[Mutant, str]]
                      s.counts.get("not checked", 0), f"{s.score:.3f}" if denom else "n/a",
                      f"{killed / (denom - eq):.3f}" if denom > eq else "n/a"])
     lines = ["## Mutation score per module", "",
-             render(Table(cols, rows, ""), "markdown").strip(), "",
+             render(Table(cols, rows, ""), "markdown", verbatim=(8, 9)).strip(), "",
              "Score: killed / (killed + survived + timeout + no tests); a timeout counts as not killed. "
              "\"not checked\": mutants generated but not run yet (a module whose mutants are all not checked "
              "has not been measured).",

@@ -63,14 +63,20 @@ class Table:
         return [dict(zip(self.columns, (jsonable(v) for v in row))) for row in self.rows]
 
 
-def render(table: Table, fmt: str = "markdown") -> str:
-    """Render ``table`` as ``fmt``, one of markdown, csv, latex or json."""
+def render(table: Table, fmt: str = "markdown", verbatim: tuple[int, ...] = ()) -> str:
+    """Render ``table`` as ``fmt``, one of markdown, csv, latex or json.
+
+    Columns whose indices are in ``verbatim`` are printed as given (markdown and latex), e.g. a
+    score already formatted as "1.000", which tabulate would otherwise print as "1".
+    """
     validate.choice("format", fmt, FORMATS)
     rows = [[fmt_number(v) for v in row] for row in table.rows]
+    keep = list(verbatim) or False
     if fmt == "markdown":
-        return tabulate(rows, headers=table.columns, tablefmt="github", floatfmt="g") + "\n"
+        return tabulate(rows, headers=table.columns, tablefmt="github", floatfmt="g", disable_numparse=keep) + "\n"
     if fmt == "latex":
-        return tabulate(rows, headers=table.columns, tablefmt="latex_booktabs", floatfmt="g") + "\n"
+        return tabulate(rows, headers=table.columns, tablefmt="latex_booktabs", floatfmt="g",
+                        disable_numparse=keep) + "\n"
     if fmt == "csv":
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
