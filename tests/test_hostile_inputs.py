@@ -13,6 +13,7 @@ from hypothesis.extra import numpy as hnp
 from sinkcheck.cli import main
 from sinkcheck.construct import factors
 from sinkcheck.construct import smoothing_model as sm
+from sinkcheck.construct import trigger_counterexamples as ce
 from sinkcheck.core import attention as att
 from sinkcheck.core import attention_torch as att_t
 from sinkcheck.core import metrics
@@ -64,6 +65,22 @@ CASES = [
     (lambda: sm.monte_carlo_D(_model(), 0.5, n=10, seed=-1), "seed", ">= 0"),
     (lambda: sm.monte_carlo_D(_model(), 0.5, n=10, seed=0, z=INF), "z", "finite"),
     (lambda: sm.sample_tokens(_model(), np.random.default_rng(0), 0), "n", ">= 1"),
+    # construct/trigger_counterexamples.py
+    (lambda: ce.value_offset_head(1.0, 0.0), "b", "> 0"),
+    (lambda: ce.value_offset_head(1.0, 1.0, T=1), "T", ">= 2"),
+    (lambda: ce.value_offset_trigger_output(1.0, 0.0, 1.0), "K", "> 0"),
+    (lambda: ce.value_offset_trigger_output(1.0, 1.0, -1.0), "b", "> 0"),
+    (lambda: ce.value_offset_trigger_output([NAN], 1.0, 1.0), "u", "finite"),
+    (lambda: ce.value_offset_trigger_error(1.0, 1.0, 0.0), "R", "> 0"),
+    (lambda: ce.value_offset_trigger_error(1.0, 1.0, 1.0, n=2), "n", ">= 3"),
+    (lambda: ce.trigger_sink_head(2, 3, [1.0, 2.0], 1.0), "L", "0-d array"),
+    (lambda: ce.trigger_sink_head(2, 3, 1.0, [1.0, 2.0]), "a", "0-d array"),
+    (lambda: ce.trigger_sink_head(2, 3, 1.0, NAN), "a", "finite"),
+    (lambda: ce.two_head_cancellation(2, 3, [1.0, 2.0]), "M", "0-d array"),
+    (lambda: ce.two_head_error_bound(1, 1.0, 1.0), "T", ">= 2"),
+    (lambda: ce.two_head_error_bound(2, -1.0, 1.0), "R", "> 0"),
+    (lambda: ce.two_head_error_bound(2, 1.0, INF), "M", "finite"),
+    (lambda: ce.two_head_error_bound(2, 1.0, [1.0, 2.0]), "M", "0-d array"),
     # core
     (lambda: att.scores(np.ones((3, 2)), np.ones((3, 2)), np.eye(2), scale=NAN), "scale", "finite"),
     (lambda: att.scores(np.ones((3, 2)), np.ones((3, 3)), np.eye(2)), "W", "shape"),
