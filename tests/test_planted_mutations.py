@@ -89,6 +89,18 @@ TARGETS = [
     ("sinkcheck.construct.margin_program", "best_margin", "sign", 0,
      "tests.test_min_cost_certificate:test_coinciding_group_mates_make_the_diag_program_infeasible_and_leave_the_sink_one_feasible",
      {}),
+    # the counterexamples to the unrepaired trigger claims: the two-head bound's constant and the leak of the
+    # value-offset bound (a dropped half of the two-point end of the interval for u)
+    ("sinkcheck.construct.trigger_counterexamples", "two_head_error_bound", "constant", 0,  # 2 e^-M -> 3 e^-M
+     "tests.test_trigger_counterexamples_claims:test_the_two_head_error_bound_is_the_stated_formula", None),
+    ("sinkcheck.construct.trigger_counterexamples", "value_offset_trigger_error", "drop_term", 0,
+     "tests.test_trigger_counterexamples_claims:test_the_value_offset_error_bound_is_attained_by_equal_and_two_point_contents",
+     None),
+    # the tight heads of Theorems S2 and S3: the existence condition flipped, the deficit's eps' dropped
+    ("sinkcheck.construct.switch_heads", "tight_values_head", "compare", 0,
+     "tests.test_switch_heads_claims:test_the_tight_values_head_exists_exactly_when_n_times_R_minus_eps_exceeds_eps", None),
+    ("sinkcheck.construct.switch_heads", "tight_tokens_head", "drop_term", 0,  # b_+ = (eps + eps')/(R + eps') -> eps/(R + eps')
+     "tests.test_switch_heads_claims:test_the_tight_tokens_head_exists_exactly_when_eps_prime_lt_eps_lt_R", None),
     # the polish accepts an affine point outside the hull (a negative weight): the distance drops below the true one
     ("sinkcheck.theory.sink_geometry", "_affine_nearest", "compare", 0,
      "tests.test_sink_geometry:test_hull_distance_is_exact_on_a_degenerate_hull_where_the_qp_alone_is_not", {}),
