@@ -185,3 +185,18 @@ def test_the_default_solve_is_the_span_reduced_program(inst):
     sol = mc.min_cost(inst, "sink")
     r = 2 * inst.C + 1 + inst.r_eta
     assert sol.form.M.shape == (r, r) and sol.form.basis.shape == (inst.dim, r) and r < inst.dim
+
+
+def test_min_cost_ends_with_scs_when_every_clarabel_attempt_fails_unless_told_not_to(inst, monkeypatch):
+    original = mp._solve
+
+    def clarabel_fails(Z, cons, name, opts):
+        if name == "CLARABEL":
+            raise SolverError("solver CLARABEL ended with status 'optimal_inaccurate'")
+        return original(Z, cons, name, opts)
+
+    monkeypatch.setattr(mp, "_solve", clarabel_fails)
+    sol = mc.min_cost(inst, "sink")
+    assert sol.solver == "SCS" and sol.opt_lower <= sol.opt
+    with pytest.raises(SolverError, match=r"^min-cost program \(sink\): "):
+        mc.min_cost(inst, "sink", retry_scs=False)

@@ -101,6 +101,9 @@ TARGETS = [
      "tests.test_switch_heads_claims:test_the_tight_values_head_exists_exactly_when_n_times_R_minus_eps_exceeds_eps", None),
     ("sinkcheck.construct.switch_heads", "tight_tokens_head", "drop_term", 0,  # b_+ = (eps + eps')/(R + eps') -> eps/(R + eps')
      "tests.test_switch_heads_claims:test_the_tight_tokens_head_exists_exactly_when_eps_prime_lt_eps_lt_R", None),
+    # Theorem G's rank-one step: (q k^T)^T (q k^T) = |q|^2 k k^T with the sign of the subtracted term flipped
+    ("sinkcheck.theory.sink_geometry", "check_rank_one_score", "sign", 1,
+     "tests.test_sink_geometry:test_symbolic_steps_of_theorems_g_and_c_hold_exactly", {}),
     # the polish accepts an affine point outside the hull (a negative weight): the distance drops below the true one
     ("sinkcheck.theory.sink_geometry", "_affine_nearest", "compare", 0,
      "tests.test_sink_geometry:test_hull_distance_is_exact_on_a_degenerate_hull_where_the_qp_alone_is_not", {}),

@@ -155,6 +155,7 @@ def test_projecting_W_onto_the_span_keeps_every_score_and_lowers_the_nuclear_nor
 def test_reduced_and_naive_programs_agree_on_OPT_at_small_d(pattern):
     I = sample_instance(9, 2, 2, 2, 1.0, 1.0, seed=4)
     red, naive = min_cost(I, pattern), min_cost(I, pattern, reduce=False)
+    assert naive.form.M.shape == (9, 9) and np.array_equal(naive.form.basis, np.eye(9))  # the d x d program
     assert red.opt_lower <= naive.opt and naive.opt_lower <= red.opt  # the two brackets overlap
 
 

@@ -124,3 +124,9 @@ def test_the_tight_tokens_head_exists_exactly_when_eps_prime_lt_eps_lt_R(eps, ep
 
 def test_the_tight_tokens_head_has_a_two_dimensional_value_by_default():
     assert sh.tight_tokens_head(0.2, 0.1, 1.0, 2)["V"].shape == (2, 5)
+
+
+def test_the_content_set_of_the_tight_tokens_head_has_values_plus_and_minus_R_u():
+    h = sh.tight_tokens_head(0.2, 0.1, 2.0, 3, p=2)
+    values = h["contents"] @ h["V"].T
+    assert values.tolist() == [[2.0, 0.0], [-2.0, 0.0]]
