@@ -200,3 +200,8 @@ def test_min_cost_ends_with_scs_when_every_clarabel_attempt_fails_unless_told_no
     assert sol.solver == "SCS" and sol.opt_lower <= sol.opt
     with pytest.raises(SolverError, match=r"^min-cost program \(sink\): "):
         mc.min_cost(inst, "sink", retry_scs=False)
+
+
+def test_a_solve_names_its_pattern_and_counts_its_margin_constraints(inst):
+    sol = mc.min_cost(inst, "diag")
+    assert sol.pattern == "diag" and sol.n_constraints == len(margin_constraints(inst, "diag", True))

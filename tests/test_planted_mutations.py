@@ -104,6 +104,9 @@ TARGETS = [
     # Theorem G's rank-one step: (q k^T)^T (q k^T) = |q|^2 k k^T with the sign of the subtracted term flipped
     ("sinkcheck.theory.sink_geometry", "check_rank_one_score", "sign", 1,
      "tests.test_sink_geometry:test_symbolic_steps_of_theorems_g_and_c_hold_exactly", {}),
+    # Theorem C's cosine step: (1 - c)^2 <= 2 (1 - c) iff (1 - c)(1 + c) >= 0, with 1 + c -> 1 - c
+    ("sinkcheck.theory.sink_geometry", "check_cosine_bounds", "sign", 9,
+     "tests.test_sink_geometry:test_symbolic_steps_of_theorems_g_and_c_hold_exactly", {}),
     # the polish accepts an affine point outside the hull (a negative weight): the distance drops below the true one
     ("sinkcheck.theory.sink_geometry", "_affine_nearest", "compare", 0,
      "tests.test_sink_geometry:test_hull_distance_is_exact_on_a_degenerate_hull_where_the_qp_alone_is_not", {}),
