@@ -202,6 +202,7 @@ def test_min_cost_ends_with_scs_when_every_clarabel_attempt_fails_unless_told_no
         mc.min_cost(inst, "sink", retry_scs=False)
 
 
-def test_a_solve_names_its_pattern_and_counts_its_margin_constraints(inst):
+def test_a_solve_names_its_pattern_solver_and_status_and_counts_its_margin_constraints(inst):
     sol = mc.min_cost(inst, "diag")
     assert sol.pattern == "diag" and sol.n_constraints == len(margin_constraints(inst, "diag", True))
+    assert sol.opt == 2 * sol.nuclear and (sol.solver, sol.status) == ("CLARABEL", "optimal")

@@ -1,6 +1,11 @@
 """Claims of theory/sink_geometry.py that no earlier test stated (found by mutation testing,
 docs/mutation.md)."""
 
+import numpy as np
+import pytest
+
+from sinkcheck.construct.sink_lp import verify_certificate, visible_keys
+from sinkcheck.errors import InvalidInputError
 from sinkcheck.theory import sink_geometry as sg
 
 
@@ -8,3 +13,68 @@ def test_the_symbolic_steps_of_theorems_g_and_c_have_their_report_names():
     # the names appear as evidence keys in the report's certificates
     assert list(sg.symbolic_steps()) == ["G_regrouping", "G_rank_one_score", "G_positive_combination",
                                          "C_cosine_bounds"]
+
+
+# ---- cosine_gamma_bounds: rho (1 - c) <= gamma_0 <= rho sqrt(2 (1 - c)), by hand ------------------------
+@pytest.mark.parametrize("rho, c, by_hand", [(2.0, 0.5, (1.0, 2.0)), (1.0, -1.0, (2.0, 2.0)), (3.0, 1.0, (0.0, 0.0)),
+                                             (0.5, -0.125, (0.5625, 0.75))])
+def test_the_cosine_bounds_on_gamma_0_are_the_stated_formulas(rho, c, by_hand):
+    assert sg.cosine_gamma_bounds(rho, c) == pytest.approx(by_hand, rel=1e-15)
+
+
+@pytest.mark.parametrize("rho, c, name", [(1.0, 1.5, "cos_max"), (1.0, -1.5, "cos_max"), (0.0, 0.5, "rho")])
+def test_a_cosine_outside_minus_1_to_1_or_a_non_positive_norm_is_refused_naming_it(rho, c, name):
+    with pytest.raises(InvalidInputError, match=rf"^{name}: "):
+        sg.cosine_gamma_bounds(rho, c)
+
+
+# ---- Theorem G's certificate and witness --------------------------------------------------------------
+SINK_IS_A_LATER_KEY = np.array([[0.0, 1.0], [1.0, 0.0], [0.0, 1.0]])
+"""Query 1 alone; z_0 = z_2: the sink coincides with a key the query sees only under the full mask."""
+
+ANTIPODAL = np.array([[0.0, 1.0], [1.0, 0.0], [-1.0, 0.0]])
+"""Queries 1, 2 antipodal: (a) fails, (b) holds (z_0 is off the segment of the keys)."""
+
+
+def test_the_full_mask_certificate_uses_a_key_after_the_last_query():
+    pairs, y = sg.geometric_certificate(SINK_IS_A_LATER_KEY, [1], mask="full")
+    assert pairs == [(1, 1), (1, 2)] and y.tolist() == [0.0, 1.0]
+    assert verify_certificate(SINK_IS_A_LATER_KEY, pairs, y) == 0.0
+    with pytest.raises(InvalidInputError, match=r"^J: conditions \(a\) and \(b\) hold, so the sink is representable"):
+        sg.geometric_certificate(SINK_IS_A_LATER_KEY, [1])  # causal: query 1 never sees z_2
+
+
+@pytest.mark.parametrize("mask", ["causal", "full"])
+def test_a_certificate_pairs_each_query_only_with_keys_it_sees(mask):
+    pairs, y = sg.geometric_certificate(ANTIPODAL, [1, 2], mask=mask)
+    assert all(j in visible_keys(i, 2, mask) for i, j in pairs) and verify_certificate(ANTIPODAL, pairs, y) < 1e-12
+
+
+def test_the_certificate_and_the_witness_default_to_the_causal_mask_and_kappa_1():
+    pairs, y = sg.geometric_certificate(ANTIPODAL, [1, 2])
+    pairs_c, y_c = sg.geometric_certificate(ANTIPODAL, [1, 2], mask="causal")
+    assert pairs == pairs_c and np.array_equal(y, y_c)
+    Z = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, -0.5], [0.5, 0.6]])  # key 3 follows the queries: masks differ
+    W = sg.rank_one_witness(Z, [1, 2])
+    assert np.array_equal(W, sg.rank_one_witness(Z, [1, 2], 1.0, "causal"))
+    assert not np.allclose(W, sg.rank_one_witness(Z, [1, 2], 1.0, "full"))
+
+
+@pytest.mark.parametrize("Z, J", [(ANTIPODAL, [1, 2]), (SINK_IS_A_LATER_KEY, [1])], ids=["a fails", "b fails"])
+def test_the_witness_is_refused_when_a_condition_of_theorem_g_fails(Z, J):
+    with pytest.raises(InvalidInputError, match=r"^Z: conditions \(a\)/\(b\) fail"):
+        sg.rank_one_witness(Z, J, mask="full")
+
+
+@pytest.mark.parametrize("which", ["gamma_Q", "gamma_0"])
+def test_the_witness_refuses_a_gamma_below_1e_minus_9_of_the_scale_of_Z(which):
+    # at scale 1e6 a distance 1e-4 is 1e-10 relative: degenerate, although far above 1e-9 absolute
+    s = 1e6
+    if which == "gamma_Q":  # the query segment passes 1e-10 s above the origin
+        Z = s * np.array([[0.0, 1.0], [1.0, 1e-10], [-1.0, 1e-10]])
+    else:  # the sink sits 1e-10 s above the key segment
+        Z = s * np.array([[0.0, 1.0 + 1e-10], [1.0, 1.0], [-1.0, 1.0]])
+    g = sg.gammas(Z, [1, 2], mask="full")
+    assert g[which] == pytest.approx(1e-10 * s, rel=1e-3)
+    with pytest.raises(InvalidInputError, match=r"^Z: conditions \(a\)/\(b\) fail"):
+        sg.rank_one_witness(Z, [1, 2], mask="full")

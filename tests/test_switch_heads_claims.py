@@ -130,3 +130,68 @@ def test_the_content_set_of_the_tight_tokens_head_has_values_plus_and_minus_R_u(
     h = sh.tight_tokens_head(0.2, 0.1, 2.0, 3, p=2)
     values = h["contents"] @ h["V"].T
     assert values.tolist() == [[2.0, 0.0], [-2.0, 0.0]]
+
+
+# ---- evaluate_head and over_contents ---------------------------------------------------------------
+def _head():
+    h = sh.tight_values_head(0.2, 1.0, 3)  # 5 tokens, query 4
+    return h["Z"], h["W"], h["V"]
+
+
+def test_a_head_at_an_interior_query_ignores_the_tokens_after_it():
+    Z, W, V = _head()
+    Z = Z + np.random.default_rng(0).normal(0, 0.3, Z.shape)
+    for i in range(Z.shape[0]):
+        a, v, o = sh.evaluate_head(Z, W, V, i)
+        a2, v2, o2 = sh.evaluate_head(Z[: i + 1], W, V, i)
+        assert a.shape == (i + 1,) and np.array_equal(a, a2) and np.array_equal(v, v2) and np.array_equal(o, o2)
+
+
+def test_the_query_at_the_sink_attends_only_to_itself():
+    Z, W, V = _head()
+    a, v, o = sh.evaluate_head(Z, W, V, 0)
+    assert a.tolist() == [1.0] and np.array_equal(o, v[0])
+
+
+def test_over_contents_refuses_an_empty_or_self_including_free_set():
+    Z, W, V = _head()
+    for free in ([], [1, 4], [2, 2]):
+        with pytest.raises(InvalidInputError, match=r"^free: must be distinct positions in \[1, 4\)"):
+            sh.over_contents(Z, W, V, 4, free, Z[[1]])
+
+
+def test_over_contents_counts_every_configuration_against_the_limit():
+    Z, W, V = _head()
+    contents = np.zeros((2, Z.shape[1]))
+    assert len(sh.over_contents(Z, W, V, 4, [1, 2], contents, limit=4)["configs"]) == 4  # 2^2 = 4 <= 4
+    with pytest.raises(InvalidInputError, match=r"^contents: at most 7 configurations \(got 8\)$"):
+        sh.over_contents(Z, W, V, 4, [1, 2, 3], contents, limit=7)  # 2^3 = 8
+    with pytest.raises(InvalidInputError, match=r"^contents: at most 4096 configurations \(got 4097\)$"):
+        sh.over_contents(Z, W, V, 4, [1], np.zeros((4097, Z.shape[1])))
+
+
+def test_over_contents_reports_the_output_of_every_configuration():
+    Z, W, V = _head()
+    contents = np.zeros((2, Z.shape[1]))
+    contents[:, 3] = [1.0, -1.0]
+    res = sh.over_contents(Z, W, V, 4, [1, 2], contents)
+    assert res["configs"] == [(0, 0), (0, 1), (1, 0), (1, 1)] and res["outputs"].shape == (4, 2)
+    for cfg, o in zip(res["configs"], res["outputs"]):
+        Zc = Z.copy()
+        Zc[[1, 2]] = contents[list(cfg)]
+        assert np.array_equal(o, sh.evaluate_head(Zc, W, V, 4)[2])
+    assert res["eps"] == max(np.linalg.norm(o) for o in res["outputs"])
+
+
+@pytest.mark.parametrize("call, name, rule", [
+    (lambda: sh.evaluate_head(np.ones(3), np.eye(3), np.eye(3), 0), "Z", "2-d array"),
+    (lambda: sh.evaluate_head(np.ones((3, 2)), np.eye(2), np.eye(2), -1), "i", ">= 0"),
+    (lambda: sh.evaluate_head(np.ones((3, 2)), np.eye(2), np.eye(2), 3), "i", "< number of tokens 3 \\(got 3\\)"),
+    (lambda: sh.evaluate_head(np.ones((3, 2)), np.eye(2), np.ones(2), 1), "V", "2-d array"),
+    (lambda: sh.evaluate_head(np.ones((3, 2)), np.eye(2), np.full((2, 2), np.nan), 1), "V", "finite"),
+    (lambda: sh.over_contents(np.ones(3), np.eye(3), np.eye(3), 2, [1], np.ones((1, 3))), "Z", "2-d array"),
+    (lambda: sh.over_contents(np.full((3, 2), np.inf), np.eye(2), np.eye(2), 2, [1], np.ones((1, 2))), "Z", "finite"),
+])
+def test_bad_evaluation_arguments_raise_naming_the_parameter(call, name, rule):
+    with pytest.raises(InvalidInputError, match=rf"^{name}: .*{rule}"):
+        call()

@@ -1,0 +1,42 @@
+"""Claims of construct/sinkdiag_instance.py that no earlier test stated (found by mutation testing,
+docs/mutation.md): the .npz reader's messages name the file, the missing arrays, the cause and the
+offending scalar."""
+
+import numpy as np
+import pytest
+
+from sinkcheck.construct.sinkdiag_instance import load_instance, sample_instance
+from sinkcheck.errors import InvalidInputError
+
+
+@pytest.fixture(scope="module")
+def inst():
+    return sample_instance(9, 2, 2, 2, 1.0, 1.0, seed=0)
+
+
+def _arrays(inst, **override):
+    a = dict(b=inst.b, dbar=inst.dbar, c=inst.c, d=inst.d, group=inst.group, eta=inst.eta, lam=inst.lam,
+             kappa=inst.kappa)
+    a.update(override)
+    return {k: v for k, v in a.items() if v is not None}
+
+
+def test_a_file_without_some_arrays_is_refused_naming_the_file_and_the_arrays(tmp_path, inst):
+    np.savez(tmp_path / "part.npz", **_arrays(inst, eta=None, kappa=None))
+    with pytest.raises(InvalidInputError, match=r"^instance: file part\.npz lacks arrays \['eta', 'kappa'\]$"):
+        load_instance(tmp_path / "part.npz")
+
+
+def test_a_truncated_file_is_refused_naming_the_file_and_the_cause(tmp_path, inst):
+    inst.save(tmp_path / "i.npz")
+    raw = (tmp_path / "i.npz").read_bytes()
+    (tmp_path / "t.npz").write_bytes(raw[: len(raw) // 2])
+    with pytest.raises(InvalidInputError, match=r"^instance: cannot read t\.npz as \.npz \(BadZipFile\)$"):
+        load_instance(tmp_path / "t.npz")
+
+
+@pytest.mark.parametrize("name", ["lam", "kappa"])
+def test_a_non_scalar_lam_or_kappa_is_refused_naming_it_and_its_shape(tmp_path, inst, name):
+    np.savez(tmp_path / "v.npz", **_arrays(inst, **{name: np.array([1.0, 2.0])}))
+    with pytest.raises(InvalidInputError, match=rf"^{name}: must be a scalar \(got shape \(2,\)\)$"):
+        load_instance(tmp_path / "v.npz")
