@@ -78,3 +78,26 @@ def test_the_witness_refuses_a_gamma_below_1e_minus_9_of_the_scale_of_Z(which):
     assert g[which] == pytest.approx(1e-10 * s, rel=1e-3)
     with pytest.raises(InvalidInputError, match=r"^Z: conditions \(a\)/\(b\) fail"):
         sg.rank_one_witness(Z, [1, 2], mask="full")
+
+
+LATER_KEY = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, -0.5], [0.5, 0.6]])
+"""Queries 1, 2 and a key 3 after them: the causal mask's K_max is {1, 2}, the full mask's {1, 2, 3}."""
+
+
+@pytest.mark.parametrize("fn", [sg.alignment_condition, sg.gammas])
+def test_the_conditions_and_gammas_read_the_keys_of_the_mask_causal_by_default(fn):
+    assert fn(LATER_KEY, [1, 2])["K_max"] == [1, 2] == fn(LATER_KEY, [1, 2], mask="causal")["K_max"]
+    assert fn(LATER_KEY, [1, 2], mask="full")["K_max"] == [1, 2, 3]
+
+
+@pytest.mark.parametrize("fn", [sg.alignment_condition, sg.gammas, sg.geometric_certificate, sg.rank_one_witness])
+def test_an_unknown_mask_is_refused_naming_it(fn):
+    with pytest.raises(InvalidInputError, match=r"^mask: must be one of causal, full"):
+        fn(LATER_KEY, [1, 2], mask="sideways")
+
+
+def test_gamma_0_is_the_distance_to_the_keys_of_the_mask():
+    # causal: keys z_1 = (1, 0), z_2 = (1, -0.5): nearest point to z_0 = (0, 1) is z_1, distance sqrt(2);
+    # full adds z_3 = (0.5, 0.6), at distance sqrt(0.25 + 0.16) from z_0 (nearer than the segments)
+    assert sg.gammas(LATER_KEY, [1, 2])["gamma_0"] == pytest.approx(np.sqrt(2.0), rel=1e-9)
+    assert sg.gammas(LATER_KEY, [1, 2], mask="full")["gamma_0"] <= np.sqrt(0.41) + 1e-12
