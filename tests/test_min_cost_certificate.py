@@ -202,6 +202,15 @@ def test_min_cost_ends_with_scs_when_every_clarabel_attempt_fails_unless_told_no
         mc.min_cost(inst, "sink", retry_scs=False)
 
 
+def test_a_solve_reports_its_wall_time_within_the_time_measured_around_the_call(inst):
+    import time
+
+    t0 = time.perf_counter()
+    sol = mc.min_cost(inst, "sink")
+    elapsed = time.perf_counter() - t0
+    assert isinstance(sol.seconds, float) and 0 < sol.seconds <= elapsed
+
+
 def test_a_solve_names_its_pattern_solver_and_status_and_counts_its_margin_constraints(inst):
     sol = mc.min_cost(inst, "diag")
     assert sol.pattern == "diag" and sol.n_constraints == len(margin_constraints(inst, "diag", True))

@@ -61,3 +61,27 @@ def test_a_restriction_that_matches_no_function_is_an_error_naming_the_patterns(
     root, eq = run_of_two_functions
     with pytest.raises(InvalidInputError, match=r"^mutants: no mutmut results found for \*\.h"):
         mutation.write_report(root, root / "page.md", eq, only=("*.h",))
+
+
+def test_a_report_of_working_copies_run_side_by_side_takes_each_verdict_from_the_copy_that_ran_it(tmp_path):
+    a, b = tmp_path / "a", tmp_path / "b"
+    _results(a, {"sinkcheck.theory.x.x_f__mutmut_1": 1, "sinkcheck.theory.x.x_g__mutmut_1": None})
+    _results(b, {"sinkcheck.theory.x.x_f__mutmut_1": None, "sinkcheck.theory.x.x_g__mutmut_1": 1})
+    text, _ = mutation.write_report((a, b), tmp_path / "page.md", tmp_path / "none.toml")
+    cells = [c.strip() for c in _row(text, "sinkcheck.theory.x").split("|")[1:-1]]
+    assert cells[1:3] == ["2", "2"] and cells[7] == "0"
+    alone, _ = mutation.write_report(b, tmp_path / "page.md", tmp_path / "none.toml")
+    assert [c.strip() for c in _row(alone, "sinkcheck.theory.x").split("|")[1:-1]][1:3] == ["2", "1"]
+
+
+def test_the_report_command_merges_the_working_copies_given_with_root(tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    a, b = tmp_path / "a", tmp_path / "b"
+    _results(a, {"sinkcheck.theory.x.x_f__mutmut_1": 1, "sinkcheck.theory.x.x_g__mutmut_1": None})
+    _results(b, {"sinkcheck.theory.x.x_f__mutmut_1": None, "sinkcheck.theory.x.x_g__mutmut_1": 3})
+    monkeypatch.chdir(tmp_path)
+    res = CliRunner().invoke(mutation.cli, ["report", "--root", "a", "--root", "b", "--out", "page.md"])
+    assert res.exit_code == 0, res.output
+    cells = [c.strip() for c in _row((tmp_path / "page.md").read_text(), "sinkcheck.theory.x").split("|")[1:-1]]
+    assert cells[1:3] == ["2", "2"]

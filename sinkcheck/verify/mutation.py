@@ -13,6 +13,7 @@ given set of results (no timings, no absolute paths).
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import json
 import os
@@ -90,15 +91,14 @@ def _natural(name: str):
     return (head, int(num) if num.isdigit() else 0)
 
 
-def describe_change(name: str, root: Path = Path(".")) -> str:
-    """The mutant's changed line(s) as ``old -> new`` (from mutmut's own diff)."""
+def describe_change(name: str) -> str:
+    """The mutant's changed line(s) as ``old -> new`` (from mutmut's own diff of ``./mutants``)."""
     try:
         from mutmut.mutation.diff_apply import get_diff_for_mutant
     except ImportError:  # pragma: no cover - the mutation extra is not installed
         return "(install the mutation extra to see the diff)"
     module, _ = function_of(name)
-    path = root / (module.replace(".", "/") + ".py")
-    diff = get_diff_for_mutant(name, path=path.relative_to(root) if root != Path(".") else path)
+    diff = get_diff_for_mutant(name, path=Path(module.replace(".", "/") + ".py"))
     old = [ln[1:].strip() for ln in diff.splitlines() if ln.startswith("-") and not ln.startswith("---")]
     new = [ln[1:].strip() for ln in diff.splitlines() if ln.startswith("+") and not ln.startswith("+++")]
     return " / ".join(old) + " -> " + " / ".join(new)
@@ -195,25 +195,43 @@ def selected(function: str, only: tuple[str, ...]) -> bool:
     return not only or any(fnmatch.fnmatchcase(function, pat) for pat in only)
 
 
-def write_report(root: Path = Path("."), out: Path | None = None,
+def merged_results(roots: tuple[Path, ...]) -> list[tuple[Mutant, Path]]:
+    """Each mutant once, with the working copy that holds its verdict: the first of ``roots`` in which it
+    was checked (else the first root).  Copies of one tree run side by side on different functions each
+    list every mutant, "not checked" where another copy ran it."""
+    best: dict[str, tuple[Mutant, Path]] = {}
+    for root in roots:
+        for m in read_results(root):
+            if m.name not in best or (best[m.name][0].status == "not checked" and m.status != "not checked"):
+                best[m.name] = (m, root)
+    return [best[k] for k in sorted(best, key=_natural)]
+
+
+def write_report(root: Path | tuple[Path, ...] = Path("."), out: Path | None = None,
                  equivalent: Path | None = None, only: tuple[str, ...] = ()) -> tuple[str, int]:
     """Read the last run's results and write the Markdown page; return (text, survivors needing a test).
 
+    ``root``: a working copy, or several whose results are merged (:func:`merged_results`).
     ``only``: report just the functions ``module.function`` matching these patterns (a run of a few
     functions by name), and judge only their equivalence entries stale or not."""
-    mutants = [m for m in read_results(root) if selected(f"{m.module}.{m.function}", only)]
+    roots = (root,) if isinstance(root, Path) else tuple(root)
+    found = [(m, r) for m, r in merged_results(roots) if selected(f"{m.module}.{m.function}", only)]
+    mutants = [m for m, _ in found]
     if not mutants:
         what = f" for {', '.join(only)}" if only else ""
         raise InvalidInputError(f"mutants: no mutmut results found{what}; "
                                 "run `python -m sinkcheck.verify.mutation run`")
-    survivors = [Mutant(m.name, m.module, m.function, m.status, describe_change(m.name, root))
-                 for m in mutants if m.status in ("survived", "no tests", "timeout")]
-    entries = [e for e in load_equivalent(equivalent or root / "docs" / "mutation_equivalent.toml")
+    survivors = []
+    for m, r in found:
+        if m.status in ("survived", "no tests", "timeout"):
+            with contextlib.chdir(r):  # mutmut reads ./mutants
+                survivors.append(Mutant(m.name, m.module, m.function, m.status, describe_change(m.name)))
+    entries = [e for e in load_equivalent(equivalent or roots[0] / "docs" / "mutation_equivalent.toml")
                if selected(e["function"], only)]
     classified = classify(survivors, entries)
     stale = [e for e in entries if not any(_matches(e, f"{m.module}.{m.function}", m.change) for m, _ in classified)]
     text = results_markdown(mutants, classified, stale)
-    out = out or root / "docs" / "mutation_results.md"
+    out = out or roots[0] / "docs" / "mutation_results.md"
     tmp = out.with_name(out.name + ".tmp")
     tmp.write_text(text)
     tmp.replace(out)  # no partial page on failure
@@ -261,9 +279,10 @@ def run(max_children: int, fresh: bool) -> None:
     _report()
 
 
-def _report(out: Path | None = None, only: tuple[str, ...] = ()) -> None:
+def _report(out: Path | None = None, only: tuple[str, ...] = (), roots: tuple[Path, ...] = ()) -> None:
     out = out or Path("docs") / "mutation_results.md"
-    text, needs = write_report(out=out, only=only)
+    text, needs = write_report(roots or (Path("."),), out=out, only=only,
+                               equivalent=Path("docs") / "mutation_equivalent.toml")
     click.echo(text.split("## Surviving")[0].strip())
     click.echo(f"wrote {out}: {needs} survivor(s) need a test")
 
@@ -273,9 +292,13 @@ def _report(out: Path | None = None, only: tuple[str, ...] = ()) -> None:
               help="Report only functions module.function matching this fnmatch pattern (repeatable).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Page to write  [default: docs/mutation_results.md]")
-def report(only: tuple[str, ...], out: Path | None) -> None:
+@click.option("--root", "roots", multiple=True, metavar="DIR",
+              type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="A working copy whose ./mutants to read (repeatable: copies run side by side are merged)  "
+                   "[default: .]")
+def report(only: tuple[str, ...], out: Path | None, roots: tuple[Path, ...]) -> None:
     """Rewrite docs/mutation_results.md (or --out) from the last run's results in ./mutants."""
-    _report(out, only)
+    _report(out, only, roots)
 
 
 def main() -> None:
