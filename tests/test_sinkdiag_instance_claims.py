@@ -40,3 +40,13 @@ def test_a_non_scalar_lam_or_kappa_is_refused_naming_it_and_its_shape(tmp_path, 
     np.savez(tmp_path / "v.npz", **_arrays(inst, **{name: np.array([1.0, 2.0])}))
     with pytest.raises(InvalidInputError, match=rf"^{name}: must be a scalar \(got shape \(2,\)\)$"):
         load_instance(tmp_path / "v.npz")
+
+
+def test_the_summary_of_an_instance_names_each_quantity_with_the_papers_symbol(inst):
+    # the summary is what a result (sinkdiag_eval) records about its instance
+    p = inst.parameters()
+    assert list(p) == ["d", "C", "n", "lam", "kappa", "r_eta", "delta", "Delta_diag", "r_eff", "H1_centred",
+                       "H2_equal_norms"]
+    assert (p["d"], p["C"], p["n"], p["lam"], p["kappa"], p["r_eta"]) == (9, 2, [2, 2], 1.0, 1.0, 2)
+    assert (p["delta"], p["Delta_diag"], p["r_eff"]) == (inst.delta, inst.Delta_diag, inst.r_eff)
+    assert (p["H1_centred"], p["H2_equal_norms"]) == (inst.is_centred, inst.has_equal_norms)

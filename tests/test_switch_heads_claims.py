@@ -42,6 +42,16 @@ def test_the_sink_cancellation_head_gives_the_content_c_times_the_sink_weight():
     assert abs(o[0]) < 1e-14 and h["free"] == [1]
 
 
+def test_the_sink_cancellation_head_is_sink_content_query_in_the_documented_coordinates():
+    # coordinates: 0 marks the sink, 1 the query, 2 the content's key (score beta = log c), 3.. the value u
+    c, R, p = 3.0, 1.5, 2
+    Z = sh.sink_cancellation_head(c=c, R=R, p=p)["Z"]
+    by_hand = np.array([[1.0, 0.0, 0.0, -c * R, 0.0],   # sink: V z_0 = -c R u
+                        [0.0, 0.0, 1.0, R, 0.0],        # content: V z_1 = R u
+                        [0.0, 1.0, 0.0, 0.0, 0.0]])     # query: V z_2 = 0
+    np.testing.assert_array_equal(Z, by_hand)
+
+
 def test_the_counterexample_heads_have_their_signature_defaults():
     a, b = sh.cancellation_head(), sh.cancellation_head(R=1.0, sink_logit=-10.0, p=2)
     c, d = sh.sink_cancellation_head(), sh.sink_cancellation_head(c=2.0, R=1.0, p=2)
