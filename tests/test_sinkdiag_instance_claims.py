@@ -50,3 +50,20 @@ def test_the_summary_of_an_instance_names_each_quantity_with_the_papers_symbol(i
     assert (p["d"], p["C"], p["n"], p["lam"], p["kappa"], p["r_eta"]) == (9, 2, [2, 2], 1.0, 1.0, 2)
     assert (p["delta"], p["Delta_diag"], p["r_eff"]) == (inst.delta, inst.Delta_diag, inst.r_eff)
     assert (p["H1_centred"], p["H2_equal_norms"]) == (inst.is_centred, inst.has_equal_norms)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_nuisance_variances_along_its_principal_axes_decay_like_j_to_the_minus_decay(seed):
+    # centred without H2, the nuisance is a centred Gaussian sample with covariance B diag(j^-decay) B^T
+    inst = sample_instance(6, 1, 4000, 3, 1.0, 1.0, seed=seed, centred=True, equal_norms=False, decay=2.0)
+    ev = np.sort(np.linalg.eigvalsh(inst.eta.T @ inst.eta))[::-1][:3]
+    np.testing.assert_allclose(ev / ev[0], [1.0, 1 / 4, 1 / 9], rtol=0.15)  # sampling error ~ sqrt(2/4000)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_without_H1_and_H2_the_nuisance_norms_are_spread_within_delta_over_4_and_delta(seed):
+    delta = 0.7
+    inst = sample_instance(8, 1, 30, 4, 1.0, 1.0, seed=seed, centred=False, equal_norms=False, delta=delta)
+    norms = np.linalg.norm(inst.eta, axis=1)
+    assert norms.max() == pytest.approx(delta, rel=1e-12)
+    assert norms.min() >= delta / 4 * (1 - 1e-12) and norms.max() / norms.min() > 1.5  # spread, not equal

@@ -42,6 +42,16 @@ def test_the_sink_cancellation_head_gives_the_content_c_times_the_sink_weight():
     assert abs(o[0]) < 1e-14 and h["free"] == [1]
 
 
+def test_the_cancellation_head_is_sink_two_contents_query_in_the_documented_coordinates():
+    R, p = 2.0, 2
+    Z = sh.cancellation_head(R=R, p=p)["Z"]
+    by_hand = np.array([[1.0, 0.0, 0.0, 0.0, 0.0],    # sink (score alpha = sink_logit)
+                        [0.0, 0.0, 0.0, R, 0.0],      # free token: value +R u
+                        [0.0, 0.0, 0.0, -R, 0.0],     # free token: value -R u
+                        [0.0, 1.0, 0.0, 0.0, 0.0]])   # query (own score gamma = sink_logit)
+    np.testing.assert_array_equal(Z, by_hand)
+
+
 def test_the_sink_cancellation_head_is_sink_content_query_in_the_documented_coordinates():
     # coordinates: 0 marks the sink, 1 the query, 2 the content's key (score beta = log c), 3.. the value u
     c, R, p = 3.0, 1.5, 2
