@@ -81,9 +81,9 @@ def test_a_vanishing_dual_gives_the_trivial_lower_bound_0():
     assert mp.certify(Z, cons, np.outer(Z[1] + Z[2], Z[0]), np.zeros(3))[2] == 0.0
 
 
-def fake_ladder(monkeypatch, gaps):
-    """Attempt k of the ladder ends optimal with certified gap gaps[k] (None: the solver fails);
-    returns the names of the attempts run."""
+def fake_ladder(monkeypatch, gaps, scale=1.0):
+    """Attempt k of the ladder ends optimal with certified relative gap gaps[k] and upper bound
+    scale * (k + 1) (None: the solver fails); returns the names of the attempts run."""
     Z, cons = sink_program()
     run = []
 
@@ -93,9 +93,9 @@ def fake_ladder(monkeypatch, gaps):
             raise SolverError(f"solver {name} ended with status 'optimal_inaccurate'")
         return np.outer(Z[1] + Z[2], Z[0]), np.full(len(cons), float(len(run))), "optimal"
 
-    def certify(Z, cons, Mp, y):  # attempt k: upper k + 1, relative gap gaps[k]
+    def certify(Z, cons, Mp, y):  # attempt k: upper scale (k + 1), relative gap gaps[k]
         k = int(y[0]) - 1
-        return Mp, k + 1.0, (k + 1.0) * (1.0 - gaps[k])
+        return Mp, scale * (k + 1.0), scale * (k + 1.0) * (1.0 - gaps[k])
 
     monkeypatch.setattr(mp, "_solve", solve)
     monkeypatch.setattr(mp, "certify", certify)
@@ -115,6 +115,14 @@ def test_the_ladder_returns_the_best_certified_attempt_and_runs_scs_only_as_a_la
     sol = mp.solve(Z, cons)
     assert run == attempts and sol.solver == attempts[winner]
     assert sol.upper == winner + 1.0 and sol.lower == (winner + 1.0) * (1.0 - gaps[winner])
+
+
+@pytest.mark.parametrize("scale", [10.0, 0.1])
+@pytest.mark.parametrize("gaps,winner", [([2e-5, 5e-5, 0.0], 0), ([5e-5, 2e-5, 0.0], 1)])
+def test_the_best_attempt_is_the_one_with_the_smaller_relative_gap_whatever_the_scale_of_OPT(monkeypatch, scale, gaps, winner):
+    Z, cons, run = fake_ladder(monkeypatch, gaps, scale)
+    sol = mp.solve(Z, cons)
+    assert run == ["CLARABEL", "CLARABEL"] and sol.upper == scale * (winner + 1.0)
 
 
 @pytest.mark.parametrize("kwargs,attempts", [({"solver": "SCS"}, ["SCS"]), ({"retry_scs": False}, ["CLARABEL", "CLARABEL"])])

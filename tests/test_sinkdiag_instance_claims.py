@@ -67,3 +67,21 @@ def test_without_H1_and_H2_the_nuisance_norms_are_spread_within_delta_over_4_and
     norms = np.linalg.norm(inst.eta, axis=1)
     assert norms.max() == pytest.approx(delta, rel=1e-12)
     assert norms.min() >= delta / 4 * (1 - 1e-12) and norms.max() / norms.min() > 1.5  # spread, not equal
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_without_H1_and_H2_the_nuisance_norms_are_uniform_on_delta_over_4_to_delta(seed):
+    # norms delta u_i / max u, u_i ~ U[1/4, 1]: mean 5/8 delta, up to sampling error 0.005 at n = 2000
+    inst = sample_instance(8, 1, 2000, 4, 1.0, 1.0, seed=seed, centred=False, equal_norms=False)
+    assert np.linalg.norm(inst.eta, axis=1).mean() == pytest.approx(5 / 8, abs=0.03)
+
+
+def test_the_sampler_defaults_are_delta_1_and_a_flat_spectrum():
+    a = sample_instance(9, 2, 3, 3, 1.0, 1.0, seed=4, centred=False, equal_norms=False)
+    b = sample_instance(9, 2, 3, 3, 1.0, 1.0, seed=4, centred=False, equal_norms=False, delta=1.0, decay=0.0)
+    assert np.array_equal(a.eta, b.eta) and np.array_equal(a.d, b.d)
+
+
+def test_a_dimension_below_3_is_refused_naming_d():
+    with pytest.raises(InvalidInputError, match=r"^d: must be an integer >= 3 \(got 2\)$"):
+        sample_instance(2, 1, 2, 1, 1.0, 1.0, seed=0)
