@@ -85,3 +85,22 @@ def test_the_sampler_defaults_are_delta_1_and_a_flat_spectrum():
 def test_a_dimension_below_3_is_refused_naming_d():
     with pytest.raises(InvalidInputError, match=r"^d: must be an integer >= 3 \(got 2\)$"):
         sample_instance(2, 1, 2, 1, 1.0, 1.0, seed=0)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(C=0), r"^C: must be an integer >= 1 \(got 0\)$"),
+    (dict(r_eta=0), r"^r_eta: must be an integer >= 1 \(got 0\)$"),
+    (dict(n=[2, 2, 2]), r"^n: must be an int or a list of C = 2 sizes \(got 3 sizes\)$"),
+    (dict(n=1), r"^n: must be an integer >= 2 \(got 1\)$"),
+    (dict(lam=-1.0), r"^lam: must be finite and > 0 \(got -1.0\)$"),
+    (dict(kappa=0.0), r"^kappa: must be finite and > 0 \(got 0.0\)$"),
+    (dict(delta=0.0), r"^delta: must be finite and > 0 \(got 0.0\)$"),
+    (dict(decay=-1.0), r"^decay: must be finite and >= 0 \(got -1.0\)$"),
+    (dict(seed=-1), r"^seed: must be an integer >= 0 \(got -1\)$"),
+    (dict(d=6), r"^d: must be >= 2C \+ 1 \+ r_eta = 7 \(got 6\)$"),
+    (dict(n=3, r_eta=1), r"^n: H1 and H2 with r_eta = 1 need even group sizes \(got odd n_c\)$"),
+])
+def test_each_bad_sampler_parameter_is_refused_by_name_with_its_rule(kwargs, message):
+    args = dict(d=12, C=2, n=2, r_eta=2, lam=1.0, kappa=1.0, seed=0) | kwargs
+    with pytest.raises(InvalidInputError, match=message):
+        sample_instance(**args)

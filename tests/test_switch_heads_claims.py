@@ -52,6 +52,17 @@ def test_the_cancellation_head_is_sink_two_contents_query_in_the_documented_coor
     np.testing.assert_array_equal(Z, by_hand)
 
 
+def test_the_tight_tokens_head_marks_sink_and_query_and_gives_both_the_value_minus_eps_prime_u():
+    # rows: sink e_0 - eps' u, free tokens 0 (their contents are placed by over_contents), query e_1 - eps' u
+    eps, eps_prime, R, n, p = 0.3, 0.1, 1.0, 2, 2
+    h = sh.tight_tokens_head(eps, eps_prime, R, n, p)
+    by_hand = np.zeros((n + 2, 3 + p))
+    by_hand[0, 0], by_hand[0, 3] = 1.0, -eps_prime
+    by_hand[-1, 1], by_hand[-1, 3] = 1.0, -eps_prime
+    np.testing.assert_array_equal(h["Z"], by_hand)
+    assert h["i"] == n + 1 and h["free"] == [1, 2]
+
+
 def test_the_sink_cancellation_head_is_sink_content_query_in_the_documented_coordinates():
     # coordinates: 0 marks the sink, 1 the query, 2 the content's key (score beta = log c), 3.. the value u
     c, R, p = 3.0, 1.5, 2
