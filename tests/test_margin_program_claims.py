@@ -118,11 +118,16 @@ def test_the_ladder_returns_the_best_certified_attempt_and_runs_scs_only_as_a_la
 
 
 @pytest.mark.parametrize("scale", [10.0, 0.1])
-@pytest.mark.parametrize("gaps,winner", [([2e-5, 5e-5, 0.0], 0), ([5e-5, 2e-5, 0.0], 1)])
-def test_the_best_attempt_is_the_one_with_the_smaller_relative_gap_whatever_the_scale_of_OPT(monkeypatch, scale, gaps, winner):
+@pytest.mark.parametrize("gaps,attempts,winner", [
+    ([2e-5, 5e-5, 0.0], ["CLARABEL", "CLARABEL"], 0),
+    ([5e-5, 2e-5, 0.0], ["CLARABEL", "CLARABEL"], 1),
+    ([1e-7, 0.0, 0.0], ["CLARABEL"], 0),  # relative gap <= SOLVER_RTOL: stop, whatever the absolute gap
+])
+def test_the_ladder_judges_attempts_by_their_relative_gap_whatever_the_scale_of_OPT(monkeypatch, scale, gaps,
+                                                                                    attempts, winner):
     Z, cons, run = fake_ladder(monkeypatch, gaps, scale)
     sol = mp.solve(Z, cons)
-    assert run == ["CLARABEL", "CLARABEL"] and sol.upper == scale * (winner + 1.0)
+    assert run == attempts and sol.upper == scale * (winner + 1.0)
 
 
 @pytest.mark.parametrize("kwargs,attempts", [({"solver": "SCS"}, ["SCS"]), ({"retry_scs": False}, ["CLARABEL", "CLARABEL"])])
