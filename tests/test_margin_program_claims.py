@@ -157,6 +157,17 @@ def test_the_feasibility_LP_returns_the_best_box_margin_computed_by_hand(scale, 
     assert mp.best_margin(scale * Z, cons) == pytest.approx(t_star, abs=1e-12)
 
 
+def test_a_certified_solve_records_the_feasibility_LPs_t_star_and_its_wall_time():
+    import time
+
+    Z, cons = sink_program()
+    t0 = time.perf_counter()
+    sol = mp.solve(0.25 * Z, cons)
+    elapsed = time.perf_counter() - t0
+    assert sol.t_star == pytest.approx(0.125, abs=1e-12)  # min(1, 2 scale^2), as above
+    assert isinstance(sol.seconds, float) and 0 < sol.seconds <= elapsed
+
+
 def test_a_gap_above_MAX_GAP_is_refused_with_the_relative_gap_in_the_message(monkeypatch):
     Z, cons, run = fake_ladder(monkeypatch, [None, 0.5, None])  # the second attempt: upper 2, lower 1
     with pytest.raises(SolverError, match=rf"^margin program: certified duality gap 0\.5 exceeds MAX_GAP = "
