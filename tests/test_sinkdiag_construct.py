@@ -151,6 +151,18 @@ def test_projecting_W_onto_the_span_keeps_every_score_and_lowers_the_nuclear_nor
     assert same and nuclear_norm(P @ W @ P) <= nuclear_norm(W)
 
 
+@pytest.mark.parametrize("decay", [0.0, 16.0, 30.0])
+def test_the_reduced_basis_is_U_then_every_nuisance_direction_even_when_their_variances_span_decades(decay):
+    # span_basis keeps the order and signs of [U | B_eta]: S first, unchanged, then r_eta unit
+    # nuisance directions; at decay 30 the eigenvalues of eta eta^T span 14 decades, and a direction
+    # that were not normalised before the orthonormalisation would fall below its rank tolerance
+    I = sample_instance(12, 2, 3, 3, 1.0, 1.0, seed=0, centred=False, equal_norms=False, decay=decay)
+    Q = span_basis(I)
+    assert Q.shape == (12, 2 * 2 + 1 + 3) and np.abs(Q[:, :5] - I.U).max() < 1e-12
+    T = I.tokens()
+    assert np.abs(Q.T @ Q - np.eye(8)).max() < 1e-12 and np.abs(T - T @ Q @ Q.T).max() < 1e-12
+
+
 @pytest.mark.parametrize("pattern", ["sink", "diag"])
 def test_reduced_and_naive_programs_agree_on_OPT_at_small_d(pattern):
     I = sample_instance(9, 2, 2, 2, 1.0, 1.0, seed=4)
