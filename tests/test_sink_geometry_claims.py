@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from sinkcheck.construct.sink_lp import verify_certificate, visible_keys
-from sinkcheck.errors import InvalidInputError
+from sinkcheck.errors import InvalidInputError, SolverError
 from sinkcheck.theory import sink_geometry as sg
 
 
@@ -101,3 +101,25 @@ def test_gamma_0_is_the_distance_to_the_keys_of_the_mask():
     # full adds z_3 = (0.5, 0.6), at distance sqrt(0.25 + 0.16) from z_0 (nearer than the segments)
     assert sg.gammas(LATER_KEY, [1, 2])["gamma_0"] == pytest.approx(np.sqrt(2.0), rel=1e-9)
     assert sg.gammas(LATER_KEY, [1, 2], mask="full")["gamma_0"] <= np.sqrt(0.41) + 1e-12
+
+
+def test_the_witness_on_two_antipodal_tokens_is_kappa_sqrt_d_q_k_over_gamma_Q_gamma_0_by_hand():
+    # z_0 = e_1, one query-key z_1 = -e_1: q = -e_1 (gamma_Q = 1), k = e_1 (gamma_0 = |z_0 - z_1| = 2)
+    Z = np.array([[1.0, 0.0], [-1.0, 0.0]])
+    W = sg.rank_one_witness(Z, [1], kappa=3.0)
+    np.testing.assert_allclose(W, 3.0 * np.sqrt(2) / (1 * 2) * np.array([[-1.0, 0.0], [0.0, 0.0]]), rtol=1e-12)
+
+
+@pytest.mark.parametrize("Z, lam, mu, message", [
+    # q = z_1 / |z_1| = e_1 is orthogonal to the query z_2 = e_2: alpha = 0 exactly
+    ([[0.0, 2.0], [1.0, 0.0], [0.0, 1.0]], [1.0, 0.0], [0.0, 1.0], "alpha=0, beta=1"),
+    # k = e_2 is orthogonal to z_0 - z_2 = (-2, 0): beta = 0 exactly
+    ([[1.0, 2.0], [1.0, 0.0], [3.0, 2.0]], [1.0, 0.0], [1.0, 0.0], "alpha=1, beta=0"),
+], ids=["alpha", "beta"])
+def test_a_witness_from_inaccurate_nearest_points_is_refused_naming_alpha_and_beta(monkeypatch, Z, lam, mu, message):
+    # the guard behind the upper bound of Theorem C: nearest points whose attained minimum is not
+    # positive would give an infinite or negative-margin witness
+    fake = {"gamma_Q": 1.0, "gamma_0": 1.0, "lam": np.array(lam), "mu": np.array(mu), "K_max": [1, 2]}
+    monkeypatch.setattr(sg, "gammas", lambda Z, J, mask: fake)
+    with pytest.raises(SolverError, match=rf"^rank-one witness: inaccurate nearest points \({message}\)$"):
+        sg.rank_one_witness(np.array(Z), [1, 2])
