@@ -5,7 +5,7 @@ offending scalar."""
 import numpy as np
 import pytest
 
-from sinkcheck.construct.sinkdiag_instance import load_instance, sample_instance
+from sinkcheck.construct.sinkdiag_instance import SinkDiagInstance, load_instance, sample_instance
 from sinkcheck.errors import InvalidInputError
 
 
@@ -104,3 +104,18 @@ def test_each_bad_sampler_parameter_is_refused_by_name_with_its_rule(kwargs, mes
     args = dict(d=12, C=2, n=2, r_eta=2, lam=1.0, kappa=1.0, seed=0) | kwargs
     with pytest.raises(InvalidInputError, match=message):
         sample_instance(**args)
+
+
+@pytest.mark.parametrize("name, bad, message", [
+    ("b", lambda i: i.b[None], r"^b: must be a 1-d array \(got 'shape \(1, 9\)'\)$"),
+    ("dbar", lambda i: i.dbar[0], r"^dbar: must be a 2-d array \(got 'shape \(9,\)'\)$"),
+    ("dbar", lambda i: i.dbar[:, :-1], r"^dbar: must have shape \(C, 9\) \(got shape \(2, 8\)\)$"),
+    ("c", lambda i: i.c[:1], r"^c: must have shape \(2, 9\) \(got 'shape \(1, 9\)'\)$"),
+    ("d", lambda i: i.d[0], r"^d: must be a 2-d array \(got 'shape \(9,\)'\)$"),
+    ("d", lambda i: i.d[:, :-1], r"^d: must have shape \(N, 9\) \(got shape \(4, 8\)\)$"),
+    ("eta", lambda i: i.eta[:-1], r"^eta: must have shape \(4, 9\) \(got 'shape \(3, 9\)'\)$"),
+], ids=["b 2-d", "dbar 1-d", "dbar width", "c rows", "d 1-d", "d width", "eta rows"])
+def test_an_instance_with_an_array_of_the_wrong_shape_is_refused_naming_it_and_the_shape(inst, name, bad, message):
+    # every other array is the valid instance's: the first rule broken is this array's own
+    with pytest.raises(InvalidInputError, match=message):
+        SinkDiagInstance(**(_arrays(inst) | {name: bad(inst)}))
