@@ -123,3 +123,13 @@ def test_a_witness_from_inaccurate_nearest_points_is_refused_naming_alpha_and_be
     monkeypatch.setattr(sg, "gammas", lambda Z, J, mask: fake)
     with pytest.raises(SolverError, match=rf"^rank-one witness: inaccurate nearest points \({message}\)$"):
         sg.rank_one_witness(np.array(Z), [1, 2])
+
+
+@pytest.mark.parametrize("P, x, message", [
+    (np.ones(2), np.zeros(2), r"^P: must be a 2-d array \(got 'shape \(2,\)'\)$"),
+    (np.eye(2), np.zeros((1, 2)), r"^x: must be a 1-d array \(got 'shape \(1, 2\)'\)$"),
+    (np.eye(2), np.zeros(3), r"^x: must have shape \(2,\) \(got 'shape \(3,\)'\)$"),
+], ids=["P 1-d", "x 2-d", "x too long"])
+def test_the_hull_membership_LP_refuses_points_of_the_wrong_shape_naming_them(P, x, message):
+    with pytest.raises(InvalidInputError, match=message):
+        sg.in_hull(P, x)
