@@ -133,3 +133,12 @@ def test_a_witness_from_inaccurate_nearest_points_is_refused_naming_alpha_and_be
 def test_the_hull_membership_LP_refuses_points_of_the_wrong_shape_naming_them(P, x, message):
     with pytest.raises(InvalidInputError, match=message):
         sg.in_hull(P, x)
+
+
+def test_a_hull_LP_that_ends_neither_optimal_nor_infeasible_is_an_error_naming_the_status(monkeypatch):
+    # never a verdict from a solve that did not finish: HiGHS status 4 = numerical difficulties
+    from types import SimpleNamespace
+
+    monkeypatch.setattr(sg, "linprog", lambda *a, **k: SimpleNamespace(status=4, message="numerical difficulties", x=None))
+    with pytest.raises(SolverError, match=r"^hull LP: HiGHS status 4 \(numerical difficulties\)$"):
+        sg.in_hull(np.eye(2), np.zeros(2))
