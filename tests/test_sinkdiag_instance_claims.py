@@ -119,3 +119,16 @@ def test_an_instance_with_an_array_of_the_wrong_shape_is_refused_naming_it_and_t
     # every other array is the valid instance's: the first rule broken is this array's own
     with pytest.raises(InvalidInputError, match=message):
         SinkDiagInstance(**(_arrays(inst) | {name: bad(inst)}))
+
+
+@pytest.mark.parametrize("name, bad, message", [
+    ("group", np.array([0.0, 0.0, 1.0, 1.0]), r"^group: must be an integer array of shape \(4,\) \(got float64 \(4,\)\)$"),
+    ("group", np.array([0, 0, 1, 2]), r"^group: entries must lie in 0\.\.1 \(got 0\.\.2\)$"),
+    ("group", np.array([0, 0, 0, 1]), r"^group: every group needs n_c >= 2 tokens \(got counts \[3, 1\]\)$"),
+    ("group", np.array([0, 0, 0, 0]), r"^group: every group needs n_c >= 2 tokens \(got counts \[4, 0\]\)$"),
+    ("lam", -1.0, r"^lam: must be finite and > 0 \(got -1\.0\)$"),
+    ("kappa", 0.0, r"^kappa: must be finite and > 0 \(got 0\.0\)$"),
+], ids=["group of floats", "group C", "group of one", "empty group", "lam", "kappa"])
+def test_an_instance_with_a_bad_grouping_or_scale_is_refused_naming_it_and_the_rule(inst, name, bad, message):
+    with pytest.raises(InvalidInputError, match=message):
+        SinkDiagInstance(**(_arrays(inst) | {name: bad}))
