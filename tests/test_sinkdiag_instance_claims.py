@@ -5,7 +5,7 @@ offending scalar."""
 import numpy as np
 import pytest
 
-from sinkcheck.construct.sinkdiag_instance import SinkDiagInstance, load_instance, sample_instance
+from sinkcheck.construct.sinkdiag_instance import CONSISTENCY_ATOL, SinkDiagInstance, load_instance, sample_instance
 from sinkcheck.errors import InvalidInputError
 
 
@@ -132,3 +132,28 @@ def test_an_instance_with_an_array_of_the_wrong_shape_is_refused_naming_it_and_t
 def test_an_instance_with_a_bad_grouping_or_scale_is_refused_naming_it_and_the_rule(inst, name, bad, message):
     with pytest.raises(InvalidInputError, match=message):
         SinkDiagInstance(**(_arrays(inst) | {name: bad}))
+
+
+def _tilted(inst, e):
+    """The instance's arrays with e times the unit vector b / |b| added to the nuisance (and to d)."""
+    u = inst.b / np.linalg.norm(inst.b)
+    eta = inst.eta + e * u
+    return _arrays(inst, eta=eta, d=inst.lam * inst.dbar[inst.group] + eta)
+
+
+@pytest.mark.parametrize("lam, delta", [(0.1, 0.01), (1.0, 100.0), (100.0, 0.01)], ids=["scale 1", "eta", "lam"])
+def test_nuisance_inside_S_is_tolerated_up_to_1e_minus_8_times_max_of_1_eta_and_lam(lam, delta):
+    # the orthogonality check is relative: scale = max(1, max |eta_ij|, lam)
+    inst = sample_instance(9, 2, 2, 2, lam, 1.0, seed=0, delta=delta)
+    scale = max(1.0, np.abs(inst.eta).max(), lam)
+    SinkDiagInstance(**_tilted(inst, 0.5 * CONSISTENCY_ATOL * scale))
+    with pytest.raises(InvalidInputError, match=r"^eta: must be orthogonal to S = span\(b, dbar, c\)$"):
+        SinkDiagInstance(**_tilted(inst, 1.5 * CONSISTENCY_ATOL * scale))
+
+
+@pytest.mark.parametrize("factor", [1 + 1e-6, 1 + 1e-8])
+def test_a_basis_of_S_off_norm_sqrt_d_by_more_than_1e_minus_8_is_refused(inst, factor):
+    # tolerance 1e-8 on U^T U = I, as documented (numpy's default rtol 1e-5 let both through)
+    b = inst.b * factor
+    with pytest.raises(InvalidInputError, match=r"^b, dbar, c: must be orthogonal with norm sqrt\(d\)"):
+        SinkDiagInstance(**_arrays(inst, b=b))

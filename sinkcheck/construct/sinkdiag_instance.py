@@ -76,7 +76,7 @@ class SinkDiagInstance:
         # structure: S has the orthogonal basis b, dbar_c, c_c of norm sqrt(d); eta is orthogonal to S
         S = np.vstack([b[None], dbar, c]) / np.sqrt(dim)
         scale = max(1.0, float(np.abs(eta).max()), lam)
-        if not np.allclose(S @ S.T, np.eye(2 * C + 1), atol=CONSISTENCY_ATOL):
+        if not np.allclose(S @ S.T, np.eye(2 * C + 1), rtol=0.0, atol=CONSISTENCY_ATOL):
             raise InvalidInputError("b, dbar, c: must be orthogonal with norm sqrt(d) (U has orthonormal columns)")
         if np.abs(eta @ S.T).max() > CONSISTENCY_ATOL * scale:
             raise InvalidInputError("eta: must be orthogonal to S = span(b, dbar, c)")
