@@ -155,5 +155,5 @@ def test_nuisance_inside_S_is_tolerated_up_to_1e_minus_8_times_max_of_1_eta_and_
 def test_a_basis_of_S_off_norm_sqrt_d_by_more_than_1e_minus_8_is_refused(inst, factor):
     # tolerance 1e-8 on U^T U = I, as documented (numpy's default rtol 1e-5 let both through)
     b = inst.b * factor
-    with pytest.raises(InvalidInputError, match=r"^b, dbar, c: must be orthogonal with norm sqrt\(d\)"):
+    with pytest.raises(InvalidInputError, match=r"^b, dbar, c: must be orthogonal with norm sqrt\(d\) \(U has orthonormal columns\)$"):
         SinkDiagInstance(**_arrays(inst, b=b))
