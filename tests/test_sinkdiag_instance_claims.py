@@ -157,3 +157,33 @@ def test_a_basis_of_S_off_norm_sqrt_d_by_more_than_1e_minus_8_is_refused(inst, f
     b = inst.b * factor
     with pytest.raises(InvalidInputError, match=r"^b, dbar, c: must be orthogonal with norm sqrt\(d\) \(U has orthonormal columns\)$"):
         SinkDiagInstance(**_arrays(inst, b=b))
+
+
+def test_a_basis_of_S_that_is_not_orthogonal_is_refused_with_the_rule(inst):
+    dbar = inst.dbar.copy()
+    dbar[0] = dbar[0] + 0.1 * inst.b  # no longer orthogonal to b
+    with pytest.raises(InvalidInputError,
+                       match=r"^b, dbar, c: must be orthogonal with norm sqrt\(d\) \(U has orthonormal columns\)$"):
+        SinkDiagInstance(**_arrays(inst, dbar=dbar, d=inst.lam * dbar[inst.group] + inst.eta))
+
+
+@pytest.mark.parametrize("lam", [1.0, 100.0])
+def test_d_may_differ_from_lam_dbar_plus_eta_by_1e_minus_8_times_scale_times_sqrt_d(lam):
+    # scale = max(1, max |eta|, lam); the tolerance grows like sqrt(d), the norm of each embedding
+    inst = sample_instance(9, 2, 2, 2, lam, 1.0, seed=0)
+    tol = CONSISTENCY_ATOL * max(1.0, np.abs(inst.eta).max(), lam) * np.sqrt(9)
+    u = inst.b / np.linalg.norm(inst.b)
+    SinkDiagInstance(**_arrays(inst, d=inst.d + 0.5 * tol * u / np.abs(u).max()))
+    with pytest.raises(InvalidInputError, match=r"^d: must equal lam \* dbar\[group\] \+ eta$"):
+        SinkDiagInstance(**_arrays(inst, d=inst.d + 1.5 * tol * u / np.abs(u).max()))
+
+
+def test_an_instance_given_as_lists_stores_float_arrays_and_int64_groups(inst):
+    arrays = {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in _arrays(inst).items()}
+    arrays["group"] = np.asarray(arrays["group"], dtype=np.int32)
+    J = SinkDiagInstance(**arrays)
+    for name in ("b", "dbar", "c", "d", "eta"):
+        value = getattr(J, name)
+        assert isinstance(value, np.ndarray) and value.dtype == np.float64, name
+        assert np.array_equal(value, getattr(inst, name)), name
+    assert J.group.dtype == np.int64 and np.array_equal(J.group, inst.group)
