@@ -178,12 +178,14 @@ def test_d_may_differ_from_lam_dbar_plus_eta_by_1e_minus_8_times_scale_times_sqr
         SinkDiagInstance(**_arrays(inst, d=inst.d + 1.5 * tol * u / np.abs(u).max()))
 
 
-def test_an_instance_given_as_lists_stores_float_arrays_and_int64_groups(inst):
+def test_an_instance_given_as_lists_stores_float_arrays_int64_groups_and_float_scales(inst):
     arrays = {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in _arrays(inst).items()}
     arrays["group"] = np.asarray(arrays["group"], dtype=np.int32)
+    arrays["lam"], arrays["kappa"] = 1, np.float32(1.0)  # the fixture's lam = kappa = 1
     J = SinkDiagInstance(**arrays)
     for name in ("b", "dbar", "c", "d", "eta"):
         value = getattr(J, name)
         assert isinstance(value, np.ndarray) and value.dtype == np.float64, name
         assert np.array_equal(value, getattr(inst, name)), name
     assert J.group.dtype == np.int64 and np.array_equal(J.group, inst.group)
+    assert type(J.lam) is float and type(J.kappa) is float and J.lam == J.kappa == 1.0
