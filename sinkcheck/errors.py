@@ -18,3 +18,13 @@ class SolverError(SinkcheckError, RuntimeError):
 
 class InfeasibleError(SolverError):
     """The program has no feasible point (the message says which program)."""
+
+
+class WideBracketError(SolverError):
+    """An optimal solve whose certified bracket lower <= OPT <= upper is wider than the relative gap
+    a reported number may have: no number is reported, but the bracket (weak duality and a checked
+    feasible point, so valid whatever its width) travels with the error as ``lower`` and ``upper``."""
+
+    def __init__(self, message: str, lower: float, upper: float):
+        super().__init__(message)
+        self.lower, self.upper = lower, upper

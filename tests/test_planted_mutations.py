@@ -107,9 +107,9 @@ TARGETS = [
     # Theorem C's cosine step: (1 - c)^2 <= 2 (1 - c) iff (1 - c)(1 + c) >= 0, with 1 + c -> 1 - c
     ("sinkcheck.theory.sink_geometry", "check_cosine_bounds", "sign", 9,
      "tests.test_sink_geometry:test_symbolic_steps_of_theorems_g_and_c_hold_exactly", {}),
-    # the polish accepts an affine point outside the hull (a negative weight): the distance drops below the true one
-    ("sinkcheck.theory.sink_geometry", "_affine_nearest", "compare", 0,
-     "tests.test_sink_geometry:test_hull_distance_is_exact_on_a_degenerate_hull_where_the_qp_alone_is_not", {}),
+    # Wolfe's minor cycle flipped: an affine point with a negative weight is accepted, one in the hull is not
+    ("sinkcheck.theory.sink_geometry", "_min_norm_point", "compare", 1,
+     "tests.test_sink_geometry:test_hull_distance_returns_the_projection_onto_the_hull", {}),
     # Theorem C's causal lower bound with a flipped sign in a key distance
     ("sinkcheck.theory.sink_geometry", "cost_bounds", "sign", 1,
      "tests.test_sink_geometry:test_theorem_c_bounds_by_hand_with_the_default_kappa_1_and_causal_mask", {}),

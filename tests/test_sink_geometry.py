@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -11,6 +11,7 @@ from sinkcheck.construct.factors import nuclear_norm, qk_cost
 from sinkcheck.errors import InfeasibleError, InvalidInputError, SolverError
 from sinkcheck.theory import sink_geometry as sg
 from sinkcheck.verify.checks_switch import PROBLEM_KINDS, shape_problem
+from tests.profiles import examples
 
 grid = st.integers(-6, 6).map(lambda k: k / 2)  # half-integers: degenerate cases are exact, not 1e-7 away
 KINDS = PROBLEM_KINDS
@@ -50,6 +51,12 @@ def own_certificate_residual(Z, pairs, y):
 
 
 # ------------------------------------------------------------------ Theorem G vs the LP
+# found by the thorough profile: parallel grid rows (1, 1) and (2, 2) normalised one ulp apart, so
+# the sink "equalled" a key only up to rounding and the two decisions split on it
+@example((*shape_problem(np.array([[1.0, 1.0], [2.0, 2.0], [0.0, 1.0]]), [1], "equal_norms", np.ones(2)),
+          "causal", "equal_norms"))
+@example((*shape_problem(np.array([[1.0, 1.0], [2.0, 2.0], [0.5, 0.5]]), [1], "equal_norms", np.ones(2)),
+          "causal", "equal_norms"))
 @given(sink_problems())
 def test_lp_decision_agrees_with_the_alignment_condition(problem):
     Z, J, mask, _ = problem
@@ -99,7 +106,7 @@ def test_the_proof_of_theorem_g_builds_a_witness_or_a_certificate(problem):
         assert own_certificate_residual(Z, pairs, y) < 1e-7
 
 
-@settings(max_examples=10)
+@settings(max_examples=examples(10))
 @given(sink_problems(), st.floats(0.01, 100))
 def test_feasibility_does_not_depend_on_kappa(problem, kappa):
     Z, J, mask, _ = problem
@@ -139,7 +146,7 @@ def test_with_equal_norms_the_sink_is_separated_unless_it_equals_a_key(Z):
 
 
 # ------------------------------------------------------------------ Theorem C (cost)
-@settings(max_examples=12)
+@settings(max_examples=examples(12))
 @given(sink_problems(kinds=("anisotropic", "generic")))
 def test_min_cost_equals_the_closed_form_for_the_full_mask_and_is_bracketed_for_causal(problem):
     Z, J, mask, _ = problem
@@ -254,13 +261,22 @@ def test_mismatched_certificate_shape_raises():
         sl.verify_certificate(np.eye(3), [(1, 1)], np.ones(2) / 2)
 
 
-def test_hull_distance_is_exact_on_a_degenerate_hull_where_the_qp_alone_is_not():
+def test_hull_distance_is_exact_on_a_degenerate_hull_with_duplicate_points():
     # three copies of a = (1, 1, 1) and b = (0, 0, -0.5), x = (0, 0, 0.5): the nearest point is on the
     # segment [b, a] at t = (x - b).(a - b) / |a - b|^2 = 6/17, at distance sqrt(1 - 9/17) = sqrt(8/17)
     P = np.array([[1.0, 1.0, 1.0]] * 3 + [[0.0, 0.0, -0.5]])
     dist, w = sg.hull_distance(P, np.array([0.0, 0.0, 0.5]))
     assert dist == pytest.approx(np.sqrt(8 / 17), rel=1e-12)
     assert w.min() >= 0 and w.sum() == pytest.approx(1.0) and w[3] == pytest.approx(11 / 17, rel=1e-12)
+
+
+def test_hull_distance_is_exact_when_fifteen_points_lie_on_the_nearest_face():
+    # fifteen points on the segment [-3, 3] x {0} and x = (0.3, 2): the projection is (0.3, 0) at
+    # distance 2 exactly, however many of the points the nearest face holds (the old QP + polish
+    # gave up above twelve)
+    P = np.c_[np.linspace(-3.0, 3.0, 15), np.zeros(15)]
+    dist, w = sg.hull_distance(P, np.array([0.3, 2.0]))
+    assert dist == pytest.approx(2.0, rel=1e-14) and w @ P == pytest.approx([0.3, 0.0], abs=1e-14)
 
 
 def test_theorem_c_bounds_by_hand_with_the_default_kappa_1_and_causal_mask():
@@ -277,7 +293,10 @@ def test_theorem_c_bounds_by_hand_with_the_default_kappa_1_and_causal_mask():
     assert full["upper"] == pytest.approx(3 * np.sqrt(2) / 2, rel=1e-12)
 
 
-@settings(max_examples=60)
+@settings(max_examples=examples(60))
+# found by the thorough profile: twelve copies of the origin and one more point, x outside the hull;
+# the QP's support (13 points) was too large for the old polish and its point was off by 3e-5
+@example((np.array([[1, 0]] + [[0, 0]] * 12), np.array([1, 1])))
 @given(st.integers(1, 4).flatmap(lambda d: st.tuples(
     hnp.arrays(np.int64, st.tuples(st.integers(1, 15), st.just(d)), elements=st.integers(-6, 6)),
     hnp.arrays(np.int64, (d,), elements=st.integers(-6, 6)))))
@@ -302,16 +321,9 @@ def test_hull_distance_refuses_bad_input_naming_the_argument(P, x, name):
         sg.hull_distance(P, x)
 
 
-def test_hull_distance_reports_a_non_optimal_qp_status(monkeypatch):
-    import cvxpy as cp
-
-    original = cp.Problem.solve
-
-    def inaccurate(self, **kwargs):
-        out = original(self, **kwargs)
-        self._status = cp.OPTIMAL_INACCURATE
-        return out
-
-    monkeypatch.setattr(cp.Problem, "solve", inaccurate)
-    with pytest.raises(SolverError, match=r"^hull distance: status optimal_inaccurate$"):
-        sg.hull_distance(np.eye(2), np.zeros(2))
+def test_hull_distance_reports_a_stall_of_wolfes_algorithm_instead_of_a_distance(monkeypatch):
+    # a wrong affine step (the corral's current weights back) leaves |x| where it was: the
+    # first-order condition still fails on the point just added, which must be an error, not a number
+    monkeypatch.setattr(sg, "_affine_weights", lambda A: np.r_[1.0, np.zeros(A.shape[0] - 1)])
+    with pytest.raises(SolverError, match=r"^hull distance: Wolfe's algorithm"):
+        sg.hull_distance(np.array([[1.0, 0.0], [0.0, 1.0]]), np.zeros(2))

@@ -9,6 +9,7 @@ from hypothesis.extra import numpy as hnp
 from sinkcheck.construct import smoothing_model as sm
 from sinkcheck.errors import InvalidInputError
 from sinkcheck.theory import smoothing as th
+from tests.profiles import examples
 
 el = st.floats(-2, 2, allow_nan=False, allow_infinity=False, width=64)
 LAMS = np.linspace(0.0, 1.0, 6)
@@ -41,7 +42,7 @@ def test_a_planted_spec_formula_without_the_finite_k_factor_disagrees_with_the_e
     assert abs(planted - sm.exact_moments(model, 0.3)["D"]) > 0.1
 
 
-@settings(max_examples=15)
+@settings(max_examples=examples(15))
 @given(st.integers(0, 2**31 - 1), st.integers(1, 4), st.integers(2, 6), st.floats(0, 1))
 def test_seeded_monte_carlo_lands_in_its_chebyshev_interval(seed, d, k, lam):
     """Interval +- 10 sd / sqrt(n), exact sd: misses with probability <= 1% (Chebyshev), ~1.5e-23 (normal)."""

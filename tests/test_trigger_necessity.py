@@ -11,6 +11,7 @@ from sinkcheck.construct import trigger_weights as tw
 from sinkcheck.construct.trigger_task import equal_content_batch, sample_batch
 from sinkcheck.theory import trigger as th
 from sinkcheck.verify import trigger_necessity as tn
+from tests.profiles import examples
 
 TOL = 1e-9  # float64 round-off on O(1) margins
 
@@ -100,7 +101,7 @@ def test_two_heads_cancel_and_need_no_sink_anywhere():
 
 
 @given(st.integers(0, 10**6), st.integers(2, 6))
-@settings(max_examples=20)
+@settings(max_examples=examples(20))
 def test_non_cancelling_heads_obey_the_weighted_bound(seed, T):
     rng = np.random.default_rng(seed)
     heads = [tw.softmax_sink_head(2, T, float(rng.uniform(0, 10))) for _ in range(2)]

@@ -10,6 +10,7 @@ from sinkcheck.construct import trigger_weights as tw
 from sinkcheck.construct.trigger_task import equal_content_batch, sample_batch
 from sinkcheck.errors import InvalidInputError
 from sinkcheck.theory import trigger as th
+from tests.profiles import examples
 
 
 @given(st.integers(0, 10**6), st.integers(2, 10), st.integers(1, 4), st.floats(-2.0, 14.0))
@@ -35,7 +36,7 @@ def test_sink_head_puts_at_least_1_minus_eps_over_R_on_bos_off_the_trigger():
 
 @pytest.mark.parametrize("normalise", ["length", "none"])
 @given(seed=st.integers(0, 10**6), T=st.integers(2, 10), p=st.integers(1, 4))
-@settings(max_examples=15)
+@settings(max_examples=examples(15))
 def test_relu_head_solves_the_task_exactly_with_zero_bos_attention(normalise, seed, T, p):
     batch = sample_batch(seed, 32, T, p, 2.0)
     O, A = tw.head_forward(batch, *tw.relu_exact_head(p, T, normalise), "relu", normalise)

@@ -43,7 +43,7 @@ import scipy.sparse as sp
 from scipy.optimize import linprog
 
 from sinkcheck import validate
-from sinkcheck.errors import InfeasibleError, SolverError
+from sinkcheck.errors import InfeasibleError, SolverError, WideBracketError
 
 SOLVERS = ("CLARABEL", "SCS")
 SOLVER_RTOL = 1e-6
@@ -109,8 +109,9 @@ def solve(Z: np.ndarray, cons, solver: str = "CLARABEL", retry_scs: bool = True,
         what: the program's name in error messages.
     Raises:
         InfeasibleError: the feasibility LP proves that no M meets the constraints.
-        SolverError: too badly conditioned (t* < ILL_CONDITIONED), or no attempt ended optimal
-            with a certified gap <= MAX_GAP.
+        SolverError: too badly conditioned (t* < ILL_CONDITIONED), or no attempt ended optimal.
+        WideBracketError: the best optimal attempt's certified gap exceeds MAX_GAP (its bracket
+            [lower, upper] is on the error).
     """
     validate.choice("solver", solver, SOLVERS)
     t_star = best_margin(np.where(np.abs(Z) > SPARSE_ATOL * np.abs(Z).max(), Z, 0.0), cons)
@@ -138,8 +139,8 @@ def solve(Z: np.ndarray, cons, solver: str = "CLARABEL", retry_scs: bool = True,
         raise SolverError(f"{what}: {errors[-1]} (but the feasibility LP found t* = {t_star:.2g} > 0)")
     Mf, upper, lower, name, status = best
     if upper - lower > MAX_GAP * upper:
-        raise SolverError(f"{what}: certified duality gap {(upper - lower) / upper:.2g} "
-                          f"exceeds MAX_GAP = {MAX_GAP:g} (solver {name})")
+        raise WideBracketError(f"{what}: certified duality gap {(upper - lower) / upper:.2g} "
+                               f"exceeds MAX_GAP = {MAX_GAP:g} (solver {name})", lower, upper)
     return Certified(Mf, upper, lower, name, status, t_star, time.perf_counter() - t0)
 
 

@@ -25,6 +25,7 @@ from sinkcheck.construct import factors, margin_program
 from sinkcheck.construct.factors import balanced_factors
 from sinkcheck.construct.sinkdiag_constraints import SpanForm, constraint_margins, margin_constraints
 from sinkcheck.construct.sinkdiag_instance import SinkDiagInstance
+from sinkcheck.errors import InfeasibleError, WideBracketError
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,20 @@ def span_basis(inst: SinkDiagInstance) -> np.ndarray:
     return factors.span_basis(raw.T)
 
 
+def coinciding_mates(Z: np.ndarray, group: np.ndarray, rtol: float = 1e-9) -> tuple[int, int] | None:
+    """The first pair (i, j) of dormant tokens of one group with |z_i - z_j| <= rtol max |z| (rows
+    1 + C + i of the span coordinates Z), or None.  Such a pair makes the diagonal program infeasible:
+    its two self-attention constraints read z_i^T W (z_i - z_j) >= kappa and the same with 0 = z_i - z_j.
+    With r_eta = 1 and H2 but not H1 every nuisance is +-delta u, so this happens with probability 1/2
+    per pair of group mates."""
+    D = Z[Z.shape[0] - len(group):]
+    tol = rtol * float(np.abs(Z).max())
+    for i, j in zip(*np.triu_indices(len(group), 1)):
+        if group[i] == group[j] and np.linalg.norm(D[i] - D[j]) <= tol:
+            return int(i), int(j)
+    return None
+
+
 def min_cost(inst: SinkDiagInstance, pattern: str, fallback: bool = True, solver: str = "CLARABEL",
              reduce: bool = True, retry_scs: bool = True) -> MinCost:
     """Minimum QK cost of ``pattern`` on ``inst``, certified by weak duality (module docstring).
@@ -84,13 +99,23 @@ def min_cost(inst: SinkDiagInstance, pattern: str, fallback: bool = True, solver
     Raises:
         InfeasibleError: no W meets the constraints (e.g. a dormant token in the convex hull of
             its group mates under the diagonal pattern).
-        SolverError: too badly conditioned, or no attempt ended optimal with a certified gap <= MAX_GAP.
+        SolverError: too badly conditioned, or no attempt ended optimal.
+        WideBracketError: the certified gap exceeds MAX_GAP; the error carries the bracket of OPT.
     """
     cons = margin_constraints(inst, pattern, fallback)
+    scale = inst.kappa / np.sqrt(inst.dim)  # M = M' kappa / sqrt(d)
     Q = span_basis(inst) if reduce else np.eye(inst.dim)
     Z = inst.tokens() @ Q / np.sqrt(inst.dim)
-    sol = margin_program.solve(Z, cons, solver, retry_scs, what=f"min-cost program ({pattern})")
-    scale = inst.kappa / np.sqrt(inst.dim)  # M = M' kappa / sqrt(d)
+    try:
+        sol = margin_program.solve(Z, cons, solver, retry_scs, what=f"min-cost program ({pattern})")
+    except InfeasibleError as err:
+        pair = coinciding_mates(Z, inst.group) if pattern == "diag" else None
+        if pair is None:
+            raise
+        raise InfeasibleError(f"{err}: dormant tokens {pair[0]} and {pair[1]} of one group coincide, so "
+                              "neither can score itself above the other") from None
+    except WideBracketError as err:  # the bracket in cost units, 2 ||W||_*
+        raise WideBracketError(str(err), 2 * err.lower * scale, 2 * err.upper * scale) from None
     form = SpanForm(Q, sol.M * scale)
     margins = constraint_margins(inst, form, cons)
     return MinCost(pattern, 2 * sol.upper * scale, 2 * sol.lower * scale, sol.upper * scale, form, sol.solver,

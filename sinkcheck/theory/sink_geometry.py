@@ -39,9 +39,6 @@ Statements and proofs (plain text)::
 
 from __future__ import annotations
 
-import itertools
-import warnings
-
 import numpy as np
 import sympy as sp
 from scipy.optimize import linprog
@@ -72,60 +69,77 @@ def in_hull(P: np.ndarray, x: np.ndarray) -> tuple[bool, np.ndarray | None]:
     raise SolverError(f"hull LP: HiGHS status {res.status} ({res.message})")
 
 
-POLISH_MAX_SUPPORT = 12
-"""Largest QP support whose affinely independent subsets :func:`hull_distance` tries (at most
-sum_{k <= d+1} binom(12, k) small linear solves)."""
+POLISH_TOL = 1e-13
+"""Tolerance of :func:`_min_norm_point` on unit-scaled points: optimality (Wolfe's Z1) and zero
+weights (Z3), relative to the largest squared norm."""
 
 
-def _affine_nearest(A: np.ndarray) -> np.ndarray | None:
-    """Weights w >= 0, sum 1, of the point of aff(rows of A) nearest to 0 (KKT system
-    [A A^T 1; 1^T 0] [w; nu] = [0; 1]), or None when that point lies outside conv(rows of A)."""
+def _affine_weights(A: np.ndarray) -> np.ndarray:
+    """Weights v (sum 1, any sign) of the point of aff(rows of A) nearest to 0: the KKT system
+    [A A^T 1; 1^T 0] [v; nu] = [0; 1] (least squares, so a dependent set gives the min-norm v)."""
     k = A.shape[0]
     K = np.block([[A @ A.T, np.ones((k, 1))], [np.ones((1, k)), np.zeros((1, 1))]])
-    w = np.linalg.lstsq(K, np.r_[np.zeros(k), 1.0], rcond=None)[0][:-1]
-    return w / w.sum() if w.min() >= 0 and w.sum() > 0 else None
+    return np.linalg.lstsq(K, np.r_[np.zeros(k), 1.0], rcond=None)[0][:-1]
+
+
+def _min_norm_point(A: np.ndarray) -> np.ndarray:
+    """Weights w >= 0, sum 1, of the point of conv(rows of A) nearest to 0: Wolfe's algorithm.
+
+    P. Wolfe (1976), "Finding the nearest point in a polytope", Math. Programming 11.  A corral S
+    (affinely independent rows) holds x = A_S^T w.  Major cycle: stop when no row j has
+    a_j . x < |x|^2 (the first-order condition of the projection, to POLISH_TOL), else add the
+    most violating row.  Minor cycle: move w toward the affine nearest point v of S until a weight
+    reaches 0, drop it, repeat until v lies in conv(S).  |x| decreases strictly in every major
+    cycle and no corral repeats, so it ends in finitely many steps; duplicate and collinear rows
+    (the degenerate cases) are never added twice, since a row already in S satisfies the condition.
+
+    Raises:
+        SolverError: a cycle fails to make progress (rounding), so no point is returned.
+    """
+    tol = POLISH_TOL * max(float(np.einsum("ij,ij->i", A, A).max()), 1e-300)
+    S, w = [int(np.argmin(np.einsum("ij,ij->i", A, A)))], np.array([1.0])
+    for _ in range(100 * (A.shape[0] + A.shape[1] + 1)):
+        x = A[S].T @ w
+        j = int(np.argmin(A @ x))
+        if A[j] @ x >= x @ x - tol:
+            break
+        if j in S:  # only by rounding: a point of the corral meets the condition exactly
+            raise SolverError(f"hull distance: Wolfe's algorithm stalled (first-order condition off by "
+                              f"{x @ x - A[j] @ x:.3g})")
+        S, w = S + [j], np.append(w, 0.0)
+        for _ in range(len(S)):  # minor cycle: each pass drops a point of S, or ends it
+            v = _affine_weights(A[S])
+            if v.min() > tol:
+                w = v
+                break
+            out = (v <= tol) & (w > v)  # the weights that the step toward v drives to 0
+            theta = min(1.0, float(np.min(w[out] / (w[out] - v[out])))) if out.any() else 1.0
+            w = (1 - theta) * w + theta * v
+            keep = w > tol
+            S, w = [s for s, k in zip(S, keep) if k], w[keep] / w[keep].sum()
+        else:
+            raise SolverError("hull distance: Wolfe's minor cycle did not end")
+    else:
+        raise SolverError("hull distance: Wolfe's algorithm did not converge")
+    full = np.zeros(A.shape[0])
+    full[S] = w
+    return full
 
 
 def hull_distance(P: np.ndarray, x: np.ndarray) -> tuple[float, np.ndarray]:
-    """dist(x, conv(rows of P)) and the weights of the nearest point (cvxpy QP, Clarabel, then polished).
+    """dist(x, conv(rows of P)) and the weights of the nearest point (Wolfe's algorithm, exact).
 
-    The returned distance is the norm of an actual hull point, so it is never below the true one.
-    Polishing: the QP's point is only accurate to about the square root of its tolerance on
-    degenerate instances, but its support S (weights above 1e-6 of the largest) contains the face
-    of the nearest point.  That point is the nearest point of the affine hull of some affinely
-    independent subset of S (at most d + 1 points, Caratheodory), found exactly by
-    ``_affine_nearest``; the nearest such point replaces the QP's when it is no farther.  A
-    support larger than POLISH_MAX_SUPPORT is replaced by the basic solution of :func:`in_hull`'s
-    LP when x lies in the hull.
+    The nearest point is that of the affine hull of an affinely independent subset of the rows
+    (at most d + 1 of them, Caratheodory), found by :func:`_min_norm_point` on the rows translated
+    by x and scaled to unit size; it meets the projection's first-order condition
+    (P_j - p) . (p - x) >= 0 for every row to POLISH_TOL (relative), duplicate and collinear rows
+    included.  The returned distance is the norm of an actual hull point, so it is never below the
+    true one.
     """
-    import cvxpy as cp
-
     P = validate.finite_array("P", P, ndim=2)
     x = validate.finite_array("x", x, ndim=1, shape=(P.shape[1],))
-    # Scale to unit size so that Clarabel's absolute tolerances mean the same for every input.
-    scale = max(float(np.abs(P).max()), float(np.abs(x).max()), 1e-300)
-    lam = cp.Variable(P.shape[0], nonneg=True)
-    prob = cp.Problem(cp.Minimize(cp.norm((P / scale).T @ lam - x / scale, 2)), [cp.sum(lam) == 1])
-    with warnings.catch_warnings():  # an inaccurate solve becomes a SolverError below, not a warning
-        warnings.simplefilter("ignore", UserWarning)
-        prob.solve(solver=cp.CLARABEL)
-    if prob.status != cp.OPTIMAL:
-        raise SolverError(f"hull distance: status {prob.status}")
-    w = np.maximum(lam.value, 0.0)
-    w /= w.sum()
-    S = np.flatnonzero(w > 1e-6 * w.max())
-    if S.size > POLISH_MAX_SUPPORT:  # x is then usually inside: HiGHS's basic solution uses <= d + 1 points
-        inside, lam_in = in_hull(P, x)
-        S = np.flatnonzero(lam_in > 0) if inside else S
-    if S.size <= POLISH_MAX_SUPPORT:
-        best = np.linalg.norm(P.T @ w - x)
-        for k in range(1, min(S.size, P.shape[1] + 1) + 1):
-            for sub in itertools.combinations(S, k):
-                v = _affine_nearest((P[list(sub)] - x) / scale)
-                if v is not None and np.linalg.norm(P[list(sub)].T @ v - x) <= best:
-                    w = np.zeros(P.shape[0])
-                    w[list(sub)] = v
-                    best = np.linalg.norm(P.T @ w - x)
+    scale = max(float(np.abs(P - x).max()), 1e-300)  # unit size: POLISH_TOL is relative
+    w = _min_norm_point((P - x) / scale)
     return float(np.linalg.norm(P.T @ w - x)), w
 
 
