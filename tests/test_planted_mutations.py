@@ -73,6 +73,8 @@ TARGETS = [
      "tests.test_sinkdiag_bounds:test_sink_nuclear_norm_closed_form_is_exact", {}),
     ("sinkcheck.theory.sinkdiag_bounds", "check_sink_upper_for_lam_at_least_one", "constant", 10,  # 12 -> 13 in a step
      "tests.test_sinkdiag_bounds:test_sink_construction_meets_U_sink_for_lam_at_least_one_exactly", {}),
+    ("sinkcheck.theory.trigger", "sink_logit_gap_bound", "constant", 1,  # i (1 - f)/f -> i (2 - f)/f
+     "tests.test_trigger_claims:test_theorem_3_converse_bound_by_hand_with_and_without_beta", {}),
     ("sinkcheck.theory.trigger", "check_sink_logit_algebra", "constant", 2,  # e^L = e^target checked as == 1
      "tests.test_trigger_claims:test_theorem_3_sink_logit_steps_all_hold_exactly", {}),
     ("sinkcheck.theory.trigger", "f_bound", "sign", 0,
@@ -110,6 +112,9 @@ TARGETS = [
     # Wolfe's minor cycle flipped: an affine point with a negative weight is accepted, one in the hull is not
     ("sinkcheck.theory.sink_geometry", "_min_norm_point", "compare", 1,
      "tests.test_sink_geometry:test_hull_distance_returns_the_projection_onto_the_hull", {}),
+    # Theorem C's gamma_0 >= rho (1 - c): the slack sum mu_j (c - c_j) with c_j added instead of subtracted
+    ("sinkcheck.theory.sink_geometry", "check_gamma_0_lower_bound", "sign", 6,
+     "tests.test_sink_geometry:test_symbolic_steps_of_theorems_g_and_c_hold_exactly", {}),
     # Theorem C's causal lower bound with a flipped sign in a key distance
     ("sinkcheck.theory.sink_geometry", "cost_bounds", "sign", 1,
      "tests.test_sink_geometry:test_theorem_c_bounds_by_hand_with_the_default_kappa_1_and_causal_mask", {}),

@@ -17,6 +17,7 @@ import sympy as sp
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
+from sinkcheck.construct.min_cost import min_cost
 from sinkcheck.construct.sinkdiag_instance import sample_instance
 from sinkcheck.construct.sinkdiag_constraints import violations
 from sinkcheck.construct.sinkdiag_weights import construction
@@ -78,6 +79,18 @@ def test_OPT_never_exceeds_a_valid_construction(args, pattern):
     con = construction(I, pattern, fallback)
     assume(not violations(I, con.form, pattern, fallback, tol=1e-9 * I.kappa))
     assert opt_bracket(I, pattern, fallback).lower <= con.cost * (1 + EXACT_RTOL)
+
+
+@settings(max_examples=examples(10))
+@given(settings_())
+def test_with_fallback_every_copy_query_scores_its_group_2_kappa_sqrt_d_above_itself(args):
+    # the chain behind the doubled sink lower bound: c_c^T W (d_ci - b) >= kappa sqrt d (copy) plus
+    # c_c^T W (b - c_c) >= kappa sqrt d (fallback), on the optimal W of the sink pattern
+    kw, _ = args
+    I = sample_instance(**kw)
+    W, X = min_cost(I, "sink", True).form.full(), I.tokens()
+    gaps = [X[1 + c] @ W @ (X[1 + I.C + i] - X[1 + c]) for i, c in enumerate(I.group)]
+    assert min(gaps) >= 2 * I.kappa * math.sqrt(I.dim) * (1 - 1e-9)
 
 
 # ---- the stated bounds under their repaired hypotheses --------------------------------------

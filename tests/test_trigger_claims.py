@@ -5,14 +5,20 @@ refusals of min_error and relu_no_position_error."""
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sinkcheck.construct import trigger_weights as tw
 from sinkcheck.construct.trigger_task import CONTENT, layout
 from sinkcheck.errors import InvalidInputError
 from sinkcheck.theory import trigger as th
+from sinkcheck.verify.trigger_necessity import probe
+from tests.profiles import examples
 
 STEPS = {
     th.check_necessity_algebra: {"difference_identity", "min_error_inverts_f"},
@@ -109,3 +115,22 @@ def test_a_bad_argument_is_refused_naming_it_and_its_rule(call, name, rule):
 def test_theorem_3_sink_logit_steps_all_hold_exactly():
     assert th.check_sink_logit_algebra() == {"logit_solves_error_eq_eps": True, "trigger_error_below": True,
                                              "margin_odds": True}
+
+
+def test_theorem_3_converse_bound_by_hand_with_and_without_beta():
+    # i = 2, R = 1, eps = 0.1: log(2 (1 - 0.2) / 0.1) = log 16 under (H); with beta = 0.05,
+    # log(2 (1 - 0.2 - 0.1) / 0.15) = log(28/3); no constraint once eps + beta >= R/2
+    assert th.sink_logit_gap_bound(2, 1.0, 0.1) == pytest.approx(math.log(16.0), rel=1e-14)
+    assert th.sink_logit_gap_bound(2, 1.0, 0.1, 0.05) == pytest.approx(math.log(28 / 3), rel=1e-14)
+    assert th.sink_logit_gap_bound(1, 1.0, 0.3, 0.2) == -math.inf
+
+
+@settings(max_examples=examples(30))
+@given(st.integers(2, 8), st.floats(0.0, 8.0), st.floats(0.0, 0.5))
+def test_theorem_3_converse_holds_for_sink_heads_with_a_content_free_value_on_bos(T, L, b):
+    # the sink head of logit L (content logits all 0, so ell_0 - ell_c = L) with BOS value b e_1,
+    # which breaks V z = V_x x; its own eps and beta on the probes bound L from below at every i
+    W, V = tw.softmax_sink_head(2, T, L)
+    V[0, 2] = b  # column 2: the BOS flag
+    pr = probe(np.array([1.0, 0.0]), T, [(W, V)], positional=False)
+    assert all(L >= th.sink_logit_gap_bound(i, pr.r, pr.eps, pr.beta) - 1e-12 for i in range(1, T + 1))

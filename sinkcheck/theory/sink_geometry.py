@@ -287,6 +287,16 @@ def check_cosine_bounds() -> bool:
     return bool(ok1 and ok2)
 
 
+def check_gamma_0_lower_bound() -> bool:
+    """Equal norms rho, cosines c_j = cos(z_0, z_j) <= c: every hull point m = sum mu_j z_j has
+    <z_0, z_0 - m> = rho^2 (1 - c) + rho^2 sum mu_j (c - c_j) >= rho^2 (1 - c) (checked exactly for
+    three keys, mu_3 = 1 - mu_1 - mu_2), so |z_0 - m| >= rho (1 - c) by Cauchy-Schwarz: gamma_0 >= rho (1 - c)."""
+    rho, c, c1, c2, c3, m1, m2 = sp.symbols("rho c c_1 c_2 c_3 mu_1 mu_2", real=True)
+    mu, cos = (m1, m2, 1 - m1 - m2), (c1, c2, c3)
+    inner = rho**2 - sum(w * rho**2 * cj for w, cj in zip(mu, cos))  # <z_0, z_0 - m>, <z_0, z_j> = rho^2 c_j
+    return sp.expand(inner - rho**2 * (1 - c) - rho**2 * sum(w * (c - cj) for w, cj in zip(mu, cos))) == 0
+
+
 def symbolic_steps() -> dict[str, bool]:
     """Every symbolic step of Theorems G and C, by name."""
     return {
@@ -294,4 +304,5 @@ def symbolic_steps() -> dict[str, bool]:
         "G_rank_one_score": check_rank_one_score(),
         "G_positive_combination": check_positive_combination_kills_margin(),
         "C_cosine_bounds": check_cosine_bounds(),
+        "C_gamma_0_lower": check_gamma_0_lower_bound(),
     }

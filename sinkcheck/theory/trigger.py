@@ -37,9 +37,12 @@ BOS attention before the trigger is >= 1 - f(eps) (:func:`check_multi_head_algeb
 
 Theorem 3 (sink logit).  The head of
 :func:`~sinkcheck.construct.trigger_weights.softmax_sink_head` has sup error R T / (e^L + T), so
-error eps needs and gets L = log(T (R - eps) / eps).  Conversely any single head with error <= eps
-and equal content logits ell_c at the all-equal probe needs ell_0 - ell_c >= log(i (R - 2 eps)/eps)
-at position i (:func:`check_sink_logit_algebra`): the sink logit grows like log T + log(1/eps).
+error eps needs and gets L = log(T (R - eps) / eps).  Conversely, under (H_beta) with
+eps + beta < R/2, any single head with error <= eps on the probes of norm R and equal content
+logits ell_c at the all-equal probe needs ell_0 - ell_c >= log(i (R - 2 eps - 2 beta)/(eps + beta))
+at position i (:func:`sink_logit_gap_bound`, :func:`check_sink_logit_algebra`); with (H),
+beta = 0, this is log(i (R - 2 eps)/eps): the sink logit grows like log T + log(1/eps).  Proof:
+Theorem 1 with r = R gives A_i0 >= 1 - f(eps), and A_i0 = 1/(1 + i e^{-(ell_0 - ell_c)}).
 
 Theorem 4 (ReLU).  :func:`~sinkcheck.construct.trigger_weights.relu_exact_head` solves the task
 exactly with zero attention on BOS, plain or length-normalised (:func:`check_relu_exact`).  It
@@ -82,6 +85,19 @@ def min_error(m: float, r: float, beta: float = 0.0) -> float:
     r = validate.positive("r", r)
     beta = validate.nonnegative("beta", beta)
     return m * r / (1 + m) - beta
+
+
+def sink_logit_gap_bound(i: int, R: float, eps: float, beta: float = 0.0) -> float:
+    """Theorem 3's converse: the least ell_0 - ell_c at position i of a single head with error <= eps
+    on the probes of norm R, equal content logits ell_c and content-free outputs of norm <= beta,
+    log(i (R - 2 eps - 2 beta) / (eps + beta)); ``-inf`` (no constraint) when eps + beta >= R/2.
+
+    Raises:
+        InvalidInputError: unless i >= 1, R > 0, eps > 0 and beta >= 0.
+    """
+    i = validate.integer_at_least("i", i, 1)
+    f = f_bound(eps, validate.positive("R", R), beta)
+    return math.log(i * (1 - f) / f) if f < 1 else -math.inf
 
 
 def f_symbolic():
@@ -146,15 +162,15 @@ def check_sink_logit_algebra() -> dict[str, bool]:
     R T/(e^L + T) = eps has the unique solution L = log(T (R - eps)/eps); the trigger error
     2R/(e^L + 2) is below it since the difference is R e^L (T - 2)/((e^L + 2)(e^L + T)); and the
     necessary margin: A_0 = 1/(1 + i e^{-Delta}) >= 1 - f(eps) iff e^Delta >= i (1 - f)/f with
-    (1 - f)/f = (R - 2 eps)/eps.
+    (1 - f)/f = (R - 2 eps - 2 beta)/(eps + beta) under (H_beta), (R - 2 eps)/eps under (H).
     """
     sol = sp.solve(sp.Eq(R * T / (sp.exp(L) + T), eps), L)
     target = sp.log(T * (R - eps) / eps)
     solves = len(sol) == 1 and sp.simplify(sp.exp(sol[0]) - sp.exp(target)) == 0
     diff = R * T / (sp.exp(L) + T) - 2 * R / (sp.exp(L) + 2)
     order = sp.simplify(diff - R * sp.exp(L) * (T - 2) / ((sp.exp(L) + 2) * (sp.exp(L) + T))) == 0
-    f0 = f_symbolic().subs({beta: 0, r: R})
-    odds = sp.simplify((1 - f0) / f0 - (R - 2 * eps) / eps) == 0
+    f0 = f_symbolic().subs({r: R})
+    odds = sp.simplify((1 - f0) / f0 - (R - 2 * eps - 2 * beta) / (eps + beta)) == 0
     return {"logit_solves_error_eq_eps": solves, "trigger_error_below": order, "margin_odds": odds}
 
 
