@@ -22,7 +22,7 @@ from sinkcheck.construct.sinkdiag_instance import sample_instance
 from sinkcheck.construct.sinkdiag_constraints import violations
 from sinkcheck.construct.sinkdiag_weights import construction
 from sinkcheck.theory import sinkdiag_bounds as T
-from sinkcheck.verify.sinkdiag_cases import case_instance
+from sinkcheck.verify.sinkdiag_cases import CASES, case_instance, crossing_lambda
 from sinkcheck.verify.sinkdiag_eval import EXACT_RTOL, _verdict, bound_values, evaluate
 from tests.brackets import opt_bracket
 from tests.profiles import examples
@@ -235,3 +235,13 @@ def test_sink_construction_crosses_U_sink_exactly_at_the_lambda_threshold(C):
     lam0 = T.sink_upper_lambda_threshold(C)
     above, below = (sample_instance(2 * C + 4, C, 2, 2, f * lam0, 1.0, seed=0) for f in (1.01, 0.99))
     assert construction(above, "sink").cost <= bound_values(above)["U_sink"] < construction(below, "sink").cost
+
+
+def test_OPT_crosses_the_stated_U_sink_once_between_lambda_0_2_and_1_on_its_case():
+    # the crossing that docs/sink_vs_diagonal.md reports: OPT_sink > U_sink just below it, < just above
+    lam = crossing_lambda("u_sink_small_lambda", "sink", "U_sink", 0.2, 1.0)
+    args = dict(CASES["u_sink_small_lambda"])
+    fallback = args.pop("fallback")
+    for step, sign in ((-0.01, 1), (0.01, -1)):
+        I = sample_instance(**{**args, "lam": lam + step})
+        assert sign * (min_cost(I, "sink", fallback).opt - bound_values(I, fallback)["U_sink"]) > 0

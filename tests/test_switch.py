@@ -141,6 +141,24 @@ def test_a_switch_whose_keys_move_puts_mass_at_least_one_minus_2eps_over_R_plus_
     assert r["deficits"][homogeneous].max() <= switch.mass_deficit_bound(eps, R, "tokens") + 1e-12
 
 
+@given(content_heads(keys_move=True), hnp.arrays(np.float64, (2, 3), elements=el), st.floats(0.5, 3))
+def test_with_the_query_token_free_too_the_sink_alone_gets_mass_at_least_one_minus_2eps_over_R_plus_eps(h, keys, R):
+    # S3 with P = {0}: every other visible token, the query's own included, is z_+ (resp. z_-), so
+    # the query moves with the content as well; vbar_P = V z_0 still does not depend on it
+    p, i = h["p"], h["i"]
+    V = np.hstack([np.zeros((p, 3)), np.eye(p)])
+    out = []
+    for sign, key in ((1.0, keys[0]), (-1.0, keys[1])):
+        Z = h["Z"].copy()
+        Z[1:i + 1] = 0.0
+        Z[1:i + 1, :3], Z[1:i + 1, 3] = key, sign * R
+        out.append(sh.evaluate_head(Z, h["W"], V, i))
+    eps = max(np.linalg.norm(o) for _, _, o in out)
+    assume(eps < R)
+    assert abs(out[0][1][0, 0]) <= eps + 1e-12  # |<u, V z_0>| <= eps
+    assert max(1 - a[0] for a, _, _ in out) <= switch.mass_deficit_bound(eps, R, "tokens") + 1e-12
+
+
 @pytest.mark.parametrize("n", [1, 2, 3])
 def test_keys_that_move_with_content_break_the_value_only_bound_eps_over_R(n):
     """FINDING: f = eps/R (S2) is false when keys move; the S3 head has deficit 0.174 > 0.1."""
