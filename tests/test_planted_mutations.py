@@ -112,6 +112,9 @@ TARGETS = [
     # Wolfe's minor cycle flipped: an affine point with a negative weight is accepted, one in the hull is not
     ("sinkcheck.theory.sink_geometry", "_min_norm_point", "compare", 1,
      "tests.test_sink_geometry:test_hull_distance_returns_the_projection_onto_the_hull", {}),
+    # Section 7's fallback-only lower bound: the Gram matrix I + J checked against C - 1 instead of C + 1
+    ("sinkcheck.theory.sinkdiag_bounds", "check_fallback_lower_bound", "sign", 3,
+     "tests.test_sinkdiag_bounds:test_the_fallback_lower_bound_steps_hold_exactly", {}),
     # Theorem C's gamma_0 >= rho (1 - c): the slack sum mu_j (c - c_j) with c_j added instead of subtracted
     ("sinkcheck.theory.sink_geometry", "check_gamma_0_lower_bound", "sign", 6,
      "tests.test_sink_geometry:test_symbolic_steps_of_theorems_g_and_c_hold_exactly", {}),

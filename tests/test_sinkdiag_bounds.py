@@ -93,6 +93,38 @@ def test_with_fallback_every_copy_query_scores_its_group_2_kappa_sqrt_d_above_it
     assert min(gaps) >= 2 * I.kappa * math.sqrt(I.dim) * (1 - 1e-9)
 
 
+# ---- the fallback-only lower bounds (docs/sink_vs_diagonal.md, "Lower bounds from the fallback constraints")
+def test_the_fallback_lower_bound_steps_hold_exactly():
+    assert T.check_fallback_lower_bound() == {"gram_I_plus_J": True, "trace_duality": True, "C_threshold_15": True,
+                                              "diag_same_threshold": True}
+
+
+def test_the_fallback_lower_bound_by_hand():
+    # kappa = 1, C = 3, d = 16: 2 * 3 / sqrt(16 * 4) = 3/4; the diagonal adds sqrt(16) r_eff / delta^2
+    at = {T.kappa: 1, T.C: 3, T.d: 16, T.r_eff: 2, T.delta: 1}
+    assert T.L_sink_fallback.subs(at) == sp.Rational(3, 4) and T.L_diag_fallback.subs(at) == sp.Rational(3, 4) + 8
+
+
+@settings(max_examples=examples(15))
+@given(settings_(), st.sampled_from([6.0, 20.0, 100.0]), st.sampled_from(["sink", "diag"]))
+@example((dict(d=12, C=2, n=2, r_eta=2, lam=16.0, kappa=1.0, seed=0, centred=False, equal_norms=True), True),
+         16.0, "sink")
+def test_with_fallback_OPT_is_at_least_the_fallback_bound_for_any_lambda_without_H1(args, lam, pattern):
+    kw, _ = args
+    I = sample_instance(**{**kw, "lam": lam, "centred": False})
+    bound = T.L_sink_fallback if pattern == "sink" else T.L_diag_fallback
+    value = float(bound.subs({T.kappa: I.kappa, T.C: I.C, T.d: I.dim, T.r_eff: I.r_eff, T.delta: I.delta}))
+    assert value <= opt_bracket(I, pattern, True).below * (1 + EXACT_RTOL)
+
+
+@settings(max_examples=examples(15))
+@given(settings_(), st.sampled_from(["sink", "diag"]))
+def test_stated_lower_bounds_hold_with_fallback_when_C_at_most_15_for_any_lambda(args, pattern):
+    kw, _ = args  # settings_ draws C <= 8, lam up to 20, H1 on and off
+    I = sample_instance(**kw)
+    assert bound_values(I, True)[f"L_{pattern}"] <= opt_bracket(I, pattern, True).below * (1 + EXACT_RTOL)
+
+
 # ---- the stated bounds under their repaired hypotheses --------------------------------------
 @settings(max_examples=examples(15))
 @given(settings_(lam_max=SQRT15, h1=True))

@@ -70,7 +70,7 @@ def span_basis(inst: SinkDiagInstance) -> np.ndarray:
 
 
 def coinciding_mates(Z: np.ndarray, group: np.ndarray, rtol: float = 1e-9) -> tuple[int, int] | None:
-    """The first pair (i, j) of dormant tokens of one group with |z_i - z_j| <= rtol max |z| (rows
+    """The first pair (i, j) of dormant tokens of one group with norm(z_i - z_j) <= rtol max abs(Z) (rows
     1 + C + i of the span coordinates Z), or None.  Such a pair makes the diagonal program infeasible:
     its two self-attention constraints read z_i^T W (z_i - z_j) >= kappa and the same with 0 = z_i - z_j.
     With r_eta = 1 and H2 but not H1 every nuisance is +-delta u, so this happens with probability 1/2

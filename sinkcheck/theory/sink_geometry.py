@@ -70,7 +70,7 @@ def in_hull(P: np.ndarray, x: np.ndarray) -> tuple[bool, np.ndarray | None]:
 
 
 POLISH_TOL = 1e-13
-"""Tolerance of :func:`_min_norm_point` on unit-scaled points: optimality (Wolfe's Z1) and zero
+"""Tolerance of ``_min_norm_point`` on unit-scaled points: optimality (Wolfe's Z1) and zero
 weights (Z3), relative to the largest squared norm."""
 
 
@@ -130,7 +130,7 @@ def hull_distance(P: np.ndarray, x: np.ndarray) -> tuple[float, np.ndarray]:
     """dist(x, conv(rows of P)) and the weights of the nearest point (Wolfe's algorithm, exact).
 
     The nearest point is that of the affine hull of an affinely independent subset of the rows
-    (at most d + 1 of them, Caratheodory), found by :func:`_min_norm_point` on the rows translated
+    (at most d + 1 of them, Caratheodory), found by ``_min_norm_point`` on the rows translated
     by x and scaled to unit size; it meets the projection's first-order condition
     (P_j - p) . (p - x) >= 0 for every row to POLISH_TOL (relative), duplicate and collinear rows
     included.  The returned distance is the norm of an actual hull point, so it is never below the
@@ -290,7 +290,7 @@ def check_cosine_bounds() -> bool:
 def check_gamma_0_lower_bound() -> bool:
     """Equal norms rho, cosines c_j = cos(z_0, z_j) <= c: every hull point m = sum mu_j z_j has
     <z_0, z_0 - m> = rho^2 (1 - c) + rho^2 sum mu_j (c - c_j) >= rho^2 (1 - c) (checked exactly for
-    three keys, mu_3 = 1 - mu_1 - mu_2), so |z_0 - m| >= rho (1 - c) by Cauchy-Schwarz: gamma_0 >= rho (1 - c)."""
+    three keys, mu_3 = 1 - mu_1 - mu_2), so norm(z_0 - m) >= rho (1 - c) by Cauchy-Schwarz: gamma_0 >= rho (1 - c)."""
     rho, c, c1, c2, c3, m1, m2 = sp.symbols("rho c c_1 c_2 c_3 mu_1 mu_2", real=True)
     mu, cos = (m1, m2, 1 - m1 - m2), (c1, c2, c3)
     inner = rho**2 - sum(w * rho**2 * cj for w, cj in zip(mu, cos))  # <z_0, z_0 - m>, <z_0, z_j> = rho^2 c_j

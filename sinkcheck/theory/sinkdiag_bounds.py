@@ -53,6 +53,20 @@ L_diag_proved = L_diag_eta_term + L_sink_proved.subs(sigma_op, 0)
 """Diagonal QK cost >= this under H1 (pairs in both orders + pinching + trace duality). Without
 H1 only the first term is proved."""
 
+L_fallback_S = 2 * kappa * C / sp.sqrt(d * (C + 1))
+"""Lower bound on the S-part of the QK cost from the fallback constraints alone, for the sink and
+the diagonal pattern, with no hypothesis on the nuisance and any lam: the fallback constraint
+c_c^T W (b - c_c) >= kappa sqrt d (sink: BOS beats c_c; diagonal: c_c^T W (c_c - b) >= kappa sqrt d)
+summed over c is <W, X> >= kappa C sqrt d with X = +-sum_c c_c (b - c_c)^T, ||X||_op = d sqrt(C + 1)
+(:func:`check_fallback_lower_bound`), and trace duality gives 2 ||W||_* >= 2 kappa C / sqrt(d (C + 1))."""
+L_sink_fallback = L_fallback_S
+"""Sink QK cost >= this with the fallback constraints (any lam, no H1)."""
+L_diag_fallback = L_diag_eta_term + L_fallback_S
+"""Diagonal QK cost >= this with the fallback constraints (any lam, no H1): pinching splits the
+S-block, which the fallback constraints read alone, from the nuisance block of the pair constraints."""
+C_MAX_FALLBACK = 15
+"""The fallback bounds imply the stated L_sink and L_diag iff C <= 15 (2 / sqrt(C + 1) >= 1/2)."""
+
 LAMBDA_MAX_L_SINK = sp.sqrt(15)
 """Stated L_sink <= L_sink_proved iff lam <= sqrt(15) (and the same for L_diag's second term)."""
 LAMBDA_MAX_L_SINK_FALLBACK = sp.sqrt(63)
@@ -191,6 +205,30 @@ def check_lower_bound_steps() -> dict[str, bool]:
     thr_fb = sp.solve(sp.Eq(L_sink_proved_fallback.subs(sigma_op, 0), QK["L_sink"]), lam)
     return {"trace_bound_step": a_ok, "copy_matrix_op_norm": b_ok,
             "lambda_threshold": thr == [LAMBDA_MAX_L_SINK], "lambda_threshold_fallback": thr_fb == [LAMBDA_MAX_L_SINK_FALLBACK]}
+
+
+def check_fallback_lower_bound(Cs: tuple[int, ...] = (1, 2, 3, 5, 8)) -> dict[str, bool]:
+    """Exact steps of the fallback-only lower bound (:data:`L_fallback_S`).
+
+    - the rows e_0 - e_{C+c} of X / d (coordinates in U) have Gram matrix I + J, whose eigenvalues
+      are C + 1 (once) and 1, so ||X||_op = d sqrt(C + 1) (exact for each C in ``Cs``);
+    - kappa C sqrt(d) / (d sqrt(C + 1)) doubled is L_fallback_S;
+    - L_fallback_S >= the stated L_sink = kappa C / (2 sqrt d) iff C <= 15, and the same for the
+      C-terms of L_diag (whose r_eff-terms agree).
+    """
+    gram = True
+    for c_ in Cs:
+        X = sp.zeros(c_, 2 * c_ + 1)
+        for i in range(c_):
+            X[i, 0], X[i, 1 + c_ + i] = 1, -1
+        ev = (X * X.T).eigenvals()
+        gram &= max(ev) == c_ + 1 and set(ev) <= {1, c_ + 1}
+    trace = sp.simplify(2 * kappa * C * sp.sqrt(d) / (d * sp.sqrt(C + 1)) - L_fallback_S) == 0
+    Cv = sp.symbols("C_v", positive=True)
+    ratio = sp.simplify((L_fallback_S / QK["L_sink"]).subs(C, Cv))  # 4 / sqrt(C + 1)
+    threshold = sp.solve(sp.Eq(ratio, 1), Cv) == [C_MAX_FALLBACK]
+    diag = sp.simplify((L_diag_fallback - QK["L_diag"]) - (L_sink_fallback - QK["L_sink"])) == 0
+    return {"gram_I_plus_J": gram, "trace_duality": trace, "C_threshold_15": threshold, "diag_same_threshold": diag}
 
 
 def sinks_win_threshold(repaired: bool = False) -> sp.Expr:

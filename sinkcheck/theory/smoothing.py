@@ -22,7 +22,8 @@ Cosine (approximation (2)).  N = E[Y_i^T Y_j] (i != j), Den = E||Y_i||^2, S = E|
 Then S does not depend on lam, Den - N = k/(k-1) D_k, N = S - D_k/(k-1), and
 R = N / Den = 1 - (k/(k-1)) D_k / (S + D_k),   R' = -(k/(k-1)) S D_k' / (S + D_k)^2.
 So if S > 0, R strictly increases exactly where D_k strictly decreases (and vice versa).  The
-seed assumes N > 0 and Den > 0; only S > 0 (implied by them) is needed.  Endpoints:
+seed assumes N > 0 and Den > 0; only S > 0 (implied by them) is needed.  Endpoints (S > 0 again:
+R(1) - R(0) = (k/(k-1)) S (D_k(0) - D_k(1)) / ((S + D_k(0)) (S + D_k(1)))):
 R(1) > R(0) iff D_k(1) < D_k(0) iff 2 p + q > 0.
 """
 
@@ -341,6 +342,6 @@ a_i(lam) = (1 - lam) e_i + (lam/k) 1.  Let p = beta tr(BW), q = tr(B W^T W) >= 0
   iff p + q <= 0, else has its minimum at lam* = 1 + p/q.  (The seed's strict p > 0, p + q < 0 are
   exactly D_k' < 0, resp. > 0, on all of [0, 1].)
   Ratio (2): R = E[Y_i^T Y_j] / E||Y_i||^2 = 1 - (k/(k-1)) D_k / (S + D_k), S = E||Ybar||^2 free of
-  lam; if S > 0, R strictly increases where D_k strictly decreases and vice versa.  Endpoints:
-  R(1) > R(0) iff 2 p + q > 0."""
+  lam; if S > 0, R strictly increases where D_k strictly decreases and vice versa.  Endpoints
+  (S > 0): R(1) > R(0) iff 2 p + q > 0."""
 """The theorem as printed by ``sinkcheck smoothing``."""

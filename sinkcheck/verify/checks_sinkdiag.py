@@ -124,9 +124,12 @@ def sink_lower(ctx: Context) -> Certificate:
     """L_sink: every sink solution has QK cost >= kappa C / (2 sqrt(d))."""
     return _bound_check(ctx, "sinkdiag.sink_lower", "sink", "lower<=opt",
                         "OPT_sink >= kappa C / (2 sqrt(d))",
-                        "H1 and lam <= sqrt(15) (proved: OPT >= 2 kappa C / sqrt(d (1 + lam^2) + ||eta_bar||_op^2), "
-                        "which is >= kappa C / (2 sqrt d) iff d (1 + lam^2) + ||eta_bar||_op^2 <= 16 d)",
-                        lambda kw, fb, r: kw["centred"] and kw["lam"] <= SQRT15, "l_sink_large_lambda_no_fallback")
+                        "the fallback constraints and C <= 15 (proved for any lam, no H1: OPT >= 2 kappa C / "
+                        "sqrt(d (C + 1))), or H1 and lam <= sqrt(15) (proved: OPT >= 2 kappa C / "
+                        "sqrt(d (1 + lam^2) + ||eta_bar||_op^2), >= kappa C / (2 sqrt d) iff "
+                        "d (1 + lam^2) + ||eta_bar||_op^2 <= 16 d)",
+                        lambda kw, fb, r: (fb and kw["C"] <= T.C_MAX_FALLBACK) or (kw["centred"] and kw["lam"] <= SQRT15),
+                        "l_sink_large_lambda_no_fallback")
 
 
 @check("sinkdiag.diag_lower")
@@ -134,8 +137,10 @@ def diag_lower(ctx: Context) -> Certificate:
     """L_diag: every diagonal solution has QK cost >= kappa sqrt(d) r_eff / delta^2 + kappa C / (2 sqrt(d))."""
     return _bound_check(ctx, "sinkdiag.diag_lower", "diag", "lower<=opt",
                         "OPT_diag >= kappa sqrt(d) r_eff(Sigma_D) / delta^2 + kappa C / (2 sqrt(d))",
-                        "H1 (centred nuisance) and lam <= sqrt(15) (proved by pinching + trace duality)",
-                        lambda kw, fb, r: kw["centred"] and kw["lam"] <= SQRT15, "l_diag_large_lambda_no_fallback")
+                        "the fallback constraints and C <= 15 (proved for any lam, no H1), or H1 (centred "
+                        "nuisance) and lam <= sqrt(15) (both by pinching + trace duality)",
+                        lambda kw, fb, r: (fb and kw["C"] <= T.C_MAX_FALLBACK) or (kw["centred"] and kw["lam"] <= SQRT15),
+                        "l_diag_large_lambda_no_fallback")
 
 
 @check("sinkdiag.symbolic")
@@ -143,7 +148,8 @@ def symbolic(ctx: Context) -> Certificate:
     """Exact steps: sink nuclear norm, diag scores meet margins, lower-bound steps, thresholds."""
     facts = {"sink_nuclear_norm_closed_form": T.check_sink_nuclear_norm(),
              "sink_upper_for_lam_ge_1": T.check_sink_upper_for_lam_at_least_one(),
-             **T.check_diag_scores_meet_margins_exactly(), **T.check_lower_bound_steps()}
+             **T.check_diag_scores_meet_margins_exactly(), **T.check_lower_bound_steps(),
+             **{f"fallback_{k}": v for k, v in T.check_fallback_lower_bound().items()}}
     return Certificate(
         check="sinkdiag.symbolic", theorem="Súkeník et al. Section 7 (proof steps)",
         statement="closed forms and exact proof steps of the four bounds (sympy, exact)",

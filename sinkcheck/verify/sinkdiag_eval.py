@@ -39,7 +39,8 @@ FEAS_ATOL = 1e-6
 
 def bound_values(inst: SinkDiagInstance, fallback: bool = True, qk: dict | None = None) -> dict[str, float]:
     """QK parts (``qk``, default the stated :data:`sinkcheck.theory.sinkdiag_bounds.QK`) and value parts of the four bounds, plus our
-    proved lower bounds (``L_diag_proved`` only under H1; otherwise its first term)."""
+    proved lower bounds: the copy-constraint bounds (``L_diag_proved`` only under H1; otherwise its
+    first term) and, with ``fallback``, the larger of those and the fallback-only bounds."""
     qk = T.QK if qk is None else qk
     subs = {T.kappa: inst.kappa, T.C: inst.C, T.d: inst.dim, T.lam: inst.lam, T.delta: inst.delta,
             T.r_eff: inst.r_eff, T.r_eta: inst.r_eta, T.Delta: inst.Delta_diag,
@@ -49,6 +50,9 @@ def bound_values(inst: SinkDiagInstance, fallback: bool = True, qk: dict | None 
     out["L_sink_proved"] = float((T.L_sink_proved_fallback if fallback else T.L_sink_proved).subs(subs))
     diag = T.L_diag_proved if inst.is_centred else T.L_diag_eta_term
     out["L_diag_proved"] = float(diag.subs(subs))
+    if fallback:  # the fallback-only bounds (any lam, no H1); the larger of two lower bounds is one
+        out["L_sink_proved"] = max(out["L_sink_proved"], float(T.L_sink_fallback.subs(subs)))
+        out["L_diag_proved"] = max(out["L_diag_proved"], float(T.L_diag_fallback.subs(subs)))
     out["value_sink"] = float(T.VALUE_PAPER_CONSTANT["U_sink"].subs({T.r_eta: inst.r_eta, T.C: inst.C}))
     out["value_diag"] = float(T.VALUE_PAPER_CONSTANT["U_diag"].subs({T.r_eta: inst.r_eta, T.C: inst.C}))
     return out
