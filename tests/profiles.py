@@ -13,7 +13,7 @@
 
 A test that pins its count writes ``@settings(max_examples=examples(n))``: n examples under ci and
 mutation, scaled by the profile's factor otherwise; ``examples(n, thorough=m)`` caps the thorough
-count of a test whose examples are expensive (a solver run each).
+count of a test whose examples are expensive (several solver runs each) and keeps n under explore.
 """
 
 from __future__ import annotations
@@ -58,7 +58,8 @@ def explored(names: list[str], seed: str, k: int) -> list[str]:
 
 
 def examples(n: int, thorough: int | None = None) -> int:
-    """The example count of a test that pins ``n`` under ci, for the profile in force."""
-    if PROFILE == "thorough" and thorough is not None:
-        return thorough
+    """The example count of a test that pins ``n`` under ci, for the profile in force.  A test with
+    a ``thorough`` count (expensive examples) gets that under thorough and n under explore."""
+    if thorough is not None and PROFILE in ("thorough", "explore"):
+        return thorough if PROFILE == "thorough" else n
     return n * SCALE[PROFILE]
