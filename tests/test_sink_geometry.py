@@ -57,6 +57,9 @@ def own_certificate_residual(Z, pairs, y):
           "causal", "equal_norms"))
 @example((*shape_problem(np.array([[1.0, 1.0], [2.0, 2.0], [0.5, 0.5]]), [1], "equal_norms", np.ones(2)),
           "causal", "equal_norms"))
+# found by the thorough profile: six equal keys (1, 1), and z_0 = (w / sum w) @ keys with w = 1 landed
+# one ulp away from them (six times 1/6 does not sum to 1)
+@example((*shape_problem(np.ones((7, 2)), [1, 6], "sink_in_hull", np.ones(6)), "causal", "sink_in_hull"))
 @given(sink_problems())
 def test_lp_decision_agrees_with_the_alignment_condition(problem):
     Z, J, mask, _ = problem

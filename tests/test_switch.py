@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, example, given
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
@@ -124,6 +124,10 @@ def test_symbolic_steps_of_the_converse_hold_exactly():
 
 
 # ------------------------------------------------------------------ S3 (keys move with content)
+# found by the thorough profile: the sink's value 2 exceeds R, but the free tokens outscore it by
+# ~50, so eps = R + 1e-22 (2 - R) rounds to one ulp below R; the premise eps < R holds only by rounding
+@example(dict(Z=np.array([[2.0] * 4, [0.0] * 4, [0.0] * 4, [0.0] * 4, [2.0] * 4]), W=-2 * np.ones((4, 4)),
+              V=np.zeros((1, 4)), i=4, free=[1, 2, 3], p=1, n=3), np.zeros((2, 3)), 1.920490338581237)
 @given(content_heads(keys_move=True), hnp.arrays(np.float64, (2, 3), elements=el), st.floats(0.5, 3))
 def test_a_switch_whose_keys_move_puts_mass_at_least_one_minus_2eps_over_R_plus_eps_on_fixed_positions(h, keys, R):
     p = h["p"]
@@ -133,7 +137,7 @@ def test_a_switch_whose_keys_move_puts_mass_at_least_one_minus_2eps_over_R_plus_
     contents[0, 3], contents[1, 3] = R, -R
     r = sh.over_contents(h["Z"], h["W"], V, h["i"], h["free"], contents, limit=200)
     eps = r["eps"]
-    assume(eps < R)
+    assume(eps < R * (1 - 1e-9))  # the premise eps < R, decided away from rounding (see the example)
     a, v, _ = sh.evaluate_head(h["Z"], h["W"], V, h["i"])
     _, vbar = switch.fixed_part(a, v, [0, h["i"]])
     homogeneous = [0, len(r["configs"]) - 1]  # all z_+, all z_-
@@ -154,7 +158,7 @@ def test_with_the_query_token_free_too_the_sink_alone_gets_mass_at_least_one_min
         Z[1:i + 1, :3], Z[1:i + 1, 3] = key, sign * R
         out.append(sh.evaluate_head(Z, h["W"], V, i))
     eps = max(np.linalg.norm(o) for _, _, o in out)
-    assume(eps < R)
+    assume(eps < R * (1 - 1e-9))  # the premise eps < R, decided away from rounding
     assert abs(out[0][1][0, 0]) <= eps + 1e-12  # |<u, V z_0>| <= eps
     assert max(1 - a[0] for a, _, _ in out) <= switch.mass_deficit_bound(eps, R, "tokens") + 1e-12
 
