@@ -62,8 +62,9 @@ summed over c is <W, X> >= kappa C sqrt d with X = +-sum_c c_c (b - c_c)^T, ||X|
 L_sink_fallback = L_fallback_S
 """Sink QK cost >= this with the fallback constraints (any lam, no H1)."""
 L_diag_fallback = L_diag_eta_term + L_fallback_S
-"""Diagonal QK cost >= this with the fallback constraints (any lam, no H1): pinching splits the
-S-block, which the fallback constraints read alone, from the nuisance block of the pair constraints."""
+"""Diagonal QK cost >= this with the fallback constraints, for any lam and without H1.  Pinching
+splits the S-block, which the fallback constraints read alone, from the nuisance block of the pair
+constraints."""
 C_MAX_FALLBACK = 15
 """The fallback bounds imply the stated L_sink and L_diag iff C <= 15 (2 / sqrt(C + 1) >= 1/2)."""
 
