@@ -1,4 +1,4 @@
-"""The report's checks of THEOREMS.md section 3 hold in the quick profile and see both outcomes."""
+"""The report's checks of docs/switch.md hold in the quick profile and see both outcomes."""
 
 import pytest
 

@@ -1,4 +1,4 @@
-"""THEOREMS.md section 1: min ||W_Q||^2 + ||W_K||^2 over W_Q^T W_K = W equals 2 ||W||_*."""
+"""docs/cost_identity.md: min ||W_Q||^2 + ||W_K||^2 over W_Q^T W_K = W equals 2 ||W||_*."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""Sink vs diagonal as a training problem (THEOREMS.md sections 2 and 6)."""
+"""Sink vs diagonal as a training problem (docs/sink_vs_diagonal.md, docs/empirical.md)."""
 
 import pytest
 

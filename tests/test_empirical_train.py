@@ -1,4 +1,4 @@
-"""The small transformer, the switch-off tasks and the training path (THEOREMS.md section 6)."""
+"""The small transformer, the switch-off tasks and the training path (docs/empirical.md)."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""Gu et al.'s importance alpha_k and Sink_k^eps (GU_FACTS.md)."""
+"""Gu et al.'s importance alpha_k and Sink_k^eps (Gu et al. 2025; docs/empirical.md)."""
 
 import numpy as np
 import pytest

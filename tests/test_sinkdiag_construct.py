@@ -1,5 +1,5 @@
 """Instances, constructions, validator and min-cost solver of the sink-vs-diagonal setting
-(Súkeník et al., Section 7; THEOREMS.md sections 1-2).
+(Súkeník et al., Section 7; docs/cost_identity.md, docs/sink_vs_diagonal.md).
 
 Tolerances: constructions are exact up to float rounding (margins >= -1e-9 kappa); a solve comes
 with a certified bracket opt_lower <= OPT <= opt (weak duality), and its W meets every margin up to

@@ -1,4 +1,4 @@
-"""THEOREMS.md section 4 numerically: closed forms vs. exact expectations, Monte Carlo, cosine direction."""
+"""docs/smoothing.md numerically: closed forms vs. exact expectations, Monte Carlo, cosine direction."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""THEOREMS.md section 4: the symbolic derivation of D_k(lambda) and the cosine statement."""
+"""docs/smoothing.md: the symbolic derivation of D_k(lambda) and the cosine statement."""
 
 import pytest
 import sympy as sp

@@ -1,4 +1,4 @@
-"""THEOREMS.md section 1: the span reduction's basis spans exactly the embeddings."""
+"""docs/cost_identity.md: the span reduction's basis spans exactly the embeddings."""
 
 import numpy as np
 from hypothesis import given

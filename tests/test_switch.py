@@ -1,4 +1,4 @@
-"""THEOREMS.md section 3: a sink is a hard attention switch (Theorems S1-S4 of sinkcheck.theory.switch)."""
+"""docs/switch.md: a sink is a hard attention switch (Theorems S1-S4 of sinkcheck.theory.switch)."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""Query-key factors of a bilinear form W = W_Q^T W_K (THEOREMS.md section 1).
+"""Query-key factors of a bilinear form W = W_Q^T W_K (docs/cost_identity.md).
 
 The Frobenius squared cost of a factorisation is ||W_Q||_F^2 + ||W_K||_F^2; its minimum over all
 factorisations of W is 2 ||W||_* (:mod:`sinkcheck.theory.cost`), reached by the balanced SVD
@@ -50,7 +50,7 @@ def balanced_factors(W: np.ndarray, rtol: float = 1e-12) -> tuple[np.ndarray, np
 
 def span_basis(Z: np.ndarray, rtol: float = 1e-12) -> np.ndarray:
     """Orthonormal basis Q (d, r) of the span of the rows of Z (r >= 1): the span reduction of
-    THEOREMS.md section 1 (every constraint reads W only through z_i^T W z_j, so W = Q M Q^T).
+    docs/cost_identity.md (every constraint reads W only through z_i^T W z_j, so W = Q M Q^T).
 
     Full row rank: Cholesky-QR, Q = Z^T L^{-T} with Z Z^T = L L^T (one d-sized product, so the cost
     does not grow with d beyond it).  Otherwise (or if that Q is not orthonormal to 1e-10):

@@ -1,5 +1,5 @@
 """The margin program min ||M||_* s.t. z_x^T M (z_t - z_y) >= 1 for every constraint (x, t, y):
-solved, certified by weak duality, or refused (THEOREMS.md sections 1-3).
+solved, certified by weak duality, or refused (docs/cost_identity.md, docs/sink_vs_diagonal.md, docs/sink_geometry.md).
 
 Both convex programs of sinkcheck have this form once the tokens are written in an orthonormal basis
 of their span and scaled to O(1) coordinates: the minimum-cost sink and diagonal patterns of

@@ -1,6 +1,6 @@
-"""Minimum QK cost of a pattern: min ||W||_* subject to its margin constraints (THEOREMS.md 1-2).
+"""Minimum QK cost of a pattern: min ||W||_* subject to its margin constraints (docs/cost_identity.md, docs/sink_vs_diagonal.md).
 
-Span reduction (THEOREMS.md section 1). Let Q (d, r) be an orthonormal basis of a subspace that
+Span reduction (docs/cost_identity.md). Let Q (d, r) be an orthonormal basis of a subspace that
 contains every token and P = Q Q^T. Every constraint reads W only through z^T W z' with z, z' in
 span(Q), so P W P meets exactly the constraints W meets, and ||P W P||_* <= ||W||_*. So an optimum
 has the form W = Q M Q^T with ||W||_* = ||M||_*, and the r x r program has the optimum of the d x d

@@ -1,4 +1,4 @@
-"""Sink representability (Súkeník et al., Prop. 4.1; THEOREMS.md section 3): the LP and its certificates.
+"""Sink representability (Súkeník et al., Prop. 4.1; docs/sink_geometry.md): the LP and its certificates.
 
 Problem.  Tokens z_0 (sink), z_1..z_T (rows of Z), queries J subset [T] (0 not in J), margin kappa.
 Find W = W_QK with  <W, M_ij> / sqrt(d) >= kappa,  M_ij = z_i (z_0 - z_j)^T,  for every query
@@ -10,7 +10,7 @@ sum_ij y_ij M_ij = 0.  :func:`decide` returns a verified W or a verified y, neve
 number; :func:`verify_certificate` and :func:`verify_margins` re-check them from Z alone.
 
 Every constraint reads W only through z_i^T W z_j, so the LP runs on the r x r coefficients of W
-in an orthonormal basis of span(z_0..z_T) (THEOREMS.md section 1); r <= T + 1 whatever d is.
+in an orthonormal basis of span(z_0..z_T) (docs/cost_identity.md); r <= T + 1 whatever d is.
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ class SinkLPResult:
 
 
 def _reduced_problem(Z, J, kappa: float, mask: str):
-    """Validated inputs, the (query, key) pairs, and the span reduction Q, Z Q (THEOREMS.md section 1)."""
+    """Validated inputs, the (query, key) pairs, and the span reduction Q, Z Q (docs/cost_identity.md)."""
     Z, J, kappa = check_problem(Z, J, kappa, mask)
     pairs = sink_pairs(Z, J, mask)
     Q = span_basis(Z)

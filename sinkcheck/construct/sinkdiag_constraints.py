@@ -1,4 +1,4 @@
-"""The pairwise margin constraints of the sink and diagonal patterns (THEOREMS.md section 2).
+"""The pairwise margin constraints of the sink and diagonal patterns (docs/sink_vs_diagonal.md).
 
 Attention is causal with BOS first and every other token in any order and any subset, so each
 pattern is the finite list of constraints ``s(x, target) - s(x, y) >= kappa`` for every key ``y``

@@ -1,4 +1,4 @@
-"""Instances of the sink-vs-diagonal setting (Súkeník et al., Section 7; THEOREMS.md section 2).
+"""Instances of the sink-vs-diagonal setting (Súkeník et al., Section 7; docs/sink_vs_diagonal.md).
 
 An instance holds the embeddings the margin constraints are written in:
 

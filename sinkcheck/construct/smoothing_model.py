@@ -1,4 +1,4 @@
-"""Numerical instances of the smoothing model (THEOREMS.md section 4; :mod:`sinkcheck.theory.smoothing`).
+"""Numerical instances of the smoothing model (docs/smoothing.md; :mod:`sinkcheck.theory.smoothing`).
 
 A :class:`SmoothingModel` holds B, W, beta, Sigma_x, the means and k.  Three independent ways to get
 the moments of Y_i(lam) = x_i + W sum_j a_ij(lam) z_j:

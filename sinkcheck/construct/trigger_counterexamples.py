@@ -1,4 +1,4 @@
-"""Heads that refute the unrepaired forms of the trigger-task necessity claim (THEOREMS.md s. 5).
+"""Heads that refute the unrepaired forms of the trigger-task necessity claim (docs/trigger.md).
 
 - :func:`value_offset_head` (p = 1, any T >= 2): without hypothesis (H) on the content-free part
   of the values, a single softmax head reaches any error eps > 0 with BOS attention exactly

@@ -1,4 +1,4 @@
-"""The trigger-conditional task of Ran-Milo (2026) (THEOREMS.md section 5) as a seeded generator.
+"""The trigger-conditional task of Ran-Milo (2026) (docs/trigger.md) as a seeded generator.
 
 A sequence is BOS at position 0 and tokens at positions 1..T, at most one of which is a trigger.
 Token encoding (one row of Z, width d = p + 3 [+ n_pos]):

@@ -1,4 +1,4 @@
-"""Explicit heads for the trigger task (THEOREMS.md section 5), run with the numpy core.
+"""Explicit heads for the trigger task (docs/trigger.md), run with the numpy core.
 
 A head is a pair (W, V): logits s_ij = z_i^T W z_j (scale 1: every construction here writes its
 logits directly, so ``scale=1.0`` is passed to :func:`sinkcheck.core.attention.scores`; the
@@ -54,7 +54,7 @@ def head_forward(batch: TriggerBatch, W: np.ndarray, V: np.ndarray, kind: str = 
 
 def multi_head_forward(batch: TriggerBatch, heads: list[tuple[np.ndarray, np.ndarray]],
                        kind: str = "softmax") -> tuple[np.ndarray, np.ndarray]:
-    """Sum of the heads' outputs (the multi-head model of THEOREMS.md section 5).
+    """Sum of the heads' outputs (the multi-head model of docs/trigger.md).
 
     Returns:
         The summed outputs O and the attention A of every head, shape (H, B, T+1, T+1).

@@ -1,6 +1,6 @@
 """Attention in numpy float64: the reference every check in sinkcheck uses.
 
-Conventions (THEOREMS.md, "Conventions"): tokens are the rows of Z (position 0 is the sink / BOS),
+Conventions: tokens are the rows of Z (position 0 is the sink / BOS),
 the bilinear score is s(x, y) = x^T W y / sqrt(d) with W = W_QK = W_Q^T W_K, the value-output map
 is V = W_OV, and the head output is o_i = sum_j A_ij V z_j.  Arrays may carry leading batch axes:
 scores have shape (..., T_q, T_k).

@@ -1,4 +1,4 @@
-"""Gu et al. (ICLR 2025)'s sink metric (GU_FACTS.md, "The metric").
+"""Gu et al. (ICLR 2025)'s sink metric (docs/empirical.md, "The model and the metric").
 
 Positions are 0-indexed here: position 0 is Gu et al.'s k = 1 (the first token).
 """

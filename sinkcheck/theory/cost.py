@@ -1,4 +1,4 @@
-"""Cost of a bilinear form (THEOREMS.md section 1).
+"""Cost of a bilinear form (docs/cost_identity.md).
 
 Theorem (cost identity).  For W in R^{d_q x d_k},
 min { ||W_Q||_F^2 + ||W_K||_F^2 : W_Q^T W_K = W } = 2 ||W||_*, reached by the balanced factors W_Q = S^{1/2} U^T, W_K = S^{1/2} V^T of an SVD W = U S V^T.

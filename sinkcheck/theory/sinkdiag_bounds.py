@@ -1,4 +1,4 @@
-"""The four cost bounds of Súkeník et al., Section 7 (THEOREMS.md section 2), as sympy expressions.
+"""The four cost bounds of Súkeník et al., Section 7 (docs/sink_vs_diagonal.md), as sympy expressions.
 
 Each bound is split into its QK part (what the convex program and the constructions measure,
 2 ||W_QK||_*) and its value part. The value parts 5 (r_eta + C) and 3 (r_eta + C) are the
@@ -40,7 +40,7 @@ def qk_value(name: str, **params: float) -> float:
     return float(QK[name].subs({syms[k]: v for k, v in params.items() if k in syms}))
 
 
-# ---- repaired lower bounds (our proofs; THEOREMS.md section 2 and docs/sink_vs_diagonal.md) ---
+# ---- repaired lower bounds (our proofs; docs/sink_vs_diagonal.md) ---
 L_sink_proved = 2 * kappa * C / sp.sqrt(d * (1 + lam**2) + sigma_op**2)
 """Lower bound on the sink QK cost, with sigma_op the operator norm of the group means of eta
 (0 under H1). Proof uses the copy constraints against c_c itself, averaged over the group and

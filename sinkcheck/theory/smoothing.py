@@ -1,4 +1,4 @@
-"""Dense vs. sparse attention and oversmoothing (Súkeník et al., Section 5; THEOREMS.md section 4).
+"""Dense vs. sparse attention and oversmoothing (Súkeník et al., Section 5; docs/smoothing.md).
 
 Model.  k tokens; the pairs (x_l, z_l) (residual stream, normalised token) are uncorrelated across
 l and have the same first and second moments: E z_l = mu_z, E x_l = mu_x, Cov(z_l) = B,

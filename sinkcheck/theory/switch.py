@@ -1,4 +1,4 @@
-"""Sink = hard attention switch (THEOREMS.md section 3; Súkeník et al., Section 6).
+"""Sink = hard attention switch (docs/switch.md; Súkeník et al., Section 6).
 
 Statements and proofs (plain text)::
 

@@ -1,4 +1,4 @@
-"""The trigger-conditional task (Ran-Milo 2026; THEOREMS.md section 5): statements, bounds and
+"""The trigger-conditional task (Ran-Milo 2026; docs/trigger.md): statements, bounds and
 their symbolic steps.
 
 Setting.  One causal head, o_i = sum_{j <= i} A_ij V z_j, on the encoding of

@@ -1,4 +1,4 @@
-"""Report checks of the empirical side (THEOREMS.md section 6).
+"""Report checks of the empirical side (docs/empirical.md).
 
 These are measurements, not theorems: "holds" means the measurement agrees with what the papers
 lead one to expect, "fails" that it does not (a finding, with the numbers).  Quick profile: one
@@ -33,7 +33,7 @@ def dormant_sink(ctx: Context) -> Certificate:
     plot_attention(results, ctx.figure_dir / "empirical_dormant_attention.png")
     return Certificate(
         check="empirical.dormant_sink",
-        theorem="Sink emergence (Gu et al. 2025; Guo et al. 2024; THEOREMS.md section 6)",
+        theorem="Sink emergence (Gu et al. 2025; Guo et al. 2024; docs/empirical.md)",
         statement="On the bigram-backcopy task, every trained softmax model has a head with alpha_BOS > 0.3 "
                   "(Sink_1^0.3 > 0) and no trained ReLU model does",
         verdict="holds" if ok else "fails",
@@ -61,7 +61,7 @@ def lm_smoke(ctx: Context) -> Certificate:
     ok = last["loss"] < first["loss"] - 0.5
     return Certificate(
         check="empirical.lm_smoke",
-        theorem="Byte-level LM on the stdlib (THEOREMS.md section 6: the CPU path of the text LM)",
+        theorem="Byte-level LM on the stdlib (docs/empirical.md: the CPU path of the text LM)",
         statement="Training lowers the held-out loss by more than 0.5 nats/byte; Sink_1 per layer is "
                   "reported (no sink is expected below ~50M tokens, Gu et al.)",
         verdict="holds" if ok else "fails",
@@ -102,7 +102,7 @@ def pretrained_sinks(ctx: Context) -> Certificate:
     from sinkcheck.verify.pretrained import missing_extra
     from sinkcheck.verify.pretrained_report import plot, tables
 
-    theorem = "Sinks in a pretrained model (Gu et al. 2025; THEOREMS.md section 6)"
+    theorem = "Sinks in a pretrained model (Gu et al. 2025; docs/empirical.md)"
     if (reason := missing_extra()):
         return _skipped("empirical.pretrained_sinks", theorem, SINK_STATEMENT, reason)
     res = _pretrained(ctx)
@@ -127,7 +127,7 @@ def pretrained_sinks(ctx: Context) -> Certificate:
 def pretrained_alignment(ctx: Context) -> Certificate:
     from sinkcheck.verify.pretrained import missing_extra
 
-    theorem = "Prop. 4.1 alignment in a pretrained model (Sukenik et al., Figure 1; THEOREMS.md section 3)"
+    theorem = "Prop. 4.1 alignment in a pretrained model (Sukenik et al., Figure 1; docs/sink_geometry.md)"
     if (reason := missing_extra()):
         return _skipped("empirical.pretrained_alignment", theorem, ALIGN_STATEMENT, reason)
     res = _pretrained(ctx)
@@ -155,7 +155,7 @@ def pretrained_smoothing(ctx: Context) -> Certificate:
     from sinkcheck.verify.pretrained import missing_extra
     from sinkcheck.verify.pretrained_report import smoothing_summary, tables
 
-    theorem = "Dense attention smooths (Sukenik et al. Section 5, Figures 8-9; THEOREMS.md section 4)"
+    theorem = "Dense attention smooths (Sukenik et al. Section 5, Figures 8-9; docs/smoothing.md)"
     if (reason := missing_extra()):
         return _skipped("empirical.pretrained_smoothing", theorem, SMOOTH_STATEMENT, reason)
     res = _pretrained(ctx)
@@ -181,7 +181,7 @@ SINKDIAG_STATEMENT = ("A head trained with weight decay on the section 2 task se
 def sinkdiag_training(ctx: Context) -> Certificate:
     from sinkcheck.verify import sinkdiag_train as sd
 
-    theorem = "Sink vs diagonal under weight decay (Sukenik et al. Section 7; THEOREMS.md sections 2 and 6)"
+    theorem = "Sink vs diagonal under weight decay (Sukenik et al. Section 7; docs/sink_vs_diagonal.md, docs/empirical.md)"
     dims = (8, 128) if ctx.profile == "quick" else sd.PROFILES["full"]["dims"]
     rows = sd.experiment("quick" if ctx.profile == "quick" else "full", seeds=(ctx.seed,), dims=dims,
                          steps=400 if ctx.profile == "quick" else None, progress=ctx.progress)

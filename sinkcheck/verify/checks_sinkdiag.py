@@ -1,4 +1,4 @@
-"""Report checks of the sink-vs-diagonal cost bounds (Súkeník et al., Section 7; THEOREMS.md 2).
+"""Report checks of the sink-vs-diagonal cost bounds (Súkeník et al., Section 7; docs/sink_vs_diagonal.md).
 
 One shared seeded sample of instances (lam from 0.15 to 20, H1/H2 on and off, fallback on and
 off, small C; the full profile adds C = 5, 6) is evaluated once and read by the four bound
@@ -86,7 +86,7 @@ def _bound_check(ctx: Context, name: str, pattern: str, inequality: str, stateme
     if worst is not None:
         counter["worst_sampled"] = {"arguments": worst[1], "fallback": worst[2], "slack": worst[0]}
     return Certificate(
-        check=name, theorem="Súkeník et al. Section 7, cost bounds (THEOREMS.md section 2)", statement=statement,
+        check=name, theorem="Súkeník et al. Section 7, cost bounds (docs/sink_vs_diagonal.md)", statement=statement,
         verdict=verdict, added_hypothesis=hypothesis if verdict == "holds_with_hypothesis" else None,
         counterexample=counter if verdict != "holds" else None,
         parameters={"seed": ctx.seed, "profile": ctx.profile, "instances": len(sample), "lambdas": list(LAMBDAS),

@@ -1,4 +1,4 @@
-"""Checks of THEOREMS.md section 4 (Súkeník et al., Section 5): dense vs. sparse attention smoothing."""
+"""Checks of docs/smoothing.md (Súkeník et al., Section 5): dense vs. sparse attention smoothing."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sinkcheck.verify.registry import Certificate, Context, check
 from sinkcheck.verify.tables import Table
 from sinkcheck.verify.tolerances import rounding_tolerance
 
-THEOREM = "Dense vs. sparse smoothing (Súkeník et al. Section 5; THEOREMS.md section 4)"
+THEOREM = "Dense vs. sparse smoothing (Súkeník et al. Section 5; docs/smoothing.md)"
 GRID = np.linspace(0.0, 1.0, 11)
 
 

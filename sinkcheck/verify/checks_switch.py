@@ -1,4 +1,4 @@
-"""Checks of THEOREMS.md section 3: sink = hard attention switch (Theorems S1-S4) and sink
+"""Checks of docs/switch.md: sink = hard attention switch (Theorems S1-S4) and sink
 representability (Prop. 4.1 as Theorems G and C of :mod:`sinkcheck.theory.sink_geometry`)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Report checks for the trigger-conditional task (THEOREMS.md section 5; :mod:`sinkcheck.theory.trigger`)."""
+"""Report checks for the trigger-conditional task (docs/trigger.md; :mod:`sinkcheck.theory.trigger`)."""
 
 from __future__ import annotations
 
@@ -68,7 +68,7 @@ def necessity(ctx: Context) -> Certificate:
                and trig_sink["bos_after_trigger_min"] < trig_sink["claimed_bos_lower_bound"])
     return Certificate(
         check="trigger.necessity",
-        theorem="Trigger task, necessity (Ran-Milo; THEOREMS.md section 5)",
+        theorem="Trigger task, necessity (Ran-Milo; docs/trigger.md)",
         statement="One softmax head, error <= eps on the all-equal probes of norm r: content mass <= "
                   "f(eps) = (eps + beta)/(r - eps - beta) at every non-trigger position, i.e. BOS >= 1 - f "
                   "before the trigger and BOS + trigger >= 1 - f after it; tight for beta = 0",
@@ -110,7 +110,7 @@ def multi_head(ctx: Context) -> Certificate:
     ok = all(th.check_multi_head_algebra().values()) and min(margins, default=0.0) >= -TOL
     return Certificate(
         check="trigger.multi_head",
-        theorem="Trigger task, several heads (THEOREMS.md section 5)",
+        theorem="Trigger task, several heads (docs/trigger.md)",
         statement="With H >= 2 heads no per-head BOS bound holds (two heads cancel); if every head has "
                   "g_h = <V_x^h x, x>/r >= 0, the g-weighted mean content mass is <= eps/(r - eps)",
         verdict="holds_with_hypothesis" if ok and counter["max_bos_any_head_any_scored_position"] < 0.01 else "fails",
@@ -138,7 +138,7 @@ def sink_logit(ctx: Context) -> Certificate:
             rows.append([T, eps, L, measured, sampled])
     ok = all(th.check_sink_logit_algebra().values()) and worst < 1e-9
     return Certificate(
-        check="trigger.sink_logit", theorem="Trigger task, sink construction (THEOREMS.md section 5)",
+        check="trigger.sink_logit", theorem="Trigger task, sink construction (docs/trigger.md)",
         statement="The BOS-sink head has sup error R T/(e^L + T); error eps needs L = log(T (R - eps)/eps)",
         verdict="holds" if ok else "fails", parameters={"R": 1.0, "p": 2, "seed": ctx.seed},
         evidence={"max_relative_deviation": worst, **th.check_sink_logit_algebra()},
@@ -176,7 +176,7 @@ def relu(ctx: Context) -> Certificate:
     ok = ok and max(abs(v) for v in attained.values()) < 1e-12
     ok = ok and worst_err < 1e-12 and worst_bos == 0.0 and slack >= -TOL
     return Certificate(
-        check="trigger.relu", theorem="Trigger task, ReLU sufficiency (THEOREMS.md section 5)",
+        check="trigger.relu", theorem="Trigger task, ReLU sufficiency (docs/trigger.md)",
         statement="A ReLU head (plain or length-normalised) with one-hot positions solves the task exactly with "
                   "zero BOS attention; without positions (T >= 3) every sum of ReLU heads has error >= R/5 "
                   "(length) or R/3 (plain), attained at T = 3",
@@ -202,7 +202,7 @@ def training(ctx: Context) -> Certificate:
     other = [r["bos_nontrigger"] for r in runs if r["config"]["kind"] != "softmax"]
     ok = min(soft) >= 0.9 and max(other) <= 0.2
     return Certificate(
-        check="trigger.training", theorem="Trigger task, experiments (THEOREMS.md sections 5-6)",
+        check="trigger.training", theorem="Trigger task, experiments (docs/trigger.md, docs/empirical.md)",
         statement="Trained single-layer softmax models put >= 0.9 BOS attention at non-trigger positions; "
                   "ReLU and sigmoid models put <= 0.2 there (the coefficient itself)",
         verdict="holds" if ok else "fails",

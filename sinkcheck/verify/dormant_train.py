@@ -1,4 +1,4 @@
-"""Sink emergence on "switch-off" tasks (THEOREMS.md section 6): train :class:`~sinkcheck.verify.gpt.GPT` and measure
+"""Sink emergence on "switch-off" tasks (docs/empirical.md): train :class:`~sinkcheck.verify.gpt.GPT` and measure
 Gu et al.'s Sink_1^eps (position 0 = BOS) per run.
 
 Tasks (every sequence is BOS followed by ``T`` tokens; next-token loss on every position):

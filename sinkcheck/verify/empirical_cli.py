@@ -1,5 +1,5 @@
 """``sinkcheck train dormant|lm|sinkdiag`` and ``sinkcheck pretrained``: the empirical side
-(THEOREMS.md section 6).  Each writes tables (Markdown, CSV, JSON), a ``summary.json`` and
+(docs/empirical.md).  Each writes tables (Markdown, CSV, JSON), a ``summary.json`` and
 figures into ``--out``."""
 
 from __future__ import annotations

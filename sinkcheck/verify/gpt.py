@@ -1,6 +1,6 @@
 """A small decoder-only transformer (nanoGPT-like) with a pluggable attention kind.
 
-Used by the sink-emergence experiments (THEOREMS.md section 6).  One readable file:
+Used by the sink-emergence experiments (docs/empirical.md).  One readable file:
 
 - pre-LayerNorm blocks, learned absolute positions, GELU MLP, tied nothing;
 - attention weights come from :func:`sinkcheck.core.attention_torch.attention` (softmax,

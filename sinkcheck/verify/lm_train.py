@@ -1,5 +1,5 @@
 """A byte-level language model on text present on every machine: the Python standard library's
-own source files (THEOREMS.md section 6, "keep the text LM for long runs").
+own source files (docs/empirical.md).
 
 Corpus: the ``*.py`` files directly in ``sysconfig.get_paths()["stdlib"]``, in sorted name order,
 concatenated (one newline between files) until ``byte_budget`` bytes; the last 5 % is held out.

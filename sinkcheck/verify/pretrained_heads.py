@@ -1,4 +1,4 @@
-"""Per-head smoothing quantities of THEOREMS.md section 4 for the pretrained-model run (Figures 8-9).
+"""Per-head smoothing quantities of docs/smoothing.md for the pretrained-model run (Figures 8-9).
 
 A thin adapter over :func:`sinkcheck.verify.smoothing_heads.analyse_head` (the one place where the
 quantities are computed): it returns the flat dict of numbers that the pretrained tables use.

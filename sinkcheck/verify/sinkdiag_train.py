@@ -1,4 +1,4 @@
-"""The sink-vs-diagonal choice as a training problem (THEOREMS.md section 2 and section 6).
+"""The sink-vs-diagonal choice as a training problem (docs/sink_vs_diagonal.md, docs/empirical.md).
 
 One softmax head with factors W_Q, W_K (d x d each, W = W_Q^T W_K, scores z^T W z' / sqrt(d)) is
 trained from a random initialisation on an instance of the section 2 setting

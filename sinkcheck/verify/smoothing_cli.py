@@ -1,4 +1,4 @@
-"""``sinkcheck smoothing``: the D_k(lambda) statement and a table of sampled cases (THEOREMS.md section 4)."""
+"""``sinkcheck smoothing``: the D_k(lambda) statement and a table of sampled cases (docs/smoothing.md)."""
 
 from __future__ import annotations
 

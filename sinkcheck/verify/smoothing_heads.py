@@ -1,4 +1,4 @@
-"""Per-head smoothing analysis (Súkeník et al., Section 5 and Figures 8, 9; THEOREMS.md section 4).
+"""Per-head smoothing analysis (Súkeník et al., Section 5 and Figures 8, 9; docs/smoothing.md).
 
 For one head with residual stream X (T, d), normalised tokens Z (T, d), attention A (T, T) and
 value-output map W = W_OV (d, d), the head's output stream is Y = X + A Z W^T (row i is

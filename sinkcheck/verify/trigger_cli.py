@@ -78,7 +78,7 @@ def necessity_table(seed: int = 0, n_random: int = 60, T: int = 5, p: int = 2) -
 @click.option("--no-progress", is_flag=True, help="Hide progress bars.")
 def trigger(seeds: int, steps: int, heads: tuple[int, ...], device: str, formats: tuple[str, ...], out: Path,
             seed: int, ablations: bool, no_progress: bool) -> None:
-    """Trigger-conditional task: softmax needs a sink, ReLU does not (THEOREMS.md section 5)."""
+    """Trigger-conditional task: softmax needs a sink, ReLU does not (docs/trigger.md)."""
     import torch
 
     from sinkcheck.verify import trigger_train as tr

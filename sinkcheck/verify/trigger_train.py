@@ -1,4 +1,4 @@
-"""Training single-layer attention models on the trigger task (THEOREMS.md section 5, experiments).
+"""Training single-layer attention models on the trigger task (docs/trigger.md, experiments).
 
 One causal attention layer with H heads whose outputs are summed, o_i = sum_h sum_j A^h_ij V_h z_j,
 with A^h = softmax / length-normalised (or plain) ReLU / unnormalised sigmoid attention of the
