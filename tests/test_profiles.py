@@ -76,3 +76,28 @@ def test_a_pinned_count_is_kept_under_ci_and_scaled_under_the_other_profiles(mon
     assert profiles.examples(7, thorough=9) == 21
     monkeypatch.setattr(profiles, "PROFILE", "explore")
     assert profiles.examples(7) == 35 and profiles.examples(7, thorough=9) == 7
+
+
+class _Item:
+    """The two attributes of a pytest item that the budget hook reads."""
+
+    def __init__(self, budget, obj):
+        self.nodeid = "tests/test_x.py::test_y"
+        self.obj = obj
+        self.config = type("Config", (), {"getoption": staticmethod(lambda name: budget)})()
+
+
+def test_a_property_test_not_started_when_the_budget_is_spent_is_skipped_and_counted(monkeypatch):
+    from tests import conftest
+
+    @given(st.integers())
+    def prop(x):
+        pass
+
+    monkeypatch.setitem(conftest._state, "over_budget", [])
+    monkeypatch.setitem(conftest._state, "start", conftest.time.monotonic() - 120)  # two minutes ago
+    conftest.pytest_runtest_setup(_Item(5.0, prop))  # within a 5-minute budget: runs
+    conftest.pytest_runtest_setup(_Item(1.0, lambda: None))  # not a property test: never skipped
+    with pytest.raises(pytest.skip.Exception, match="budget of 1 min is spent"):
+        conftest.pytest_runtest_setup(_Item(1.0, prop))
+    assert conftest._state["over_budget"] == ["tests/test_x.py::test_y"]
