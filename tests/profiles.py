@@ -1,8 +1,9 @@
 """Hypothesis profiles of the suite, chosen by SINKCHECK_PROFILE (default ``ci``).
 
-- ci: the same examples every run (each test's generator is seeded by the digest of the test, as
-  hypothesis's ``derandomize`` does), but, unlike ``derandomize``, with the example database: a
-  failure that another profile saved in ``.hypothesis/`` is replayed first by the next plain run;
+- ci: the same examples every run (each test's generator is seeded by the test's module and name,
+  where hypothesis's ``derandomize`` uses a digest of its source), but, unlike ``derandomize``, with
+  the example database: a failure that another profile saved in ``.hypothesis/`` is replayed first
+  by the next plain run;
 - dev: random, 3x the examples;
 - thorough: random, 10x the examples (at least 1000 where a test does not pin its count), for a
   long run before a release (README, "Tests");
@@ -41,7 +42,7 @@ if PROFILE not in SCALE:
     raise ValueError(f"SINKCHECK_PROFILE: must be one of {', '.join(SCALE)} (got {PROFILE!r})")
 settings.load_profile(PROFILE)
 SEEDED = PROFILE in ("ci", "mutation")
-"""Profiles whose examples are fixed by the test's digest (tests/conftest.py seeds each test)."""
+"""Profiles whose examples are fixed by the test's name (tests/conftest.py seeds each test)."""
 
 
 def seed_by_name(test, name: str):
