@@ -115,6 +115,9 @@ TARGETS = [
     # Section 7's fallback-only lower bound: the Gram matrix I + J checked against C - 1 instead of C + 1
     ("sinkcheck.theory.sinkdiag_bounds", "check_fallback_lower_bound", "sign", 3,
      "tests.test_sinkdiag_bounds:test_the_fallback_lower_bound_steps_hold_exactly", {}),
+    # the diagonal program's infeasibility message: coinciding mates no longer recognised as coinciding
+    ("sinkcheck.construct.min_cost", "coinciding_mates", "compare", 1,
+     "tests.test_min_cost_certificate:test_coinciding_group_mates_make_the_diag_program_infeasible_and_leave_the_sink_one_feasible", {}),
     # Theorem C's gamma_0 >= rho (1 - c): the slack sum mu_j (c - c_j) with c_j added instead of subtracted
     ("sinkcheck.theory.sink_geometry", "check_gamma_0_lower_bound", "sign", 6,
      "tests.test_sink_geometry:test_symbolic_steps_of_theorems_g_and_c_hold_exactly", {}),

@@ -10,6 +10,7 @@ from sinkcheck.construct import switch_heads as sh
 from sinkcheck.core.attention import head_output
 from sinkcheck.errors import InvalidInputError
 from sinkcheck.theory import switch
+from sinkcheck.verify.checks_switch import sink_alone_configs
 
 el = st.floats(-2, 2, allow_nan=False, allow_infinity=False, width=64)
 
@@ -149,14 +150,7 @@ def test_a_switch_whose_keys_move_puts_mass_at_least_one_minus_2eps_over_R_plus_
 def test_with_the_query_token_free_too_the_sink_alone_gets_mass_at_least_one_minus_2eps_over_R_plus_eps(h, keys, R):
     # S3 with P = {0}: every other visible token, the query's own included, is z_+ (resp. z_-), so
     # the query moves with the content as well; vbar_P = V z_0 still does not depend on it
-    p, i = h["p"], h["i"]
-    V = np.hstack([np.zeros((p, 3)), np.eye(p)])
-    out = []
-    for sign, key in ((1.0, keys[0]), (-1.0, keys[1])):
-        Z = h["Z"].copy()
-        Z[1:i + 1] = 0.0
-        Z[1:i + 1, :3], Z[1:i + 1, 3] = key, sign * R
-        out.append(sh.evaluate_head(Z, h["W"], V, i))
+    out = sink_alone_configs(h, R, keys)
     eps = max(np.linalg.norm(o) for _, _, o in out)
     assume(eps < R * (1 - 1e-9))  # the premise eps < R, decided away from rounding
     assert abs(out[0][1][0, 0]) <= eps + 1e-12  # |<u, V z_0>| <= eps

@@ -45,6 +45,21 @@ def pm_contents(h: dict, R: float, keys: np.ndarray | None = None) -> np.ndarray
     return c
 
 
+def sink_alone_configs(h: dict, R: float, keys: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """S3 with P = {0} (docs/switch.md, "the sink alone"): the head's (weights, values, output) when
+    every visible token but the sink, the query's own included, is z_+ (key part ``keys[0]``,
+    V z_+ = R e_1), resp. z_- (``keys[1]``, -R e_1); V reads the content block."""
+    i = h["i"]
+    V = np.hstack([np.zeros((h["p"], 3)), np.eye(h["p"])])
+    out = []
+    for sign, key in ((1.0, keys[0]), (-1.0, keys[1])):
+        Z = h["Z"].copy()
+        Z[1:i + 1] = 0.0
+        Z[1:i + 1, :3], Z[1:i + 1, 3] = key, sign * R
+        out.append(sh.evaluate_head(Z, h["W"], V, i))
+    return out
+
+
 @check("switch.forward")
 def switch_forward(ctx: Context) -> Certificate:
     """S1 on sampled heads (ratio ||o|| / bound <= 1), its attainment, and S4's softmax gap."""
