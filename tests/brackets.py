@@ -5,8 +5,8 @@ A reported solve gives OPT to a certified relative gap <= SOLVER_RTOL (at most M
 claims compare with ``opt`` as they always have. A solve whose certified bracket is wider than
 MAX_GAP is refused (WideBracketError, found by the thorough profile on instances with t* ~ 1e-5,
 OPT ~ 1e5 kappa), but its bracket is still valid: there a lower bound L is shown below OPT only by
-L <= lower, and an upper bound only by upper <= U; a bracket that straddles the bound fails the
-claim. An infeasible program has OPT = +inf.
+L <= lower (``Bracket.below``), and a bracket that straddles L fails the claim. An infeasible
+program has OPT = +inf.
 """
 
 from __future__ import annotations
