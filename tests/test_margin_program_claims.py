@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 
 from sinkcheck.construct import margin_program as mp
+from sinkcheck.construct.min_cost import min_cost
 from sinkcheck.construct.sink_lp import min_nuclear_sink
+from sinkcheck.construct.sinkdiag_instance import sample_instance
 from sinkcheck.errors import InfeasibleError, InvalidInputError, SolverError
 
 Z3 = np.eye(3)
@@ -54,7 +56,7 @@ def test_the_ladder_settings_differ_from_the_first_attempt():
 
 
 def test_a_solver_infeasible_after_a_feasible_LP_is_reported_with_its_status(monkeypatch):
-    record_solves(monkeypatch, 3, status=cp.INFEASIBLE)
+    record_solves(monkeypatch, len(mp.ATTEMPTS), status=cp.INFEASIBLE)
     with pytest.raises(SolverError, match=r"^min-nuclear sink: infeasible \(status infeasible\) "
                                           r"\(but the feasibility LP found t\* = .* > 0\)$"):
         min_nuclear_sink(Z3, [1, 2])
@@ -102,13 +104,17 @@ def fake_ladder(monkeypatch, gaps, scale=1.0):
     return Z, cons, run
 
 
+CL = "CLARABEL"
+
+
 @pytest.mark.parametrize("gaps,attempts,winner", [
-    ([1e-7, 0.0, 0.0], ["CLARABEL"], 0),                       # first gap <= SOLVER_RTOL: stop
-    ([5e-5, 2e-5, 0.0], ["CLARABEL", "CLARABEL"], 1),          # the smaller gap wins, SCS not run
-    ([2e-5, 5e-5, 0.0], ["CLARABEL", "CLARABEL"], 0),          # the first stays when the second is worse
-    ([None, None, 3e-7], ["CLARABEL", "CLARABEL", "SCS"], 2),  # SCS only when no Clarabel attempt ended optimal
-    ([None, 5e-5, 0.0], ["CLARABEL", "CLARABEL"], 1),          # one optimal Clarabel attempt is enough
-    ([5e-5, 5e-5, 0.0], ["CLARABEL", "CLARABEL"], 0),          # a tie keeps the first
+    ([1e-7, 0.0, 0.0, 0.0], [CL], 0),                     # first gap <= SOLVER_RTOL: stop
+    ([5e-5, 1e-7, 0.0, 0.0], [CL, CL], 1),                # the tight attempt certifies: stop there
+    ([5e-5, 3e-5, 2e-5, 0.0], [CL, CL, CL], 2),           # the smaller gap wins, SCS not run
+    ([2e-5, 5e-5, 5e-5, 0.0], [CL, CL, CL], 0),           # the first stays when the others are worse
+    ([None, None, None, 3e-7], [CL, CL, CL, "SCS"], 3),   # SCS only when no Clarabel attempt ended optimal
+    ([None, None, 5e-5, 0.0], [CL, CL, CL], 2),           # one optimal Clarabel attempt is enough
+    ([5e-5, 5e-5, 5e-5, 0.0], [CL, CL, CL], 0),           # a tie keeps the first
 ])
 def test_the_ladder_returns_the_best_certified_attempt_and_runs_scs_only_as_a_last_resort(monkeypatch, gaps, attempts, winner):
     Z, cons, run = fake_ladder(monkeypatch, gaps)
@@ -119,9 +125,9 @@ def test_the_ladder_returns_the_best_certified_attempt_and_runs_scs_only_as_a_la
 
 @pytest.mark.parametrize("scale", [10.0, 0.1])
 @pytest.mark.parametrize("gaps,attempts,winner", [
-    ([2e-5, 5e-5, 0.0], ["CLARABEL", "CLARABEL"], 0),
-    ([5e-5, 2e-5, 0.0], ["CLARABEL", "CLARABEL"], 1),
-    ([1e-7, 0.0, 0.0], ["CLARABEL"], 0),  # relative gap <= SOLVER_RTOL: stop, whatever the absolute gap
+    ([2e-5, 5e-5, 5e-5, 0.0], [CL, CL, CL], 0),
+    ([5e-5, 2e-5, 5e-5, 0.0], [CL, CL, CL], 1),
+    ([1e-7, 0.0, 0.0, 0.0], [CL], 0),  # relative gap <= SOLVER_RTOL: stop, whatever the absolute gap
 ])
 def test_the_ladder_judges_attempts_by_their_relative_gap_whatever_the_scale_of_OPT(monkeypatch, scale, gaps,
                                                                                     attempts, winner):
@@ -130,9 +136,17 @@ def test_the_ladder_judges_attempts_by_their_relative_gap_whatever_the_scale_of_
     assert run == attempts and sol.upper == scale * (winner + 1.0)
 
 
-@pytest.mark.parametrize("kwargs,attempts", [({"solver": "SCS"}, ["SCS"]), ({"retry_scs": False}, ["CLARABEL", "CLARABEL"])])
+def test_a_badly_scaled_min_cost_program_is_certified_to_SOLVER_RTOL_scale_by_the_tight_attempt():
+    # found by CI's exploration: Clarabel's defaults certify a gap of 3.1e-4 here (> MAX_GAP), and
+    # the certificate refused it; tighter tolerances certify 2.4e-6 (OPT ~ 8e3 in scaled units)
+    I = sample_instance(d=11, C=4, n=3, r_eta=2, lam=20.0, kappa=0.5, seed=3, centred=False, equal_norms=True)
+    sol = min_cost(I, "diag", fallback=False)
+    assert (sol.opt - sol.opt_lower) / sol.opt <= 1e-5
+
+
+@pytest.mark.parametrize("kwargs,attempts", [({"solver": "SCS"}, ["SCS"]), ({"retry_scs": False}, [CL, CL, CL])])
 def test_the_ladder_is_scs_alone_or_clarabel_alone_when_asked(monkeypatch, kwargs, attempts):
-    Z, cons, run = fake_ladder(monkeypatch, [None, None, None])
+    Z, cons, run = fake_ladder(monkeypatch, [None, None, None, None])
     with pytest.raises(SolverError, match=r"^margin program: solver .* \(but the feasibility LP found t\* = "):
         mp.solve(Z, cons, **kwargs)
     assert run == attempts

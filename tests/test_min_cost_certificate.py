@@ -23,7 +23,7 @@ from sinkcheck.construct.sinkdiag_instance import SinkDiagInstance, sample_insta
 from sinkcheck.construct.sinkdiag_weights import construction
 from sinkcheck.errors import InfeasibleError, InvalidInputError, SolverError, WideBracketError
 from sinkcheck.theory.sink_geometry import in_hull
-from sinkcheck.verify.sinkdiag_eval import EXACT_RTOL, bound_values
+from sinkcheck.verify.sinkdiag_eval import EXACT_RTOL, bound_values, evaluate, opt_cell
 from tests.brackets import opt_bracket
 from tests.profiles import examples
 
@@ -113,6 +113,27 @@ def test_a_gap_above_MAX_GAP_is_an_error_not_a_number(inst, monkeypatch):
     monkeypatch.setattr(mp, "certify", real)
     assert info.value.lower == pytest.approx(info.value.upper * (1 - 10 * mp.MAX_GAP), rel=1e-12)
     assert info.value.upper == pytest.approx(mc.min_cost(inst, "sink").opt, rel=1e-6)
+
+
+@pytest.mark.parametrize("width,decided", [(10, True), (1e6, False)])
+def test_a_refused_solve_reports_no_OPT_and_its_bracket_decides_only_what_it_can(inst, monkeypatch, width, decided):
+    # "never report a number from a solve that is not certified": OPT is None, the bracket is kept,
+    # and a verdict on OPT is "holds" only when the whole bracket satisfies it (sinkdiag_eval)
+    real = mp.certify
+
+    def loose(Z, cons, M, y):
+        Mf, upper, _ = real(Z, cons, M, y)
+        return Mf, upper, upper * max(1 - width * mp.MAX_GAP, 1e-9)
+    monkeypatch.setattr(mp, "certify", loose)
+    r = evaluate(inst, True)
+    for p in ("sink", "diag"):
+        x = r[p]
+        assert x["status"] == "bracket" and x["opt"] is None and x["opt_lower"] < x["opt_upper"]
+        assert opt_cell(x).startswith("[")
+        assert x["verdicts"]["lower<=opt"]["verdict"] == ("holds" if x["lower"] <= x["opt_lower"] else "undecided")
+    assert r["ratio_diag_over_sink"] is None
+    brackets_apart = r["sink"]["opt_upper"] < r["diag"]["opt_lower"]
+    assert brackets_apart == decided and r["winner"] == ("sink" if decided else "undecided")
 
 
 def test_solver_saying_infeasible_after_a_feasible_LP_is_an_error(inst, monkeypatch):

@@ -23,7 +23,7 @@ from sinkcheck.verify.registry import Certificate, Context, check
 from sinkcheck.verify.sinkdiag_cases import CASES, case_instance
 from sinkcheck.construct.sinkdiag_constraints import violations
 from sinkcheck.construct.sinkdiag_weights import construction
-from sinkcheck.verify.sinkdiag_eval import bound_values, evaluate
+from sinkcheck.verify.sinkdiag_eval import bound_values, evaluate, opt_cell
 from sinkcheck.verify.sinkdiag_table import DEFAULT_GRID, plot_cost_vs_d, table_rows
 from sinkcheck.verify.tables import Table
 
@@ -64,12 +64,12 @@ def _bound_check(ctx: Context, name: str, pattern: str, inequality: str, stateme
         ok_in = inside(kw, fallback, r)
         n_in += ok_in
         undecided += v["verdict"] == "undecided"
-        if r[pattern]["opt"] is not None:
-            gap = max(gap, (r[pattern]["opt"] - r[pattern]["opt_lower"]) / r[pattern]["opt"])
+        if r[pattern]["status"] != "infeasible":
+            gap = max(gap, (r[pattern]["opt_upper"] - r[pattern]["opt_lower"]) / r[pattern]["opt_upper"])
         if v["verdict"] == "violated":
             (fails_in if ok_in else fails_out).append((v["slack"], kw, fallback))
         rows.append([kw["C"], kw["lam"], kw["centred"], kw["equal_norms"], fallback, r[pattern]["lower"],
-                     r[pattern]["opt"], r[pattern]["construction"], r[pattern]["upper"], v["verdict"]])
+                     opt_cell(r[pattern]), r[pattern]["construction"], r[pattern]["upper"], v["verdict"]])
     I, fb = case_instance(case)
     pinned = evaluate(I, fb)[pattern]["verdicts"][inequality]
     extra = {}

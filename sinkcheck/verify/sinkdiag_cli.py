@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from sinkcheck.construct.sinkdiag_instance import load_instance, sample_instance
-from sinkcheck.verify.sinkdiag_eval import evaluate
+from sinkcheck.verify.sinkdiag_eval import evaluate, opt_cell
 from sinkcheck.verify.sinkdiag_table import DEFAULT_GRID, load_grid, plot_cost_vs_d, table_rows
 from sinkcheck.verify.tables import FORMATS, Table, dumps, render
 
@@ -24,7 +24,7 @@ def _bounds_table(r: dict) -> Table:
     for p in ("sink", "diag"):
         x = r[p]
         v = x["verdicts"]
-        rows.append([p, x["lower"], x["opt"] if x["opt"] is not None else "infeasible", x["construction"],
+        rows.append([p, x["lower"], opt_cell(x), x["construction"],
                      x["upper"], x["value_cost"], v["lower<=opt"]["verdict"], v["opt<=construction"]["verdict"],
                      v["construction<=upper"]["verdict"], v["opt<=upper"]["verdict"]])
     return Table(["pattern", "L (QK)", "OPT", "construction", "U (QK)", "value part (paper)", "L<=OPT",

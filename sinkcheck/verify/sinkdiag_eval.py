@@ -4,15 +4,17 @@ All costs are QK costs 2 ||W_QK||_*; the value parts of the upper bounds (paper'
 reported separately as ``value_cost``. JSON keys (stable): for each of ``sink`` and ``diag``:
 ``lower``, ``opt``, ``construction``, ``upper`` (QK parts; ``opt`` None when infeasible; ``opt`` is
 the cost of a W meeting every margin), ``opt_lower`` (certified lower bound on OPT, weak duality),
-``value_cost``, ``lower_proved`` (our repaired lower bound, H1), ``status`` ("optimal" or
-"infeasible"), ``solver``, ``construction_min_margin``, and ``verdicts``: a dict
+``opt_upper`` (the upper end of that bracket: ``opt`` when reported), ``value_cost``,
+``lower_proved`` (our repaired lower bound, H1), ``status`` ("optimal", "infeasible", or "bracket":
+the solve's certified gap exceeded MAX_GAP, so ``opt`` is None and only the bracket
+[``opt_lower``, ``opt_upper``] is known), ``solver``, ``construction_min_margin``, and ``verdicts``: a dict
 ``{"lower<=opt", "opt<=construction", "construction<=upper", "opt<=upper"}`` of
 ``{"verdict": "holds"|"violated"|"undecided"|"n/a", "slack": rhs - lhs}``.
 
 OPT is known only within its certified bracket [opt_lower, opt] (:mod:`sinkcheck.construct.min_cost`),
 so a verdict on OPT is "holds" when the whole bracket satisfies the inequality, "violated" when
 none of it does, and "undecided" when the other side falls inside the bracket (never seen on the
-built-in grid; the bracket is at most MAX_GAP wide). Closed forms are compared with relative
+built-in grid; a reported bracket is at most MAX_GAP wide, a "bracket" status may be wider). Closed forms are compared with relative
 tolerance EXACT_RTOL.
 """
 
@@ -27,7 +29,7 @@ from sinkcheck.construct.min_cost import min_cost
 from sinkcheck.construct.sinkdiag_constraints import min_margin_by_kind
 from sinkcheck.construct.sinkdiag_instance import SinkDiagInstance
 from sinkcheck.construct.sinkdiag_weights import construction
-from sinkcheck.errors import InfeasibleError, InvalidInputError
+from sinkcheck.errors import InfeasibleError, InvalidInputError, WideBracketError
 from sinkcheck.theory import sinkdiag_bounds as T
 
 EXACT_RTOL = 1e-9
@@ -77,6 +79,27 @@ def _verdict(lhs, rhs) -> dict:
     return {"verdict": verdict, "slack": r_hi - l_hi}
 
 
+def opt_cell(x: dict):
+    """OPT of one pattern's result for a table: the number, "infeasible", or its bracket "[lo, hi]"."""
+    if x["status"] == "infeasible":
+        return "infeasible"
+    return x["opt"] if x["status"] == "optimal" else f"[{x['opt_lower']:.6g}, {x['opt_upper']:.6g}]"
+
+
+def _winner(sink: dict, diag: dict) -> str:
+    """The cheaper pattern: "sink" when the diagonal program is infeasible or OPT_sink's bracket lies
+    wholly below OPT_diag's, "diag" when the reverse, "undecided" when the brackets overlap."""
+    if diag["status"] == "infeasible":
+        return "sink"
+    if sink["status"] == "infeasible":
+        return "diag"
+    if sink["opt_upper"] < diag["opt_lower"]:
+        return "sink"
+    if diag["opt_upper"] < sink["opt_lower"]:
+        return "diag"
+    return "undecided"
+
+
 def evaluate(inst: SinkDiagInstance, fallback: bool = True, solver: str = "CLARABEL",
              qk: dict | None = None, progress: bool = False) -> dict:
     """The chain for both patterns (see module docstring); ``qk`` overrides the bound expressions
@@ -91,6 +114,9 @@ def evaluate(inst: SinkDiagInstance, fallback: bool = True, solver: str = "CLARA
         except InfeasibleError:
             opt, opt_lower, status, used = None, None, "infeasible", solver
             bracket = math.inf
+        except WideBracketError as err:  # no number reported; the bracket still decides what it can
+            opt, opt_lower, status, used = None, err.lower, "bracket", solver
+            bracket = (err.lower, err.upper)
         try:
             con = construction(inst, pattern, fallback)
             ccost = con.cost
@@ -101,18 +127,19 @@ def evaluate(inst: SinkDiagInstance, fallback: bool = True, solver: str = "CLARA
         lower, upper = bv["L_sink" if pattern == "sink" else "L_diag"], bv["U_" + pattern]
         verdicts = {
             "lower<=opt": _verdict(lower, bracket),
-            "opt<=construction": _verdict(bracket if opt is not None else None, ccost if valid else None),
+            "opt<=construction": _verdict(bracket if status != "infeasible" else None, ccost if valid else None),
             "construction<=upper": _verdict(ccost if valid else None, upper),
-            "opt<=upper": _verdict(bracket, upper) if opt is not None else
+            "opt<=upper": _verdict(bracket, upper) if status != "infeasible" else
             {"verdict": "violated", "slack": None},
         }
         out[pattern] = {
-            "lower": lower, "opt": opt, "opt_lower": opt_lower, "construction": ccost, "upper": upper,
+            "lower": lower, "opt": opt, "opt_lower": opt_lower,
+            "opt_upper": bracket[1] if status != "infeasible" else None, "construction": ccost, "upper": upper,
             "value_cost": bv["value_" + pattern], "lower_proved": bv[f"L_{pattern}_proved"],
             "status": status, "solver": used, "construction_min_margin": cmargin,
             "construction_valid": valid, "verdicts": verdicts,
         }
     s, g = out["sink"]["opt"], out["diag"]["opt"]
     out["ratio_diag_over_sink"] = (g / s) if (s and g is not None) else None
-    out["winner"] = "sink" if g is None or (s is not None and s < g) else "diag"
+    out["winner"] = _winner(out["sink"], out["diag"])
     return out

@@ -14,7 +14,7 @@ from tqdm import tqdm
 
 from sinkcheck.construct.sinkdiag_instance import sample_instance
 from sinkcheck.errors import InvalidInputError
-from sinkcheck.verify.sinkdiag_eval import evaluate
+from sinkcheck.verify.sinkdiag_eval import evaluate, opt_cell
 from sinkcheck.verify.tables import Table
 
 DEFAULT_GRID = [dict(d=d, C=C, n=2, r_eta=2, lam=lam, kappa=1.0, seed=0)
@@ -41,10 +41,6 @@ def load_grid(path: str | Path) -> list[dict]:
     return grid
 
 
-def _opt(x):
-    return "infeasible" if x is None else x
-
-
 def table_rows(grid: list[dict], progress: bool = False):
     """The comparison table of ``grid`` and the raw evaluations (one per row)."""
     rows, raw = [], []
@@ -60,7 +56,7 @@ def table_rows(grid: list[dict], progress: bool = False):
         r = evaluate(sample_instance(**g), fallback)
         s, dg = r["sink"], r["diag"]
         rows.append([g["d"], g["C"], g["lam"], r["instance"]["r_eta"], g["kappa"], fallback, s["lower"],
-                     _opt(s["opt"]), s["construction"], s["upper"], dg["lower"], _opt(dg["opt"]),
+                     opt_cell(s), s["construction"], s["upper"], dg["lower"], opt_cell(dg),
                      dg["construction"] if dg["construction_valid"] else "invalid", dg["upper"],
                      r["ratio_diag_over_sink"], r["winner"]])
         raw.append(r)
