@@ -178,7 +178,7 @@ def test_stated_bound_fails_on_its_named_counterexample(name, pattern, inequalit
 
 
 def test_stated_L_sink_fails_with_fallback_for_many_groups_and_large_lam():
-    # a valid sink solution (the seed's own construction) is cheaper than L_sink: OPT <= its cost < L_sink
+    # a valid sink solution (the paper's own construction) is cheaper than L_sink: OPT <= its cost < L_sink
     I, fallback = case_instance("l_sink_many_groups_with_fallback")
     con = construction(I, "sink", fallback)
     assert not violations(I, con.form, "sink", fallback, tol=1e-9) and con.cost < bound_values(I)["L_sink"] - 0.1

@@ -57,7 +57,7 @@ def test_monotonicity_classification_agrees_with_solveset_including_boundaries()
 
 
 def test_boundary_p_zero_strictly_decreases_although_the_seed_condition_fails():
-    """FINDING: the seed's 'strictly decreases iff beta tr(BW) > 0' fails at p = 0 < q: there
+    """FINDING: the paper's 'strictly decreases iff beta tr(BW) > 0' fails at p = 0 < q: there
     D' = -2 (1 - 1/k) (1 - lam) q < 0 on [0, 1) and D strictly decreases."""
     assert th.monotonicity(0.0, 1.0) == "strictly decreasing"
     assert th.seed_condition(0.0, 1.0) == "neither"
@@ -69,7 +69,7 @@ def test_boundary_p_plus_q_zero_strictly_increases_although_the_seed_condition_f
 
 
 def test_a_planted_seed_iff_classification_is_refuted_by_solveset():
-    """Reading the seed's strict conditions as the exact classification disagrees with solveset."""
+    """Reading the paper's strict conditions as the exact classification disagrees with solveset."""
     def planted(pv, qv):
         return {"dense smooths": "strictly decreasing", "dense sharpens": "strictly increasing"}.get(
             th.seed_condition(pv, qv), "decreasing then increasing")

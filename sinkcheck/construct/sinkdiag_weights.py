@@ -76,7 +76,7 @@ def sink_construction(inst: SinkDiagInstance, fallback: bool = True) -> Construc
 
 
 def diag_knobs(d: int, lam: float, kappa: float, Delta_diag: float, fallback: bool = True) -> dict:
-    """The seed's knobs s, a, b, alpha_diag of the diagonal construction (a = 0 without fallback)."""
+    """The paper's knobs s, a, b, alpha_diag of the diagonal construction (a = 0 without fallback)."""
     if not Delta_diag > RANK_RTOL:
         raise InvalidInputError(f"Delta_diag: must be > 0 for the diagonal construction (got {Delta_diag!r})")
     root = np.sqrt(d)
@@ -85,7 +85,7 @@ def diag_knobs(d: int, lam: float, kappa: float, Delta_diag: float, fallback: bo
 
 
 def diag_construction(inst: SinkDiagInstance, fallback: bool = True) -> Construction:
-    """W_QK = Pi^T M_diag Pi + alpha_diag P_eta (seed's s, a, b, alpha_diag).
+    """W_QK = Pi^T M_diag Pi + alpha_diag P_eta (the paper's s, a, b, alpha_diag).
 
     Margin walk: d_ci scores kappa + alpha ||eta_ci||^2 / sqrt(d) on itself and
     kappa + alpha eta_ci^T eta_cj / sqrt(d) on a group mate, a gap alpha Delta_diag / (2 sqrt(d))

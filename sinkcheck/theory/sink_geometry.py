@@ -34,7 +34,7 @@ Statements and proofs (plain text)::
     kappa sqrt(d) / (|z_i| dist(z_0, conv K_i)) for i in J.  With equal norms rho and
     c = max cos(z_0, z_j):  rho (1 - c) <= gamma_0 <= rho sqrt(2 (1 - c)), so the cost of a sink blows
     up as the sink aligns with a key (c -> 1) and is small when the sink is far from every key:
-    this, not feasibility, is where the cosines of the seed's Figure 1 enter.
+    this, not feasibility, is where the cosines of the paper's Figure 1 enter.
 """
 
 from __future__ import annotations

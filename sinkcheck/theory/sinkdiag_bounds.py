@@ -17,7 +17,7 @@ kappa, C, d, r_eta, lam = sp.symbols("kappa C d r_eta lambda", positive=True)
 delta, Delta, r_eff, sigma_op = sp.symbols("delta Delta_diag r_eff sigma_op", positive=True)
 a, b = sp.symbols("a b", nonnegative=True)
 
-# ---- the four bounds as stated by the seed (QK part and value part) ---------------------------
+# ---- the four bounds as stated by the paper (QK part and value part) ---------------------------
 QK = {
     "L_sink": kappa * C / (2 * sp.sqrt(d)),
     "U_sink": 12 * kappa * C / sp.sqrt(d),
@@ -31,7 +31,7 @@ VALUE_PAPER_CONSTANT = {"L_sink": sp.Integer(0), "U_sink": 5 * (r_eta + C),
 """Value and label parts, the paper's constants (not derived here); lower bounds have none."""
 
 BOUNDS = {k: QK[k] + VALUE_PAPER_CONSTANT[k] for k in QK}
-"""Total bounds exactly as the seed states them."""
+"""Total bounds exactly as the paper states them."""
 
 
 def qk_value(name: str, **params: float) -> float:

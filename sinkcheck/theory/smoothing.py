@@ -14,7 +14,7 @@ Theorem (derived and checked step by step below).  With p = beta tr(BW), q = tr(
 
 Means do not enter D_k.  If q = 0 (iff W B = 0) D_k is constant.  If q > 0:
 D_k strictly decreases on [0, 1] iff p >= 0; strictly increases iff p + q <= 0; otherwise it has
-its minimum at lam* = 1 + p / q in (0, 1).  The seed's strict conditions p > 0 (resp. p + q < 0)
+its minimum at lam* = 1 + p / q in (0, 1).  The paper's strict conditions p > 0 (resp. p + q < 0)
 are exactly "D_k' < 0 (resp. > 0) on all of [0, 1]"; read as "strictly monotone" their "only if"
 fails on the boundary p = 0 < q (resp. p + q = 0 < q).
 
@@ -208,7 +208,7 @@ def check_brute_force(k_value: int = 3, d: int = 2) -> dict:
 
 # ---- step 4: derivatives, convexity, monotonicity -----------------------------------------------
 def check_derivatives() -> dict:
-    """D_k'(1), D_k'(0) as in the seed; D_k'' = 2 (1 - 1/k) q; D_k' is affine in lam (so its sign on
+    """D_k'(1), D_k'(0) as in the paper; D_k'' = 2 (1 - 1/k) q; D_k' is affine in lam (so its sign on
     [0, 1] is decided by its endpoint values); the stationary point is lam* = 1 + p / q."""
     D = D_closed(k, lam, p, q, tSx)
     d1 = sp.diff(D, lam)
@@ -265,7 +265,7 @@ def _finite_real(name: str, value):
 
 
 def seed_condition(p_value, q_value) -> str:
-    """The seed's conditions: "dense smooths" (p > 0), "dense sharpens" (p + q < 0), else "neither"."""
+    """The paper's conditions: "dense smooths" (p > 0), "dense sharpens" (p + q < 0), else "neither"."""
     _finite_real("p_value", p_value), _finite_real("q_value", q_value)
     if p_value > 0:
         return "dense smooths"
@@ -300,7 +300,7 @@ def check_monotonicity_exactly(pairs=None) -> dict:
 def check_cosine_identities() -> dict:
     """S is lam-free; Den - N = k/(k-1) D; N = S - D/(k-1); R = 1 - (k/(k-1)) D/(S + D);
     R' = -(k/(k-1)) S D' / (S + D)^2: R moves against D_k whenever S > 0.  Also N' = -D'/(k-1) and
-    Den' = D' (the seed's "E[Y_i^T Y_j] strictly increases and D_k strictly decreases")."""
+    Den' = D' (the paper's "E[Y_i^T Y_j] strictly increases and D_k strictly decreases")."""
     D, N = D_closed(k, lam, p, q, tSx), N_closed(k, lam, p, q, mm)
     Den, S = Den_closed(k, lam, p, q, tSx, mm), S_closed(k, p, q, tSx, mm)
     R = N / Den
@@ -311,7 +311,7 @@ def check_cosine_identities() -> dict:
         "Den_minus_N": sp.simplify(Den - N - c * D) == 0,
         "R_in_terms_of_D": sp.simplify(R - (1 - c * D / (S + D))) == 0,
         "R_prime": sp.simplify(sp.diff(R, lam) + c * S * sp.diff(D, lam) / (S + D) ** 2) == 0,
-        # the seed's intermediate claim: E[Y_i^T Y_j] increases exactly where D_k decreases
+        # the paper's intermediate claim: E[Y_i^T Y_j] increases exactly where D_k decreases
         "N_prime_is_minus_D_prime_over_k_minus_1": sp.simplify(sp.diff(N, lam) + sp.diff(D, lam) / (k - 1)) == 0,
         "Den_prime_is_D_prime": sp.simplify(sp.diff(Den, lam) - sp.diff(D, lam)) == 0,
     }
@@ -339,7 +339,7 @@ a_i(lam) = (1 - lam) e_i + (lam/k) 1.  Let p = beta tr(BW), q = tr(B W^T W) >= 0
   D_k(lam) = E||Y_i - Ybar||^2 = (1 - 1/k) (tr Sigma_x + 2 (1 - lam) p + (1 - lam)^2 q)
   D_k'(1) = -2 (1 - 1/k) p,  D_k'(0) = -2 (1 - 1/k) (p + q),  D_k'' = 2 (1 - 1/k) q >= 0.
   q = 0: D_k constant.  q > 0: D_k strictly decreases on [0, 1] iff p >= 0, strictly increases
-  iff p + q <= 0, else has its minimum at lam* = 1 + p/q.  (The seed's strict p > 0, p + q < 0 are
+  iff p + q <= 0, else has its minimum at lam* = 1 + p/q.  (The paper's strict p > 0, p + q < 0 are
   exactly D_k' < 0, resp. > 0, on all of [0, 1].)
   Ratio (2): R = E[Y_i^T Y_j] / E||Y_i||^2 = 1 - (k/(k-1)) D_k / (S + D_k), S = E||Ybar||^2 free of
   lam; if S > 0, R strictly increases where D_k strictly decreases and vice versa.  Endpoints

@@ -32,7 +32,7 @@ def symbolic(ctx: Context) -> Certificate:
     return Certificate(
         check="smoothing.symbolic", theorem=THEOREM,
         statement="D_k(lam) = (1 - 1/k)(tr Sigma_x + 2(1 - lam) beta tr(BW) + (1 - lam)^2 tr(B W^T W)); "
-                  "D_k'(1), D_k'(0) as in the seed; D_k'' >= 0; R = 1 - (k/(k-1)) D_k/(S + D_k)",
+                  "D_k'(1), D_k'(0) as in the paper; D_k'' >= 0; R = 1 - (k/(k-1)) D_k/(S + D_k)",
         verdict="holds" if n_ok == n_all else "fails",
         parameters={"brute_force_k": list(ks), "brute_force_d": 2},
         evidence={"identities_verified": n_ok, "identities_total": n_all,

@@ -32,7 +32,7 @@ CHECK_MODULES = [
 
 @dataclass
 class Context:
-    """What every check receives: the seed, the profile, where to write figures, the device."""
+    """What every check receives: the random seed, the profile, where to write figures, the device."""
 
     seed: int = 0
     profile: str = "quick"

@@ -70,7 +70,7 @@ LABELS = {"dense smooths": "beta tr(BW) > 0", "dense sharpens": "beta tr(BW) + t
 
 
 def scatter_plot(points: list[tuple[float, float, str]], path: Path, xlabel: str, ylabel: str, title: str) -> None:
-    """Predicted vs. measured change, coloured like the seed's Figures 8, 9 (red: beta tr(BW) > 0,
+    """Predicted vs. measured change, coloured like the paper's Figures 8, 9 (red: beta tr(BW) > 0,
     blue: beta tr(BW) + tr(B W^T W) < 0, gray: neither)."""
     import matplotlib
 

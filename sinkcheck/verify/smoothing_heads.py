@@ -10,7 +10,7 @@ C onto B: beta = <C, B>_F / <B, B>_F, with fit quality ``beta_fit_residual`` =
 ||C - beta B||_F / ||C||_F (0 = the model's C = beta B holds exactly, 1 = no fit).  The model-free
 cross term tr(W C^T) is reported too: on the interpolation path it, not beta tr(BW), is exact.
 
-Prediction (the seed's conditions): "smooths" if beta tr(BW) > 0 (replacing attention by dense
+Prediction (the paper's conditions): "smooths" if beta tr(BW) > 0 (replacing attention by dense
 attention should raise the average cosine similarity: measured_delta_cos > 0), "sharpens" if
 beta tr(BW) + tr(B W^T W) < 0 (should lower it), "undetermined" otherwise.
 """
@@ -112,7 +112,7 @@ def estimate_moments(X, Z) -> tuple[np.ndarray, np.ndarray, float, float]:
 
 
 def analyse_head(X, Z, A, W_OV, causal: bool = False) -> HeadAnalysis:
-    """Classify one head by the seed's conditions and measure the effect of dense attention.
+    """Classify one head by the paper's conditions and measure the effect of dense attention.
 
     Args:
         X: residual stream, shape (T, d), T >= 2.  Z: normalised tokens (the head's input), (T, d).
