@@ -17,6 +17,7 @@ from sinkcheck.errors import SinkcheckError
 
 COMMANDS = {
     "report": "sinkcheck.verify.report_cli:report",
+    "claims": "sinkcheck.claims_cli:claims",
     "smoothing": "sinkcheck.verify.smoothing_cli:smoothing",
     "trigger": "sinkcheck.verify.trigger_cli:trigger",
     "train": "sinkcheck.verify.empirical_cli:train",

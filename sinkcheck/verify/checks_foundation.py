@@ -45,8 +45,6 @@ def cost_identity(ctx: Context) -> Certificate:
     ok = ok and worst_attain <= tol and worst_lower >= -tol
     return Certificate(
         check="cost.identity",
-        theorem="Cost identity (docs/cost_identity.md)",
-        statement="min{||W_Q||_F^2 + ||W_K||_F^2 : W_Q^T W_K = W} = 2 ||W||_*, attained by balanced SVD factors",
         verdict="holds" if ok else "fails",
         parameters={"samples": n, "seed": ctx.seed, "shapes": "d_q, d_k in 1..8, any rank"},
         evidence={

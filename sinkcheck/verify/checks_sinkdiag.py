@@ -15,6 +15,7 @@ from functools import lru_cache
 import numpy as np
 from tqdm import tqdm
 
+from sinkcheck.claims import claim_of_check
 from sinkcheck.construct.margin_program import MAX_GAP
 from sinkcheck.construct.sinkdiag_instance import sample_instance
 from sinkcheck.errors import SolverError
@@ -28,8 +29,6 @@ from sinkcheck.verify.sinkdiag_table import DEFAULT_GRID, plot_cost_vs_d, table_
 from sinkcheck.verify.tables import Table
 
 LAMBDAS = (0.15, 0.3, 0.6, 1.0, 2.0, 5.0, 20.0)
-SQRT15 = math.sqrt(15)
-LAM_DIAG = float(T.diag_upper_lambda_threshold())
 
 
 @lru_cache(maxsize=4)
@@ -55,13 +54,14 @@ def _sample(seed: int, profile: str, progress: bool = False) -> tuple:
     return tuple(out), failures
 
 
-def _bound_check(ctx: Context, name: str, pattern: str, inequality: str, statement: str,
-                 hypothesis: str, inside, case: str) -> Certificate:
+def _bound_check(ctx: Context, name: str, pattern: str, inequality: str, case: str) -> Certificate:
+    """A stated bound of Section 7 over the shared sample, split by its claim's hypothesis predicate."""
+    claim = claim_of_check(name)
     sample, failures = _sample(ctx.seed, ctx.profile, ctx.progress)
     rows, fails_in, fails_out, n_in, undecided, gap = [], [], [], 0, 0, 0.0
     for kw, fallback, r in sample:
         v = r[pattern]["verdicts"][inequality]
-        ok_in = inside(kw, fallback, r)
+        ok_in = claim.predicate(kw, fallback, r["instance"])
         n_in += ok_in
         undecided += v["verdict"] == "undecided"
         if r[pattern]["status"] != "infeasible":
@@ -86,8 +86,7 @@ def _bound_check(ctx: Context, name: str, pattern: str, inequality: str, stateme
     if worst is not None:
         counter["worst_sampled"] = {"arguments": worst[1], "fallback": worst[2], "slack": worst[0]}
     return Certificate(
-        check=name, theorem="Súkeník et al. Section 7, cost bounds (docs/sink_vs_diagonal.md)", statement=statement,
-        verdict=verdict, added_hypothesis=hypothesis if verdict == "holds_with_hypothesis" else None,
+        check=name, verdict=verdict,
         counterexample=counter if verdict != "holds" else None,
         parameters={"seed": ctx.seed, "profile": ctx.profile, "instances": len(sample), "lambdas": list(LAMBDAS),
                     "max_gap": MAX_GAP},
@@ -95,52 +94,32 @@ def _bound_check(ctx: Context, name: str, pattern: str, inequality: str, stateme
                   "undecided_within_solver_bracket": undecided, "largest_certified_gap": gap,
                   "instances_inside_hypothesis": n_in, "pinned_case_verdict": pinned["verdict"], **extra},
         tables={name.split(".")[-1]: Table(["C", "lam", "H1", "H2", "fallback", "L", "OPT", "construction", "U",
-                                            inequality], rows, title=statement)},
+                                            inequality], rows, title=claim.checked_statement)},
     )
 
 
 @check("sinkdiag.sink_upper")
 def sink_upper(ctx: Context) -> Certificate:
     """U_sink: some sink solution has QK cost <= 12 kappa C / sqrt(d)."""
-    return _bound_check(ctx, "sinkdiag.sink_upper", "sink", "opt<=upper",
-                        "OPT_sink <= 12 kappa C / sqrt(d) (QK part of U_sink)",
-                        "lam >= 1 (proved via the construction; exact construction threshold lam*(C) < 1)",
-                        lambda kw, fb, r: kw["lam"] >= 1.0, "u_sink_small_lambda")
+    return _bound_check(ctx, "sinkdiag.sink_upper", "sink", "opt<=upper", "u_sink_small_lambda")
 
 
 @check("sinkdiag.diag_upper")
 def diag_upper(ctx: Context) -> Certificate:
     """U_diag: some diagonal solution has QK cost <= 13 kappa C/sqrt(d) + 4 kappa sqrt(d) r_eta/Delta_diag."""
-    return _bound_check(ctx, "sinkdiag.diag_upper", "diag", "opt<=upper",
-                        "OPT_diag <= 13 kappa C / sqrt(d) + 4 kappa sqrt(d) r_eta / Delta_diag (QK part of U_diag)",
-                        f"H2 (equal nuisance norms), Delta_diag > 0 and lam >= {LAM_DIAG:.4f} "
-                        "= 1/sqrt(sqrt(201)/2 - 3)",
-                        lambda kw, fb, r: kw["equal_norms"] and r["instance"]["Delta_diag"] > 0 and kw["lam"] >= LAM_DIAG,
-                        "u_diag_small_lambda")
+    return _bound_check(ctx, "sinkdiag.diag_upper", "diag", "opt<=upper", "u_diag_small_lambda")
 
 
 @check("sinkdiag.sink_lower")
 def sink_lower(ctx: Context) -> Certificate:
     """L_sink: every sink solution has QK cost >= kappa C / (2 sqrt(d))."""
-    return _bound_check(ctx, "sinkdiag.sink_lower", "sink", "lower<=opt",
-                        "OPT_sink >= kappa C / (2 sqrt(d))",
-                        "the fallback constraints and C <= 15 (proved for any lam, no H1: OPT >= 2 kappa C / "
-                        "sqrt(d (C + 1))), or H1 and lam <= sqrt(15) (proved: OPT >= 2 kappa C / "
-                        "sqrt(d (1 + lam^2) + ||eta_bar||_op^2), >= kappa C / (2 sqrt d) iff "
-                        "d (1 + lam^2) + ||eta_bar||_op^2 <= 16 d)",
-                        lambda kw, fb, r: (fb and kw["C"] <= T.C_MAX_FALLBACK) or (kw["centred"] and kw["lam"] <= SQRT15),
-                        "l_sink_large_lambda_no_fallback")
+    return _bound_check(ctx, "sinkdiag.sink_lower", "sink", "lower<=opt", "l_sink_large_lambda_no_fallback")
 
 
 @check("sinkdiag.diag_lower")
 def diag_lower(ctx: Context) -> Certificate:
     """L_diag: every diagonal solution has QK cost >= kappa sqrt(d) r_eff / delta^2 + kappa C / (2 sqrt(d))."""
-    return _bound_check(ctx, "sinkdiag.diag_lower", "diag", "lower<=opt",
-                        "OPT_diag >= kappa sqrt(d) r_eff(Sigma_D) / delta^2 + kappa C / (2 sqrt(d))",
-                        "the fallback constraints and C <= 15 (proved for any lam, no H1), or H1 (centred "
-                        "nuisance) and lam <= sqrt(15) (both by pinching + trace duality)",
-                        lambda kw, fb, r: (fb and kw["C"] <= T.C_MAX_FALLBACK) or (kw["centred"] and kw["lam"] <= SQRT15),
-                        "l_diag_large_lambda_no_fallback")
+    return _bound_check(ctx, "sinkdiag.diag_lower", "diag", "lower<=opt", "l_diag_large_lambda_no_fallback")
 
 
 @check("sinkdiag.symbolic")
@@ -151,8 +130,7 @@ def symbolic(ctx: Context) -> Certificate:
              **T.check_diag_scores_meet_margins_exactly(), **T.check_lower_bound_steps(),
              **{f"fallback_{k}": v for k, v in T.check_fallback_lower_bound().items()}}
     return Certificate(
-        check="sinkdiag.symbolic", theorem="Súkeník et al. Section 7 (proof steps)",
-        statement="closed forms and exact proof steps of the four bounds (sympy, exact)",
+        check="sinkdiag.symbolic",
         verdict="holds" if all(facts.values()) else "fails", parameters={},
         evidence={**facts, "diag_upper_lambda_threshold": str(T.diag_upper_lambda_threshold()),
                   "sink_upper_lambda_threshold_C": {c: T.sink_upper_lambda_threshold(c) for c in (1, 2, 5, 20)},
@@ -169,8 +147,7 @@ def comparison_table(ctx: Context) -> Certificate:
     plot_cost_vs_d(grid, raw, ctx.figure_dir / "sinkdiag_cost_vs_d.png")
     sink_wins = sum(r["winner"] == "sink" for r in raw)
     return Certificate(
-        check="sinkdiag.table", theorem="Súkeník et al. Section 7 (sinks are cheaper)",
-        statement="On the grid, OPT_sink < OPT_diag (QK costs), with OPT_diag / OPT_sink growing with d",
+        check="sinkdiag.table",
         verdict="holds" if sink_wins == len(raw) else "fails",
         parameters={"grid": grid}, evidence={"rows": len(raw), "sink_wins": sink_wins,
                                              "ratios": [r["ratio_diag_over_sink"] for r in raw]},

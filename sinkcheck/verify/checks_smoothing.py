@@ -30,7 +30,7 @@ def symbolic(ctx: Context) -> Certificate:
     n_ok = sum(v for group in steps.values() for v in group.values())
     n_all = sum(len(group) for group in steps.values())
     return Certificate(
-        check="smoothing.symbolic", theorem=THEOREM,
+        check="smoothing.symbolic",
         statement="D_k(lam) = (1 - 1/k)(tr Sigma_x + 2(1 - lam) beta tr(BW) + (1 - lam)^2 tr(B W^T W)); "
                   "D_k'(1), D_k'(0) as in the paper; D_k'' >= 0; R = 1 - (k/(k-1)) D_k/(S + D_k)",
         verdict="holds" if n_ok == n_all else "fails",
@@ -62,15 +62,8 @@ def monotonicity(ctx: Context) -> Certificate:
             worst = min(worst, float(np.min(sign * np.diff(D))))
     ok = all(agree for _, agree in exact.values()) and worst > 0 and bool(np.all(np.diff(D_ex) < 0))
     return Certificate(
-        check="smoothing.monotonicity", theorem=THEOREM,
-        statement="D_k strictly decreases on [0,1] iff beta tr(BW) > 0; strictly increases iff "
-                  "beta tr(BW) + tr(B W^T W) < 0",
+        check="smoothing.monotonicity",
         verdict="holds_with_hypothesis" if ok else "fails",
-        added_hypothesis="read 'strictly decreases (increases)' as D_k' < 0 (> 0) on all of [0, 1]. Read as "
-                         "'strictly monotone', the 'only if' fails on the boundary beta tr(BW) = 0 < tr(B W^T W) "
-                         "(resp. beta tr(BW) + tr(B W^T W) = 0 < tr(B W^T W)); exactly: for tr(B W^T W) > 0, "
-                         "strictly decreasing iff beta tr(BW) >= 0, strictly increasing iff "
-                         "beta tr(BW) + tr(B W^T W) <= 0; for tr(B W^T W) = 0 (W B = 0), constant",
         parameters={"samples": len(models), "seed": ctx.seed, "lambda_grid": len(GRID)},
         evidence={
             "solveset_cases_agreeing": sum(a for _, a in exact.values()), "solveset_cases": len(exact),
@@ -101,7 +94,7 @@ def exact_vs_closed(ctx: Context) -> Certificate:
             worst[key] = max(worst[key], err)
             used = max(used, err / tol)
     return Certificate(
-        check="smoothing.exact_vs_closed", theorem=THEOREM,
+        check="smoothing.exact_vs_closed",
         statement="closed forms of D_k(lam), E[Y_i^T Y_j], E||Y_i||^2 equal exact expectations",
         verdict="holds" if used <= 1.0 else "fails",
         parameters={"samples": len(models), "seed": ctx.seed,
@@ -128,7 +121,7 @@ def monte_carlo(ctx: Context) -> Certificate:
         if len(rows) < 10:
             rows.append([i, m.k, lam, D, mc.estimate, mc.half_width, zscore])
     return Certificate(
-        check="smoothing.monte_carlo", theorem=THEOREM,
+        check="smoothing.monte_carlo",
         statement="Monte Carlo estimates of D_k(lam) lie within 10 exact standard errors of the closed form",
         verdict="holds" if inside == len(models) else "fails",
         parameters={"cases": len(models), "samples_per_case": n, "z": 10.0, "seed": ctx.seed,
@@ -174,10 +167,7 @@ def cosine_direction(ctx: Context) -> Certificate:
     ce_dcos, ce_se = sc.true_cosine_change(ce, 100000, ctx.seed)
     ok = all(h == n for n, h in held.values()) and endpoint[0] == endpoint[1]
     return Certificate(
-        check="smoothing.cosine_direction", theorem=THEOREM,
-        statement="if beta tr(BW) > 0, R(lam) = E[Y_i^T Y_j]/E||Y_i||^2 strictly increases on [0, 1]; if "
-                  "beta tr(BW) + tr(B W^T W) < 0 it strictly decreases (seed: numerator and denominator positive; "
-                  "needed: only S = E||Ybar||^2 > 0)",
+        check="smoothing.cosine_direction",
         verdict="holds" if ok else "fails",
         parameters={"cases": len(models), "seed": ctx.seed, "lambda_grid": len(GRID), "table_cases": len(table.rows)},
         evidence={

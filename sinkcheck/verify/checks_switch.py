@@ -81,10 +81,7 @@ def switch_forward(ctx: Context) -> Certificate:
     attained = max(abs(r[4] - r[5]) / r[5] for r in rows)
     ok = worst <= 1 + 1e-12 and attained < 1e-9 and switch.check_forward_attainment() and switch.check_softmax_gap()
     return Certificate(
-        check="switch.forward", theorem="Sink = hard switch, forward (S1, S4)",
-        statement="||o_i|| <= (1 - A_i0) max_{j != 0} ||V z_j|| + A_i0 ||V z_0||, attained; A_i0 = 1 and V z_0 = 0 "
-                  "give o_i = 0; a softmax head with zero fixed value reaches ||o|| <= eps over the content ball once "
-                  "its sink gap is >= log(n (R - eps) / eps) (exactly eps at equality, equal free scores)",
+        check="switch.forward",
         verdict="holds" if ok else "fails",
         parameters={"samples": n, "seed": ctx.seed},
         evidence={"max_ratio_output_to_bound": worst, "max_rel_attainment_gap": attained,
@@ -125,10 +122,7 @@ def switch_converse_values(ctx: Context) -> Certificate:
     a2, v2, o2 = sh.evaluate_head(c2["Z"], c2["W"], c2["V"], c2["i"])
     ok = worst <= 1e-12 and used > n // 2 and abs(rt["deficits"].max() - 0.1) < 1e-12 and all(switch.symbolic_steps().values())
     return Certificate(
-        check="switch.converse_values", theorem="Sink = hard switch, converse, values vary (S2)",
-        statement="scores fixed, free values over a set containing ±R u: ||o|| <= eps for every content => mass on "
-                  "the fixed positions >= 1 - eps/R and their averaged value has norm <= eps (ball: iff "
-                  "a_P ||vbar_P|| + (1 - a_P) R <= eps); eps = 0 => a_P = 1, vbar_P = 0; f(eps) = eps/R is tight",
+        check="switch.converse_values",
         verdict="holds" if ok else "fails",
         parameters={"samples": n, "seed": ctx.seed},
         evidence={"non_vacuous_samples": used, "max_excess_of_deficit_over_f": worst, "tight_head_deficit": float(rt["deficits"].max()),
@@ -151,10 +145,7 @@ def switch_converse_tokens(ctx: Context) -> Certificate:
     ok = worst <= 1e-12 and used > n // 2 and max(r[1] for r in rows) <= 0.1 + 1e-12 and broken > 0.1
     t = sh.tight_tokens_head(0.1, 0.09, 1.0, 2)
     return Certificate(
-        check="switch.converse_tokens", theorem="Sink = hard switch, converse, whole tokens vary (S3)",
-        statement="free tokens over C containing z_± with V z_± = ±R u: ||o|| <= eps < R in both homogeneous "
-                  "configurations => |<u, vbar_P>| <= eps and 1 - a_P <= 2 eps/(R + eps) there; the value-only "
-                  "bound eps/R is false once keys move with content; 2 eps/(R + eps) is the supremum",
+        check="switch.converse_tokens",
         verdict="holds" if ok else "fails",
         parameters={"samples": n, "seed": ctx.seed, "eps": 0.1, "R": 1.0},
         evidence={"non_vacuous_samples": used, "max_excess_of_deficit_over_g": worst, "largest_deficit_of_construction": broken,
@@ -235,9 +226,7 @@ def sink_representability(ctx: Context) -> Certificate:
     total_f, total_i = sum(r[2] for r in rows), sum(r[3] for r in rows)
     ok = disagree == 0 and worst_res < 1e-7 and worst_margin >= 1 - 1e-6 and total_f > 0 and total_i > 0
     return Certificate(
-        check="sink.representability", theorem="Prop. 4.1 (Súkeník et al.) as Theorem G",
-        statement="causal or full mask: some W_QK gives every query in J margin kappa on z_0 iff (a) 0 is not in "
-                  "conv{z_i : i in J} and (b) z_0 is not in conv{z_j : j in K_max}; then a rank-one W suffices",
+        check="sink.representability",
         verdict="holds" if ok else "fails",
         parameters={"per_kind": per_kind, "seed": ctx.seed, "kinds": list(PROBLEM_KINDS)},
         evidence={"disagreements_lp_vs_condition": disagree, "feasible": total_f, "infeasible": total_i,
@@ -279,9 +268,7 @@ def sink_cost(ctx: Context) -> Certificate:
         wendel.append([m, d, hits / trials, sum(comb(m - 1, k) for k in range(d)) / 2 ** (m - 1)])
     ok = width < 1e-9 and within == solved and solved > 0
     return Certificate(
-        check="sink.cost", theorem="Cost of a sink (Theorem C)",
-        statement="full mask: min 2||W||_* = 2 kappa sqrt(d)/(gamma_Q gamma_0), gamma_Q = dist(0, conv Q), "
-                  "gamma_0 = dist(z_0, conv K); causal: between the stated lower and upper bounds",
+        check="sink.cost",
         verdict="holds" if ok else "fails",
         parameters={"samples_per_mask": n, "seed": ctx.seed, "wendel_trials": trials},
         evidence={"within_certified_bounds": within, "samples_solved": solved,

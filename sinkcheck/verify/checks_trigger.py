@@ -68,13 +68,7 @@ def necessity(ctx: Context) -> Certificate:
                and trig_sink["bos_after_trigger_min"] < trig_sink["claimed_bos_lower_bound"])
     return Certificate(
         check="trigger.necessity",
-        theorem="Trigger task, necessity (Ran-Milo; docs/trigger.md)",
-        statement="One softmax head, error <= eps on the all-equal probes of norm r: content mass <= "
-                  "f(eps) = (eps + beta)/(r - eps - beta) at every non-trigger position, i.e. BOS >= 1 - f "
-                  "before the trigger and BOS + trigger >= 1 - f after it; tight for beta = 0",
         verdict="holds_with_hypothesis" if ok and refuted else "fails",
-        added_hypothesis="content-free value parts bounded, ||u_j|| <= beta (beta = 0: V z = V_x x); after the "
-                         "trigger the sink may be BOS or the trigger token",
         counterexample={"without_value_hypothesis": offset, "bos_alone_after_trigger": trig_sink},
         parameters={"seed": ctx.seed, "samples_per_family": n, "error_measure": "max over positions 1..T of ||o_i - y_i||"},
         evidence={**symbolic, "min_margin": min_margin, "tight_mass_over_f_min": min(ratios)},
@@ -110,12 +104,7 @@ def multi_head(ctx: Context) -> Certificate:
     ok = all(th.check_multi_head_algebra().values()) and min(margins, default=0.0) >= -TOL
     return Certificate(
         check="trigger.multi_head",
-        theorem="Trigger task, several heads (docs/trigger.md)",
-        statement="With H >= 2 heads no per-head BOS bound holds (two heads cancel); if every head has "
-                  "g_h = <V_x^h x, x>/r >= 0, the g-weighted mean content mass is <= eps/(r - eps)",
         verdict="holds_with_hypothesis" if ok and counter["max_bos_any_head_any_scored_position"] < 0.01 else "fails",
-        added_hypothesis="g_h >= 0 for every head (no head pushes against the target); the bound is on the "
-                         "g-weighted mean over heads",
         counterexample={"two_head_cancellation": counter},
         parameters={"seed": ctx.seed, "T": 6, "p": 3, "M": 8.0},
         evidence={"weighted_bound_instances": len(margins), "min_weighted_margin": min(margins, default=None)},
@@ -138,8 +127,7 @@ def sink_logit(ctx: Context) -> Certificate:
             rows.append([T, eps, L, measured, sampled])
     ok = all(th.check_sink_logit_algebra().values()) and worst < 1e-9
     return Certificate(
-        check="trigger.sink_logit", theorem="Trigger task, sink construction (docs/trigger.md)",
-        statement="The BOS-sink head has sup error R T/(e^L + T); error eps needs L = log(T (R - eps)/eps)",
+        check="trigger.sink_logit",
         verdict="holds" if ok else "fails", parameters={"R": 1.0, "p": 2, "seed": ctx.seed},
         evidence={"max_relative_deviation": worst, **th.check_sink_logit_algebra()},
         tables={"sink_logit": Table(["T", "eps", "L", "probe error", "sampled batch error"], rows,
@@ -176,10 +164,7 @@ def relu(ctx: Context) -> Certificate:
     ok = ok and max(abs(v) for v in attained.values()) < 1e-12
     ok = ok and worst_err < 1e-12 and worst_bos == 0.0 and slack >= -TOL
     return Certificate(
-        check="trigger.relu", theorem="Trigger task, ReLU sufficiency (docs/trigger.md)",
-        statement="A ReLU head (plain or length-normalised) with one-hot positions solves the task exactly with "
-                  "zero BOS attention; without positions (T >= 3) every sum of ReLU heads has error >= R/5 "
-                  "(length) or R/3 (plain), attained at T = 3",
+        check="trigger.relu",
         verdict="holds" if ok else "fails", parameters={"seed": ctx.seed, "R": 1.0},
         evidence={"max_error_exact_head": worst_err, "max_bos_exact_head": worst_bos,
                   "min_slack_position_free_heads": float(slack),
@@ -202,9 +187,7 @@ def training(ctx: Context) -> Certificate:
     other = [r["bos_nontrigger"] for r in runs if r["config"]["kind"] != "softmax"]
     ok = min(soft) >= 0.9 and max(other) <= 0.2
     return Certificate(
-        check="trigger.training", theorem="Trigger task, experiments (docs/trigger.md, docs/empirical.md)",
-        statement="Trained single-layer softmax models put >= 0.9 BOS attention at non-trigger positions; "
-                  "ReLU and sigmoid models put <= 0.2 there (the coefficient itself)",
+        check="trigger.training",
         verdict="holds" if ok else "fails",
         parameters={k: v for k, v in runs[0]["config"].items() if k not in ("kind", "heads", "seed")},
         evidence={"softmax_bos_min": min(soft), "relu_sigmoid_bos_max": max(other),

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from sinkcheck import claims
 from sinkcheck.verify.tables import Table
 
 VERDICTS = ("holds", "holds_with_hypothesis", "fails", "skipped")
@@ -49,16 +50,20 @@ class Context:
 
 @dataclass
 class Certificate:
-    """The outcome of one check: what was claimed, with which parameters, and the verdict.
+    """The outcome of one check: the claim it decides, what was measured, and the verdict.
 
-    ``evidence`` holds margins and counts (never just a boolean); ``tables`` are written by the
-    report as Markdown, CSV and LaTeX; ``figures`` are file names under ``out_dir/figures``.
+    ``claim`` is the claim id (:mod:`sinkcheck.claims`); a built-in check leaves it out and the
+    ledger supplies it from the check's name, together with the statement and, for a verdict
+    "holds_with_hypothesis", the added hypothesis, when the check gives none. A check of your own
+    names its claim (any id) and gives both. ``evidence`` holds margins and counts (never just a
+    boolean); ``tables`` are written by the report as Markdown, CSV and LaTeX; ``figures`` are file
+    names under ``out_dir/figures``.
     """
 
     check: str
-    theorem: str
-    statement: str
-    verdict: str
+    claim: str | None = None
+    statement: str | None = None
+    verdict: str = "skipped"
     parameters: dict[str, Any] = field(default_factory=dict)
     evidence: dict[str, Any] = field(default_factory=dict)
     added_hypothesis: str | None = None
@@ -69,6 +74,15 @@ class Certificate:
     def __post_init__(self) -> None:
         if self.verdict not in VERDICTS:
             raise ValueError(f"verdict: must be one of {', '.join(VERDICTS)} (got {self.verdict!r})")
+        if self.claim is None:
+            ledger = claims.claim_of_check(self.check)
+            self.claim = ledger.id
+            if self.statement is None:
+                self.statement = ledger.checked_statement
+            if self.verdict == "holds_with_hypothesis" and self.added_hypothesis is None:
+                self.added_hypothesis = ledger.hypothesis
+        if not self.statement:
+            raise ValueError(f"statement: the check {self.check!r} of a claim outside the ledger must state it")
         if self.verdict == "holds_with_hypothesis" and not self.added_hypothesis:
             raise ValueError("added_hypothesis: a verdict 'holds_with_hypothesis' must name the hypothesis")
 

@@ -1,5 +1,6 @@
 """``sinkcheck report``: run every registered check and write tables, figures, certificates
-and a summary (Markdown and HTML) with a verdict per theorem.
+and a summary (Markdown and HTML, rendered from the Jinja2 templates in ``templates/``) with a
+verdict per claim of the ledger (:mod:`sinkcheck.claims`).
 
 The output is built in a sibling temporary directory and moved into place only when the run
 completes, so a failed run leaves no partial output behind.
@@ -7,17 +8,18 @@ completes, so a failed run leaves no partial output behind.
 
 from __future__ import annotations
 
-import html
 import shutil
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
+import jinja2
 from tabulate import tabulate
 from tqdm import tqdm
 
-from sinkcheck import validate
+from sinkcheck import claims, validate
 from sinkcheck.errors import InvalidInputError
 from sinkcheck.verify.registry import Certificate, Context, library_versions, load_checks
 from sinkcheck.verify.tables import Table, dumps, fmt_number, render, write_table
@@ -33,7 +35,7 @@ VERDICT_TEXT = {
 def _write_certificate(cert: Certificate, ctx: Context, root: Path) -> None:
     payload = {
         "check": cert.check,
-        "theorem": cert.theorem,
+        "claim": cert.claim,
         "statement": cert.statement,
         "verdict": cert.verdict,
         "added_hypothesis": cert.added_hypothesis,
@@ -52,81 +54,93 @@ def _write_certificate(cert: Certificate, ctx: Context, root: Path) -> None:
 
 
 SEVERITY = {"fails": 3, "holds_with_hypothesis": 2, "holds": 1, "skipped": 0}
-"""A theorem's verdict is the most severe verdict among its checks."""
+"""A claim's verdict is the most severe verdict among its checks."""
+
+DOCS_BASE = "../docs/_build/html"
+"""Where the summary's docs links point, relative to the report (the README's docs build, next to
+the default ``sinkcheck-report``)."""
 
 
-def _note(c: Certificate) -> str:
-    if c.verdict == "fails":
-        return "counterexample in the certificate"
-    if c.added_hypothesis:
-        return "added hypothesis: see its section"
-    if c.counterexample:
-        return "a counterexample to the claim without its hypothesis is recorded"
-    return ""
+@dataclass
+class ClaimRow:
+    """One claim of the summary: its ledger record (None for a check of your own outside the
+    ledger), its certificates and their most severe verdict."""
+
+    id: str
+    record: claims.Claim | None
+    certs: list[Certificate]
+
+    @property
+    def verdict(self) -> str:
+        return max(self.certs, key=lambda c: SEVERITY[c.verdict]).verdict
+
+    @property
+    def paper(self) -> str:
+        return claims.PAPERS[self.record.paper].short if self.record else "(your own)"
+
+    @property
+    def where(self) -> str:
+        return self.record.where if self.record else ""
+
+    @property
+    def hypothesis(self) -> str:
+        return "; ".join(dict.fromkeys(c.added_hypothesis for c in self.certs if c.added_hypothesis))
+
+    @property
+    def key_numbers(self) -> str:
+        return "; ".join(k for c in self.certs if c.verdict != "holds" and c.counterexample
+                         for k in [key_numbers(c.counterexample)] if k)
 
 
-def theorem_table(certs: list[Certificate]) -> Table:
-    """One row per theorem: its most severe verdict and how many checks back it."""
-    order: dict[str, list[Certificate]] = {}
+KEY_WORDS = ("slack", "lam", "bos", "sink", "cos", "error", "frac", "layer", "case")
+"""Counterexample entries whose name contains one of these come first in the summary."""
+
+
+def key_numbers(counterexample: dict, limit: int = 4) -> str:
+    """A few scalar entries (or short lists) of a counterexample, two levels deep, named entries first."""
+    items = []
+    for key, value in counterexample.items():
+        if isinstance(value, dict):
+            items += [(f"{key}.{k}", v) for k, v in value.items() if not isinstance(v, dict)]
+        else:
+            items.append((key, value))
+    shown = [(k, [fmt_number(x, 4) for x in v] if isinstance(v, list) else fmt_number(v, 4)) for k, v in items
+             if (isinstance(v, (int, float, str)) and not isinstance(v, bool))
+             or (isinstance(v, list) and 0 < len(v) <= 3 and all(isinstance(x, (int, float)) for x in v))]
+    shown.sort(key=lambda kv: not any(w in kv[0].lower() for w in KEY_WORDS))  # stable: named first
+    return ", ".join(f"{k} = {v}" for k, v in shown[:limit])
+
+
+def claim_rows(certs: list[Certificate]) -> list[ClaimRow]:
+    """The certificates grouped by claim, in ledger order (paper order), claims outside it last."""
+    by_claim: dict[str, list[Certificate]] = {}
     for c in certs:
-        order.setdefault(c.theorem, []).append(c)
-    rows = []
-    for theorem, group in order.items():
-        worst = max(group, key=lambda c: SEVERITY[c.verdict]).verdict
-        rows.append([theorem, VERDICT_TEXT[worst], ", ".join(c.check for c in group)])
-    return Table(["theorem", "verdict", "checks"], rows, title="Verdict per theorem")
+        by_claim.setdefault(c.claim, []).append(c)
+    order = [c.id for c in claims.CLAIMS_LIST if c.id in by_claim] + \
+        [cid for cid in by_claim if cid not in claims.CLAIMS]
+    return [ClaimRow(cid, claims.CLAIMS.get(cid), by_claim[cid]) for cid in order]
 
 
-def check_table(certs: list[Certificate]) -> Table:
-    """One row per check: its verdict and a short note."""
-    rows = [[c.check, VERDICT_TEXT[c.verdict], _note(c)] for c in certs]
-    return Table(["check", "verdict", "note"], rows, title="Verdict per check")
+def claim_table(certs: list[Certificate]) -> Table:
+    """One row per claim: paper, where, verdict, added hypothesis, counterexample, checks."""
+    rows = [[r.id, f"{r.paper}, {r.where}" if r.where else r.paper, VERDICT_TEXT[r.verdict], r.hypothesis,
+             r.key_numbers, ", ".join(c.check for c in r.certs)] for r in claim_rows(certs)]
+    return Table(["claim", "paper", "verdict", "added hypothesis", "counterexample", "checks"], rows,
+                 title="Verdict per claim")
 
 
-def _sections(c: Certificate) -> list[tuple[str, str]]:
-    """(label, text) pairs describing one check, shared by the Markdown and HTML pages."""
-    parts = [("Statement", c.statement), ("Verdict", VERDICT_TEXT[c.verdict])]
-    if c.added_hypothesis:
-        parts.append(("Added hypothesis", c.added_hypothesis))
-    if c.counterexample:
-        parts.append(("Counterexample", dumps(c.counterexample).strip()))
-    return parts
+def _write_summary(certs: list[Certificate], ctx: Context, root: Path, docs_base: str = DOCS_BASE) -> None:
+    rows = claim_rows(certs)
+    context = {"ctx": ctx, "rows": rows, "papers": claims.PAPERS, "verdict_text": VERDICT_TEXT,
+               "docs_base": docs_base, "dumps": lambda x: dumps(x).strip(), "html_table": _html_table,
+               "markdown_table": lambda t: render(t, "markdown"), "claim_table": render(claim_table(certs), "markdown")}
+    for name in ("summary.md", "summary.html"):
+        (root / name).write_text(TEMPLATES.get_template(f"{name}.j2").render(**context))
 
 
-def _write_summary(certs: list[Certificate], ctx: Context, root: Path) -> None:
-    intro = (f"Profile `{ctx.profile}`, seed {ctx.seed}, device `{ctx.device}`. Each check has a JSON "
-             "certificate in `certificates/` (statement, parameters, seed, margins, verdict, library "
-             "versions); tables are in `tables/` (Markdown, CSV, LaTeX) and figures in `figures/`.")
-    md = ["# sinkcheck report", "", intro, "", "## Verdict per theorem", "",
-          render(theorem_table(certs), "markdown"), "## Verdict per check", "",
-          render(check_table(certs), "markdown")]
-    page = ["<h1>sinkcheck report</h1>", f"<p>{html.escape(intro)}</p>",
-            "<h2>Verdict per theorem</h2>", _html_table(theorem_table(certs)),
-            "<h2>Verdict per check</h2>", _html_table(check_table(certs))]
-    for c in certs:
-        md += [f"## `{c.check}`: {c.theorem}", ""]
-        page.append(f"<h2 id='{html.escape(c.check)}'><code>{html.escape(c.check)}</code>: "
-                    f"{html.escape(c.theorem)}</h2>")
-        for label, text in _sections(c):
-            if label == "Counterexample":
-                md += [f"**{label}.**", "", "```json", text, "```", ""]
-                page.append(f"<p><b>{label}.</b></p><pre>{html.escape(text)}</pre>")
-            else:
-                md += [f"**{label}.** {text}", ""]
-                page.append(f"<p><b>{label}.</b> {html.escape(text)}</p>")
-        for name in sorted(c.tables):
-            md += [f"Table `{name}`: {c.tables[name].title}", "", render(c.tables[name], "markdown")]
-            page += [f"<p>Table <code>{html.escape(name)}</code>: {html.escape(c.tables[name].title)}</p>",
-                     _html_table(c.tables[name])]
-        for fig in c.figures:
-            md += [f"![{fig}](figures/{fig})", ""]
-            page.append(f"<p><img src='figures/{html.escape(fig)}' alt='{html.escape(fig)}' style='max-width:100%'></p>")
-    (root / "summary.md").write_text("\n".join(md))
-    head = ("<!doctype html><html><head><meta charset='utf-8'><title>sinkcheck report</title><style>"
-            "body{font-family:sans-serif;max-width:60em;margin:2em auto;line-height:1.4}"
-            "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:.25em .5em}"
-            "pre{background:#f5f5f5;padding:.5em;overflow-x:auto}</style></head><body>")
-    (root / "summary.html").write_text(head + "\n".join(page) + "\n</body></html>\n")
+TEMPLATES = jinja2.Environment(loader=jinja2.PackageLoader("sinkcheck.verify", "templates"),
+                               autoescape=jinja2.select_autoescape(["html.j2"]), trim_blocks=True,
+                               lstrip_blocks=True, keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
 
 
 def _html_table(table: Table) -> str:
@@ -136,14 +150,17 @@ def _html_table(table: Table) -> str:
 
 def run_report(out: Path, seed: int = 0, profile: str = "quick", device: str = "cpu",
                only: tuple[str, ...] = (), progress: bool = True) -> list[Certificate]:
-    """Run the registered checks (all, or those named in ``only``) and write the report to ``out``."""
+    """Run the registered checks (all, or those named in ``only``: check names or claim ids) and
+    write the report to ``out``."""
     out = Path(out)
     validate.integer_at_least("--seed", seed, 0)
     checks = load_checks()
-    unknown = [name for name in only if name not in checks]
+    wanted = {n for name in only for n in (claims.CLAIMS[name].checks if name in claims.CLAIMS else (name,))}
+    unknown = sorted(name for name in wanted if name not in checks)
     if unknown:
-        raise InvalidInputError(f"--only: unknown check {unknown[0]!r} (known: {', '.join(checks)})")
-    names = [n for n in checks if not only or n in only]
+        raise InvalidInputError(f"--only: unknown check or claim {unknown[0]!r} (checks: {', '.join(checks)}; "
+                                "claims: sinkcheck claims)")
+    names = [n for n in checks if not only or n in wanted]
     parent = out.resolve().parent
     if not parent.exists():
         raise InvalidInputError(f"--out: parent directory {parent} does not exist")

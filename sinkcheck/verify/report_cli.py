@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from sinkcheck.verify.registry import VERDICTS
-from sinkcheck.verify.report import VERDICT_TEXT, run_report
+from sinkcheck.verify.report import VERDICT_TEXT, claim_rows, run_report
 
 
 @click.command()
@@ -18,7 +18,7 @@ from sinkcheck.verify.report import VERDICT_TEXT, run_report
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of every random instance and run.")
 @click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True)
 @click.option("--strict", is_flag=True, help="Exit 1 when any check fails.")
-@click.option("--only", multiple=True, help="Run only the named check (repeatable).")
+@click.option("--only", multiple=True, help="Run only the named check, or the checks of the named claim id (repeatable).")
 @click.option("--no-progress", is_flag=True, help="Hide progress bars.")
 def report(profile: str, out: Path, seed: int, device: str, strict: bool, only: tuple[str, ...],
            no_progress: bool) -> None:
@@ -27,8 +27,9 @@ def report(profile: str, out: Path, seed: int, device: str, strict: bool, only: 
 
     pick_device(device)  # "cuda" without a GPU: a one-line error, exit 2
     certs = run_report(out, seed=seed, profile=profile, device=device, only=only, progress=not no_progress)
-    counts = {v: sum(c.verdict == v for c in certs) for v in VERDICTS}
-    click.echo(f"wrote {out}/summary.md and {out}/summary.html: " +
+    rows = claim_rows(certs)
+    counts = {v: sum(r.verdict == v for r in rows) for v in VERDICTS}
+    click.echo(f"wrote {out}/summary.md and {out}/summary.html: {len(rows)} claims, " +
                ", ".join(f"{counts[v]} {VERDICT_TEXT[v]}" for v in VERDICTS if counts[v]))
     if strict and counts["fails"]:
         raise SystemExit(1)

@@ -1,0 +1,330 @@
+"""The claims ledger: every claim of the three papers that sinkcheck checks, one record each.
+
+A claim is one statement of one paper. Its record gives the paper and where the claim is made,
+the claim as the paper gives it (in our words, with its formula), the precise statement that
+sinkcheck checks, the hypothesis that had to be added (None: checked as stated), the verdict that
+the quick profile of ``sinkcheck report`` gives, the report checks that decide it, the tests that
+pin it, and its docs page (each page labels the claim's statement with the claim id).
+
+Verdicts: "holds" (as stated), "holds_with_hypothesis" (fails as stated on a kept counterexample,
+holds under the named hypothesis), "fails" (a finding against the paper, with its counterexample).
+A claim's verdict in a report is the most severe verdict among its checks.
+
+This module is the one source of truth: the report names each certificate's claim from
+:data:`CLAIMS`, ``sinkcheck claims`` lists it, and the docs' ledger page renders it. Where the
+hypothesis is a condition on an instance's parameters, the record carries it as ``predicate``,
+the function the check uses to split its sample (so text and check cannot drift).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+from sinkcheck.errors import InvalidInputError
+
+
+@dataclass(frozen=True)
+class Paper:
+    key: str
+    short: str
+    citation: str
+    arxiv: str
+
+
+PAPERS = {p.key: p for p in (
+    Paper("sukenik", "Súkeník et al. 2026", "Súkeník, López Amado, Lampert, Mondelli (2026), Sink vs. diagonal patterns as mechanisms "
+                     "for attention switch and oversmoothing prevention", "2605.08453"),
+    Paper("ranmilo", "Ran-Milo 2026", "Ran-Milo (2026), Attention sinks are provably necessary in softmax transformers: evidence "
+                     "from trigger-conditional tasks", "2603.11487"),
+    Paper("gu", "Gu et al. 2025", "Gu et al. (ICLR 2025), When attention sink emerges in language models: an empirical view",
+          "2410.10781"),
+)}
+"""The three papers, in the order the ledger and the report list them."""
+
+VERDICTS = ("holds", "holds_with_hypothesis", "fails")
+
+
+# ---- the hypotheses that are conditions on a Section 7 instance -----------------------------------
+# Each takes the sampler's arguments ``kw`` (d, C, lam, centred = H1, equal_norms = H2, ...), whether
+# the fallback constraints are imposed, and the instance's computed quantities (``Delta_diag``).
+LAM_DIAG = 1 / math.sqrt(math.sqrt(201) / 2 - 3)
+"""lam >= LAM_DIAG makes the diagonal construction's cross-group margins hold (docs: sink_vs_diagonal;
+equal to :func:`sinkcheck.theory.sinkdiag_bounds.diag_upper_lambda_threshold`, tested)."""
+
+C_MAX_FALLBACK = 15
+"""The fallback lower bounds reach the stated ones while C <= 15 (equal to
+:data:`sinkcheck.theory.sinkdiag_bounds.C_MAX_FALLBACK`, tested)."""
+
+
+def u_sink_hypothesis(kw: dict, fallback: bool, instance: dict) -> bool:
+    return kw["lam"] >= 1.0
+
+
+def u_diag_hypothesis(kw: dict, fallback: bool, instance: dict) -> bool:
+    return bool(kw["equal_norms"]) and instance["Delta_diag"] > 0 and kw["lam"] >= LAM_DIAG
+
+
+def lower_bound_hypothesis(kw: dict, fallback: bool, instance: dict) -> bool:
+    return (fallback and kw["C"] <= C_MAX_FALLBACK) or (bool(kw["centred"]) and kw["lam"] <= math.sqrt(15))
+
+
+@dataclass(frozen=True)
+class Claim:
+    id: str
+    paper: str
+    where: str
+    paper_statement: str
+    checked_statement: str
+    hypothesis: str | None
+    expected_verdict: str
+    checks: tuple[str, ...]
+    tests: tuple[str, ...]
+    docs: str
+    predicate: Callable[[dict, bool, dict], bool] | None = None
+
+    @property
+    def anchor(self) -> str:
+        """The HTML id Sphinx gives the claim's label on its docs page."""
+        return self.id.replace(".", "-").replace("_", "-").lower()
+
+    @property
+    def docs_url(self) -> str:
+        """The claim's statement in the built docs, relative to the site root."""
+        return f"{self.docs}.html#{self.anchor}"
+
+    def as_dict(self) -> dict:
+        """The record as ``sinkcheck claims --format json`` prints it."""
+        return {"id": self.id, "paper": PAPERS[self.paper].citation, "where": self.where,
+                "paper_statement": self.paper_statement, "checked_statement": self.checked_statement,
+                "hypothesis": self.hypothesis, "expected_verdict": self.expected_verdict,
+                "docs": self.docs_url, "checks": list(self.checks), "tests": list(self.tests)}
+
+
+_SEC7_LOWER_HYP = ("the fallback constraints and C <= 15 (proved for any lam, no H1: OPT >= 2 kappa C / sqrt(d (C + 1))), "
+                   "or H1 (centred nuisance) and lam <= sqrt(15) (proved by pinching and trace duality)")
+
+CLAIMS_LIST: tuple[Claim, ...] = (
+    # ---- Súkeník et al. ----------------------------------------------------------------------------
+    Claim("sukenik.sec4.switch_forward", "sukenik", "Section 4 (sinks and the hard attention switch)",
+          "A sink is a hard attention switch: a head that puts all its attention on the sink z_0, whose value "
+          "V z_0 is zero, outputs exactly 0.",
+          "||o_i|| <= (1 - A_i0) max_{j != 0} ||V z_j|| + A_i0 ||V z_0|| (attained); A_i0 = 1 and V z_0 = 0 "
+          "give o_i = 0; a softmax head with zero sink value reaches ||o|| <= eps over the content ball once "
+          "its sink gap is >= log(n (R - eps) / eps), with equality at that gap (Theorems S1, S4).",
+          None, "holds", ("switch.forward",), ("tests/test_switch.py", "tests/test_switch_claims.py"), "switch"),
+    Claim("sukenik.sec4.switch_converse_values", "sukenik", "Section 4 (sinks are equivalent to the switch)",
+          "Conversely, a head that is switched off (outputs 0) puts its attention on a sink.",
+          "Scores fixed, values free over a set containing +-R u: ||o|| <= eps for every content of the other "
+          "tokens (one input says nothing) implies mass "
+          ">= 1 - eps/R on the fixed positions, whose averaged value has norm <= eps; eps = 0 gives an exact "
+          "sink with zero value; eps/R is tight (Theorem S2).",
+          None, "holds", ("switch.converse_values",), ("tests/test_switch.py", "tests/test_switch_claims.py"), "switch"),
+    Claim("sukenik.sec4.switch_converse_tokens", "sukenik", "Section 4 (sinks are equivalent to the switch)",
+          "Conversely, a head that is switched off puts its attention on a sink, also when the content changes "
+          "the keys as well as the values.",
+          "Free tokens over a set containing z_+- with V z_+- = +-R u: ||o|| <= eps < R in both homogeneous "
+          "configurations implies 1 - a_P <= 2 eps / (R + eps), the supremum; the value-only bound eps/R is "
+          "false once keys move with content (counterexample kept) (Theorem S3).",
+          None, "holds", ("switch.converse_tokens",),
+          ("tests/test_switch.py", "tests/test_switch_claims.py"), "switch"),
+    Claim("sukenik.prop4_1.representability", "sukenik", "Proposition 4.1",
+          "Given embeddings z_0..z_T and queries J, a sink on z_0 can be represented only under a necessary "
+          "alignment between the sink's embedding and all other embeddings (the statement is cut off in the "
+          "text available to us).",
+          "Causal or full mask: some W_QK gives every query in J margin kappa on z_0 iff (a) 0 is not in "
+          "conv{z_i : i in J} and (b) z_0 is not in conv{z_j : j in K_max}; then a rank-one W suffices; "
+          "decided exactly by an LP with a Gordan certificate (Theorem G).",
+          None, "holds", ("sink.representability",),
+          ("tests/test_sink_geometry.py", "tests/test_sink_geometry_claims.py", "tests/test_sink_lp_claims.py"),
+          "sink_geometry"),
+    Claim("sukenik.prop4_1.sink_cost", "sukenik", "Proposition 4.1 and Figure 1 (alignment and cost)",
+          "The alignment between the sink and the other tokens (cosines of Figure 1) governs how easily a sink "
+          "is represented.",
+          "Full mask: the minimum cost min 2 ||W||_* of a sink with margin kappa is 2 kappa sqrt(d) / "
+          "(gamma_Q gamma_0), gamma_Q = dist(0, conv Q), gamma_0 = dist(z_0, conv K); causal mask: between "
+          "the stated lower and upper bounds (Theorem C, reconstructed here).",
+          None, "holds", ("sink.cost",), ("tests/test_sink_geometry.py", "tests/test_sink_geometry_claims.py"),
+          "sink_geometry"),
+    Claim("sukenik.fig1.pretrained_alignment", "sukenik", "Figure 1",
+          "In pretrained models the sink token (BOS) is aligned with every other token at the layer inputs "
+          "(positive cosine), the necessary condition of Proposition 4.1.",
+          "At every layer input of all-MiniLM-L6-v2, the sink token [CLS] has cosine > 0 with every other "
+          "token.", None, "fails", ("empirical.pretrained_alignment",),
+          ("tests/test_empirical_pretrained.py",), "empirical"),
+    Claim("sukenik.sec5.smoothing_derivatives", "sukenik", "Section 5 (dense vs. sparse attention)",
+          "Along the path a_i(lam) = (1 - lam) e_i + (lam / k) 1 from sparse to dense attention, the smoothing "
+          "D_k(lam) = E||Y_i - Ybar||^2 has D_k'(1) = -2 beta (1 - 1/k) tr(BW) and "
+          "D_k'(0) = -2 (1 - 1/k) (beta tr(BW) + tr(B W^T W)).",
+          "D_k(lam) = (1 - 1/k)(tr Sigma_x + 2 (1 - lam) beta tr(BW) + (1 - lam)^2 tr(B W^T W)), exactly "
+          "(sympy), against exact expectations and Monte Carlo; the two derivatives as stated; D_k'' >= 0.",
+          None, "holds", ("smoothing.symbolic", "smoothing.exact_vs_closed", "smoothing.monte_carlo"),
+          ("tests/test_smoothing_theory.py", "tests/test_smoothing_model.py"), "smoothing"),
+    Claim("sukenik.sec5.monotonicity", "sukenik", "Section 5 (dense vs. sparse attention)",
+          "D_k strictly decreases on [0, 1] (dense attention smooths more) iff beta tr(BW) > 0, and strictly "
+          "increases iff beta tr(BW) + tr(B W^T W) < 0.",
+          "The same, with 'strictly decreases (increases)' read as D_k' < 0 (> 0) on all of [0, 1].",
+          "read as 'D_k' < 0 on [0, 1]'; read as 'strictly monotone', the 'only if' fails on the boundary "
+          "beta tr(BW) = 0 < tr(B W^T W) (kept counterexample); exactly: strictly decreasing iff "
+          "beta tr(BW) >= 0, strictly increasing iff beta tr(BW) + tr(B W^T W) <= 0 when tr(B W^T W) > 0",
+          "holds_with_hypothesis", ("smoothing.monotonicity",), ("tests/test_smoothing_theory.py",), "smoothing"),
+    Claim("sukenik.sec5.cosine_direction", "sukenik", "Section 5, approximation (2)",
+          "If beta tr(BW) > 0 the average cosine similarity R(lam) = E[Y_i^T Y_j] / E||Y_i||^2 increases as "
+          "attention gets denser (given that numerator and denominator are positive); if "
+          "beta tr(BW) + tr(B W^T W) < 0 it decreases.",
+          "R(lam) strictly increases on [0, 1] if beta tr(BW) > 0 and strictly decreases if "
+          "beta tr(BW) + tr(B W^T W) < 0, needing only S = E||Ybar||^2 > 0 (weaker than the paper's "
+          "positivity hypothesis, which fails at lam = 0).",
+          None, "holds", ("smoothing.cosine_direction",), ("tests/test_smoothing_theory.py",), "smoothing"),
+    Claim("sukenik.fig8_9.pretrained_smoothing", "sukenik", "Figures 8 and 9",
+          "In pretrained models, heads with beta tr(BW) > 0 raise the average cosine similarity when their "
+          "attention is made dense, and heads with beta tr(BW) + tr(B W^T W) < 0 lower it.",
+          "In all-MiniLM-L6-v2, a majority of the heads with beta tr(BW) > 0 raise the average cosine "
+          "similarity when attention is replaced by uniform attention, and the heads with "
+          "beta tr(BW) + tr(B W^T W) < 0 lower it.",
+          None, "holds", ("empirical.pretrained_smoothing",), ("tests/test_empirical_pretrained.py",
+                                                              "tests/test_smoothing_heads.py"), "smoothing"),
+    Claim("sukenik.sec7.cost_identity", "sukenik", "Section 7 and Figure 3 (cost of a head)",
+          "The cost of a head is its Frobenius squared cost ||W_Q||_F^2 + ||W_K||_F^2; for a fixed product "
+          "W = W_Q^T W_K its minimum is 2 ||W||_* (the bounds are stated in this cost).",
+          "min{||W_Q||_F^2 + ||W_K||_F^2 : W_Q^T W_K = W} = 2 ||W||_*, attained by balanced SVD factors.",
+          None, "holds", ("cost.identity",), ("tests/test_cost_identity.py",), "cost_identity"),
+    Claim("sukenik.sec7.constructions", "sukenik", "Section 7 (the explicit constructions)",
+          "The sink construction W = Pi^T (a r e_0^T + b sum_c e_{C+c} e_c^T) Pi and the diagonal construction "
+          "W = Pi^T M_diag Pi + alpha_diag P_eta meet every margin and witness the upper bounds.",
+          "With the smallest knobs that meet the margins (derived where the text is cut off), the sink "
+          "construction's nuclear norm has the closed form checked against the SVD; the diagonal "
+          "construction's scores meet every margin exactly; the steps of the lower-bound proofs hold exactly "
+          "(sympy).", None, "holds", ("sinkdiag.symbolic",),
+          ("tests/test_sinkdiag_bounds.py", "tests/test_sinkdiag_construct.py",
+           "tests/test_sinkdiag_construct_claims.py"), "sink_vs_diagonal"),
+    Claim("sukenik.sec7.u_sink", "sukenik", "Section 7, upper bound 1",
+          "Some sink solution costs at most U_sink = 12 kappa C / sqrt(d) + 5 (r_eta + C).",
+          "OPT_sink <= 12 kappa C / sqrt(d), the QK part of U_sink (OPT_sink = the minimum QK cost 2 ||W||_* "
+          "of a sink pattern, solved and certified).",
+          "lam >= 1 (proved via the construction; the exact construction threshold lam*(C) < 1)",
+          "holds_with_hypothesis", ("sinkdiag.sink_upper",),
+          ("tests/test_sinkdiag_bounds.py", "tests/test_sinkdiag_bounds_claims.py"), "sink_vs_diagonal",
+          u_sink_hypothesis),
+    Claim("sukenik.sec7.l_diag", "sukenik", "Section 7, lower bound 2",
+          "Every diagonal solution costs at least L_diag = (kappa / delta^2) sqrt(d) r_eff(Sigma_D) + "
+          "kappa C / (2 sqrt(d)).",
+          "OPT_diag >= kappa sqrt(d) r_eff(Sigma_D) / delta^2 + kappa C / (2 sqrt(d)) (QK costs).",
+          _SEC7_LOWER_HYP, "holds_with_hypothesis", ("sinkdiag.diag_lower",),
+          ("tests/test_sinkdiag_bounds.py", "tests/test_sinkdiag_bounds_claims.py"), "sink_vs_diagonal",
+          lower_bound_hypothesis),
+    Claim("sukenik.sec7.u_diag", "sukenik", "Section 7, upper bound 3",
+          "Some diagonal solution costs at most U_diag = 13 kappa C / sqrt(d) + (4 kappa sqrt(d) / Delta_diag) "
+          "r_eta + 3 (r_eta + C).",
+          "OPT_diag <= 13 kappa C / sqrt(d) + 4 kappa sqrt(d) r_eta / Delta_diag, the QK part of U_diag.",
+          "H2 (equal nuisance norms), Delta_diag > 0 and lam >= 0.4945 = 1/sqrt(sqrt(201)/2 - 3)",
+          "holds_with_hypothesis", ("sinkdiag.diag_upper",),
+          ("tests/test_sinkdiag_bounds.py", "tests/test_sinkdiag_bounds_claims.py"), "sink_vs_diagonal",
+          u_diag_hypothesis),
+    Claim("sukenik.sec7.l_sink", "sukenik", "Section 7, lower bound 4",
+          "Every sink solution costs at least L_sink = kappa C / (2 sqrt(d)).",
+          "OPT_sink >= kappa C / (2 sqrt(d)) (QK costs).",
+          _SEC7_LOWER_HYP + "; with the fallback it fails for C > 32 at large lam (kept counterexample)",
+          "holds_with_hypothesis", ("sinkdiag.sink_lower",),
+          ("tests/test_sinkdiag_bounds.py", "tests/test_sinkdiag_bounds_claims.py"), "sink_vs_diagonal",
+          lower_bound_hypothesis),
+    Claim("sukenik.sec7.sinks_cheaper", "sukenik", "Section 7 and Figure 3 (conclusion)",
+          "When self-communication is allowed, sinks cost less to represent than diagonal patterns once d is "
+          "large, which accounts for their prevalence.",
+          "On the default grid (C, lam, d), OPT_sink < OPT_diag for the certified minimum QK costs, with "
+          "OPT_diag / OPT_sink growing with d.",
+          None, "holds", ("sinkdiag.table",), ("tests/test_sinkdiag_bounds.py", "tests/test_sinkdiag_cli.py"),
+          "sink_vs_diagonal"),
+    Claim("sukenik.sec7.weight_decay_selects", "sukenik", "Section 7 (why sinks prevail)",
+          "Training with a cost on the weights (weight decay) selects the cheaper pattern, so trained heads "
+          "form sinks where sinks are cheaper.",
+          "A head trained with weight decay on the Section 7 task sends every dormant token to BOS at large d "
+          "(where OPT_sink < OPT_diag) and fewer of them at small d (where OPT_diag <= OPT_sink).",
+          None, "fails", ("empirical.sinkdiag_training",), ("tests/test_empirical_sinkdiag.py",), "empirical"),
+    # ---- Ran-Milo ------------------------------------------------------------------------------------
+    Claim("ranmilo.necessity.single_head", "ranmilo", "main theorem (necessity)",
+          "A single softmax attention head that solves the trigger-conditional task (output the mean of the "
+          "preceding tokens at a trigger, 0 elsewhere) to error eps must put attention >= 1 - f(eps) on BOS "
+          "at non-trigger positions: it forms a sink.",
+          "One softmax head, error <= eps on the all-equal probes of norm r: content mass <= "
+          "f(eps) = (eps + beta) / (r - eps - beta) at every non-trigger position, so BOS >= 1 - f before the "
+          "trigger and BOS + trigger >= 1 - f after it; tight for beta = 0 (Theorem 1).",
+          "the content-free value parts are bounded, ||u_j|| <= beta (beta = 0: V z = V_x x; without it a "
+          "counterexample); after the trigger the sink may be BOS or the trigger token",
+          "holds_with_hypothesis", ("trigger.necessity",),
+          ("tests/test_trigger_theory.py", "tests/test_trigger_necessity.py", "tests/test_trigger_claims.py"),
+          "trigger"),
+    Claim("ranmilo.necessity.multi_head", "ranmilo", "abstract (multi-head variants)",
+          "Softmax models with several heads also develop sinks on the trigger task (an experimental claim).",
+          "With H >= 2 heads no per-head BOS bound holds (two heads cancel, kept counterexample); if every "
+          "head has g_h = <V_x^h x, x> / r >= 0, the g-weighted mean content mass is <= eps / (r - eps) "
+          "(Theorem 2).",
+          "g_h >= 0 for every head (no head pushes against the target); the bound is on the g-weighted mean "
+          "over heads", "holds_with_hypothesis", ("trigger.multi_head",),
+          ("tests/test_trigger_theory.py", "tests/test_trigger_counterexamples_claims.py"), "trigger"),
+    Claim("ranmilo.construction.softmax_sink", "ranmilo", "construction (softmax with a sink)",
+          "A softmax head with a BOS sink solves the trigger task to any error eps > 0.",
+          "The BOS-sink head has sup error R T / (e^L + T); error eps needs sink logit "
+          "L = log(T (R - eps) / eps) (Theorem 3).",
+          None, "holds", ("trigger.sink_logit",), ("tests/test_trigger_weights.py", "tests/test_trigger_weights_claims.py"),
+          "trigger"),
+    Claim("ranmilo.relu.sufficiency", "ranmilo", "ReLU attention theorem",
+          "Non-normalised ReLU attention solves the same task without any sink.",
+          "A ReLU head (plain or length-normalised) with one-hot positions solves the task exactly with zero "
+          "BOS attention; without positions (T >= 3) every sum of ReLU heads has error >= R/5 (length) or "
+          "R/3 (plain), attained at T = 3 (Theorem 4).",
+          None, "holds", ("trigger.relu",), ("tests/test_trigger_weights.py", "tests/test_trigger_theory.py"),
+          "trigger"),
+    Claim("ranmilo.experiments.softmax_vs_relu", "ranmilo", "experiments",
+          "Trained softmax models develop strong sinks on the trigger task, while ReLU attention eliminates "
+          "them, in single- and multi-head variants.",
+          "Trained single-layer softmax models put >= 0.9 BOS attention at non-trigger positions; ReLU (and "
+          "sigmoid) models put <= 0.2 there (the coefficient itself, not its share).",
+          None, "holds", ("trigger.training",), ("tests/test_trigger_train.py",), "trigger"),
+    # ---- Gu et al. -----------------------------------------------------------------------------------
+    Claim("gu.sink_emergence.softmax", "gu", "attention-operation experiments",
+          "With softmax attention a sink on the first token emerges: Sink_1^eps (eps = 0.3), the fraction of "
+          "heads whose average attention on the first token exceeds eps, is well above 0 (18.18 % in their "
+          "60M model).",
+          "On the bigram-backcopy (switch-off) task, every trained softmax model has Sink_1^0.3 > 0.",
+          None, "holds", ("empirical.dormant_softmax",), ("tests/test_empirical_train.py",), "empirical"),
+    Claim("gu.sink_emergence.relu", "gu", "attention-operation experiments",
+          "Attention without normalisation forms no sink (identity kernel without normalisation: Sink_1 = 0 %).",
+          "On the bigram-backcopy task, no trained ReLU-attention model (no normalisation) has Sink_1^0.3 > 0.",
+          None, "holds", ("empirical.dormant_relu",), ("tests/test_empirical_train.py",), "empirical"),
+    Claim("gu.sink_emergence.sigmoid", "gu", "attention-operation experiments",
+          "Sigmoid attention without normalisation forms no sink: its proxy Sink_1 (raw weights normalised "
+          "only for the metric) is 0.44 %, against 18.18 % for softmax.",
+          "On the bigram-backcopy task, no trained sigmoid-attention model (no normalisation) has proxy "
+          "Sink_1^0.3 > 0.",
+          None, "fails", ("empirical.dormant_sigmoid",), ("tests/test_empirical_train.py",), "empirical"),
+    Claim("gu.small_data.no_sink", "gu", "data-scale experiments",
+          "Language models trained on too little data (50M tokens) form no sink.",
+          "A byte-level LM that does learn from a few hundred thousand bytes (held-out loss down by more "
+          "than 0.5 nats/byte) has Sink_1^0.3 = 0 in every layer.",
+          None, "holds", ("empirical.lm_smoke",), ("tests/test_empirical_cli.py",), "empirical"),
+    Claim("gu.open_models.first_token_sink", "gu", "open-model measurements",
+          "Pretrained open models all show first-token attention sinks.",
+          "all-MiniLM-L6-v2 (a BERT encoder, bidirectional attention) has first-token ([CLS]) sinks: "
+          "Sink_[CLS]^0.3 > 0.",
+          None, "holds", ("empirical.pretrained_sinks",), ("tests/test_empirical_pretrained.py",), "empirical"),
+)
+"""Every claim, grouped by paper in :data:`PAPERS` order, in the order each paper makes them."""
+
+CLAIMS = {c.id: c for c in CLAIMS_LIST}
+
+
+def claim_of_check(check: str) -> Claim:
+    """The claim that the report check ``check`` decides."""
+    for c in CLAIMS_LIST:
+        if check in c.checks:
+            return c
+    raise InvalidInputError(f"check: {check!r} decides no claim of the ledger (sinkcheck.claims)")
+
+
+def get(claim_id: str) -> Claim:
+    """The claim with id ``claim_id``."""
+    if claim_id not in CLAIMS:
+        raise InvalidInputError(f"claim: unknown id {claim_id!r} (sinkcheck claims lists them)")
+    return CLAIMS[claim_id]
