@@ -11,7 +11,7 @@ holds under the named hypothesis), "fails" (a finding against the paper, with it
 A claim's verdict in a report is the most severe verdict among its checks.
 
 This module is the one source of truth: the report names each certificate's claim from
-:data:`CLAIMS`, ``sinkcheck claims`` lists it, and the docs' ledger page renders it. Where the
+:data:`CLAIMS_LIST`, ``sinkcheck claims`` lists it, and the docs' ledger page renders it. Where the
 hypothesis is a condition on an instance's parameters, the record carries it as ``predicate``,
 the function the check uses to split its sample (so text and check cannot drift).
 """
@@ -50,8 +50,9 @@ VERDICTS = ("holds", "holds_with_hypothesis", "fails")
 # Each takes the sampler's arguments ``kw`` (d, C, lam, centred = H1, equal_norms = H2, ...), whether
 # the fallback constraints are imposed, and the instance's computed quantities (``Delta_diag``).
 LAM_DIAG = 1 / math.sqrt(math.sqrt(201) / 2 - 3)
-"""lam >= LAM_DIAG makes the diagonal construction's cross-group margins hold (docs: sink_vs_diagonal;
-equal to :func:`sinkcheck.theory.sinkdiag_bounds.diag_upper_lambda_threshold`, tested)."""
+"""The threshold 1/sqrt(sqrt(201)/2 - 3) = 0.4945 above which the diagonal construction meets its
+cross-group margins; the same number as
+:func:`sinkcheck.theory.sinkdiag_bounds.diag_upper_lambda_threshold` (tested)."""
 
 C_MAX_FALLBACK = 15
 """The fallback lower bounds reach the stated ones while C <= 15 (equal to

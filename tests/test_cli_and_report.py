@@ -34,7 +34,7 @@ def test_report_writes_certificates_and_is_byte_identical_for_the_same_seed(tmp_
 def test_unknown_check_is_a_one_line_error_with_exit_code_2(tmp_path):
     result = CliRunner().invoke(main, ["report", "--out", str(tmp_path / "r"), "--only", "no.such.check"])
     assert result.exit_code == 2
-    assert result.output.strip().startswith("error: --only: unknown check")
+    assert result.output.strip().startswith("error: --only: unknown check or claim")
     assert not (tmp_path / "r").exists()
 
 
@@ -43,15 +43,43 @@ def test_unwritable_output_parent_is_a_one_line_error(tmp_path):
     assert result.exit_code == 2 and "--out" in result.output
 
 
-def test_a_theorem_with_one_failing_check_is_reported_as_failing():
+def test_a_claim_with_one_failing_check_is_reported_as_failing_and_claims_keep_ledger_order():
     from sinkcheck.verify.registry import Certificate
-    from sinkcheck.verify.report import theorem_table
+    from sinkcheck.verify.report import claim_table
 
-    certs = [Certificate("a.1", "T", "s", "holds"),
-             Certificate("a.2", "T", "s", "fails", counterexample={"x": 1}),
-             Certificate("b.1", "U", "s", "holds_with_hypothesis", added_hypothesis="H")]
-    rows = theorem_table(certs).rows
-    assert rows == [["T", "fails", "a.1, a.2"], ["U", "holds with an added hypothesis", "b.1"]]
+    certs = [Certificate("mine.2", "mine.U", "s", "holds_with_hypothesis", added_hypothesis="H"),
+             Certificate("smoothing.symbolic", verdict="holds"),
+             Certificate("smoothing.monte_carlo", verdict="fails", counterexample={"x": 1}),
+             Certificate("cost.identity", verdict="holds")]
+    rows = claim_table(certs).rows
+    assert [r[0] for r in rows] == ["sukenik.sec5.smoothing_derivatives", "sukenik.sec7.cost_identity", "mine.U"]
+    assert [r[2] for r in rows] == ["fails", "holds as stated", "holds with an added hypothesis"]
+    assert rows[0][4] == "x = 1" and rows[2][3] == "H"
+
+
+def test_a_builtin_check_takes_its_statement_and_hypothesis_from_the_ledger():
+    from sinkcheck.claims import CLAIMS
+    from sinkcheck.verify.registry import Certificate
+
+    c = Certificate("trigger.necessity", verdict="holds_with_hypothesis")
+    claim = CLAIMS["ranmilo.necessity.single_head"]
+    assert (c.claim, c.statement, c.added_hypothesis) == (claim.id, claim.checked_statement, claim.hypothesis)
+
+
+def test_the_summary_names_every_claim_once_and_never_defers_the_hypothesis(tmp_path):
+    args = ["report", "--out", str(tmp_path / "r"), "--only", "sukenik.sec5.monotonicity", "--only",
+            "cost.identity", "--no-progress"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    md = (tmp_path / "r" / "summary.md").read_text()
+    page = (tmp_path / "r" / "summary.html").read_text()
+    assert "see its section" not in md and "read as 'D_k' < 0 on [0, 1]'" in md
+    assert md.count("## `sukenik.sec5.monotonicity`") == 1 and md.count("## `sukenik.sec7.cost_identity`") == 1
+    assert 'id="sukenik.sec5.monotonicity"' in page and 'class="badge holds_with_hypothesis"' in page
+    assert 'href="certificates/smoothing.monotonicity.json"' in page
+    assert json.loads((tmp_path / "r" / "certificates" / "cost.identity.json").read_text())["claim"] == \
+        "sukenik.sec7.cost_identity"
+    assert "2 claims" in result.output
 
 
 def test_strict_exits_1_only_when_a_check_fails(tmp_path, monkeypatch):
@@ -59,7 +87,7 @@ def test_strict_exits_1_only_when_a_check_fails(tmp_path, monkeypatch):
     from sinkcheck.verify.registry import Certificate
 
     monkeypatch.setitem(registry.CHECKS, "planted.failure",
-                        lambda ctx: Certificate("planted.failure", "P", "a planted false claim", "fails",
+                        lambda ctx: Certificate("planted.failure", "planted", "a planted false claim", "fails",
                                                 counterexample={"x": 0}))
     args = ["report", "--out", str(tmp_path / "r"), "--only", "planted.failure", "--no-progress"]
     assert CliRunner().invoke(main, args).exit_code == 0

@@ -25,3 +25,8 @@ def test_docs_build_without_warnings(tmp_path):
     stray = re.compile(r'\$<span class="math|</span>\$|\$\$')
     raw = [p.name for p in (tmp_path / "html").glob("*.html") if stray.search(p.read_text())]
     assert raw == [], f"unparsed $$ display math in {raw}"
+    # every claim of the ledger has its statement, under its id, on its docs page
+    from sinkcheck.claims import CLAIMS_LIST
+    missing = [c.id for c in CLAIMS_LIST
+               if f'id="{c.anchor}"' not in (tmp_path / "html" / f"{c.docs}.html").read_text()]
+    assert missing == [], f"claims without their anchor in the built docs: {missing}"
