@@ -41,7 +41,7 @@ TARGETS = [
     ("sinkcheck.theory.smoothing", "monotonicity", "compare", 3,
      "tests.test_smoothing_theory:test_monotonicity_classification_agrees_with_solveset_including_boundaries", {}),
     ("sinkcheck.theory.smoothing", "monotonicity", "compare", 4,
-     "tests.test_smoothing_theory:test_boundary_p_plus_q_zero_strictly_increases_although_the_seed_condition_fails", {}),
+     "tests.test_smoothing_theory:test_boundary_p_plus_q_zero_strictly_increases_although_the_paper_condition_fails", {}),
     ("sinkcheck.construct.smoothing_model", "path_attention", "constant", 3,
      "tests.test_smoothing_model:test_closed_forms_equal_exact_expectations_over_a_moment_matched_distribution", {}),
     ("sinkcheck.construct.smoothing_model", "monte_carlo_D", "constant", 7,

@@ -10,30 +10,11 @@ from sinkcheck.construct import sink_lp as sl
 from sinkcheck.construct.factors import nuclear_norm, qk_cost
 from sinkcheck.errors import InfeasibleError, InvalidInputError, SolverError
 from sinkcheck.theory import sink_geometry as sg
+from sinkcheck.strategies import HALF_INTEGERS as grid, sink_problems
 from sinkcheck.verify.checks_switch import PROBLEM_KINDS, shape_problem
 from tests.profiles import examples
 
-grid = st.integers(-6, 6).map(lambda k: k / 2)  # half-integers: degenerate cases are exact, not 1e-7 away
 KINDS = PROBLEM_KINDS
-
-
-@st.composite
-def sink_problems(draw, kinds=KINDS):
-    """Embeddings built to land on both sides of Theorem G.
-
-    sink_in_hull: z_0 a convex combination of keys (b fails); antipodal_queries: two queries
-    z_k = -z_i (a fails); equal_norms: rows on the unit sphere; anisotropic: a common mean
-    direction (a holds, b usually holds).
-    """
-    kind = draw(st.sampled_from(kinds))
-    d, T = draw(st.integers(2, 4)), draw(st.integers(2, 7))
-    Z = draw(hnp.arrays(np.float64, (T + 1, d), elements=grid))
-    Z[np.linalg.norm(Z, axis=1) == 0] += 1.0  # no zero tokens
-    mask = draw(st.sampled_from(sl.MASKS))
-    J = sorted(draw(st.sets(st.integers(1, T), min_size=1, max_size=T)))
-    w = draw(hnp.arrays(np.float64, (T,), elements=st.integers(1, 4).map(float)))
-    Z, J = shape_problem(Z, J, kind, w)
-    return Z, J, mask, kind
 
 
 def own_margins(Z, J, W, mask):

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from sinkcheck.construct.min_cost import min_cost
 from sinkcheck.construct.sinkdiag_instance import sample_instance
+from sinkcheck.strategies import sec7_arguments
 from sinkcheck.construct.sinkdiag_constraints import violations
 from sinkcheck.construct.sinkdiag_weights import construction
 from sinkcheck.theory import sinkdiag_bounds as T
@@ -27,26 +28,11 @@ from sinkcheck.verify.sinkdiag_eval import EXACT_RTOL, _verdict, bound_values, e
 from tests.brackets import opt_bracket
 from tests.profiles import examples
 
-LAMBDAS = [0.15, 0.4, 0.8, 1.0, 2.5, 6.0, 20.0]
 SQRT15 = math.sqrt(15)
 LAM_DIAG = float(T.diag_upper_lambda_threshold())
 
 
-@st.composite
-def settings_(draw, lam_min=0.0, lam_max=math.inf, h1=None, h2=None):
-    """Instance arguments: C up to 8 (C from 10 to 20: tests/test_min_cost_certificate.py), lam far
-    below and above 1."""
-    C = draw(st.sampled_from([1, 2, 3, 4, 6, 8]))
-    r_eta = draw(st.integers(1, 3))
-    centred = draw(st.booleans()) if h1 is None else h1
-    equal = draw(st.booleans()) if h2 is None else h2
-    n = draw(st.integers(2, 3))
-    if centred and equal and r_eta == 1:
-        n = 2
-    lam = draw(st.sampled_from([v for v in LAMBDAS if lam_min <= v <= lam_max]))
-    d = 2 * C + 1 + r_eta + draw(st.integers(0, 3))
-    return dict(d=d, C=C, n=n, r_eta=r_eta, lam=lam, kappa=draw(st.sampled_from([0.5, 1.0, 3.0])),
-                seed=draw(st.integers(0, 10_000)), centred=centred, equal_norms=equal), draw(st.booleans())
+settings_ = sec7_arguments  # the package's strategy (sinkcheck.strategies)
 
 
 # ---- proved statements (no extra hypothesis beyond the one named) -------------------------------

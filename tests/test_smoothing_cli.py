@@ -17,7 +17,7 @@ def run(*args):
 def test_smoothing_prints_the_statement_and_a_table_of_cases():
     result = run("--n", "3", "--n-seq", "20")
     assert result.exit_code == 0, result.output
-    assert "D_k'(0) = -2 (1 - 1/k) (p + q)" in result.output and "| seed_condition" in result.output
+    assert "D_k'(0) = -2 (1 - 1/k) (p + q)" in result.output and "| paper_condition" in result.output
 
 
 def test_same_seed_gives_the_same_json_bytes(tmp_path):

@@ -4,29 +4,18 @@ import numpy as np
 import pytest
 from hypothesis import assume, event, example, given, settings
 from hypothesis import strategies as st
-from hypothesis.extra import numpy as hnp
 
 from sinkcheck.construct import smoothing_model as sm
 from sinkcheck.errors import InvalidInputError
 from sinkcheck.theory import smoothing as th
+from sinkcheck.strategies import generic_smoothing_models, smoothing_models
 from tests.profiles import examples
 
-el = st.floats(-2, 2, allow_nan=False, allow_infinity=False, width=64)
 LAMS = np.linspace(0.0, 1.0, 6)
 
 
-@st.composite
-def models(draw, max_d=3, max_k=5):
-    """Valid models: B = G G^T (any rank), Sigma_x = beta^2 B + P P^T (joint covariance PSD)."""
-    d, k = draw(st.integers(1, max_d)), draw(st.integers(2, max_k))
-    rank = draw(st.integers(0, d))
-    G = draw(hnp.arrays(np.float64, (d, max(rank, 1)), elements=el)) * (rank > 0)
-    P = draw(hnp.arrays(np.float64, (d, d), elements=el))
-    W = draw(hnp.arrays(np.float64, (d, d), elements=el))
-    beta = draw(el)
-    mu_x, mu_z = draw(hnp.arrays(np.float64, d, elements=el)), draw(hnp.arrays(np.float64, d, elements=el))
-    B = G @ G.T
-    return sm.make_model(B, W, beta, beta**2 * B + P @ P.T, k, mu_x, mu_z)
+models = smoothing_models  # the package's strategies (sinkcheck.strategies)
+generic_models = generic_smoothing_models
 
 
 @given(models(), st.floats(0, 1))
@@ -63,15 +52,6 @@ def test_joint_covariance_of_sampled_models_is_psd(model, lam):
     assert np.linalg.eigvalsh(model.joint_covariance()).min() >= -1e-9 * max(1.0, np.abs(model.joint_covariance()).max())
 
 
-@st.composite
-def generic_models(draw, max_d=4, max_k=6):
-    """Models from a seeded numpy generator (sample_model): generic, so few are filtered out; the
-    mean scale and W scale vary so that both seed conditions and neither occur."""
-    seed, d, k = draw(st.integers(0, 2**31 - 1)), draw(st.integers(1, max_d)), draw(st.integers(2, max_k))
-    mean_scale, W_scale = draw(st.sampled_from([0.0, 0.3, 1.0, 3.0])), draw(st.sampled_from([0.3, 1.0, 3.0]))
-    return sm.sample_model(np.random.default_rng(seed), d, k, mean_scale=mean_scale, W_scale=W_scale)
-
-
 def _exact_R(model):
     out = sm.exact_moments_path(model, LAMS)
     return np.array([o["N"] / o["Den"] for o in out]), np.array([o["D"] for o in out])
@@ -79,8 +59,8 @@ def _exact_R(model):
 
 @given(generic_models())
 @example(sm.make_model(np.eye(2), -0.5 * np.eye(2), 1.0, np.eye(2), 2))  # sharpens, zero means: N < 0
-def test_cosine_ratio_moves_in_the_predicted_direction_whenever_a_seed_condition_holds(model):
-    cond = th.seed_condition(model.p, model.q)
+def test_cosine_ratio_moves_in_the_predicted_direction_whenever_a_paper_condition_holds(model):
+    cond = th.paper_condition(model.p, model.q)
     scale = max(1.0, model.q, abs(model.p), model.trSx, model.mm)
     assume(cond != "neither" and sm.closed_form(model, 0.0)["S"] > 1e-3 * scale)
     assume(min(abs(model.p), abs(model.p + model.q)) > 1e-3 * scale)

@@ -56,23 +56,23 @@ def test_monotonicity_classification_agrees_with_solveset_including_boundaries()
     assert out[(sp.Integer(0), sp.Integer(1))][0] == "strictly decreasing"
 
 
-def test_boundary_p_zero_strictly_decreases_although_the_seed_condition_fails():
+def test_boundary_p_zero_strictly_decreases_although_the_paper_condition_fails():
     """FINDING: the paper's 'strictly decreases iff beta tr(BW) > 0' fails at p = 0 < q: there
     D' = -2 (1 - 1/k) (1 - lam) q < 0 on [0, 1) and D strictly decreases."""
     assert th.monotonicity(0.0, 1.0) == "strictly decreasing"
-    assert th.seed_condition(0.0, 1.0) == "neither"
+    assert th.paper_condition(0.0, 1.0) == "neither"
 
 
-def test_boundary_p_plus_q_zero_strictly_increases_although_the_seed_condition_fails():
+def test_boundary_p_plus_q_zero_strictly_increases_although_the_paper_condition_fails():
     assert th.monotonicity(-1.0, 1.0) == "strictly increasing"
-    assert th.seed_condition(-1.0, 1.0) == "neither"
+    assert th.paper_condition(-1.0, 1.0) == "neither"
 
 
 def test_a_planted_seed_iff_classification_is_refuted_by_solveset():
     """Reading the paper's strict conditions as the exact classification disagrees with solveset."""
     def planted(pv, qv):
         return {"dense smooths": "strictly decreasing", "dense sharpens": "strictly increasing"}.get(
-            th.seed_condition(pv, qv), "decreasing then increasing")
+            th.paper_condition(pv, qv), "decreasing then increasing")
     exact = th.check_monotonicity_exactly()
     assert any(planted(pv, qv) != truth for (pv, qv), (truth, _) in exact.items() if qv > 0)
 

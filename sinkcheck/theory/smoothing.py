@@ -264,7 +264,7 @@ def _finite_real(name: str, value):
     return value
 
 
-def seed_condition(p_value, q_value) -> str:
+def paper_condition(p_value, q_value) -> str:
     """The paper's conditions: "dense smooths" (p > 0), "dense sharpens" (p + q < 0), else "neither"."""
     _finite_real("p_value", p_value), _finite_real("q_value", q_value)
     if p_value > 0:

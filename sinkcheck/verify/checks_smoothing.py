@@ -141,7 +141,7 @@ def cosine_direction(ctx: Context) -> Certificate:
     for m in tqdm(models, desc="smoothing.cosine_direction", disable=not ctx.progress, leave=False):
         moments = sm.exact_moments_path(m, GRID)
         R = np.array([o["N"] / o["Den"] for o in moments])
-        cond = th.seed_condition(m.p, m.q)
+        cond = th.paper_condition(m.p, m.q)
         if abs(2 * m.p + m.q) > 1e-9:
             endpoint[0] += 1
             endpoint[1] += bool((R[-1] > R[0]) == (2 * m.p + m.q > 0))

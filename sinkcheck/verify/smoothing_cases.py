@@ -17,7 +17,7 @@ from sinkcheck.construct import smoothing_model as sm
 from sinkcheck.theory import smoothing as th
 from sinkcheck.verify.tables import Table
 
-COLUMNS = ["case", "d", "k", "beta", "beta_trBW", "trBWtW", "seed_condition", "D_k on [0,1]",
+COLUMNS = ["case", "d", "k", "beta", "beta_trBW", "trBWtW", "paper_condition", "D_k on [0,1]",
            "D'(0)", "D'(1)", "dR_closed", "dR_exact", "dcos_measured", "direction_ok"]
 """dR = R(1) - R(0) for the ratio (2); dcos = avg cos(dense) - avg cos(sparse), Monte Carlo."""
 
@@ -45,7 +45,7 @@ def mean_avg_cos(Y: np.ndarray) -> float:
 def case_row(i: int, model: sm.SmoothingModel, n_seq: int, seed: int) -> list:
     """One table row (see :data:`COLUMNS`)."""
     p, q, k = model.p, model.q, model.k
-    cond = th.seed_condition(p, q)
+    cond = th.paper_condition(p, q)
     c0, c1 = sm.closed_form(model, 0.0), sm.closed_form(model, 1.0)
     e0, e1 = sm.exact_moments(model, 0.0), sm.exact_moments(model, 1.0)
     X, Z = sm.sample_tokens(model, np.random.default_rng([seed, i]), n_seq)

@@ -23,7 +23,7 @@ import numpy as np
 
 from sinkcheck import validate
 from sinkcheck.errors import InvalidInputError
-from sinkcheck.theory.smoothing import seed_condition
+from sinkcheck.theory.smoothing import paper_condition
 
 PREDICTIONS = {"dense smooths": ("smooths", 1), "dense sharpens": ("sharpens", -1), "neither": ("undetermined", 0)}
 
@@ -136,7 +136,7 @@ def analyse_head(X, Z, A, W_OV, causal: bool = False) -> HeadAnalysis:
     V = Z @ W.T
     Vc = V - V.mean(axis=0)
     p, q = beta * float(np.sum(Vc * Zc)) / T, float(np.sum(Vc * Vc)) / T
-    predicted, sign = PREDICTIONS[seed_condition(p, q)]
+    predicted, sign = PREDICTIONS[paper_condition(p, q)]
     Y_A, Y_u, Y_I = X + A @ V, X + uniform_attention(T, bool(causal)) @ V, X + V
     return HeadAnalysis(
         beta=beta, beta_fit_residual=residual, beta_trBW=p, trBWtW=q, trCW=float(np.sum(Xc * Vc)) / T,

@@ -1,0 +1,114 @@
+"""Hypothesis strategies for the suite's instances, for property-testing bounds of your own.
+
+Each strategy draws the objects one of the papers' claims is about, covering the regimes where the
+stated results fail as well as those where they hold (docs: "Check your own bound"):
+
+- :func:`sec7_arguments` / :func:`sec7_instances`: Section 7 instances of Súkeník et al. (lam far
+  below and above 1, H1 and H2 on and off, with and without the fallback constraints);
+- :func:`sink_problems`: token sets and queries for Prop. 4.1, shaped so that both sides of its exact
+  condition occur (:data:`sinkcheck.verify.checks_switch.PROBLEM_KINDS`);
+- :func:`smoothing_models` and :func:`generic_smoothing_models`: the smoothing model of Section 5;
+- :func:`trigger_batches`: seeded batches of the trigger-conditional task of Ran-Milo.
+
+The suite's own property tests draw from these, so a bound of yours meets the same instances.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from sinkcheck.construct import sink_lp
+from sinkcheck.construct import smoothing_model as sm
+from sinkcheck.construct import trigger_task as tt
+from sinkcheck.construct.sinkdiag_instance import SinkDiagInstance, sample_instance
+from sinkcheck.verify.checks_switch import PROBLEM_KINDS, shape_problem
+
+SEC7_LAMBDAS = (0.15, 0.4, 0.8, 1.0, 2.5, 6.0, 20.0)
+"""The lam values drawn for Section 7: below the thresholds of the stated upper bounds (0.4945 for
+U_diag, 1 for U_sink) and above those of the lower bounds (sqrt 15; 16 in the kept counterexamples)."""
+
+
+@st.composite
+def sec7_arguments(draw, lam_min: float = 0.0, lam_max: float = float("inf"), h1: bool | None = None,
+                   h2: bool | None = None, C_values: tuple[int, ...] = (1, 2, 3, 4, 6, 8)) -> tuple[dict, bool]:
+    """Arguments of :func:`~sinkcheck.construct.sinkdiag_instance.sample_instance` and whether the
+    fallback constraints are imposed: C from ``C_values``, r_eta in 1..3, n in {2, 3} (n = 2 when H1,
+    H2 and r_eta = 1, the only centred equal-norm case), lam from :data:`SEC7_LAMBDAS` within
+    [lam_min, lam_max], d = 2C + 1 + r_eta + (0..3), kappa in {0.5, 1, 3}; ``h1`` / ``h2`` fix the
+    centred nuisance (H1) and equal nuisance norms (H2), None draws both ways."""
+    C = draw(st.sampled_from(C_values))
+    r_eta = draw(st.integers(1, 3))
+    centred = draw(st.booleans()) if h1 is None else h1
+    equal = draw(st.booleans()) if h2 is None else h2
+    n = draw(st.integers(2, 3))
+    if centred and equal and r_eta == 1:
+        n = 2
+    lam = draw(st.sampled_from([v for v in SEC7_LAMBDAS if lam_min <= v <= lam_max]))
+    d = 2 * C + 1 + r_eta + draw(st.integers(0, 3))
+    return dict(d=d, C=C, n=n, r_eta=r_eta, lam=lam, kappa=draw(st.sampled_from([0.5, 1.0, 3.0])),
+                seed=draw(st.integers(0, 10_000)), centred=centred, equal_norms=equal), draw(st.booleans())
+
+
+def sec7_instances(**kwargs) -> st.SearchStrategy[tuple[SinkDiagInstance, bool]]:
+    """(instance, fallback) pairs built from :func:`sec7_arguments` (same keyword arguments)."""
+    return sec7_arguments(**kwargs).map(lambda a: (sample_instance(**a[0]), a[1]))
+
+
+HALF_INTEGERS = st.integers(-6, 6).map(lambda k: k / 2)
+"""Token coordinates for Prop. 4.1: half-integers, so degenerate configurations are exact."""
+
+
+@st.composite
+def sink_problems(draw, kinds: tuple[str, ...] = PROBLEM_KINDS, max_d: int = 4, max_T: int = 7):
+    """(Z, J, mask, kind): embeddings z_0..z_T (rows of Z, none zero), queries J, a mask of
+    :data:`sinkcheck.construct.sink_lp.MASKS`, shaped by ``kind`` so that both sides of Theorem G
+    occur (sink_in_hull: z_0 a convex combination of keys; antipodal_queries: two queries
+    z_k = -z_i; equal_norms: rows on the unit sphere; anisotropic: a common mean direction)."""
+    kind = draw(st.sampled_from(kinds))
+    d, T = draw(st.integers(2, max_d)), draw(st.integers(2, max_T))
+    Z = draw(hnp.arrays(np.float64, (T + 1, d), elements=HALF_INTEGERS))
+    Z[np.linalg.norm(Z, axis=1) == 0] += 1.0  # no zero tokens
+    mask = draw(st.sampled_from(sink_lp.MASKS))
+    J = sorted(draw(st.sets(st.integers(1, T), min_size=1, max_size=T)))
+    w = draw(hnp.arrays(np.float64, (T,), elements=st.integers(1, 4).map(float)))
+    Z, J = shape_problem(Z, J, kind, w)
+    return Z, J, mask, kind
+
+
+SMOOTHING_ELEMENTS = st.floats(-2, 2, allow_nan=False, allow_infinity=False, width=64)
+
+
+@st.composite
+def smoothing_models(draw, max_d: int = 3, max_k: int = 5) -> sm.SmoothingModel:
+    """Valid models of Section 5 with entries in [-2, 2]: B = G G^T of any rank (0 included),
+    Sigma_x = beta^2 B + P P^T (so the joint covariance is PSD), any W, beta and means."""
+    el = SMOOTHING_ELEMENTS
+    d, k = draw(st.integers(1, max_d)), draw(st.integers(2, max_k))
+    rank = draw(st.integers(0, d))
+    G = draw(hnp.arrays(np.float64, (d, max(rank, 1)), elements=el)) * (rank > 0)
+    P = draw(hnp.arrays(np.float64, (d, d), elements=el))
+    W = draw(hnp.arrays(np.float64, (d, d), elements=el))
+    beta = draw(el)
+    mu_x, mu_z = draw(hnp.arrays(np.float64, d, elements=el)), draw(hnp.arrays(np.float64, d, elements=el))
+    B = G @ G.T
+    return sm.make_model(B, W, beta, beta**2 * B + P @ P.T, k, mu_x, mu_z)
+
+
+@st.composite
+def generic_smoothing_models(draw, max_d: int = 4, max_k: int = 6) -> sm.SmoothingModel:
+    """Models from a seeded generator (:func:`~sinkcheck.construct.smoothing_model.sample_model`):
+    generic, with mean and W scales varied so that both of the paper's conditions and neither occur."""
+    seed, d, k = draw(st.integers(0, 2**31 - 1)), draw(st.integers(1, max_d)), draw(st.integers(2, max_k))
+    mean_scale, W_scale = draw(st.sampled_from([0.0, 0.3, 1.0, 3.0])), draw(st.sampled_from([0.3, 1.0, 3.0]))
+    return sm.sample_model(np.random.default_rng(seed), d, k, mean_scale=mean_scale, W_scale=W_scale)
+
+
+@st.composite
+def trigger_batches(draw, max_T: int = 9, max_p: int = 4, B: int = 8) -> tt.TriggerBatch:
+    """Seeded batches of the trigger task (:func:`~sinkcheck.construct.trigger_task.sample_batch`):
+    ``B`` sequences of length T in 2..max_T, content dimension p in 1..max_p, radius R in [0.1, 5]."""
+    seed, T, p = draw(st.integers(0, 10**6)), draw(st.integers(2, max_T)), draw(st.integers(1, max_p))
+    R = draw(st.floats(0.1, 5.0))
+    return tt.sample_batch(seed, B, T, p, R)
