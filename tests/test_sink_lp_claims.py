@@ -128,7 +128,7 @@ def _forced_fallback(monkeypatch, n_fail: int, *, raise_instead: bool = False):
     return seen
 
 
-@pytest.mark.parametrize("n_fail,solver", [(1, "CLARABEL"), (2, "SCS")])
+@pytest.mark.parametrize("n_fail,solver", [(1, "CLARABEL"), (2, "CLARABEL"), (3, "SCS")])
 def test_when_clarabel_stalls_the_fallback_attempts_reach_the_same_optimum(monkeypatch, n_fail, solver):
     Z = np.eye(3)
     want = sink_lp.min_nuclear_sink(Z, [1, 2]).cost  # Clarabel at its first attempt
