@@ -167,7 +167,7 @@ def test_min_nuclear_sink_with_the_full_mask_reports_the_minimum_margin_over_eve
 
 
 def test_when_every_attempt_ends_inaccurate_the_status_is_reported(monkeypatch):
-    _forced_fallback(monkeypatch, 3)
+    _forced_fallback(monkeypatch, 4)
     with pytest.raises(SolverError, match=r"^min-nuclear sink: solver SCS ended with status 'optimal_inaccurate'"):
         sink_lp.min_nuclear_sink(np.eye(3), [1, 2])
 
