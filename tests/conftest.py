@@ -1,4 +1,4 @@
-"""Test-suite setup: hypothesis profiles (tests/profiles.py), seeding, exploration and a time budget.
+"""Test-suite setup: hypothesis profiles (tests/support/profiles.py), seeding, exploration and a time budget.
 
 - Under the seeded profiles (ci, mutation) every property test draws from a generator seeded by
   its own name, so a run draws the same examples as the last one (plus, under ci, the failures
@@ -17,7 +17,7 @@ import time
 import pytest
 from hypothesis import is_hypothesis_test
 
-from tests import profiles
+from tests.support import profiles
 
 _state = {"start": time.monotonic(), "over_budget": []}
 

@@ -9,7 +9,7 @@ from hypothesis.extra import numpy as hnp
 from sinkcheck.construct.factors import balanced_factors, nuclear_norm, qk_cost
 from sinkcheck.errors import InvalidInputError
 from sinkcheck.theory import cost
-from tests.strategies import low_rank_matrices
+from tests.support.strategies import low_rank_matrices
 
 
 def test_amgm_step_holds_exactly():

@@ -6,9 +6,9 @@ import pytest
 from click.testing import CliRunner
 
 from sinkcheck.cli import main
-from sinkcheck.verify import checks_empirical
-from sinkcheck.verify.pretrained import missing_extra
-from sinkcheck.verify.registry import Context
+from sinkcheck.verify.checks import empirical as checks_empirical
+from sinkcheck.verify.experiments.pretrained import missing_extra
+from sinkcheck.verify.checks.registry import Context
 
 TINY_DORMANT = ["train", "dormant", "--steps", "2", "--seeds", "0", "--tasks", "bb", "--weight-decays", "0.1",
                 "--no-progress"]
@@ -55,7 +55,7 @@ def test_pretrained_writes_overall_and_per_layer_first_position_sink(tmp_path):
 
 
 def test_pretrained_checks_are_skipped_with_a_reason_when_the_extra_is_missing(monkeypatch):
-    import sinkcheck.verify.pretrained as P
+    import sinkcheck.verify.experiments.pretrained as P
 
     monkeypatch.setattr(P, "missing_extra", lambda: "needs the optional extra 'pretrained'")
     for fn in (checks_empirical.pretrained_sinks, checks_empirical.pretrained_alignment,

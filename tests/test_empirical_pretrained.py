@@ -5,9 +5,9 @@ import pytest
 
 from sinkcheck.core.metrics import sink_rate
 from sinkcheck.errors import InvalidInputError
-from sinkcheck.verify.pretrained import load_sentences, missing_extra, token_roles
-from sinkcheck.verify.pretrained_heads import analyse_head, head_class
-from sinkcheck.verify.smoothing_heads import uniform_attention
+from sinkcheck.verify.experiments.pretrained import load_sentences, missing_extra, token_roles
+from sinkcheck.verify.experiments.pretrained_heads import analyse_head, head_class
+from sinkcheck.verify.measure.smoothing_heads import uniform_attention
 
 needs_model = pytest.mark.skipif(missing_extra() is not None, reason=f"pretrained extra missing: {missing_extra()}")
 
@@ -72,7 +72,7 @@ def test_analyse_head_rejects_bad_shapes_and_non_finite_input(args):
 
 @pytest.fixture(scope="module")
 def minilm():
-    from sinkcheck.verify import pretrained as P
+    from sinkcheck.verify.experiments import pretrained as P
 
     tok, model = P.load_minilm()
     return P, model, P.run_sentences(tok, model, load_sentences(6))

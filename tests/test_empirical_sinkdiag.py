@@ -2,7 +2,7 @@
 
 import pytest
 
-from sinkcheck.verify.sinkdiag_train import INSTANCE, read_pattern, train_head
+from sinkcheck.verify.experiments.sinkdiag_train import INSTANCE, read_pattern, train_head
 
 pytestmark = pytest.mark.torch
 

@@ -19,8 +19,10 @@ from sinkcheck.core import attention_torch as att_t
 from sinkcheck.core import metrics
 from sinkcheck.errors import InvalidInputError
 from sinkcheck.theory import smoothing as th
-from sinkcheck.verify import mutation, smoothing_cases, smoothing_heads
-from sinkcheck.verify.tables import Table, render
+from tools import mutation
+from sinkcheck.verify.measure import smoothing_cases
+from sinkcheck.verify.measure import smoothing_heads
+from sinkcheck.core.tables import Table, render
 
 NAN, INF = float("nan"), float("inf")
 

@@ -23,9 +23,9 @@ from sinkcheck.construct.sinkdiag_instance import SinkDiagInstance, sample_insta
 from sinkcheck.construct.sinkdiag_weights import construction
 from sinkcheck.errors import InfeasibleError, InvalidInputError, SolverError, WideBracketError
 from sinkcheck.theory.sink_geometry import in_hull
-from sinkcheck.verify.sinkdiag_eval import EXACT_RTOL, bound_values, evaluate, opt_cell
-from tests.brackets import opt_bracket
-from tests.profiles import examples
+from sinkcheck.verify.measure.sinkdiag_eval import EXACT_RTOL, bound_values, evaluate, opt_cell
+from tests.support.brackets import opt_bracket
+from tests.support.profiles import examples
 
 
 @pytest.fixture(scope="module")

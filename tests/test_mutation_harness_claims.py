@@ -1,4 +1,4 @@
-"""Claims of the mutation harness's report (sinkcheck.verify.mutation): the score table counts each
+"""Claims of the mutation harness's report (tools.mutation): the score table counts each
 status per module, and a report restricted with ``only`` shows just the selected functions."""
 
 import json
@@ -6,7 +6,7 @@ import json
 import pytest
 
 from sinkcheck.errors import InvalidInputError
-from sinkcheck.verify import mutation
+from tools import mutation
 
 
 def _results(root, codes):

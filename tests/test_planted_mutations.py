@@ -12,7 +12,7 @@ import importlib.util
 import pytest
 
 from sinkcheck.construct.sinkdiag_instance import sample_instance
-from sinkcheck.verify.planted import planted, plant_source
+from tests.support.planted import planted, plant_source
 
 pytestmark = pytest.mark.mutation
 

@@ -1,4 +1,4 @@
-"""The suite's hypothesis profiles do what the README says (tests/profiles.py, tests/conftest.py).
+"""The suite's hypothesis profiles do what the README says (tests/support/profiles.py, tests/conftest.py).
 
 Claims: the seeded ci run draws the same examples every time; it replays first a failure that an
 earlier (random) run saved in the example database; the explore run's choice of tests is a
@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.database import InMemoryExampleDatabase
 
-from tests import profiles
+from tests.support import profiles
 
 
 def _recording_property(db, fails):

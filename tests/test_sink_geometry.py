@@ -11,8 +11,8 @@ from sinkcheck.construct.factors import nuclear_norm, qk_cost
 from sinkcheck.errors import InfeasibleError, InvalidInputError, SolverError
 from sinkcheck.theory import sink_geometry as sg
 from sinkcheck.strategies import HALF_INTEGERS as grid, sink_problems
-from sinkcheck.verify.checks_switch import PROBLEM_KINDS, shape_problem
-from tests.profiles import examples
+from sinkcheck.verify.checks.switch import PROBLEM_KINDS, shape_problem
+from tests.support.profiles import examples
 
 KINDS = PROBLEM_KINDS
 

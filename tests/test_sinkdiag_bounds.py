@@ -4,7 +4,7 @@ Everything compares QK costs (2 ||W_QK||_*) with the QK parts of the bounds. OPT
 certified bracket [opt_lower, opt] (weak duality, sinkcheck.construct.min_cost), so "X <= OPT" is
 checked as X <= opt and "OPT <= Y" as opt_lower <= Y: each fails only when the claim is certainly
 false. Closed forms and constructions are exact to EXACT_RTOL (float rounding).
-Where a stated bound fails, the failing instance is a named case (sinkcheck.verify.sinkdiag_cases)
+Where a stated bound fails, the failing instance is a named case (sinkcheck.construct.sinkdiag_cases)
 and the repaired statement (extra hypothesis) is tested on sampled instances.
 """
 
@@ -23,10 +23,10 @@ from sinkcheck.strategies import sec7_arguments
 from sinkcheck.construct.sinkdiag_constraints import violations
 from sinkcheck.construct.sinkdiag_weights import construction
 from sinkcheck.theory import sinkdiag_bounds as T
-from sinkcheck.verify.sinkdiag_cases import CASES, case_instance, crossing_lambda
-from sinkcheck.verify.sinkdiag_eval import EXACT_RTOL, _verdict, bound_values, evaluate
-from tests.brackets import opt_bracket
-from tests.profiles import examples
+from sinkcheck.construct.sinkdiag_cases import CASES, case_instance, crossing_lambda
+from sinkcheck.verify.measure.sinkdiag_eval import EXACT_RTOL, _verdict, bound_values, evaluate
+from tests.support.brackets import opt_bracket
+from tests.support.profiles import examples
 
 SQRT15 = math.sqrt(15)
 LAM_DIAG = float(T.diag_upper_lambda_threshold())
@@ -49,7 +49,7 @@ def test_proved_sink_lower_bound_holds_on_every_instance(args):
 @given(settings_())
 # found by the thorough profile: t* = 1e-5 and OPT ~ 1e5 kappa; Clarabel's defaults certify only a
 # gap of 3e-4 > MAX_GAP (the tight attempt of the ladder now certifies it; a refused solve's bracket
-# would still decide the bound, tests/brackets.py)
+# would still decide the bound, tests/support/brackets.py)
 @example((dict(d=11, C=4, n=2, r_eta=1, lam=20.0, kappa=0.5, seed=1, centred=False, equal_norms=False), False))
 def test_proved_diag_lower_bound_holds_on_every_instance(args):
     kw, fallback = args
@@ -242,8 +242,8 @@ def test_planted_wrong_sink_nuclear_form_is_caught():
 
 # ---- the report checks can fail --------------------------------------------------------------
 def test_report_check_fails_when_the_hypothesis_does_not_exclude_the_failures(tmp_path):
-    from sinkcheck.verify.checks_sinkdiag import _bound_check
-    from sinkcheck.verify.registry import Context
+    from sinkcheck.verify.checks.sinkdiag import _bound_check
+    from sinkcheck.verify.checks.registry import Context
     ctx = Context(seed=0, profile="quick", out_dir=tmp_path, progress=False)
     args = ("sinkdiag.sink_upper", "sink", "opt<=upper", "u_sink_small_lambda")
     cert = _bound_check(ctx, *args, predicate=lambda kw, fb, inst: True)  # a hypothesis that excludes nothing

@@ -9,7 +9,7 @@ from sinkcheck.construct import smoothing_model as sm
 from sinkcheck.errors import InvalidInputError
 from sinkcheck.theory import smoothing as th
 from sinkcheck.strategies import generic_smoothing_models, smoothing_models
-from tests.profiles import examples
+from tests.support.profiles import examples
 
 LAMS = np.linspace(0.0, 1.0, 6)
 

@@ -3,13 +3,12 @@ the claims distinguish."""
 
 import numpy as np
 from hypothesis import find, given, settings
-from hypothesis import strategies as st
 
 from sinkcheck import strategies as S
 from sinkcheck.claims import LAM_DIAG
 from sinkcheck.construct.sinkdiag_instance import SinkDiagInstance
 from sinkcheck.theory import sink_geometry as sg
-from tests.profiles import examples
+from tests.support.profiles import examples
 
 
 @given(S.sec7_arguments(lam_min=LAM_DIAG, h2=True))

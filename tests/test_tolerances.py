@@ -1,11 +1,12 @@
-"""Derived float tolerances (sinkcheck.verify.tolerances) and the margins the checks report."""
+"""Derived float tolerances (sinkcheck.core.tolerances) and the margins the checks report."""
 
 import pytest
 
 from sinkcheck.errors import InvalidInputError
-from sinkcheck.verify import checks_foundation, checks_smoothing
-from sinkcheck.verify.registry import Context
-from sinkcheck.verify.tolerances import U, gamma, margin, rounding_tolerance
+from sinkcheck.verify.checks import foundation as checks_foundation
+from sinkcheck.verify.checks import smoothing as checks_smoothing
+from sinkcheck.verify.checks.registry import Context
+from sinkcheck.core.tolerances import U, gamma, margin, rounding_tolerance
 
 
 def test_gamma_is_higham_n_u_over_one_minus_n_u():

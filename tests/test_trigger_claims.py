@@ -17,8 +17,8 @@ from sinkcheck.construct import trigger_weights as tw
 from sinkcheck.construct.trigger_task import CONTENT, layout
 from sinkcheck.errors import InvalidInputError
 from sinkcheck.theory import trigger as th
-from sinkcheck.verify.trigger_necessity import probe
-from tests.profiles import examples
+from sinkcheck.verify.measure.trigger_necessity import probe
+from tests.support.profiles import examples
 
 STEPS = {
     th.check_necessity_algebra: {"difference_identity", "min_error_inverts_f"},

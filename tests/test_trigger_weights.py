@@ -10,7 +10,7 @@ from sinkcheck.construct import trigger_weights as tw
 from sinkcheck.construct.trigger_task import equal_content_batch, sample_batch
 from sinkcheck.errors import InvalidInputError
 from sinkcheck.theory import trigger as th
-from tests.profiles import examples
+from tests.support.profiles import examples
 
 
 @given(st.integers(0, 10**6), st.integers(2, 10), st.integers(1, 4), st.floats(-2.0, 14.0))
@@ -106,7 +106,7 @@ def test_planted_stronger_no_position_bound_is_refuted_by_the_explicit_head():
 @given(st.integers(0, 10**6), st.sampled_from([("relu", "length", 0.2), ("relu", "none", 1 / 3), ("sigmoid", "-", 1 / 3)]),
        st.integers(1, 2))
 def test_position_free_relu_and_sigmoid_heads_never_beat_the_no_position_bound(seed, case, n_heads):
-    from sinkcheck.verify.trigger_necessity import random_head
+    from sinkcheck.verify.measure.trigger_necessity import random_head
 
     kind, normalise, bound = case
     rng = np.random.default_rng(seed)

@@ -1,0 +1,62 @@
+"""The ``sinkcheck`` command line.
+
+Subcommands live next to the code they run and are imported only when called (click's lazy
+group pattern), so ``sinkcheck --help`` stays fast.  Every :class:`SinkcheckError` (and an
+unwritable output path) becomes a one-line ``error: ...`` on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+import click
+
+from sinkcheck import __version__
+from sinkcheck.errors import SinkcheckError
+
+COMMANDS = {
+    "report": "sinkcheck.cli.report:report",
+    "claims": "sinkcheck.cli.claims:claims",
+    "smoothing": "sinkcheck.cli.smoothing:smoothing",
+    "trigger": "sinkcheck.cli.trigger:trigger",
+    "train": "sinkcheck.cli.empirical:train",
+    "pretrained": "sinkcheck.cli.empirical:pretrained",
+    "bounds": "sinkcheck.cli.sinkdiag:bounds",
+    "table": "sinkcheck.cli.sinkdiag:table",
+}
+"""name -> "module:attribute" of each subcommand."""
+
+
+class LazyGroup(click.Group):
+    """A click group that imports its subcommands on first use and turns errors into messages."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module, attr = COMMANDS[name].split(":")
+        return getattr(importlib.import_module(module), attr)
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except SinkcheckError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(2)
+        except OSError as exc:
+            where = f" {exc.filename}" if exc.filename else ""
+            click.echo(f"error: cannot write or read{where}: {exc.strerror or exc}", err=True)
+            ctx.exit(2)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="sinkcheck")
+def main() -> None:
+    """sinkcheck: check the theorems on attention sinks, symbolically and numerically."""
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,169 @@
+"""``sinkcheck train dormant|lm|sinkdiag`` and ``sinkcheck pretrained``: the empirical side
+(docs/empirical.md).  Each writes tables (Markdown, CSV, JSON), a ``summary.json`` and
+figures into ``--out``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from sinkcheck.errors import InvalidInputError
+from sinkcheck.core.tables import Table, dumps, render
+from sinkcheck.core.tables import write_table as write_table_files
+
+PROFILE = click.option("--profile", type=click.Choice(["quick", "full"]), default="quick", show_default=True,
+                       help="quick: minutes on 2 CPU cores; full: a GPU or hours of CPU.")
+DEVICE = click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True)
+NO_PROGRESS = click.option("--no-progress", is_flag=True, help="Hide progress bars.")
+
+
+def out_option(default: str):
+    return click.option("--out", type=click.Path(path_type=Path), default=Path(default), show_default=True,
+                        help="Output directory (created; its parent must exist).")
+
+
+def parse_seeds(text: str | None) -> tuple[int, ...] | None:
+    """"0,1,2" or "0-4" -> a tuple of seeds (None -> the profile's seeds)."""
+    if text is None:
+        return None
+    try:
+        if "-" in text:
+            lo, hi = (int(v) for v in text.split("-"))
+            seeds = tuple(range(lo, hi + 1))
+        else:
+            seeds = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise InvalidInputError(f"--seeds: must be a list like 0,1,2 or a range like 0-4 (got {text!r})") from None
+    if not seeds or min(seeds) < 0:
+        raise InvalidInputError(f"--seeds: must be a non-empty list of seeds >= 0 (got {text!r})")
+    return seeds
+
+
+def prepare_out(out: Path) -> Path:
+    if not out.parent.exists():
+        raise InvalidInputError(f"--out: parent directory does not exist (got {str(out)!r})")
+    (out / "figures").mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def write_table(out: Path, name: str, table: Table) -> None:
+    write_table_files(table, out / name)
+
+
+def check_device(device: str) -> None:
+    from sinkcheck.core.attention_torch import pick_device
+
+    pick_device(device)
+
+
+@click.group()
+def train() -> None:
+    """Train the small transformer: sink emergence (dormant), a byte-level LM (lm), sink vs diagonal."""
+
+
+@train.command()
+@PROFILE
+@click.option("--seeds", default=None, help="Seeds, e.g. 0,1,2 or 0-9 (default: the profile's).")
+@click.option("--steps", type=click.IntRange(1), default=None, help="Override the profile's training steps.")
+@click.option("--kinds", default="softmax,sigmoid,relu", show_default=True, help="Attention kinds.")
+@click.option("--tasks", default="bb,iid", show_default=True, help="Tasks: bb (bigram-backcopy), iid.")
+@click.option("--weight-decays", default=None, help="Weight-decay sweep, e.g. 0,0.1,1 (default: the profile's).")
+@click.option("--mlp", is_flag=True, help="Give every block an MLP (default: attention only).")
+@DEVICE
+@out_option("sinkcheck-dormant")
+@NO_PROGRESS
+def dormant(profile, seeds, steps, kinds, tasks, weight_decays, mlp, device, out, no_progress) -> None:
+    """Sink emergence on switch-off tasks: Sink_1^0.3 per run, per kind, per weight decay."""
+    from sinkcheck.verify.experiments import dormant_report as rep
+    from sinkcheck.verify.experiments.dormant_train import grid, run_grid
+
+    check_device(device)
+    try:
+        wds = None if weight_decays is None else tuple(float(v) for v in weight_decays.split(","))
+    except ValueError:
+        raise InvalidInputError(f"--weight-decays: must be numbers like 0,0.1,1 (got {weight_decays!r})") from None
+    runs = grid(profile, seeds=parse_seeds(seeds), steps=steps, kinds=tuple(kinds.split(",")),
+                tasks=tuple(tasks.split(",")), weight_decays=wds, mlp=mlp)
+    out = prepare_out(out)
+    results = run_grid(runs, device=device, progress=not no_progress)
+    write_table(out, "runs", rep.runs_table(results))
+    summary = rep.summary_table(results)
+    write_table(out, "summary", summary)
+    (out / "summary.json").write_text(dumps(rep.summary_json(results)))
+    rep.plot_attention(results, out / "figures" / "attention_maps.png")
+    rep.plot_weight_decay(results, out / "figures" / "sink_vs_weight_decay.png")
+    click.echo(render(summary, "markdown"), nl=False)
+    click.echo(f"wrote {out}/summary.md, runs.md, summary.json and figures/")
+
+
+@train.command()
+@PROFILE
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--steps", type=click.IntRange(1), default=None, help="Override the profile's training steps.")
+@click.option("--kind", type=click.Choice(["softmax", "sigmoid", "relu"]), default="softmax", show_default=True)
+@DEVICE
+@out_option("sinkcheck-lm")
+@NO_PROGRESS
+def lm(profile, seed, steps, kind, device, out, no_progress) -> None:
+    """Byte-level LM on the Python standard library's source; Sink_1 per layer over training."""
+    from sinkcheck.verify.experiments import lm_train
+
+    check_device(device)
+    out = prepare_out(out)
+    res = lm_train.run(profile, seed=seed, steps=steps, kind=kind, device=device, progress=not no_progress)
+    table = lm_train.table(res)
+    write_table(out, "lm", table)
+    (out / "summary.json").write_text(dumps(lm_train.summary_json(res)))
+    lm_train.plot(res, out / "figures" / "lm_sink_per_layer.png")
+    click.echo(render(table, "markdown"), nl=False)
+    click.echo(f"wrote {out}/lm.md, summary.json and figures/")
+
+
+@train.command()
+@PROFILE
+@click.option("--seeds", default=None, help="Seeds, e.g. 0,1 (default: the profile's).")
+@click.option("--steps", type=click.IntRange(1), default=None, help="Override the profile's training steps.")
+@click.option("--dims", default=None, help="Dimensions d, e.g. 8,16,32 (default: the profile's).")
+@out_option("sinkcheck-sinkdiag")
+@NO_PROGRESS
+def sinkdiag(profile, seeds, steps, dims, out, no_progress) -> None:
+    """Sink vs diagonal as a training problem: the pattern chosen and its cost next to L, OPT, U."""
+    from sinkcheck.verify.experiments import sinkdiag_train as sd
+
+    try:
+        dims_t = None if dims is None else tuple(int(v) for v in dims.split(","))
+    except ValueError:
+        raise InvalidInputError(f"--dims: must be integers like 8,16,32 (got {dims!r})") from None
+    out = prepare_out(out)
+    rows = sd.experiment(profile, seeds=parse_seeds(seeds), steps=steps, dims=dims_t, progress=not no_progress)
+    table = Table(sd.COLUMNS, [[r[c] for c in sd.COLUMNS] for r in rows],
+                  title="Trained head (weight decay) vs L, OPT, U of the sink and diagonal patterns (QK cost)")
+    write_table(out, "sinkdiag", table)
+    (out / "summary.json").write_text(dumps({"rows": rows, "instance": sd.INSTANCE}))
+    sd.plot(rows, out / "figures" / "cost_vs_d.png")
+    click.echo(render(table, "markdown"), nl=False)
+    click.echo(f"wrote {out}/sinkdiag.md, summary.json and figures/")
+
+
+@click.command()
+@click.option("--sentences", "n_sentences", type=click.IntRange(1), default=None,
+              help="Use only the first N shipped sentences (default: all).")
+@click.option("--smoothing/--no-smoothing", default=True, show_default=True,
+              help="Also compute the per-head smoothing conditions (section 4).")
+@DEVICE
+@out_option("sinkcheck-pretrained")
+@NO_PROGRESS
+def pretrained(n_sentences, smoothing, device, out, no_progress) -> None:
+    """Sinks on every position, [CLS] alignment and smoothing conditions in all-MiniLM-L6-v2 (offline)."""
+    from sinkcheck.verify.experiments import pretrained_report as rep
+
+    check_device(device)
+    out = prepare_out(out)
+    result = rep.measure(n_sentences=n_sentences, smoothing=smoothing, device=device, progress=not no_progress)
+    for name, table in rep.tables(result).items():
+        write_table(out, name, table)
+    (out / "summary.json").write_text(dumps(rep.summary_json(result)))
+    rep.plot(result, out / "figures")
+    click.echo(render(rep.tables(result)["sink_per_layer"], "markdown"), nl=False)
+    click.echo(f"wrote {out}/*.md, summary.json and figures/")

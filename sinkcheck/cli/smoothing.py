@@ -1,0 +1,58 @@
+"""``sinkcheck smoothing``: the D_k(lambda) statement and a table of sampled cases (docs/smoothing.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from sinkcheck import validate
+from sinkcheck.theory.smoothing import STATEMENT
+from sinkcheck.verify.measure import smoothing_cases as sc
+from sinkcheck.core.tables import render
+
+
+@click.command()
+@click.option("--n", "n", type=int, default=20, show_default=True, help="Number of sampled cases.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the sampled cases.")
+@click.option("--n-seq", type=int, default=200, show_default=True,
+              help="Sequences per case for the Monte Carlo average cosine similarity.")
+@click.option("--format", "fmt", type=click.Choice(["markdown", "csv", "json"]), default="markdown",
+              show_default=True, help="Table format (markdown also prints the statement).")
+@click.option("--out", "out", type=click.Path(path_type=Path), default=None, help="Write the table to FILE.")
+@click.option("--plot", "plot", type=click.Path(path_type=Path), default=None,
+              help="Write a PNG scatter of predicted (ratio (2)) vs. measured change per case.")
+def smoothing(n: int, seed: int, n_seq: int, fmt: str, out: Path | None, plot: Path | None) -> None:
+    """Dense vs. sparse attention: D_k(lambda), its two conditions, and sampled cases."""
+    validate.integer_at_least("n", n, 1)
+    validate.integer_at_least("n_seq", n_seq, 2)
+    validate.integer_at_least("seed", seed, 0)
+    # check the output paths before any work; write to hidden temporary files and rename them at
+    # the end, so a failure leaves no partial output behind
+    out = None if out is None else validate.output_file("--out", out)
+    plot = None if plot is None else validate.output_file("--plot", plot)
+    table = sc.case_table(n, seed, n_seq)
+    text = render(table, fmt)
+    if fmt == "markdown":
+        text = STATEMENT + "\n\n" + text
+    done = []
+    try:
+        if out is not None:
+            tmp = out.with_name(f".{out.stem}.partial{out.suffix}")
+            done.append((tmp, out))
+            tmp.write_text(text)
+        if plot is not None:
+            tmp = plot.with_name(f".{plot.stem}.partial{plot.suffix}")
+            done.append((tmp, plot))
+            points = [(r[10], r[12], r[6]) for r in table.rows]
+            sc.scatter_plot(points, tmp, "predicted R(1) - R(0), ratio (2), closed form",
+                            "measured change of avg cos sim (Monte Carlo)", f"{n} sampled cases, seed {seed}")
+    except BaseException:
+        for tmp, _ in done:
+            tmp.unlink(missing_ok=True)
+        raise
+    for tmp, final in done:
+        tmp.replace(final)
+        click.echo(f"wrote {final}")
+    if out is None:
+        click.echo(text, nl=False)

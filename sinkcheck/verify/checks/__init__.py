@@ -1,0 +1,1 @@
+"""The registered checks of ``sinkcheck report``, one module per paper topic."""

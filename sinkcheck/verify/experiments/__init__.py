@@ -1,0 +1,1 @@
+"""Torch models and training runs, and the pretrained model."""

@@ -1,0 +1,93 @@
+"""Bound-comparison tables and the cost-against-d figure (Súkeník et al., Section 7).
+
+A grid is a list of parameter dicts for :func:`~sinkcheck.construct.sinkdiag_instance.sample_instance` (keys d, C, n, r_eta, lam, kappa,
+seed, and optionally centred, equal_norms, delta, decay, fallback). Every row solves both
+min-cost programs and evaluates both constructions; all costs are QK costs 2 ||W_QK||_*.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tqdm import tqdm
+
+from sinkcheck.construct.sinkdiag_instance import sample_instance
+from sinkcheck.errors import InvalidInputError
+from sinkcheck.verify.measure.sinkdiag_eval import evaluate, opt_cell
+from sinkcheck.core.tables import Table
+
+DEFAULT_GRID = [dict(d=d, C=C, n=2, r_eta=2, lam=lam, kappa=1.0, seed=0)
+                for C in (2, 4) for lam in (0.5, 1.0, 2.0) for d in (16, 64, 256, 1024)]
+"""The built-in grid, d in 16..1024, C in {2, 4}, lam in {0.5, 1, 2}, with H1, H2 and fallback on."""
+
+COLUMNS = ["d", "C", "lam", "r_eta", "kappa", "fallback", "L_sink", "OPT_sink", "con_sink", "U_sink",
+           "L_diag", "OPT_diag", "con_diag", "U_diag", "OPT_diag/OPT_sink", "winner"]
+KEYS = {"d", "C", "n", "r_eta", "lam", "kappa", "seed", "centred", "equal_norms", "delta", "decay", "fallback"}
+
+
+def load_grid(path: str | Path) -> list[dict]:
+    """Read a JSON list of parameter dicts (unknown keys are refused)."""
+    try:
+        grid = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as exc:
+        raise InvalidInputError(f"grid: cannot read {Path(path).name} as JSON ({type(exc).__name__})") from None
+    if not isinstance(grid, list) or not grid or not all(isinstance(g, dict) for g in grid):
+        raise InvalidInputError("grid: must be a non-empty JSON list of parameter objects")
+    for g in grid:
+        unknown = set(g) - KEYS
+        if unknown:
+            raise InvalidInputError(f"grid: unknown keys {sorted(unknown)} (allowed: {sorted(KEYS)})")
+    return grid
+
+
+def table_rows(grid: list[dict], progress: bool = False):
+    """The comparison table of ``grid`` and the raw evaluations (one per row)."""
+    rows, raw = [], []
+    for g in tqdm(grid, disable=not progress, desc="sink vs diag"):
+        g = dict(g)
+        fallback = bool(g.pop("fallback", True))
+        g.setdefault("n", 2)
+        g.setdefault("kappa", 1.0)
+        g.setdefault("seed", 0)
+        missing = {"d", "C", "r_eta", "lam"} - set(g)
+        if missing:
+            raise InvalidInputError(f"grid: entry lacks keys {sorted(missing)}")
+        r = evaluate(sample_instance(**g), fallback)
+        s, dg = r["sink"], r["diag"]
+        rows.append([g["d"], g["C"], g["lam"], r["instance"]["r_eta"], g["kappa"], fallback, s["lower"],
+                     opt_cell(s), s["construction"], s["upper"], dg["lower"], opt_cell(dg),
+                     dg["construction"] if dg["construction_valid"] else "invalid", dg["upper"],
+                     r["ratio_diag_over_sink"], r["winner"]])
+        raw.append(r)
+    return Table(COLUMNS, rows, title="Sink vs diagonal: QK costs 2||W||_* against the stated bounds"), raw
+
+
+def plot_cost_vs_d(grid_rows: list[dict], raw: list[dict], path: str | Path) -> None:
+    """Cost against d for both patterns (OPT lines, construction markers, [L, U] bands), for the
+    rows of the first (C, lam) group of the grid."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    key = (grid_rows[0]["C"], grid_rows[0]["lam"])
+    pts = sorted((g["d"], r) for g, r in zip(grid_rows, raw) if (g["C"], g["lam"]) == key)
+    ds = [p[0] for p in pts]
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for pattern, colour in (("sink", "tab:blue"), ("diag", "tab:red")):
+        rs = [p[1][pattern] for p in pts]
+        ax.fill_between(ds, [r["lower"] for r in rs], [r["upper"] for r in rs], color=colour, alpha=0.15,
+                        label=f"{pattern}: [L, U] (QK parts)")
+        ax.plot(ds, [r["opt"] if r["opt"] is not None else float("nan") for r in rs], "-o", color=colour,
+                label=f"{pattern}: OPT")
+        ax.plot(ds, [r["construction"] for r in rs], "--x", color=colour, label=f"{pattern}: construction")
+    ax.set_xscale("log", base=2)
+    ax.set_yscale("log")
+    ax.set_xlabel("d")
+    ax.set_ylabel("QK cost 2 ||W_QK||_*")
+    ax.set_title(f"Sink vs diagonal, C = {key[0]}, lambda = {key[1]}")
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120, metadata={"Software": None})
+    plt.close(fig)

@@ -1,0 +1,1 @@
+"""The report: the runner and its templates."""

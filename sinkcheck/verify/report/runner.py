@@ -1,0 +1,195 @@
+"""``sinkcheck report``: run every registered check and write tables, figures, certificates
+and a summary (Markdown and HTML, rendered from the Jinja2 templates in ``templates/``) with a
+verdict per claim of the ledger (:mod:`sinkcheck.claims`).
+
+The output is built in a sibling temporary directory and moved into place only when the run
+completes, so a failed run leaves no partial output behind.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import jinja2
+from tabulate import tabulate
+from tqdm import tqdm
+
+from sinkcheck import claims, validate
+from sinkcheck.errors import InvalidInputError
+from sinkcheck.verify.checks.registry import Certificate, Context, library_versions, load_checks
+from sinkcheck.core.tables import Table, dumps, fmt_number, render, write_table
+
+VERDICT_TEXT = {
+    "holds": "holds as stated",
+    "holds_with_hypothesis": "holds with an added hypothesis",
+    "fails": "fails",
+    "skipped": "skipped",
+}
+
+
+def _write_certificate(cert: Certificate, ctx: Context, root: Path) -> None:
+    payload = {
+        "check": cert.check,
+        "claim": cert.claim,
+        "statement": cert.statement,
+        "verdict": cert.verdict,
+        "added_hypothesis": cert.added_hypothesis,
+        "counterexample": cert.counterexample,
+        "parameters": cert.parameters,
+        "evidence": cert.evidence,
+        "seed": ctx.seed,
+        "profile": ctx.profile,
+        "tables": sorted(cert.tables),
+        "figures": cert.figures,
+        "versions": library_versions(),
+    }
+    (root / "certificates" / f"{cert.check}.json").write_text(dumps(payload))
+    for name, table in cert.tables.items():
+        write_table(table, root / "tables" / f"{cert.check}.{name}", ("markdown", "csv", "latex"))
+
+
+SEVERITY = {"fails": 3, "holds_with_hypothesis": 2, "holds": 1, "skipped": 0}
+"""A claim's verdict is the most severe verdict among its checks."""
+
+DOCS_BASE = "../docs/_build/html"
+"""Where the summary's docs links point, relative to the report (the README's docs build, next to
+the default ``sinkcheck-report``)."""
+
+
+@dataclass
+class ClaimRow:
+    """One claim of the summary: its ledger record (None for a check of your own outside the
+    ledger), its certificates and their most severe verdict."""
+
+    id: str
+    record: claims.Claim | None
+    certs: list[Certificate]
+
+    @property
+    def verdict(self) -> str:
+        return max(self.certs, key=lambda c: SEVERITY[c.verdict]).verdict
+
+    @property
+    def paper(self) -> str:
+        return claims.PAPERS[self.record.paper].short if self.record else "(your own)"
+
+    @property
+    def where(self) -> str:
+        return self.record.where if self.record else ""
+
+    @property
+    def hypothesis(self) -> str:
+        return "; ".join(dict.fromkeys(c.added_hypothesis for c in self.certs if c.added_hypothesis))
+
+    @property
+    def key_numbers(self) -> str:
+        return "; ".join(k for c in self.certs if c.verdict != "holds" and c.counterexample
+                         for k in [key_numbers(c.counterexample)] if k)
+
+
+KEY_WORDS = ("slack", "lam", "bos", "sink", "cos", "error", "frac", "layer", "case")
+"""Counterexample entries whose name contains one of these come first in the summary."""
+
+
+def key_numbers(counterexample: dict, limit: int = 4) -> str:
+    """A few scalar entries (or short lists) of a counterexample, two levels deep, named entries first."""
+    items = []
+    for key, value in counterexample.items():
+        if isinstance(value, dict):
+            items += [(f"{key}.{k}", v) for k, v in value.items() if not isinstance(v, dict)]
+        else:
+            items.append((key, value))
+    shown = [(k, [fmt_number(x, 4) for x in v] if isinstance(v, list) else fmt_number(v, 4)) for k, v in items
+             if (isinstance(v, (int, float, str)) and not isinstance(v, bool))
+             or (isinstance(v, list) and 0 < len(v) <= 3 and all(isinstance(x, (int, float)) for x in v))]
+    shown.sort(key=lambda kv: not any(w in kv[0].lower() for w in KEY_WORDS))  # stable: named first
+    return ", ".join(f"{k} = {v}" for k, v in shown[:limit])
+
+
+def claim_rows(certs: list[Certificate]) -> list[ClaimRow]:
+    """The certificates grouped by claim, in ledger order (paper order), claims outside it last."""
+    by_claim: dict[str, list[Certificate]] = {}
+    for c in certs:
+        by_claim.setdefault(c.claim, []).append(c)
+    order = [c.id for c in claims.CLAIMS_LIST if c.id in by_claim] + \
+        [cid for cid in by_claim if cid not in claims.CLAIMS]
+    return [ClaimRow(cid, claims.CLAIMS.get(cid), by_claim[cid]) for cid in order]
+
+
+def claim_table(certs: list[Certificate]) -> Table:
+    """One row per claim: paper, where, verdict, added hypothesis, counterexample, checks."""
+    rows = [[r.id, f"{r.paper}, {r.where}" if r.where else r.paper, VERDICT_TEXT[r.verdict], r.hypothesis,
+             r.key_numbers, ", ".join(c.check for c in r.certs)] for r in claim_rows(certs)]
+    return Table(["claim", "paper", "verdict", "added hypothesis", "counterexample", "checks"], rows,
+                 title="Verdict per claim")
+
+
+def _write_summary(certs: list[Certificate], ctx: Context, root: Path, docs_base: str = DOCS_BASE) -> None:
+    rows = claim_rows(certs)
+    context = {"ctx": ctx, "rows": rows, "papers": claims.PAPERS, "verdict_text": VERDICT_TEXT,
+               "docs_base": docs_base, "dumps": lambda x: dumps(x).strip(), "html_table": _html_table,
+               "markdown_table": lambda t: render(t, "markdown"), "claim_table": render(claim_table(certs), "markdown")}
+    for name in ("summary.md", "summary.html"):
+        (root / name).write_text(TEMPLATES.get_template(f"{name}.j2").render(**context))
+
+
+TEMPLATES = jinja2.Environment(loader=jinja2.PackageLoader("sinkcheck.verify.report", "templates"),
+                               autoescape=jinja2.select_autoescape(["html.j2"]), trim_blocks=True,
+                               lstrip_blocks=True, keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
+
+
+def _html_table(table: Table) -> str:
+    rows = [[fmt_number(v) for v in row] for row in table.rows]
+    return tabulate(rows, headers=table.columns, tablefmt="html")
+
+
+def run_report(out: Path, seed: int = 0, profile: str = "quick", device: str = "cpu",
+               only: tuple[str, ...] = (), progress: bool = True) -> list[Certificate]:
+    """Run the registered checks (all, or those named in ``only``: check names or claim ids) and
+    write the report to ``out``."""
+    out = Path(out)
+    validate.integer_at_least("--seed", seed, 0)
+    checks = load_checks()
+    wanted = {n for name in only for n in (claims.CLAIMS[name].checks if name in claims.CLAIMS else (name,))}
+    unknown = sorted(name for name in wanted if name not in checks)
+    if unknown:
+        raise InvalidInputError(f"--only: unknown check or claim {unknown[0]!r} (checks: {', '.join(checks)}; "
+                                "claims: sinkcheck claims)")
+    names = [n for n in checks if not only or n in wanted]
+    parent = out.resolve().parent
+    if not parent.exists():
+        raise InvalidInputError(f"--out: parent directory {parent} does not exist")
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=parent))
+    except OSError as exc:
+        raise InvalidInputError(f"--out: cannot write in {parent} ({exc.strerror})") from None
+    timings: dict[str, float] = {}
+    try:
+        for sub in ("certificates", "tables", "figures"):
+            (tmp / sub).mkdir()
+        ctx = Context(seed=seed, profile=profile, out_dir=tmp, device=device, progress=progress)
+        certs = []
+        bar = tqdm(names, desc="sinkcheck report", unit="check", disable=not progress)
+        for name in bar:
+            bar.set_postfix_str(name)
+            started = time.perf_counter()
+            cert = checks[name](ctx)
+            timings[name] = time.perf_counter() - started  # shown, never written: outputs stay byte-stable
+            _write_certificate(cert, ctx, tmp)
+            certs.append(cert)
+        _write_summary(certs, ctx, tmp)
+        if out.exists():
+            shutil.rmtree(out)
+        tmp.rename(out)
+        if progress:
+            slowest = sorted(timings.items(), key=lambda kv: -kv[1])[:5]
+            tqdm.write("slowest checks: " + ", ".join(f"{k} {v:.1f}s" for k, v in slowest), file=sys.stderr)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return certs

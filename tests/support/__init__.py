@@ -1,0 +1,1 @@
+"""Helpers of the test-suite: hypothesis profiles, brackets, strategies, planted errors."""

@@ -1,0 +1,1 @@
+"""Developer tools that need a source checkout (not in the wheel)."""
