@@ -6,7 +6,7 @@ stated results fail as well as those where they hold (docs: "Check your own boun
 - :func:`sec7_arguments` / :func:`sec7_instances`: Section 7 instances of Súkeník et al. (lam far
   below and above 1, H1 and H2 on and off, with and without the fallback constraints);
 - :func:`sink_problems`: token sets and queries for Prop. 4.1, shaped so that both sides of its exact
-  condition occur (:data:`sinkcheck.verify.checks.switch.PROBLEM_KINDS`);
+  condition occur (:data:`sinkcheck.construct.sink_lp.PROBLEM_KINDS`);
 - :func:`smoothing_models` and :func:`generic_smoothing_models`: the smoothing model of Section 5;
 - :func:`trigger_batches`: seeded batches of the trigger-conditional task of Ran-Milo.
 
@@ -23,7 +23,7 @@ from sinkcheck.construct import sink_lp
 from sinkcheck.construct import smoothing_model as sm
 from sinkcheck.construct import trigger_task as tt
 from sinkcheck.construct.sinkdiag_instance import SinkDiagInstance, sample_instance
-from sinkcheck.verify.checks.switch import PROBLEM_KINDS, shape_problem
+from sinkcheck.construct.sink_lp import PROBLEM_KINDS, shape_problem
 
 SEC7_LAMBDAS = (0.15, 0.4, 0.8, 1.0, 2.5, 6.0, 20.0)
 """The lam values drawn for Section 7: below the thresholds of the stated upper bounds (0.4945 for

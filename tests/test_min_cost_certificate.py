@@ -22,7 +22,7 @@ from sinkcheck.construct.sinkdiag_constraints import margin_constraints, violati
 from sinkcheck.construct.sinkdiag_instance import SinkDiagInstance, sample_instance
 from sinkcheck.construct.sinkdiag_weights import construction
 from sinkcheck.errors import InfeasibleError, InvalidInputError, SolverError, WideBracketError
-from sinkcheck.theory.sink_geometry import in_hull
+from sinkcheck.construct.sink_hulls import in_hull
 from sinkcheck.verify.measure.sinkdiag_eval import EXACT_RTOL, bound_values, evaluate, opt_cell
 from tests.support.brackets import opt_bracket
 from tests.support.profiles import examples

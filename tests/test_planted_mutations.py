@@ -110,7 +110,7 @@ TARGETS = [
     ("sinkcheck.theory.sink_geometry", "check_cosine_bounds", "sign", 9,
      "tests.test_sink_geometry:test_symbolic_steps_of_theorems_g_and_c_hold_exactly", {}),
     # Wolfe's minor cycle flipped: an affine point with a negative weight is accepted, one in the hull is not
-    ("sinkcheck.theory.sink_geometry", "_min_norm_point", "compare", 1,
+    ("sinkcheck.construct.sink_hulls", "_min_norm_point", "compare", 1,
      "tests.test_sink_geometry:test_hull_distance_returns_the_projection_onto_the_hull", {}),
     # Section 7's fallback-only lower bound: the Gram matrix I + J checked against C - 1 instead of C + 1
     ("sinkcheck.theory.sinkdiag_bounds", "check_fallback_lower_bound", "sign", 3,
@@ -122,7 +122,7 @@ TARGETS = [
     ("sinkcheck.theory.sink_geometry", "check_gamma_0_lower_bound", "sign", 6,
      "tests.test_sink_geometry:test_symbolic_steps_of_theorems_g_and_c_hold_exactly", {}),
     # Theorem C's causal lower bound with a flipped sign in a key distance
-    ("sinkcheck.theory.sink_geometry", "cost_bounds", "sign", 1,
+    ("sinkcheck.construct.sink_hulls", "cost_bounds", "sign", 1,
      "tests.test_sink_geometry:test_theorem_c_bounds_by_hand_with_the_default_kappa_1_and_causal_mask", {}),
 ]
 

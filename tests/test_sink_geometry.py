@@ -9,9 +9,10 @@ from hypothesis.extra import numpy as hnp
 from sinkcheck.construct import sink_lp as sl
 from sinkcheck.construct.factors import nuclear_norm, qk_cost
 from sinkcheck.errors import InfeasibleError, InvalidInputError, SolverError
+from sinkcheck.construct import sink_hulls as hulls
 from sinkcheck.theory import sink_geometry as sg
 from sinkcheck.strategies import HALF_INTEGERS as grid, sink_problems
-from sinkcheck.verify.checks.switch import PROBLEM_KINDS, shape_problem
+from sinkcheck.construct.sink_lp import PROBLEM_KINDS, shape_problem
 from tests.support.profiles import examples
 
 KINDS = PROBLEM_KINDS
@@ -44,7 +45,7 @@ def own_certificate_residual(Z, pairs, y):
 @given(sink_problems())
 def test_lp_decision_agrees_with_the_alignment_condition(problem):
     Z, J, mask, _ = problem
-    assert sl.decide(Z, J, 1.0, mask).feasible == sg.alignment_condition(Z, J, mask)["representable"]
+    assert sl.decide(Z, J, 1.0, mask).feasible == hulls.alignment_condition(Z, J, mask)["representable"]
 
 
 def test_both_feasible_and_infeasible_instances_occur_and_agree():
@@ -64,7 +65,7 @@ def test_both_feasible_and_infeasible_instances_occur_and_agree():
                 Z /= np.linalg.norm(Z, axis=1, keepdims=True)
             J = list(range(1, T + 1))
             lp = sl.decide(Z, J, 1.0, "causal").feasible
-            assert lp == sg.alignment_condition(Z, J, "causal")["representable"]
+            assert lp == hulls.alignment_condition(Z, J, "causal")["representable"]
             seen[lp] += 1
     assert seen[True] >= 5 and seen[False] >= 5, seen
 
@@ -82,11 +83,11 @@ def test_lp_returns_a_W_meeting_every_margin_or_a_certificate_that_verifies_inde
 @given(sink_problems())
 def test_the_proof_of_theorem_g_builds_a_witness_or_a_certificate(problem):
     Z, J, mask, _ = problem
-    if sg.alignment_condition(Z, J, mask)["representable"]:
-        W = sg.rank_one_witness(Z, J, 2.0, mask)
+    if hulls.alignment_condition(Z, J, mask)["representable"]:
+        W = hulls.rank_one_witness(Z, J, 2.0, mask)
         assert min(own_margins(Z, J, W, mask)) >= 2.0 * (1 - 1e-5) and np.linalg.matrix_rank(W) == 1
     else:
-        pairs, y = sg.geometric_certificate(Z, J, mask)
+        pairs, y = hulls.geometric_certificate(Z, J, mask)
         assert own_certificate_residual(Z, pairs, y) < 1e-7
 
 
@@ -102,7 +103,7 @@ def test_antipodal_queries_cannot_share_a_sink_even_with_equal_norms():
     """Named example: z_2 = -z_1 on the unit circle; both query z_0 (distinct from every key)."""
     Z = np.array([[0.0, 1.0], [1.0, 0.0], [-1.0, 0.0]])
     res = sl.decide(Z, [1, 2], 1.0, "causal")
-    cond = sg.alignment_condition(Z, [1, 2], "causal")
+    cond = hulls.alignment_condition(Z, [1, 2], "causal")
     assert not res.feasible and cond["sink_separated_from_keys"] and not cond["queries_in_open_halfspace"]
 
 
@@ -116,7 +117,7 @@ def test_a_single_query_is_feasible_iff_the_sink_is_outside_its_key_hull():
 def test_linearly_independent_queries_reduce_to_the_separation_condition():
     rng = np.random.default_rng(3)
     Z = rng.standard_normal((4, 5))  # 3 independent queries in R^5
-    assert sg.alignment_condition(Z, [1, 2, 3], "causal")["queries_in_open_halfspace"]
+    assert hulls.alignment_condition(Z, [1, 2, 3], "causal")["queries_in_open_halfspace"]
     Z[0] = 0.2 * Z[1] + 0.8 * Z[3]
     assert not sl.decide(Z, [1, 2, 3], 1.0, "causal").feasible and sl.decide(Z, [1, 2], 1.0, "causal").feasible
 
@@ -126,7 +127,7 @@ def test_with_equal_norms_the_sink_is_separated_unless_it_equals_a_key(Z):
     Z[np.linalg.norm(Z, axis=1) == 0] = [0.0, 0.0, 1.0]
     Z /= np.linalg.norm(Z, axis=1, keepdims=True)
     distinct = min(np.linalg.norm(Z[0] - Z[1:], axis=1)) > 1e-6
-    assert sg.alignment_condition(Z, [5], "causal")["sink_separated_from_keys"] == distinct
+    assert hulls.alignment_condition(Z, [5], "causal")["sink_separated_from_keys"] == distinct
 
 
 # ------------------------------------------------------------------ Theorem C (cost)
@@ -134,10 +135,10 @@ def test_with_equal_norms_the_sink_is_separated_unless_it_equals_a_key(Z):
 @given(sink_problems(kinds=("anisotropic", "generic")))
 def test_min_cost_equals_the_closed_form_for_the_full_mask_and_is_bracketed_for_causal(problem):
     Z, J, mask, _ = problem
-    if not sg.alignment_condition(Z, J, mask)["representable"]:
+    if not hulls.alignment_condition(Z, J, mask)["representable"]:
         return
     opt = sl.min_nuclear_sink(Z, J, 1.0, mask)
-    b = sg.cost_bounds(Z, J, 1.0, mask)
+    b = hulls.cost_bounds(Z, J, 1.0, mask)
     # lower <= OPT/2 <= upper against the solver's certified bracket cost_lower <= OPT <= cost;
     # both sides are certified, so the only slack is rounding (1e-12)
     assert b["lower"] <= opt.cost / 2 * (1 + 1e-12) and opt.info["cost_lower"] / 2 <= b["upper"] * (1 + 1e-12)
@@ -150,7 +151,7 @@ def test_full_mask_cost_is_two_kappa_sqrt_d_over_gamma_q_gamma_0():
     Z = rng.standard_normal((7, 4))
     Z[1:, 0] += 3.0
     opt = sl.min_nuclear_sink(Z, [2, 4, 6], 1.5, "full")
-    g = sg.gammas(Z, [2, 4, 6], "full")
+    g = hulls.gammas(Z, [2, 4, 6], "full")
     closed = 2 * 1.5 * np.sqrt(4) / (g["gamma_Q"] * g["gamma_0"])  # a valid lower bound (QP's gammas)
     assert closed <= opt.cost * (1 + 1e-12) and opt.info["cost_lower"] <= closed * (1 + 1e-12)
 
@@ -161,7 +162,7 @@ def test_a_planted_wrong_cost_constant_is_caught():
     Z = rng.standard_normal((7, 4))
     Z[1:, 0] += 3.0
     opt = sl.min_nuclear_sink(Z, [2, 4, 6], 1.0, "full")
-    g = sg.gammas(Z, [2, 4, 6], "full")
+    g = hulls.gammas(Z, [2, 4, 6], "full")
     assert not np.isclose(opt.cost, np.sqrt(4) / (g["gamma_Q"] * g["gamma_0"]), rtol=1e-3)
 
 
@@ -180,7 +181,7 @@ def test_gamma_0_lies_between_the_cosine_bounds_for_equal_norms(Z):
     Z /= np.linalg.norm(Z, axis=1, keepdims=True)
     c = float(max(Z[1:] @ Z[0]))
     lo, hi = sg.cosine_gamma_bounds(1.0, min(c, 1.0))
-    g0 = sg.hull_distance(Z[1:], Z[0])[0]
+    g0 = hulls.hull_distance(Z[1:], Z[0])[0]
     assert lo - 1e-6 <= g0 <= hi + 1e-6
 
 
@@ -193,13 +194,13 @@ def test_symbolic_steps_of_theorems_g_and_c_hold_exactly():
 def test_a_planted_condition_without_the_query_halfspace_is_caught():
     """'(b) alone suffices' is refuted by the antipodal example (LP says infeasible, (b) holds)."""
     Z = np.array([[0.0, 1.0], [1.0, 0.0], [-1.0, 0.0]])
-    cond = sg.alignment_condition(Z, [1, 2], "causal")
+    cond = hulls.alignment_condition(Z, [1, 2], "causal")
     assert cond["sink_separated_from_keys"] != sl.decide(Z, [1, 2], 1.0, "causal").feasible
 
 
 def test_a_planted_condition_without_sink_separation_is_caught():
     Z = np.array([[0.5, 0.5], [1.0, 0.0], [0.0, 1.0]])
-    cond = sg.alignment_condition(Z, [2], "causal")
+    cond = hulls.alignment_condition(Z, [2], "causal")
     assert cond["queries_in_open_halfspace"] != sl.decide(Z, [2], 1.0, "causal").feasible
 
 
@@ -235,7 +236,7 @@ def test_min_nuclear_sink_on_an_infeasible_problem_raises_infeasible_error():
     ((np.eye(3), [1], 1.0, "sliding"), "mask"),
 ])
 def test_invalid_inputs_raise_naming_the_parameter(args, name):
-    for fn in (sl.decide, sl.min_nuclear_sink, lambda Z, J, k, m: sg.cost_bounds(Z, J, k, m)):
+    for fn in (sl.decide, sl.min_nuclear_sink, lambda Z, J, k, m: hulls.cost_bounds(Z, J, k, m)):
         with pytest.raises(InvalidInputError, match=f"^{name}:"):
             fn(*args)
 
@@ -249,7 +250,7 @@ def test_hull_distance_is_exact_on_a_degenerate_hull_with_duplicate_points():
     # three copies of a = (1, 1, 1) and b = (0, 0, -0.5), x = (0, 0, 0.5): the nearest point is on the
     # segment [b, a] at t = (x - b).(a - b) / |a - b|^2 = 6/17, at distance sqrt(1 - 9/17) = sqrt(8/17)
     P = np.array([[1.0, 1.0, 1.0]] * 3 + [[0.0, 0.0, -0.5]])
-    dist, w = sg.hull_distance(P, np.array([0.0, 0.0, 0.5]))
+    dist, w = hulls.hull_distance(P, np.array([0.0, 0.0, 0.5]))
     assert dist == pytest.approx(np.sqrt(8 / 17), rel=1e-12)
     assert w.min() >= 0 and w.sum() == pytest.approx(1.0) and w[3] == pytest.approx(11 / 17, rel=1e-12)
 
@@ -259,7 +260,7 @@ def test_hull_distance_is_exact_when_fifteen_points_lie_on_the_nearest_face():
     # distance 2 exactly, however many of the points the nearest face holds (the old QP + polish
     # gave up above twelve)
     P = np.c_[np.linspace(-3.0, 3.0, 15), np.zeros(15)]
-    dist, w = sg.hull_distance(P, np.array([0.3, 2.0]))
+    dist, w = hulls.hull_distance(P, np.array([0.3, 2.0]))
     assert dist == pytest.approx(2.0, rel=1e-14) and w @ P == pytest.approx([0.3, 0.0], abs=1e-14)
 
 
@@ -269,10 +270,10 @@ def test_theorem_c_bounds_by_hand_with_the_default_kappa_1_and_causal_mask():
     # c / (gamma_Q |z_0 - z_1|) = sqrt(2/5) (key of the first query), c / (|z_1| |z_0 - z_1|) = 1/sqrt(5),
     # c / (|z_2| dist(z_0, [z_1, z_2])) = 1/2; the largest is sqrt(2/5).  Upper: c / (gamma_Q gamma_0).
     Z = np.array([[0.0, -1.0], [-1.0, 1.0], [1.0, 1.0]])
-    b = sg.cost_bounds(Z, [1, 2])
+    b = hulls.cost_bounds(Z, [1, 2])
     assert b["lower"] == pytest.approx(np.sqrt(2 / 5), rel=1e-12)
     assert b["upper"] == pytest.approx(np.sqrt(2) / 2, rel=1e-12)
-    full = sg.cost_bounds(Z, [1, 2], 3.0, "full")  # Theorem C: lower = upper, linear in kappa
+    full = hulls.cost_bounds(Z, [1, 2], 3.0, "full")  # Theorem C: lower = upper, linear in kappa
     assert full["lower"] == pytest.approx(3 * np.sqrt(2) / 2, rel=1e-12)
     assert full["upper"] == pytest.approx(3 * np.sqrt(2) / 2, rel=1e-12)
 
@@ -289,7 +290,7 @@ def test_hull_distance_returns_the_projection_onto_the_hull(Px):
     # beyond p: (P_j - p) . (p - x) >= 0 (the first-order condition); half-integer grids give the
     # degenerate cases (collinear points, duplicates, x inside the hull)
     P, x = Px[0] / 2.0, Px[1] / 2.0
-    dist, w = sg.hull_distance(P, x)
+    dist, w = hulls.hull_distance(P, x)
     p = P.T @ w
     assert w.min() >= 0 and w.sum() == pytest.approx(1.0, abs=1e-12)
     assert dist == pytest.approx(np.linalg.norm(p - x), abs=1e-12)
@@ -302,7 +303,7 @@ def test_hull_distance_returns_the_projection_onto_the_hull(Px):
 ])
 def test_hull_distance_refuses_bad_input_naming_the_argument(P, x, name):
     with pytest.raises(InvalidInputError, match=f"^{name}: "):
-        sg.hull_distance(P, x)
+        hulls.hull_distance(P, x)
 
 
 def test_hull_distance_reports_a_stall_of_wolfes_algorithm_instead_of_a_distance(monkeypatch):
@@ -310,4 +311,4 @@ def test_hull_distance_reports_a_stall_of_wolfes_algorithm_instead_of_a_distance
     # first-order condition still fails on the point just added, which must be an error, not a number
     monkeypatch.setattr(sg, "_affine_weights", lambda A: np.r_[1.0, np.zeros(A.shape[0] - 1)])
     with pytest.raises(SolverError, match=r"^hull distance: Wolfe's algorithm"):
-        sg.hull_distance(np.array([[1.0, 0.0], [0.0, 1.0]]), np.zeros(2))
+        hulls.hull_distance(np.array([[1.0, 0.0], [0.0, 1.0]]), np.zeros(2))

@@ -6,6 +6,7 @@ import pytest
 
 from sinkcheck.construct.sink_lp import verify_certificate, visible_keys
 from sinkcheck.errors import InvalidInputError, SolverError
+from sinkcheck.construct import sink_hulls as hulls
 from sinkcheck.theory import sink_geometry as sg
 
 
@@ -37,33 +38,33 @@ ANTIPODAL = np.array([[0.0, 1.0], [1.0, 0.0], [-1.0, 0.0]])
 
 
 def test_the_full_mask_certificate_uses_a_key_after_the_last_query():
-    pairs, y = sg.geometric_certificate(SINK_IS_A_LATER_KEY, [1], mask="full")
+    pairs, y = hulls.geometric_certificate(SINK_IS_A_LATER_KEY, [1], mask="full")
     assert pairs == [(1, 1), (1, 2)] and y.tolist() == [0.0, 1.0]
     assert verify_certificate(SINK_IS_A_LATER_KEY, pairs, y) == 0.0
     with pytest.raises(InvalidInputError, match=r"^J: conditions \(a\) and \(b\) hold, so the sink is representable"):
-        sg.geometric_certificate(SINK_IS_A_LATER_KEY, [1])  # causal: query 1 never sees z_2
+        hulls.geometric_certificate(SINK_IS_A_LATER_KEY, [1])  # causal: query 1 never sees z_2
 
 
 @pytest.mark.parametrize("mask", ["causal", "full"])
 def test_a_certificate_pairs_each_query_only_with_keys_it_sees(mask):
-    pairs, y = sg.geometric_certificate(ANTIPODAL, [1, 2], mask=mask)
+    pairs, y = hulls.geometric_certificate(ANTIPODAL, [1, 2], mask=mask)
     assert all(j in visible_keys(i, 2, mask) for i, j in pairs) and verify_certificate(ANTIPODAL, pairs, y) < 1e-12
 
 
 def test_the_certificate_and_the_witness_default_to_the_causal_mask_and_kappa_1():
-    pairs, y = sg.geometric_certificate(ANTIPODAL, [1, 2])
-    pairs_c, y_c = sg.geometric_certificate(ANTIPODAL, [1, 2], mask="causal")
+    pairs, y = hulls.geometric_certificate(ANTIPODAL, [1, 2])
+    pairs_c, y_c = hulls.geometric_certificate(ANTIPODAL, [1, 2], mask="causal")
     assert pairs == pairs_c and np.array_equal(y, y_c)
     Z = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, -0.5], [0.5, 0.6]])  # key 3 follows the queries: masks differ
-    W = sg.rank_one_witness(Z, [1, 2])
-    assert np.array_equal(W, sg.rank_one_witness(Z, [1, 2], 1.0, "causal"))
-    assert not np.allclose(W, sg.rank_one_witness(Z, [1, 2], 1.0, "full"))
+    W = hulls.rank_one_witness(Z, [1, 2])
+    assert np.array_equal(W, hulls.rank_one_witness(Z, [1, 2], 1.0, "causal"))
+    assert not np.allclose(W, hulls.rank_one_witness(Z, [1, 2], 1.0, "full"))
 
 
 @pytest.mark.parametrize("Z, J", [(ANTIPODAL, [1, 2]), (SINK_IS_A_LATER_KEY, [1])], ids=["a fails", "b fails"])
 def test_the_witness_is_refused_when_a_condition_of_theorem_g_fails(Z, J):
     with pytest.raises(InvalidInputError, match=r"^Z: conditions \(a\)/\(b\) fail"):
-        sg.rank_one_witness(Z, J, mask="full")
+        hulls.rank_one_witness(Z, J, mask="full")
 
 
 @pytest.mark.parametrize("which", ["gamma_Q", "gamma_0"])
@@ -74,23 +75,23 @@ def test_the_witness_refuses_a_gamma_below_1e_minus_9_of_the_scale_of_Z(which):
         Z = s * np.array([[0.0, 1.0], [1.0, 1e-10], [-1.0, 1e-10]])
     else:  # the sink sits 1e-10 s above the key segment
         Z = s * np.array([[0.0, 1.0 + 1e-10], [1.0, 1.0], [-1.0, 1.0]])
-    g = sg.gammas(Z, [1, 2], mask="full")
+    g = hulls.gammas(Z, [1, 2], mask="full")
     assert g[which] == pytest.approx(1e-10 * s, rel=1e-3)
     with pytest.raises(InvalidInputError, match=r"^Z: conditions \(a\)/\(b\) fail"):
-        sg.rank_one_witness(Z, [1, 2], mask="full")
+        hulls.rank_one_witness(Z, [1, 2], mask="full")
 
 
 LATER_KEY = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, -0.5], [0.5, 0.6]])
 """Queries 1, 2 and a key 3 after them: the causal mask's K_max is {1, 2}, the full mask's {1, 2, 3}."""
 
 
-@pytest.mark.parametrize("fn", [sg.alignment_condition, sg.gammas])
+@pytest.mark.parametrize("fn", [hulls.alignment_condition, hulls.gammas])
 def test_the_conditions_and_gammas_read_the_keys_of_the_mask_causal_by_default(fn):
     assert fn(LATER_KEY, [1, 2])["K_max"] == [1, 2] == fn(LATER_KEY, [1, 2], mask="causal")["K_max"]
     assert fn(LATER_KEY, [1, 2], mask="full")["K_max"] == [1, 2, 3]
 
 
-@pytest.mark.parametrize("fn", [sg.alignment_condition, sg.gammas, sg.geometric_certificate, sg.rank_one_witness])
+@pytest.mark.parametrize("fn", [hulls.alignment_condition, hulls.gammas, hulls.geometric_certificate, hulls.rank_one_witness])
 def test_an_unknown_mask_is_refused_naming_it(fn):
     with pytest.raises(InvalidInputError, match=r"^mask: must be one of causal, full"):
         fn(LATER_KEY, [1, 2], mask="sideways")
@@ -99,14 +100,14 @@ def test_an_unknown_mask_is_refused_naming_it(fn):
 def test_gamma_0_is_the_distance_to_the_keys_of_the_mask():
     # causal: keys z_1 = (1, 0), z_2 = (1, -0.5): nearest point to z_0 = (0, 1) is z_1, distance sqrt(2);
     # full adds z_3 = (0.5, 0.6), at distance sqrt(0.25 + 0.16) from z_0 (nearer than the segments)
-    assert sg.gammas(LATER_KEY, [1, 2])["gamma_0"] == pytest.approx(np.sqrt(2.0), rel=1e-9)
-    assert sg.gammas(LATER_KEY, [1, 2], mask="full")["gamma_0"] <= np.sqrt(0.41) + 1e-12
+    assert hulls.gammas(LATER_KEY, [1, 2])["gamma_0"] == pytest.approx(np.sqrt(2.0), rel=1e-9)
+    assert hulls.gammas(LATER_KEY, [1, 2], mask="full")["gamma_0"] <= np.sqrt(0.41) + 1e-12
 
 
 def test_the_witness_on_two_antipodal_tokens_is_kappa_sqrt_d_q_k_over_gamma_Q_gamma_0_by_hand():
     # z_0 = e_1, one query-key z_1 = -e_1: q = -e_1 (gamma_Q = 1), k = e_1 (gamma_0 = |z_0 - z_1| = 2)
     Z = np.array([[1.0, 0.0], [-1.0, 0.0]])
-    W = sg.rank_one_witness(Z, [1], kappa=3.0)
+    W = hulls.rank_one_witness(Z, [1], kappa=3.0)
     np.testing.assert_allclose(W, 3.0 * np.sqrt(2) / (1 * 2) * np.array([[-1.0, 0.0], [0.0, 0.0]]), rtol=1e-12)
 
 
@@ -122,7 +123,7 @@ def test_a_witness_from_inaccurate_nearest_points_is_refused_naming_alpha_and_be
     fake = {"gamma_Q": 1.0, "gamma_0": 1.0, "lam": np.array(lam), "mu": np.array(mu), "K_max": [1, 2]}
     monkeypatch.setattr(sg, "gammas", lambda Z, J, mask: fake)
     with pytest.raises(SolverError, match=rf"^rank-one witness: inaccurate nearest points \({message}\)$"):
-        sg.rank_one_witness(np.array(Z), [1, 2])
+        hulls.rank_one_witness(np.array(Z), [1, 2])
 
 
 @pytest.mark.parametrize("P, x, message", [
@@ -132,7 +133,7 @@ def test_a_witness_from_inaccurate_nearest_points_is_refused_naming_alpha_and_be
 ], ids=["P 1-d", "x 2-d", "x too long"])
 def test_the_hull_membership_LP_refuses_points_of_the_wrong_shape_naming_them(P, x, message):
     with pytest.raises(InvalidInputError, match=message):
-        sg.in_hull(P, x)
+        hulls.in_hull(P, x)
 
 
 def test_a_hull_LP_that_ends_neither_optimal_nor_infeasible_is_an_error_naming_the_status(monkeypatch):
@@ -141,4 +142,4 @@ def test_a_hull_LP_that_ends_neither_optimal_nor_infeasible_is_an_error_naming_t
 
     monkeypatch.setattr(sg, "linprog", lambda *a, **k: SimpleNamespace(status=4, message="numerical difficulties", x=None))
     with pytest.raises(SolverError, match=r"^hull LP: HiGHS status 4 \(numerical difficulties\)$"):
-        sg.in_hull(np.eye(2), np.zeros(2))
+        hulls.in_hull(np.eye(2), np.zeros(2))

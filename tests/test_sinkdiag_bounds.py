@@ -23,8 +23,8 @@ from sinkcheck.strategies import sec7_arguments
 from sinkcheck.construct.sinkdiag_constraints import violations
 from sinkcheck.construct.sinkdiag_weights import construction
 from sinkcheck.theory import sinkdiag_bounds as T
-from sinkcheck.construct.sinkdiag_cases import CASES, case_instance, crossing_lambda
-from sinkcheck.verify.measure.sinkdiag_eval import EXACT_RTOL, _verdict, bound_values, evaluate
+from sinkcheck.construct.sinkdiag_cases import CASES, case_instance
+from sinkcheck.verify.measure.sinkdiag_eval import EXACT_RTOL, _verdict, bound_values, crossing_lambda, evaluate
 from tests.support.brackets import opt_bracket
 from tests.support.profiles import examples
 

@@ -7,7 +7,7 @@ from hypothesis import find, given, settings
 from sinkcheck import strategies as S
 from sinkcheck.claims import LAM_DIAG
 from sinkcheck.construct.sinkdiag_instance import SinkDiagInstance
-from sinkcheck.theory import sink_geometry as sg
+from sinkcheck.construct import sink_hulls as hulls
 from tests.support.profiles import examples
 
 
@@ -33,7 +33,7 @@ def test_sec7_instances_are_instances_with_the_drawn_group_count(pair):
 
 def test_sink_problems_land_on_both_sides_of_theorem_G():
     for feasible in (True, False):
-        find(S.sink_problems(), lambda p, f=feasible: sg.alignment_condition(p[0], p[1], p[2])["representable"] == f)
+        find(S.sink_problems(), lambda p, f=feasible: hulls.alignment_condition(p[0], p[1], p[2])["representable"] == f)
 
 
 @given(S.smoothing_models())

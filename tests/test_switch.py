@@ -10,7 +10,7 @@ from sinkcheck.construct import switch_heads as sh
 from sinkcheck.core.attention import head_output
 from sinkcheck.errors import InvalidInputError
 from sinkcheck.theory import switch
-from sinkcheck.verify.checks.switch import sink_alone_configs
+from sinkcheck.construct.switch_heads import sink_alone_configs
 
 el = st.floats(-2, 2, allow_nan=False, allow_infinity=False, width=64)
 

@@ -44,8 +44,7 @@ def smoothing(n: int, seed: int, n_seq: int, fmt: str, out: Path | None, plot: P
         if plot is not None:
             tmp = plot.with_name(f".{plot.stem}.partial{plot.suffix}")
             done.append((tmp, plot))
-            points = [(r[10], r[12], r[6]) for r in table.rows]
-            sc.scatter_plot(points, tmp, "predicted R(1) - R(0), ratio (2), closed form",
+            sc.scatter_plot(sc.scatter_points(table), tmp, "predicted R(1) - R(0), ratio (2), closed form",
                             "measured change of avg cos sim (Monte Carlo)", f"{n} sampled cases, seed {seed}")
     except BaseException:
         for tmp, _ in done:

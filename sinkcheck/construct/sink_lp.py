@@ -195,3 +195,46 @@ def min_nuclear_sink(Z, J, kappa: float = 1.0, mask: str = "causal") -> SinkLPRe
     return SinkLPResult(True, pairs, W=W, min_margin=margin, cost=2.0 * nuclear_norm(W),
                         factors=balanced_factors(W),
                         info={"r": r, "scale": s, "solver": sol.solver, "cost_lower": 2.0 * unit * sol.lower})
+
+
+# ---- sampled problems of Theorem G, on both sides of its condition (report check, tests, strategies)
+PROBLEM_KINDS = ("generic", "sink_in_hull", "equal_norms", "antipodal_queries", "anisotropic")
+"""Ways to shape embeddings so that both sides of Theorem G occur: sink_in_hull (z_0 a convex
+combination of keys: (b) fails), antipodal_queries (z_T = -z_1: (a) fails), equal_norms (rows on the
+unit sphere), anisotropic (a common mean direction: (a) holds, (b) usually holds)."""
+
+
+def shape_problem(Z: np.ndarray, J: list[int], kind: str, w: np.ndarray) -> tuple[np.ndarray, list[int]]:
+    """Apply ``kind`` (one of :data:`PROBLEM_KINDS`) to embeddings Z (T+1, d) and queries J;
+    ``w`` (T,) are positive convex weights used by sink_in_hull.  Shared by the report and the tests."""
+    Z, T = Z.copy(), Z.shape[0] - 1
+    if kind == "sink_in_hull":
+        # dyadic weights (multiples of 2^-20, summing to 1 exactly): on the half-integer grid every
+        # product and sum is then exact, so z_0 lies in the hull bit for bit; w / w.sum() put it one
+        # ulp outside when the keys coincide (found by the thorough profile)
+        q = np.floor(w / w.sum() * 2.0**20)
+        q[np.argmax(q)] += 2.0**20 - q.sum()
+        Z[0] = (q / 2.0**20) @ Z[1:]
+        J = sorted(set(J) | {T})  # the last query sees every key
+    elif kind == "antipodal_queries" and T >= 2:
+        Z[T] = -Z[1]
+        J = sorted(set(J) | {1, T})
+    elif kind in ("equal_norms", "anisotropic"):
+        if kind == "anisotropic":
+            Z[1:, 0] += 4.0
+        # each row divided by its largest entry first: parallel rows then become bit-identical (IEEE
+        # division is correctly rounded), so a duplicate token stays exact instead of one ulp away,
+        # where the decision of Theorem G would depend on rounding (found by the thorough profile)
+        Z /= np.abs(Z).max(axis=1, keepdims=True)
+        Z /= np.linalg.norm(Z, axis=1, keepdims=True)
+    return Z, J
+
+
+def sample_sink_problem(rng: np.random.Generator, kind: str) -> tuple[np.ndarray, list[int], str]:
+    """Seeded embeddings on a half-integer grid (exact degenerate cases), shaped by ``kind``."""
+    d, T = int(rng.integers(2, 5)), int(rng.integers(2, 9))
+    Z = rng.integers(-6, 7, (T + 1, d)) / 2.0
+    Z[np.linalg.norm(Z, axis=1) == 0] += 1.0
+    J = sorted(rng.choice(np.arange(1, T + 1), size=int(rng.integers(1, T + 1)), replace=False).tolist())
+    Z, J = shape_problem(Z, J, kind, rng.integers(1, 5, T).astype(float))
+    return Z, J, str(rng.choice(MASKS))

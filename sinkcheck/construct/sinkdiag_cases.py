@@ -7,11 +7,7 @@ are recomputed by the tests and the report check, never copied from here.
 
 from __future__ import annotations
 
-from scipy.optimize import brentq
-
-from sinkcheck.construct.min_cost import min_cost
 from sinkcheck.construct.sinkdiag_instance import SinkDiagInstance, sample_instance
-from sinkcheck.verify.measure.sinkdiag_eval import bound_values
 
 CASES: dict[str, dict] = {
     # U_sink fails for small lam: every sink solution (OPT) costs more than 12 kappa C / sqrt(d).
@@ -42,17 +38,3 @@ def case_instance(name: str) -> tuple[SinkDiagInstance, bool]:
     args = dict(CASES[name])
     fallback = args.pop("fallback")
     return sample_instance(**args), fallback
-
-
-def crossing_lambda(name: str, pattern: str, bound: str, lo: float, hi: float, **change) -> float:
-    """The lam in [lo, hi] at which OPT of case ``name`` (its arguments updated by ``change``, the
-    nuisance kept: it does not depend on lam) crosses the stated QK part of ``bound`` (Brent, lam to
-    1e-5; OPT is the certified upper end, within SOLVER_RTOL of the lower one)."""
-    args = {**CASES[name], **change}
-    fallback = args.pop("fallback")
-
-    def excess(lam: float) -> float:
-        inst = sample_instance(**{**args, "lam": lam})
-        return min_cost(inst, pattern, fallback).opt - bound_values(inst, fallback)[bound]
-
-    return float(brentq(excess, lo, hi, xtol=1e-5))

@@ -173,3 +173,47 @@ def sink_cancellation_head(c: float = 2.0, R: float = 1.0, p: int = 2) -> dict:
     Z[1, 2], Z[1, 3] = 1.0, R
     Z[2, 1] = 1.0
     return {"Z": Z, "W": _W(d, 0.0, float(np.log(c))), "V": V, "i": 2, "free": [1]}
+
+
+# ---- sampled heads of the converse theorems (S2, S3), shared by the report check and the tests
+def sample_content_head(rng: np.random.Generator, keys_move: bool) -> dict:
+    """A causal head over tokens (key part in R^3, content in R^p), query last, sink boosted.
+
+    keys_move=False zeroes the content columns of W (values vary, scores fixed: Theorem S2).
+    """
+    p, n = int(rng.integers(1, 4)), int(rng.integers(1, 4))
+    d = 3 + p
+    Z = rng.uniform(-2, 2, (n + 2, d))
+    Z[1:-1] = 0.0
+    scale = float(rng.choice([0.0, 0.01, 0.1, 1.0]))
+    Z[[0, -1], 3:] *= scale
+    W = rng.uniform(-2, 2, (d, d))
+    W += rng.uniform(0, 12) * np.sqrt(d) * np.outer(Z[-1], Z[0]) / ((Z[-1] @ Z[-1]) * (Z[0] @ Z[0]))
+    if not keys_move:
+        W[:, 3:] = 0.0
+    V = np.hstack([np.zeros((p, 3)), np.eye(p)])
+    return {"Z": Z, "W": W, "V": V, "i": n + 1, "free": list(range(1, n + 1)), "p": p, "d": d}
+
+
+def pm_contents(h: dict, R: float, keys: np.ndarray | None = None) -> np.ndarray:
+    """The two contents z_± with V z_± = ±R e_1 (and key parts ``keys`` if given)."""
+    c = np.zeros((2, h["d"]))
+    if keys is not None:
+        c[:, :3] = keys
+    c[0, 3], c[1, 3] = R, -R
+    return c
+
+
+def sink_alone_configs(h: dict, R: float, keys: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """S3 with P = {0} (docs/switch.md, "the sink alone"): the head's (weights, values, output) when
+    every visible token but the sink, the query's own included, is z_+ (key part ``keys[0]``,
+    V z_+ = R e_1), resp. z_- (``keys[1]``, -R e_1); V reads the content block."""
+    i = h["i"]
+    V = np.hstack([np.zeros((h["p"], 3)), np.eye(h["p"])])
+    out = []
+    for sign, key in ((1.0, keys[0]), (-1.0, keys[1])):
+        Z = h["Z"].copy()
+        Z[1:i + 1] = 0.0
+        Z[1:i + 1, :3], Z[1:i + 1, 3] = key, sign * R
+        out.append(evaluate_head(Z, h["W"], V, i))
+    return out

@@ -17,13 +17,12 @@ query features and columns key features, in the layout of
 
 from __future__ import annotations
 
-from fractions import Fraction
-
 import numpy as np
 
 from sinkcheck import validate
 from sinkcheck.construct.trigger_task import BOS, CONTENT, TRIGGER, Layout, TriggerBatch, layout
 from sinkcheck.core import attention as att
+from sinkcheck.theory.trigger import relu_exact_knobs
 
 
 def _check_head(W: np.ndarray, V: np.ndarray, lay: Layout) -> tuple[np.ndarray, np.ndarray]:
@@ -165,17 +164,6 @@ def tight_head(p: int, T: int, R: float, eps: float, delta: float,
     W[lay.flag(TRIGGER), lay.flag(BOS)] = a
     W[lay.flag(TRIGGER), lay.flag(TRIGGER)] = a
     return W, value_reads_content_only(p, lay, c), float(m)
-
-
-def relu_exact_knobs(T: int, normalise: str = "length") -> tuple[dict[int, Fraction], Fraction]:
-    """The exact knobs (k, B) of :func:`relu_exact_head`: k_t = n_t / (t - 1) for t = 2..T, with
-    n_t = 1 ("none") or t + 1 ("length": the t + 1 visible keys of a query at t), and B = max_t k_t.
-    :func:`sinkcheck.theory.trigger.check_relu_exact` checks them in exact arithmetic."""
-    T = validate.integer_at_least("T", T, 2)
-    validate.choice("normalise", normalise, ("length", "none"))
-    n_of = (lambda t: 1) if normalise == "none" else (lambda t: t + 1)
-    k = {t: Fraction(n_of(t), t - 1) for t in range(2, T + 1)}
-    return k, max(k.values())
 
 
 def relu_exact_head(p: int, T: int, normalise: str = "length") -> tuple[np.ndarray, np.ndarray]:

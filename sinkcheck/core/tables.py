@@ -62,6 +62,11 @@ class Table:
     def records(self) -> list[dict[str, Any]]:
         return [dict(zip(self.columns, (jsonable(v) for v in row))) for row in self.rows]
 
+    def column(self, name: str) -> list[Any]:
+        """The values of the column called ``name``, in row order."""
+        i = self.columns.index(name)
+        return [row[i] for row in self.rows]
+
 
 def render(table: Table, fmt: str = "markdown", verbatim: tuple[int, ...] = ()) -> str:
     """Render ``table`` as ``fmt``, one of markdown, csv, latex or json.

@@ -174,15 +174,25 @@ def check_sink_logit_algebra() -> dict[str, bool]:
     return {"logit_solves_error_eq_eps": solves, "trigger_error_below": order, "margin_odds": odds}
 
 
+def relu_exact_knobs(T: int, normalise: str = "length") -> tuple[dict[int, Fraction], Fraction]:
+    """The exact knobs (k, B) of :func:`~sinkcheck.construct.trigger_weights.relu_exact_head`: k_t = n_t / (t - 1) for t = 2..T, with
+    n_t = 1 ("none") or t + 1 ("length": the t + 1 visible keys of a query at t), and B = max_t k_t.
+    :func:`check_relu_exact` checks them in exact arithmetic."""
+    T = validate.integer_at_least("T", T, 2)
+    validate.choice("normalise", normalise, ("length", "none"))
+    n_of = (lambda t: 1) if normalise == "none" else (lambda t: t + 1)
+    k = {t: Fraction(n_of(t), t - 1) for t in range(2, T + 1)}
+    return k, max(k.values())
+
+
 def check_relu_exact(T_max: int = 8, knobs=None) -> dict[str, bool]:
     """Theorem 4 (construction), in exact rationals for T = 2..T_max and both normalisers, on the
-    knobs (k, B) of :func:`~sinkcheck.construct.trigger_weights.relu_exact_knobs` (or of
+    knobs (k, B) of :func:`relu_exact_knobs` (or of
     ``knobs(T, normalise)``): there is a knob k_t for every trigger position t = 2..T; a trigger at
     t weights each content key k_t / n_t = 1/(t - 1) (the mean), with n_t = 1 ("none") or t + 1
     ("length"); every content query's content score k_i - B is <= 0 (ReLU gives it weight 0)."""
     T_max = validate.integer_at_least("T_max", T_max, 2)
-    if knobs is None:
-        from sinkcheck.construct.trigger_weights import relu_exact_knobs as knobs
+    knobs = relu_exact_knobs if knobs is None else knobs
     ok = {"knob_per_trigger_position": True, "mean_weights": True, "content_scores_nonpositive": True}
     for Tn in range(2, T_max + 1):
         for norm, n_of in (("none", lambda t: 1), ("length", lambda t: t + 1)):

@@ -8,36 +8,30 @@ first 20 shipped sentences.
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 import numpy as np
 
 from sinkcheck.verify.checks.registry import Certificate, Context, check
 from sinkcheck.core.tables import Table
 
-_PRETRAINED_CACHE: dict = {}
-
-
-@lru_cache(maxsize=2)
-def _dormant_runs(seed: int, profile: str, device: str, progress: bool, figure_dir) -> tuple:
+def _dormant_runs(ctx: Context) -> tuple:
     """One seeded training grid on bigram-backcopy (softmax, sigmoid, ReLU), shared by the three
     claims of Gu et al. on sink emergence; its figure is drawn once."""
     from sinkcheck.verify.experiments.dormant_report import plot_attention, runs_table
     from sinkcheck.verify.experiments.dormant_train import grid, run_grid
 
-    seeds = (seed,) if profile == "quick" else tuple(seed + i for i in range(5))
-    runs = grid("quick", seeds=seeds, steps=500 if profile == "quick" else 1500, tasks=("bb",),
+    seeds = (ctx.seed,) if ctx.profile == "quick" else tuple(ctx.seed + i for i in range(5))
+    runs = grid("quick", seeds=seeds, steps=500 if ctx.profile == "quick" else 1500, tasks=("bb",),
                 weight_decays=(0.1,))
     runs = [r for r in runs if not r["key_bias"]]
-    results = run_grid(runs, device=device, progress=progress)
-    plot_attention(results, figure_dir / "empirical_dormant_attention.png")
+    results = run_grid(runs, device=ctx.device, progress=ctx.progress)
+    plot_attention(results, ctx.figure_dir / "empirical_dormant_attention.png")
     return seeds, runs[0]["steps"], results, runs_table(results)
 
 
 def _dormant_check(ctx: Context, kind: str, sinks_expected: bool) -> Certificate:
     """Sink_1^0.3 of every trained ``kind`` model: > 0 in every seed when a sink is expected, = 0 in
     every seed when not (Gu et al.'s metric, the proxy for attention without normalisation)."""
-    seeds, steps, results, table = _dormant_runs(ctx.seed, ctx.profile, ctx.device, ctx.progress, ctx.figure_dir)
+    seeds, steps, results, table = ctx.shared("empirical.dormant_runs", _dormant_runs)
     mine = [res for r, res in results if r["kind"] == kind]
     sink = [res.sink for res in mine]
     ok = all(s > 0 for s in sink) if sinks_expected else all(s == 0 for s in sink)
@@ -99,11 +93,9 @@ def lm_smoke(ctx: Context) -> Certificate:
 def _pretrained(ctx: Context):
     from sinkcheck.verify.experiments import pretrained_report
 
-    key = (ctx.profile, ctx.device)
-    if key not in _PRETRAINED_CACHE:
-        n = 20 if ctx.profile == "quick" else None
-        _PRETRAINED_CACHE[key] = pretrained_report.measure(n_sentences=n, device=ctx.device, progress=ctx.progress)
-    return _PRETRAINED_CACHE[key]
+    n = 20 if ctx.profile == "quick" else None
+    return ctx.shared("empirical.pretrained", lambda ctx: pretrained_report.measure(
+        n_sentences=n, device=ctx.device, progress=ctx.progress))
 
 
 def _skipped(name: str, reason: str) -> Certificate:

@@ -33,13 +33,22 @@ CHECK_MODULES = [
 
 @dataclass
 class Context:
-    """What every check receives: the random seed, the profile, where to write figures, the device."""
+    """What every check receives: the random seed, the profile, where to write figures, the device,
+    and the samples that several checks share within one run (:meth:`shared`)."""
 
     seed: int = 0
     profile: str = "quick"
     out_dir: Path = Path("sinkcheck-report")
     device: str = "cpu"
     progress: bool = True
+    samples: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def shared(self, name: str, compute: Callable[[Context], Any]) -> Any:
+        """``compute(self)``, computed once per context (one report run) and shared by the checks
+        that ask for ``name``: a sample drawn with this context's seed and profile."""
+        if name not in self.samples:
+            self.samples[name] = compute(self)
+        return self.samples[name]
 
     @property
     def figure_dir(self) -> Path:

@@ -10,8 +10,6 @@ inside it, and "fails" otherwise; the worst failure is the counterexample.
 from __future__ import annotations
 
 import math
-from functools import lru_cache
-
 import numpy as np
 from tqdm import tqdm
 
@@ -31,15 +29,14 @@ from sinkcheck.core.tables import Table
 LAMBDAS = (0.15, 0.3, 0.6, 1.0, 2.0, 5.0, 20.0)
 
 
-@lru_cache(maxsize=4)
-def _sample(seed: int, profile: str, progress: bool = False) -> tuple:
+def _sample(ctx: Context) -> tuple:
     """Evaluations of a seeded sample, as ((arguments, fallback, evaluation), ...), failures), where
     failures counts solves that ended non-optimal with both solvers (they are left out, not guessed)."""
-    rng = np.random.default_rng(seed)
-    count = 14 if profile == "quick" else 80
+    rng = np.random.default_rng(ctx.seed)
+    count = 14 if ctx.profile == "quick" else 80
     out, failures = [], 0
-    for i in tqdm(range(count), disable=not progress, desc="sinkdiag sample"):
-        C = int(rng.choice([1, 2, 3] if profile == "quick" or i % 10 else [6, 10, 14]))
+    for i in tqdm(range(count), disable=not ctx.progress, desc="sinkdiag sample"):
+        C = int(rng.choice([1, 2, 3] if ctx.profile == "quick" or i % 10 else [6, 10, 14]))
         r_eta = int(rng.integers(1, 4))
         h1, h2 = bool(rng.integers(2)), bool(rng.integers(2))
         n = 2 if (h1 and h2 and r_eta == 1) else int(rng.integers(2, 4))
@@ -59,7 +56,7 @@ def _bound_check(ctx: Context, name: str, pattern: str, inequality: str, case: s
     (``predicate`` replaces it, for the tests' planted hypotheses)."""
     claim = claim_of_check(name)
     inside = predicate or claim.predicate
-    sample, failures = _sample(ctx.seed, ctx.profile, ctx.progress)
+    sample, failures = ctx.shared("sinkdiag.sample", _sample)
     rows, fails_in, fails_out, n_in, undecided, gap = [], [], [], 0, 0, 0.0
     for kw, fallback, r in sample:
         v = r[pattern]["verdicts"][inequality]

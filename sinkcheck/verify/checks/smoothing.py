@@ -155,12 +155,13 @@ def cosine_direction(ctx: Context) -> Certificate:
         neg_numerator += min(o["N"] for o in moments) <= 0
     table = sc.case_table(_size(ctx, 60, 300), ctx.seed + 3, n_seq=_size(ctx, 200, 2000))
     true_cos = {"agree": 0, "disagree": 0}
-    for r in table.rows:
-        want = {"dense smooths": 1, "dense sharpens": -1}.get(r[6], 0)
+    points = sc.scatter_points(table)
+    for _, dcos, cond in points:
+        want = {"dense smooths": 1, "dense sharpens": -1}.get(cond, 0)
         if want:
-            true_cos["agree" if want * r[12] > 0 else "disagree"] += 1
+            true_cos["agree" if want * dcos > 0 else "disagree"] += 1
     fig = "smoothing_predicted_vs_measured.png"
-    sc.scatter_plot([(r[10], r[12], r[6]) for r in table.rows], ctx.figure_dir / fig,
+    sc.scatter_plot(points, ctx.figure_dir / fig,
                     "R(1) - R(0), ratio (2), closed form", "avg cos(dense) - avg cos(sparse), Monte Carlo",
                     f"{len(table.rows)} sampled cases, sparse (lam = 0) to dense (lam = 1)")
     ce = sc.true_cosine_counterexample()

@@ -10,54 +10,14 @@ from tqdm import tqdm
 
 from sinkcheck.construct import sink_lp as sl
 from sinkcheck.construct import switch_heads as sh
+from sinkcheck.construct.sink_lp import PROBLEM_KINDS, sample_sink_problem
+from sinkcheck.construct.switch_heads import pm_contents, sample_content_head
+from sinkcheck.construct import sink_hulls as hulls
 from sinkcheck.theory import sink_geometry as sg
 from sinkcheck.theory import switch
 from sinkcheck.verify.checks.registry import Certificate, Context, check
 from sinkcheck.core.tables import Table
 
-
-
-def sample_content_head(rng: np.random.Generator, keys_move: bool) -> dict:
-    """A causal head over tokens (key part in R^3, content in R^p), query last, sink boosted.
-
-    keys_move=False zeroes the content columns of W (values vary, scores fixed: Theorem S2).
-    """
-    p, n = int(rng.integers(1, 4)), int(rng.integers(1, 4))
-    d = 3 + p
-    Z = rng.uniform(-2, 2, (n + 2, d))
-    Z[1:-1] = 0.0
-    scale = float(rng.choice([0.0, 0.01, 0.1, 1.0]))
-    Z[[0, -1], 3:] *= scale
-    W = rng.uniform(-2, 2, (d, d))
-    W += rng.uniform(0, 12) * np.sqrt(d) * np.outer(Z[-1], Z[0]) / ((Z[-1] @ Z[-1]) * (Z[0] @ Z[0]))
-    if not keys_move:
-        W[:, 3:] = 0.0
-    V = np.hstack([np.zeros((p, 3)), np.eye(p)])
-    return {"Z": Z, "W": W, "V": V, "i": n + 1, "free": list(range(1, n + 1)), "p": p, "d": d}
-
-
-def pm_contents(h: dict, R: float, keys: np.ndarray | None = None) -> np.ndarray:
-    """The two contents z_± with V z_± = ±R e_1 (and key parts ``keys`` if given)."""
-    c = np.zeros((2, h["d"]))
-    if keys is not None:
-        c[:, :3] = keys
-    c[0, 3], c[1, 3] = R, -R
-    return c
-
-
-def sink_alone_configs(h: dict, R: float, keys: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """S3 with P = {0} (docs/switch.md, "the sink alone"): the head's (weights, values, output) when
-    every visible token but the sink, the query's own included, is z_+ (key part ``keys[0]``,
-    V z_+ = R e_1), resp. z_- (``keys[1]``, -R e_1); V reads the content block."""
-    i = h["i"]
-    V = np.hstack([np.zeros((h["p"], 3)), np.eye(h["p"])])
-    out = []
-    for sign, key in ((1.0, keys[0]), (-1.0, keys[1])):
-        Z = h["Z"].copy()
-        Z[1:i + 1] = 0.0
-        Z[1:i + 1, :3], Z[1:i + 1, 3] = key, sign * R
-        out.append(sh.evaluate_head(Z, h["W"], V, i))
-    return out
 
 
 @check("switch.forward")
@@ -159,48 +119,6 @@ def switch_converse_tokens(ctx: Context) -> Certificate:
     )
 
 
-PROBLEM_KINDS = ("generic", "sink_in_hull", "equal_norms", "antipodal_queries", "anisotropic")
-"""Ways to shape embeddings so that both sides of Theorem G occur: sink_in_hull (z_0 a convex
-combination of keys: (b) fails), antipodal_queries (z_T = -z_1: (a) fails), equal_norms (rows on the
-unit sphere), anisotropic (a common mean direction: (a) holds, (b) usually holds)."""
-
-
-def shape_problem(Z: np.ndarray, J: list[int], kind: str, w: np.ndarray) -> tuple[np.ndarray, list[int]]:
-    """Apply ``kind`` (one of :data:`PROBLEM_KINDS`) to embeddings Z (T+1, d) and queries J;
-    ``w`` (T,) are positive convex weights used by sink_in_hull.  Shared by the report and the tests."""
-    Z, T = Z.copy(), Z.shape[0] - 1
-    if kind == "sink_in_hull":
-        # dyadic weights (multiples of 2^-20, summing to 1 exactly): on the half-integer grid every
-        # product and sum is then exact, so z_0 lies in the hull bit for bit; w / w.sum() put it one
-        # ulp outside when the keys coincide (found by the thorough profile)
-        q = np.floor(w / w.sum() * 2.0**20)
-        q[np.argmax(q)] += 2.0**20 - q.sum()
-        Z[0] = (q / 2.0**20) @ Z[1:]
-        J = sorted(set(J) | {T})  # the last query sees every key
-    elif kind == "antipodal_queries" and T >= 2:
-        Z[T] = -Z[1]
-        J = sorted(set(J) | {1, T})
-    elif kind in ("equal_norms", "anisotropic"):
-        if kind == "anisotropic":
-            Z[1:, 0] += 4.0
-        # each row divided by its largest entry first: parallel rows then become bit-identical (IEEE
-        # division is correctly rounded), so a duplicate token stays exact instead of one ulp away,
-        # where the decision of Theorem G would depend on rounding (found by the thorough profile)
-        Z /= np.abs(Z).max(axis=1, keepdims=True)
-        Z /= np.linalg.norm(Z, axis=1, keepdims=True)
-    return Z, J
-
-
-def sample_sink_problem(rng: np.random.Generator, kind: str) -> tuple[np.ndarray, list[int], str]:
-    """Seeded embeddings on a half-integer grid (exact degenerate cases), shaped by ``kind``."""
-    d, T = int(rng.integers(2, 5)), int(rng.integers(2, 9))
-    Z = rng.integers(-6, 7, (T + 1, d)) / 2.0
-    Z[np.linalg.norm(Z, axis=1) == 0] += 1.0
-    J = sorted(rng.choice(np.arange(1, T + 1), size=int(rng.integers(1, T + 1)), replace=False).tolist())
-    Z, J = shape_problem(Z, J, kind, rng.integers(1, 5, T).astype(float))
-    return Z, J, str(rng.choice(sl.MASKS))
-
-
 @check("sink.representability")
 def sink_representability(ctx: Context) -> Certificate:
     """Theorem G vs the LP: agreement, certificates and witnesses on sampled embeddings."""
@@ -211,16 +129,16 @@ def sink_representability(ctx: Context) -> Certificate:
         feas = infeas = fail_a = fail_b = 0
         for _ in range(per_kind):
             Z, J, mask = sample_sink_problem(rng, kind)
-            res, cond = sl.decide(Z, J, 1.0, mask), sg.alignment_condition(Z, J, mask)
+            res, cond = sl.decide(Z, J, 1.0, mask), hulls.alignment_condition(Z, J, mask)
             disagree += res.feasible != cond["representable"]
             fail_a += not cond["queries_in_open_halfspace"]
             fail_b += not cond["sink_separated_from_keys"]
             if res.feasible:
                 feas += 1
-                worst_margin = min(worst_margin, res.min_margin, sl.verify_margins(Z, J, sg.rank_one_witness(Z, J, 1.0, mask), 1.0, mask))
+                worst_margin = min(worst_margin, res.min_margin, sl.verify_margins(Z, J, hulls.rank_one_witness(Z, J, 1.0, mask), 1.0, mask))
             else:
                 infeas += 1
-                pairs, y = sg.geometric_certificate(Z, J, mask)
+                pairs, y = hulls.geometric_certificate(Z, J, mask)
                 worst_res = max(worst_res, res.residual, sl.verify_certificate(Z, pairs, y))
         rows.append([kind, per_kind, feas, infeas, fail_a, fail_b])
     total_f, total_i = sum(r[2] for r in rows), sum(r[3] for r in rows)
@@ -246,10 +164,10 @@ def sink_cost(ctx: Context) -> Certificate:
     for _ in tqdm(range(n), desc="sink.cost", disable=not ctx.progress):
         for mask in sl.MASKS:
             Z, J, _ = sample_sink_problem(rng, "anisotropic")
-            if not sg.alignment_condition(Z, J, mask)["representable"]:  # e.g. z_0 equal to a key
+            if not hulls.alignment_condition(Z, J, mask)["representable"]:  # e.g. z_0 equal to a key
                 skipped += 1
                 continue
-            opt, b = sl.min_nuclear_sink(Z, J, 1.0, mask), sg.cost_bounds(Z, J, 1.0, mask)
+            opt, b = sl.min_nuclear_sink(Z, J, 1.0, mask), hulls.cost_bounds(Z, J, 1.0, mask)
             # certified on both sides: lower <= OPT/2 <= upper against cost_lower <= OPT <= cost (rounding 1e-12)
             solved += 1
             within += b["lower"] <= opt.cost / 2 * (1 + 1e-12) and opt.info["cost_lower"] / 2 <= b["upper"] * (1 + 1e-12)
@@ -263,7 +181,7 @@ def sink_cost(ctx: Context) -> Certificate:
         hits = 0
         for _ in range(trials):
             Q = rng.standard_normal((m, d))
-            hits += not sg.in_hull(Q / np.linalg.norm(Q, axis=1, keepdims=True), np.zeros(d))[0]
+            hits += not hulls.in_hull(Q / np.linalg.norm(Q, axis=1, keepdims=True), np.zeros(d))[0]
         # Monte Carlo estimate vs Wendel's exact probability
         wendel.append([m, d, hits / trials, sum(comb(m - 1, k) for k in range(d)) / 2 ** (m - 1)])
     ok = width < 1e-9 and within == solved and solved > 0

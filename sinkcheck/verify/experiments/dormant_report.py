@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sinkcheck.core.figures import pyplot, save
 from sinkcheck.verify.experiments.dormant_train import BASE_WD, RunResult
 from sinkcheck.core.tables import Table
 
@@ -74,11 +75,7 @@ def summary_json(results: list[tuple[dict, RunResult]]) -> dict:
 
 def plot_attention(results: list[tuple[dict, RunResult]], path: Path) -> None:
     """Mean held-out attention maps of every head, first run of each kind at weight decay 0.1 on bb."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     picks, base_mlp = [], results[0][0]["mlp"]
     for kind in KINDS:
         for r, res in results:
@@ -99,17 +96,12 @@ def plot_attention(results: list[tuple[dict, RunResult]], path: Path) -> None:
                 ax.set_yticks([])
     fig.suptitle(f"Mean attention (proxy) on held-out {picks[0][0]['task']} sequences; column 0 = BOS", fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=80, metadata={"Software": None})
-    plt.close(fig)
+    save(fig, path, dpi=80)
 
 
 def plot_weight_decay(results: list[tuple[dict, RunResult]], path: Path) -> bool:
     """Sink_1 (mean over seeds, with each seed as a dot) against weight decay (softmax, bb)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     base_mlp = results[0][0]["mlp"]
     pts = [(r["weight_decay"], res.sink, res.loss) for r, res in results
            if r["task"] == "bb" and r["kind"] == "softmax" and r["mlp"] == base_mlp and not r["key_bias"]]
@@ -127,6 +119,5 @@ def plot_weight_decay(results: list[tuple[dict, RunResult]], path: Path) -> bool
     ax.set_title("Softmax, bigram-backcopy", fontsize=9)
     ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=80, metadata={"Software": None})
-    plt.close(fig)
+    save(fig, path, dpi=80)
     return True

@@ -25,6 +25,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from sinkcheck.core.figures import pyplot, save
 from sinkcheck import validate
 from sinkcheck.core.metrics import GU_EPS, proxy_scores, sink_rate
 from sinkcheck.core.attention_torch import pick_device
@@ -143,11 +144,7 @@ def summary_json(res: LMResult) -> dict:
 
 
 def plot(res: LMResult, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, ax = plt.subplots(1, 2, figsize=(8, 3))
     steps = [e["step"] for e in res.evals]
     ax[0].plot(steps, [e["loss"] for e in res.evals], "o-")
@@ -160,5 +157,4 @@ def plot(res: LMResult, path: Path) -> None:
     ax[1].set_ylim(-0.05, 1.05)
     ax[1].legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=80, metadata={"Software": None})
-    plt.close(fig)
+    save(fig, path, dpi=80)

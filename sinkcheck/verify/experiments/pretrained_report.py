@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from sinkcheck.core.figures import pyplot, save
 from sinkcheck.core.metrics import GU_EPS
 from sinkcheck.verify.experiments import pretrained as P
 from sinkcheck.verify.experiments.pretrained_heads import head_class
@@ -111,11 +112,7 @@ def summary_json(res: dict) -> dict:
 
 def plot(res: dict, fig_dir: Path) -> list[str]:
     """Figures: importance of [CLS] per head, Sink_k per position, cosine alignment per layer."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     s, al = res["sinks"], res["alignment"]
     fig, axes = plt.subplots(1, 3, figsize=(12, 3.2))
     im = axes[0].imshow(s["alpha"][:, :, 0], vmin=0, vmax=1, cmap="viridis")
@@ -141,8 +138,7 @@ def plot(res: dict, fig_dir: Path) -> list[str]:
     axes[2].set_title("Alignment at each layer's input", fontsize=9)
     fig.tight_layout()
     name = "minilm_sinks.png"
-    fig.savefig(fig_dir / name, dpi=80, metadata={"Software": None})
-    plt.close(fig)
+    save(fig, fig_dir / name, dpi=80)
     names = [name]
     if res["smoothing"]:
         fig, axes = plt.subplots(1, 2, figsize=(9, 3))
@@ -155,7 +151,6 @@ def plot(res: dict, fig_dir: Path) -> list[str]:
             ax.set_xlabel("head (layer-major)")
             ax.set_title(title, fontsize=9)
         fig.tight_layout()
-        fig.savefig(fig_dir / "minilm_smoothing.png", dpi=80, metadata={"Software": None})
-        plt.close(fig)
+        save(fig, fig_dir / "minilm_smoothing.png", dpi=80)
         names.append("minilm_smoothing.png")
     return names

@@ -27,6 +27,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from sinkcheck.core.figures import pyplot, save
 from sinkcheck import validate
 from sinkcheck.construct.sinkdiag_instance import sample_instance
 from sinkcheck.verify.measure.sinkdiag_eval import evaluate
@@ -170,11 +171,7 @@ COLUMNS = ["d", "seed", "pattern", "frac_dormant_sink", "frac_fallback_sink", "r
 
 def plot(rows: list[dict], path) -> None:
     """Cost vs d: trained (rescaled to margin kappa) against OPT and the bounds of both patterns."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     dims = sorted({r["d"] for r in rows})
     mean = lambda key: [np.mean([r[key] for r in rows if r["d"] == d and r[key] is not None] or [np.nan]) for d in dims]  # noqa: E731
     fig, ax = plt.subplots(figsize=(5, 3.4))
@@ -188,5 +185,4 @@ def plot(rows: list[dict], path) -> None:
     ax.set_ylabel("QK cost 2||W||_*")
     ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=80, metadata={"Software": None})
-    plt.close(fig)
+    save(fig, path, dpi=80)

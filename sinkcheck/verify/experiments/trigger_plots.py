@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sinkcheck.core.figures import pyplot, save
 from sinkcheck.construct.trigger_task import encode, layout, sample_content
 
 
@@ -23,16 +24,12 @@ def attention_figure(maps: dict[str, np.ndarray], t: int, path: Path, title: str
         maps: label -> attention matrix of one head on one sequence.  t: the trigger position
             (its row is outlined).  path: PNG file to write.
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, axes = plt.subplots(1, len(maps), figsize=(2.6 * len(maps) + 1, 3.0), squeeze=False, layout="constrained")
     for ax, (label, A) in zip(axes[0], maps.items()):
         im = ax.imshow(A, vmin=0.0, vmax=1.0, cmap="viridis")
         n = A.shape[0]
-        ax.add_patch(matplotlib.patches.Rectangle((-0.5, t - 0.5), n, 1, fill=False, ec="red", lw=1.5))
+        ax.add_patch(plt.Rectangle((-0.5, t - 0.5), n, 1, fill=False, ec="red", lw=1.5))
         ax.set_title(label, fontsize=9)
         ax.set_xlabel("key (0 = BOS)")
         ax.set_ylabel("query")
@@ -43,8 +40,7 @@ def attention_figure(maps: dict[str, np.ndarray], t: int, path: Path, title: str
     if title:
         fig.suptitle(title, fontsize=10)
     path = Path(path)
-    fig.savefig(path, dpi=110, metadata={"Software": None})
-    plt.close(fig)
+    save(fig, path, dpi=110)
     return path
 
 

@@ -23,11 +23,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from scipy.optimize import brentq
 from tqdm import tqdm
 
 from sinkcheck.construct.min_cost import min_cost
+from sinkcheck.construct.sinkdiag_cases import CASES
 from sinkcheck.construct.sinkdiag_constraints import min_margin_by_kind
-from sinkcheck.construct.sinkdiag_instance import SinkDiagInstance
+from sinkcheck.construct.sinkdiag_instance import SinkDiagInstance, sample_instance
 from sinkcheck.construct.sinkdiag_weights import construction
 from sinkcheck.errors import InfeasibleError, InvalidInputError, WideBracketError
 from sinkcheck.theory import sinkdiag_bounds as T
@@ -143,3 +145,17 @@ def evaluate(inst: SinkDiagInstance, fallback: bool = True, solver: str = "CLARA
     out["ratio_diag_over_sink"] = (g / s) if (s and g is not None) else None
     out["winner"] = _winner(out["sink"], out["diag"])
     return out
+
+
+def crossing_lambda(name: str, pattern: str, bound: str, lo: float, hi: float, **change) -> float:
+    """The lam in [lo, hi] at which OPT of case ``name`` (its arguments updated by ``change``, the
+    nuisance kept: it does not depend on lam) crosses the stated QK part of ``bound`` (Brent, lam to
+    1e-5; OPT is the certified upper end, within SOLVER_RTOL of the lower one)."""
+    args = {**CASES[name], **change}
+    fallback = args.pop("fallback")
+
+    def excess(lam: float) -> float:
+        inst = sample_instance(**{**args, "lam": lam})
+        return min_cost(inst, pattern, fallback).opt - bound_values(inst, fallback)[bound]
+
+    return float(brentq(excess, lo, hi, xtol=1e-5))

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from sinkcheck.core.figures import pyplot, save
 from sinkcheck.construct.sinkdiag_instance import sample_instance
 from sinkcheck.errors import InvalidInputError
 from sinkcheck.verify.measure.sinkdiag_eval import evaluate, opt_cell
@@ -66,11 +67,7 @@ def table_rows(grid: list[dict], progress: bool = False):
 def plot_cost_vs_d(grid_rows: list[dict], raw: list[dict], path: str | Path) -> None:
     """Cost against d for both patterns (OPT lines, construction markers, [L, U] bands), for the
     rows of the first (C, lam) group of the grid."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     key = (grid_rows[0]["C"], grid_rows[0]["lam"])
     pts = sorted((g["d"], r) for g, r in zip(grid_rows, raw) if (g["C"], g["lam"]) == key)
     ds = [p[0] for p in pts]
@@ -89,5 +86,4 @@ def plot_cost_vs_d(grid_rows: list[dict], raw: list[dict], path: str | Path) -> 
     ax.set_title(f"Sink vs diagonal, C = {key[0]}, lambda = {key[1]}")
     ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=120, metadata={"Software": None})
-    plt.close(fig)
+    save(fig, path, dpi=120)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from sinkcheck.core.figures import pyplot, save
 from sinkcheck import validate
 from sinkcheck.construct import smoothing_model as sm
 from sinkcheck.theory import smoothing as th
@@ -72,11 +73,7 @@ LABELS = {"dense smooths": "beta tr(BW) > 0", "dense sharpens": "beta tr(BW) + t
 def scatter_plot(points: list[tuple[float, float, str]], path: Path, xlabel: str, ylabel: str, title: str) -> None:
     """Predicted vs. measured change, coloured like the paper's Figures 8, 9 (red: beta tr(BW) > 0,
     blue: beta tr(BW) + tr(B W^T W) < 0, gray: neither)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5.5, 4.5))
     for cond, colour in COLOURS.items():
         xs = [x for x, _, c in points if c == cond]
@@ -90,8 +87,7 @@ def scatter_plot(points: list[tuple[float, float, str]], path: Path, xlabel: str
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=120, metadata={"Software": None})
-    plt.close(fig)
+    save(fig, path, dpi=120)
 
 
 def true_cosine_counterexample() -> sm.SmoothingModel:
@@ -113,3 +109,9 @@ def true_cosine_change(model: sm.SmoothingModel, n_seq: int, seed: int) -> tuple
 
     diff = per_seq(sm.outputs(model, X, Z, 1.0)) - per_seq(sm.outputs(model, X, Z, 0.0))
     return float(diff.mean()), float(diff.std(ddof=1) / np.sqrt(n_seq))
+
+
+def scatter_points(table: Table) -> list[tuple[float, float, str]]:
+    """(closed-form dR, measured dcos, the paper's condition) of each case of :func:`case_table`,
+    the points of :func:`scatter_plot`."""
+    return list(zip(table.column("dR_closed"), table.column("dcos_measured"), table.column("paper_condition")))
