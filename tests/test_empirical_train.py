@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from sinkcheck.errors import InvalidInputError
-from sinkcheck.verify.experiments.dormant_train import TaskConfig, TrainConfig, bigram_table, grid, sample_batch, train_run
+from sinkcheck.verify.experiments.dormant_train import TaskConfig, TrainConfig, bigram_table, grid, sample_task_batch, train_run
 from sinkcheck.core.attention_torch import pick_device
 from sinkcheck.verify.experiments.gpt import GPT, GPTConfig
 
@@ -52,7 +52,7 @@ def test_key_bias_slot_gets_one_over_visible_plus_one_when_all_scores_are_equal(
 
 def test_bigram_backcopy_copies_the_token_after_the_previous_trigger_occurrence():
     task = TaskConfig(T=40)
-    x, trig = sample_batch(task, np.random.default_rng(3), 50)
+    x, trig = sample_task_batch(task, np.random.default_rng(3), 50)
     checked = 0
     for row in x:
         for t in range(1, len(row) - 1):
@@ -68,7 +68,7 @@ def test_bigram_backcopy_copies_the_token_after_the_previous_trigger_occurrence(
 def test_non_trigger_tokens_are_followed_by_an_allowed_bigram_or_a_trigger():
     task = TaskConfig()
     P = bigram_table(task)
-    x, _ = sample_batch(task, np.random.default_rng(4), 50, P)
+    x, _ = sample_task_batch(task, np.random.default_rng(4), 50, P)
     a, b = x[:, 1:-1].ravel(), x[:, 2:].ravel()
     ordinary = a > task.n_triggers
     ok = (P[a, b] > 0) | (b <= task.n_triggers)

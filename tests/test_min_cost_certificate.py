@@ -35,7 +35,7 @@ def inst():
 
 def scaled_program(I, pattern):
     """Coordinates Z = Q^T z / sqrt(d) and the constraints of the scaled program, as min_cost builds them."""
-    Q = mc.span_basis(I)
+    Q = mc.instance_basis(I)
     return Q, I.tokens() @ Q / np.sqrt(I.dim), margin_constraints(I, pattern)
 
 

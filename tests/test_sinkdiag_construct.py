@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from sinkcheck.construct.factors import nuclear_norm, qk_cost
-from sinkcheck.construct.min_cost import min_cost, span_basis
+from sinkcheck.construct.min_cost import instance_basis, min_cost
 from sinkcheck.construct.sinkdiag_constraints import (constraint_margins, margin_constraints, min_margin_by_kind,
                                                       violations)
 from sinkcheck.construct.sinkdiag_instance import SinkDiagInstance, load_instance, sample_instance
@@ -134,7 +134,7 @@ def test_diag_construction_is_refused_when_Delta_diag_is_not_positive():
 # ---- span reduction and the solver ---------------------------------------------------------
 def test_projecting_W_onto_the_span_keeps_every_score_and_lowers_the_nuclear_norm(inst):
     W = np.random.default_rng(0).standard_normal((inst.dim, inst.dim))
-    Q = span_basis(inst)
+    Q = instance_basis(inst)
     P = Q @ Q.T
     cons = margin_constraints(inst, "sink")
     same = np.allclose(constraint_margins(inst, W, cons), constraint_margins(inst, P @ W @ P, cons), atol=1e-10)
@@ -143,11 +143,11 @@ def test_projecting_W_onto_the_span_keeps_every_score_and_lowers_the_nuclear_nor
 
 @pytest.mark.parametrize("decay", [0.0, 16.0, 30.0])
 def test_the_reduced_basis_is_U_then_every_nuisance_direction_even_when_their_variances_span_decades(decay):
-    # span_basis keeps the order and signs of [U | B_eta]: S first, unchanged, then r_eta unit
+    # instance_basis keeps the order and signs of [U | B_eta]: S first, unchanged, then r_eta unit
     # nuisance directions; at decay 30 the eigenvalues of eta eta^T span 14 decades, and a direction
     # that were not normalised before the orthonormalisation would fall below its rank tolerance
     I = sample_instance(12, 2, 3, 3, 1.0, 1.0, seed=0, centred=False, equal_norms=False, decay=decay)
-    Q = span_basis(I)
+    Q = instance_basis(I)
     assert Q.shape == (12, 2 * 2 + 1 + 3) and np.abs(Q[:, :5] - I.U).max() < 1e-12
     T = I.tokens()
     assert np.abs(Q.T @ Q - np.eye(8)).max() < 1e-12 and np.abs(T - T @ Q @ Q.T).max() < 1e-12

@@ -20,7 +20,7 @@ SMALL = dict(T=8, p=2, steps=200)
 @pytest.fixture(scope="module")
 def runs():
     torch.set_num_threads(1)
-    return {kind: tr.run(tr.TrainConfig(kind=kind, **SMALL), keep_model=True) for kind in ("softmax", "relu", "sigmoid")}
+    return {kind: tr.run(tr.TriggerRunConfig(kind=kind, **SMALL), keep_model=True) for kind in ("softmax", "relu", "sigmoid")}
 
 
 def test_trained_softmax_head_puts_a_bos_sink_at_non_trigger_positions(runs):
@@ -47,14 +47,14 @@ def test_trained_softmax_head_obeys_the_necessity_bound_with_its_own_beta(runs):
 
 def test_a_softmax_run_stuck_without_a_sink_fails_the_task_by_the_predicted_amount():
     # seed 0 at T=6, p=2 stalls (found while choosing test sizes): no sink, and a large error
-    r = tr.run(tr.TrainConfig(kind="softmax", T=6, p=2, batch=32, steps=200), keep_model=True)
+    r = tr.run(tr.TriggerRunConfig(kind="softmax", T=6, p=2, batch=32, steps=200), keep_model=True)
     pr = tn.probe(np.array([1.0, 0.0]), 6, tr.to_numpy_heads(r["model"]), True)
     assert r["bos_nontrigger"] < 0.6
     assert pr.eps >= pr.required_error > 0.1
 
 
 def test_same_seed_gives_the_same_numbers():
-    cfg = tr.TrainConfig(kind="relu", T=4, p=2, steps=20)
+    cfg = tr.TriggerRunConfig(kind="relu", T=4, p=2, steps=20)
     a, b = tr.run(cfg), tr.run(cfg)
     assert a["bos_nontrigger"] == b["bos_nontrigger"] and a["error_sup"] == b["error_sup"]
 
@@ -63,7 +63,7 @@ def test_same_seed_gives_the_same_numbers():
                                           ("init_scale", 0.0), ("loss_weighting", "max"), ("heads", 0)])
 def test_invalid_training_settings_raise_naming_the_parameter(field, value):
     with pytest.raises(InvalidInputError, match=rf"^{field}:"):
-        tr.TrainConfig(**{field: value}).validated()
+        tr.TriggerRunConfig(**{field: value}).validated()
 
 
 def test_cli_writes_tables_summary_json_and_figure(tmp_path):
@@ -86,7 +86,7 @@ def test_trained_position_free_relu_heads_respect_the_no_position_error_bound(no
     from sinkcheck.construct.trigger_task import equal_content_batch
     from sinkcheck.theory.trigger import relu_no_position_error
 
-    r = tr.run(tr.TrainConfig(kind="relu", relu_normalise=normalise, positional=False, T=3, p=1, steps=150),
+    r = tr.run(tr.TriggerRunConfig(kind="relu", relu_normalise=normalise, positional=False, T=3, p=1, steps=150),
                keep_model=True)
     heads = tr.to_numpy_heads(r["model"])
     probes = [equal_content_batch(np.array([s]), 3, positional=False) for s in (1.0, -1.0)]

@@ -4,10 +4,13 @@ figures into ``--out``."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 
 import click
 
+from sinkcheck.core.attention import KINDS
+from sinkcheck.core.files import staged
 from sinkcheck.errors import InvalidInputError
 from sinkcheck.core.tables import Table, dumps, render
 from sinkcheck.core.tables import write_table as write_table_files
@@ -20,7 +23,7 @@ NO_PROGRESS = click.option("--no-progress", is_flag=True, help="Hide progress ba
 
 def out_option(default: str):
     return click.option("--out", type=click.Path(path_type=Path), default=Path(default), show_default=True,
-                        help="Output directory (created; its parent must exist).")
+                        help="Output directory (replaced when the run completes; its parent must exist).")
 
 
 def parse_seeds(text: str | None) -> tuple[int, ...] | None:
@@ -40,11 +43,18 @@ def parse_seeds(text: str | None) -> tuple[int, ...] | None:
     return seeds
 
 
-def prepare_out(out: Path) -> Path:
-    if not out.parent.exists():
+def check_out(out: Path) -> None:
+    """Fail before any work when ``--out`` cannot be written (its parent must exist)."""
+    if not out.resolve().parent.is_dir():
         raise InvalidInputError(f"--out: parent directory does not exist (got {str(out)!r})")
-    (out / "figures").mkdir(parents=True, exist_ok=True)
-    return out
+
+
+@contextlib.contextmanager
+def output_dir(out: Path):
+    """The staged output directory (with ``figures/``), moved onto ``out`` when the block succeeds."""
+    with staged(out) as (root,):
+        (root / "figures").mkdir()
+        yield root
 
 
 def write_table(out: Path, name: str, table: Table) -> None:
@@ -85,14 +95,15 @@ def dormant(profile, seeds, steps, kinds, tasks, weight_decays, mlp, device, out
         raise InvalidInputError(f"--weight-decays: must be numbers like 0,0.1,1 (got {weight_decays!r})") from None
     runs = grid(profile, seeds=parse_seeds(seeds), steps=steps, kinds=tuple(kinds.split(",")),
                 tasks=tuple(tasks.split(",")), weight_decays=wds, mlp=mlp)
-    out = prepare_out(out)
+    check_out(out)
     results = run_grid(runs, device=device, progress=not no_progress)
-    write_table(out, "runs", rep.runs_table(results))
     summary = rep.summary_table(results)
-    write_table(out, "summary", summary)
-    (out / "summary.json").write_text(dumps(rep.summary_json(results)))
-    rep.plot_attention(results, out / "figures" / "attention_maps.png")
-    rep.plot_weight_decay(results, out / "figures" / "sink_vs_weight_decay.png")
+    with output_dir(out) as root:
+        write_table(root, "runs", rep.runs_table(results))
+        write_table(root, "summary", summary)
+        (root / "summary.json").write_text(dumps(rep.summary_json(results)))
+        rep.plot_attention(results, root / "figures" / "attention_maps.png")
+        rep.plot_weight_decay(results, root / "figures" / "sink_vs_weight_decay.png")
     click.echo(render(summary, "markdown"), nl=False)
     click.echo(f"wrote {out}/summary.md, runs.md, summary.json and figures/")
 
@@ -101,7 +112,7 @@ def dormant(profile, seeds, steps, kinds, tasks, weight_decays, mlp, device, out
 @PROFILE
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--steps", type=click.IntRange(1), default=None, help="Override the profile's training steps.")
-@click.option("--kind", type=click.Choice(["softmax", "sigmoid", "relu"]), default="softmax", show_default=True)
+@click.option("--kind", type=click.Choice(KINDS), default="softmax", show_default=True)
 @DEVICE
 @out_option("sinkcheck-lm")
 @NO_PROGRESS
@@ -110,12 +121,13 @@ def lm(profile, seed, steps, kind, device, out, no_progress) -> None:
     from sinkcheck.verify.experiments import lm_train
 
     check_device(device)
-    out = prepare_out(out)
+    check_out(out)
     res = lm_train.run(profile, seed=seed, steps=steps, kind=kind, device=device, progress=not no_progress)
     table = lm_train.table(res)
-    write_table(out, "lm", table)
-    (out / "summary.json").write_text(dumps(lm_train.summary_json(res)))
-    lm_train.plot(res, out / "figures" / "lm_sink_per_layer.png")
+    with output_dir(out) as root:
+        write_table(root, "lm", table)
+        (root / "summary.json").write_text(dumps(lm_train.summary_json(res)))
+        lm_train.plot(res, root / "figures" / "lm_sink_per_layer.png")
     click.echo(render(table, "markdown"), nl=False)
     click.echo(f"wrote {out}/lm.md, summary.json and figures/")
 
@@ -135,13 +147,14 @@ def sinkdiag(profile, seeds, steps, dims, out, no_progress) -> None:
         dims_t = None if dims is None else tuple(int(v) for v in dims.split(","))
     except ValueError:
         raise InvalidInputError(f"--dims: must be integers like 8,16,32 (got {dims!r})") from None
-    out = prepare_out(out)
+    check_out(out)
     rows = sd.experiment(profile, seeds=parse_seeds(seeds), steps=steps, dims=dims_t, progress=not no_progress)
     table = Table(sd.COLUMNS, [[r[c] for c in sd.COLUMNS] for r in rows],
                   title="Trained head (weight decay) vs L, OPT, U of the sink and diagonal patterns (QK cost)")
-    write_table(out, "sinkdiag", table)
-    (out / "summary.json").write_text(dumps({"rows": rows, "instance": sd.INSTANCE}))
-    sd.plot(rows, out / "figures" / "cost_vs_d.png")
+    with output_dir(out) as root:
+        write_table(root, "sinkdiag", table)
+        (root / "summary.json").write_text(dumps({"rows": rows, "instance": sd.INSTANCE}))
+        sd.plot(rows, root / "figures" / "cost_vs_d.png")
     click.echo(render(table, "markdown"), nl=False)
     click.echo(f"wrote {out}/sinkdiag.md, summary.json and figures/")
 
@@ -159,11 +172,12 @@ def pretrained(n_sentences, smoothing, device, out, no_progress) -> None:
     from sinkcheck.verify.experiments import pretrained_report as rep
 
     check_device(device)
-    out = prepare_out(out)
+    check_out(out)
     result = rep.measure(n_sentences=n_sentences, smoothing=smoothing, device=device, progress=not no_progress)
-    for name, table in rep.tables(result).items():
-        write_table(out, name, table)
-    (out / "summary.json").write_text(dumps(rep.summary_json(result)))
-    rep.plot(result, out / "figures")
+    with output_dir(out) as root:
+        for name, table in rep.tables(result).items():
+            write_table(root, name, table)
+        (root / "summary.json").write_text(dumps(rep.summary_json(result)))
+        rep.plot(result, root / "figures")
     click.echo(render(rep.tables(result)["sink_per_layer"], "markdown"), nl=False)
     click.echo(f"wrote {out}/*.md, summary.json and figures/")

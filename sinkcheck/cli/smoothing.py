@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from sinkcheck.core.files import staged
 from sinkcheck import validate
 from sinkcheck.theory.smoothing import STATEMENT
 from sinkcheck.verify.measure import smoothing_cases as sc
@@ -27,31 +28,22 @@ def smoothing(n: int, seed: int, n_seq: int, fmt: str, out: Path | None, plot: P
     validate.integer_at_least("n", n, 1)
     validate.integer_at_least("n_seq", n_seq, 2)
     validate.integer_at_least("seed", seed, 0)
-    # check the output paths before any work; write to hidden temporary files and rename them at
-    # the end, so a failure leaves no partial output behind
+    # check the output paths before any work; the files are staged and moved into place at the end
     out = None if out is None else validate.output_file("--out", out)
     plot = None if plot is None else validate.output_file("--plot", plot)
     table = sc.case_table(n, seed, n_seq)
     text = render(table, fmt)
     if fmt == "markdown":
         text = STATEMENT + "\n\n" + text
-    done = []
-    try:
+    targets = [t for t in (out, plot) if t is not None]
+    with staged(*targets) as stages:
+        staged_at = dict(zip(targets, stages))
         if out is not None:
-            tmp = out.with_name(f".{out.stem}.partial{out.suffix}")
-            done.append((tmp, out))
-            tmp.write_text(text)
+            staged_at[out].write_text(text)
         if plot is not None:
-            tmp = plot.with_name(f".{plot.stem}.partial{plot.suffix}")
-            done.append((tmp, plot))
-            sc.scatter_plot(sc.scatter_points(table), tmp, "predicted R(1) - R(0), ratio (2), closed form",
+            sc.scatter_plot(sc.scatter_points(table), staged_at[plot], "predicted R(1) - R(0), ratio (2), closed form",
                             "measured change of avg cos sim (Monte Carlo)", f"{n} sampled cases, seed {seed}")
-    except BaseException:
-        for tmp, _ in done:
-            tmp.unlink(missing_ok=True)
-        raise
-    for tmp, final in done:
-        tmp.replace(final)
-        click.echo(f"wrote {final}")
+    for target in targets:
+        click.echo(f"wrote {target}")
     if out is None:
         click.echo(text, nl=False)

@@ -16,7 +16,9 @@ from tqdm import tqdm
 
 from sinkcheck import validate
 from sinkcheck.core.attention_torch import pick_device
+from sinkcheck.core.files import staged
 from sinkcheck.core.tables import Table, dumps, render, write_table
+from sinkcheck.errors import InvalidInputError
 from sinkcheck.verify.measure.trigger_tables import constructions_table, necessity_table
 
 
@@ -46,7 +48,8 @@ def trigger(seeds: int, steps: int, heads: tuple[int, ...], device: str, formats
         validate.integer_at_least("heads", H, 1)
     pick_device(device)
     torch.set_num_threads(1)
-    out.mkdir(parents=True, exist_ok=True)
+    if not out.resolve().parent.is_dir():
+        raise InvalidInputError(f"--out: parent directory does not exist (got {str(out)!r})")
     n_runs = 3 * len(heads) * seeds
     with tqdm(total=n_runs * steps + 2, desc="trigger", disable=no_progress, unit="step") as bar:
         tables = {"constructions": constructions_table(seed=seed)}
@@ -61,13 +64,14 @@ def trigger(seeds: int, steps: int, heads: tuple[int, ...], device: str, formats
             tables["ablations"] = Table(tr.ABLATION_COLUMNS, rows, title="One setting changed at a time (means over seeds)")
     tables["training"] = Table(tr.SUMMARY_COLUMNS, tr.summarise(runs),
                                title=f"Trained single-layer models: means over seeds 0..{seeds - 1}, {steps} steps")
-    for name, table in tables.items():
-        write_table(table, out / name, formats)
-    (out / "training_runs.json").write_text(dumps(tr.records(runs)))
-    (out / "training_summary.json").write_text(dumps(tr.summary_json(runs)))
-    (out / "figures").mkdir(exist_ok=True)
-    maps, t = trained_maps(runs)
-    attention_figure(maps, t, out / "figures" / "trigger_attention.png",
-                     "Head 0 on one sequence (trigger row outlined), seed 0")
+    with staged(out) as (root,):
+        (root / "figures").mkdir()
+        for name, table in tables.items():
+            write_table(table, root / name, formats)
+        (root / "training_runs.json").write_text(dumps(tr.records(runs)))
+        (root / "training_summary.json").write_text(dumps(tr.summary_json(runs)))
+        maps, t = trained_maps(runs)
+        attention_figure(maps, t, root / "figures" / "trigger_attention.png",
+                         "Head 0 on one sequence (trigger row outlined), seed 0")
     click.echo(render(tables["training"], "markdown"))
     click.echo(f"wrote {out}/ ({', '.join(formats)} tables, training_summary.json, figures/trigger_attention.png)")

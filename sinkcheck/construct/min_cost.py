@@ -55,7 +55,7 @@ class MinCost:
         return Wq @ self.form.basis.T, Wk @ self.form.basis.T
 
 
-def span_basis(inst: SinkDiagInstance) -> np.ndarray:
+def instance_basis(inst: SinkDiagInstance) -> np.ndarray:
     """(d, 2C + 1 + r_eta) orthonormal basis [U | B_eta] of S + N, which contains every token.
 
     B_eta comes from the N x N Gram matrix of the nuisance and the columns are orthonormalised by
@@ -104,7 +104,7 @@ def min_cost(inst: SinkDiagInstance, pattern: str, fallback: bool = True, solver
     """
     cons = margin_constraints(inst, pattern, fallback)
     scale = inst.kappa / np.sqrt(inst.dim)  # M = M' kappa / sqrt(d)
-    Q = span_basis(inst) if reduce else np.eye(inst.dim)
+    Q = instance_basis(inst) if reduce else np.eye(inst.dim)
     Z = inst.tokens() @ Q / np.sqrt(inst.dim)
     try:
         sol = margin_program.solve(Z, cons, solver, retry_scs, what=f"min-cost program ({pattern})")

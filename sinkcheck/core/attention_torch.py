@@ -9,11 +9,11 @@ import math
 
 import torch
 
+from sinkcheck.core.attention import KINDS
 from sinkcheck import validate
 
 from sinkcheck.errors import InvalidInputError
 
-KINDS = ("softmax", "relu", "sigmoid")
 
 
 def scores(Zq: torch.Tensor, Zk: torch.Tensor, W: torch.Tensor, scale: float | None = None) -> torch.Tensor:

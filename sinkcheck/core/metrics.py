@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from sinkcheck import validate
+from sinkcheck.errors import InvalidInputError
 
 GU_EPS = 0.3
 """The threshold Gu et al. use."""
@@ -64,3 +65,22 @@ def sink_rate(A: np.ndarray, k: int = 0, eps: float = GU_EPS, causal: bool = Tru
     if alpha.ndim == 4:
         alpha = alpha.mean(axis=2)
     return float(np.mean(alpha[..., k] > eps))
+
+
+def cosine_matrix(Y) -> np.ndarray:
+    """Cosines between the rows of Y (..., T, d), every row non-zero: shape (..., T, T)."""
+    Y = validate.finite_array("Y", Y)
+    norms = np.linalg.norm(Y, axis=-1, keepdims=True)
+    if np.any(norms == 0):
+        raise InvalidInputError("Y: every row must be non-zero for a cosine (got a zero row)")
+    U = Y / norms
+    return U @ np.swapaxes(U, -1, -2)
+
+
+def avg_pairwise_cosine(Y) -> np.ndarray:
+    """The average cosine similarity of Súkeník et al.: the mean of cos(Y_i, Y_j) over ordered pairs
+    i != j of the T >= 2 rows of Y (..., T, d); one value per leading index (a scalar array for 2-D Y)."""
+    Y = validate.finite_array("Y", Y)
+    T = validate.integer_at_least("Y rows (T)", Y.shape[-2], 2)
+    G = cosine_matrix(Y)
+    return (G.sum(axis=(-1, -2)) - np.trace(G, axis1=-2, axis2=-1)) / (T * (T - 1))

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import numpy as np
 
+from sinkcheck.core.attention import KINDS
 from sinkcheck.core.figures import pyplot, save
 from sinkcheck.verify.experiments.dormant_train import BASE_WD, RunResult
 from sinkcheck.core.tables import Table
 
-KINDS = ("softmax", "sigmoid", "relu")
 
 
 def _r(x):

@@ -26,6 +26,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from sinkcheck.core.attention import KINDS
 from sinkcheck import validate
 from sinkcheck.core.metrics import GU_EPS, importance, proxy_scores, sink_rate
 from sinkcheck.core.attention_torch import pick_device
@@ -78,7 +79,7 @@ def bigram_table(task: TaskConfig) -> np.ndarray:
     return P
 
 
-def sample_batch(task: TaskConfig, rng: np.random.Generator, n: int, P: np.ndarray | None = None
+def sample_task_batch(task: TaskConfig, rng: np.random.Generator, n: int, P: np.ndarray | None = None
                  ) -> tuple[np.ndarray, np.ndarray]:
     """n sequences of length T + 1 (BOS first) and a boolean mask of the trigger tokens."""
     V, T, nt = task.vocab_size, task.T, task.n_triggers
@@ -165,20 +166,17 @@ def train_run(task: TaskConfig, model_cfg: GPTConfig, train: TrainConfig, seed: 
     dev = pick_device(device)
     model = GPT(model_cfg, seed=seed).to(dev)
     P = bigram_table(task) if task.task == "bb" else None
-    x_eval, trig_eval = sample_batch(task, np.random.default_rng([seed, 1]), train.n_eval, P)
+    x_eval, trig_eval = sample_task_batch(task, np.random.default_rng([seed, 1]), train.n_eval, P)
     x_eval_t = torch.as_tensor(x_eval, device=dev)
     init = _eval(model, x_eval_t, trig_eval, eps)
-    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
-    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": train.weight_decay},
-                             {"params": no_decay, "weight_decay": 0.0}], lr=train.lr, betas=(0.9, 0.95))
+    opt = model.configure_optimizers(train.weight_decay, train.lr)
     rng = np.random.default_rng([seed, 0])
     bar = tqdm(range(train.steps), desc=f"{task.task}/{model_cfg.kind}/wd={train.weight_decay}/seed={seed}",
                disable=not progress, leave=False)
     for step in bar:
         for g in opt.param_groups:
             g["lr"] = train.lr * min(1.0, (step + 1) / 50)
-        xb, _ = sample_batch(task, rng, train.batch_size, P)
+        xb, _ = sample_task_batch(task, rng, train.batch_size, P)
         xb = torch.as_tensor(xb, device=dev)
         loss = model(xb[:, :-1], targets=xb[:, 1:])["loss"]
         opt.zero_grad(set_to_none=True)
@@ -199,7 +197,7 @@ BASE_WD = 0.1
 
 
 def grid(profile: str = "quick", seeds: tuple[int, ...] | None = None, steps: int | None = None,
-         kinds: tuple[str, ...] = ("softmax", "sigmoid", "relu"), tasks: tuple[str, ...] = TASKS,
+         kinds: tuple[str, ...] = KINDS, tasks: tuple[str, ...] = TASKS,
          weight_decays: tuple[float, ...] | None = None, mlp: bool = False) -> list[dict]:
     """The list of runs of one experiment: every (task, kind) at weight decay 0.1, the weight-decay
     sweep (softmax, bb), the key-bias variant (softmax, bb) and, in "full", the MLP variant.
@@ -213,7 +211,7 @@ def grid(profile: str = "quick", seeds: tuple[int, ...] | None = None, steps: in
     steps = p["steps"] if steps is None else steps
     wds = p["weight_decays"] if weight_decays is None else weight_decays
     for k in kinds:
-        validate.choice("kind", k, ("softmax", "sigmoid", "relu"))
+        validate.choice("kind", k, KINDS)
     for t in tasks:
         validate.choice("task", t, TASKS)
     base = {"mlp": mlp, "key_bias": False, "weight_decay": BASE_WD, "steps": steps}

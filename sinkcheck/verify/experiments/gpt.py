@@ -131,6 +131,14 @@ class GPT(nn.Module):
             elif name.endswith("bias") and p.dim() == 1 and "ln" not in name:
                 nn.init.zeros_(p)
 
+    def configure_optimizers(self, weight_decay: float, lr: float) -> torch.optim.AdamW:
+        """AdamW (betas 0.9, 0.95) with decoupled weight decay on every weight matrix and none on
+        biases, LayerNorm gains and embeddings' 1-D parameters (nanoGPT's split: p.dim() >= 2)."""
+        decay = [p for p in self.parameters() if p.dim() >= 2]
+        rest = [p for p in self.parameters() if p.dim() < 2]
+        return torch.optim.AdamW([{"params": decay, "weight_decay": weight_decay},
+                                  {"params": rest, "weight_decay": 0.0}], lr=lr, betas=(0.9, 0.95))
+
     def forward(self, idx: torch.Tensor, targets: torch.Tensor | None = None, return_attn: bool = False):
         """idx (B, T) long -> dict with ``logits`` (B, T, V), ``loss`` (if targets), and with
         ``return_attn``: ``attn`` (L, B, nh, T, T), ``attn_bias`` (L, B, nh, T) or None,

@@ -107,10 +107,7 @@ def run(profile: str = "quick", seed: int = 0, steps: int | None = None, kind: s
                     n_embd=p["n_embd"], kind=kind, mlp=True, bos_id=BOS)
     model = GPT(cfg, seed=seed).to(dev)
     x_eval = _windows(eval_data, np.random.default_rng([seed, 1]), N_EVAL, EVAL_T - 1).to(dev)
-    decay = [q for q in model.parameters() if q.dim() >= 2]
-    rest = [q for q in model.parameters() if q.dim() < 2]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1}, {"params": rest, "weight_decay": 0.0}],
-                            lr=p["lr"], betas=(0.9, 0.95))
+    opt = model.configure_optimizers(0.1, p["lr"])
     rng = np.random.default_rng([seed, 0])
     evals = [dict(step=0, **_evaluate(model, x_eval, kind))]
     for step in tqdm(range(1, p["steps"] + 1), desc=f"lm/{kind}", disable=not progress):

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from sinkcheck.core.metrics import GU_EPS, importance
+from sinkcheck.core.metrics import GU_EPS, avg_pairwise_cosine, cosine_matrix, importance
 from sinkcheck.errors import SinkcheckError
 from sinkcheck.verify.experiments.pretrained_heads import analyse_head
 
@@ -164,15 +164,12 @@ def alignment(runs: list[SentenceRun]) -> dict:
         c, s, b, m = [], [], [], []
         for r in runs:
             H = r.hidden[layer]
-            U = H / np.linalg.norm(H, axis=1, keepdims=True)
-            G = U @ U.T  # (T, T) cosines
+            G = cosine_matrix(H)  # (T, T)
             c.append(G[0, 1:].mean())
             m.append(G[0, 1:].min())
             s.append(G[-1, :-1].mean())
-            inner = G[1:-1, 1:-1]
-            n = inner.shape[0]
-            if n > 1:
-                b.append((inner.sum() - np.trace(inner)) / (n * (n - 1)))
+            if H.shape[0] > 3:  # two or more ordinary tokens between [CLS] and [SEP]
+                b.append(float(avg_pairwise_cosine(H[1:-1])))
         cls_cos.append(np.mean(c))
         cls_min.append(np.min(m))
         sep_cos.append(np.mean(s))

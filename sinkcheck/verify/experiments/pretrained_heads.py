@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sinkcheck.theory.smoothing import paper_condition
 from sinkcheck.verify.measure.smoothing_heads import analyse_head as _analyse_head
 
 
@@ -34,9 +35,7 @@ def analyse_head(X: np.ndarray, Z: np.ndarray, A: np.ndarray, W_OV: np.ndarray, 
 
 
 def head_class(beta_tr_BW: float, sharpen: float) -> str:
-    """"smooths" (beta tr(BW) > 0), "sharpens" (beta tr(BW) + tr(B W^T W) < 0) or "neither"."""
-    if beta_tr_BW > 0:
-        return "smooths"
-    if sharpen < 0:
-        return "sharpens"
-    return "neither"
+    """The paper's condition (:func:`sinkcheck.theory.smoothing.paper_condition`, the one classifier)
+    as the pretrained tables name it: "smooths", "sharpens" or "neither"."""
+    return {"dense smooths": "smooths", "dense sharpens": "sharpens", "neither": "neither"}[
+        paper_condition(beta_tr_BW, sharpen - beta_tr_BW)]

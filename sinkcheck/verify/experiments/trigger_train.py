@@ -28,7 +28,7 @@ from sinkcheck.core.metrics import proxy_scores, sink_rate
 
 
 @dataclass
-class TrainConfig:
+class TriggerRunConfig:
     """Settings of one run; every default is the one the CLI and the report use."""
 
     kind: str = "softmax"  # softmax | relu | sigmoid
@@ -49,7 +49,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "cpu"
 
-    def validated(self) -> "TrainConfig":
+    def validated(self) -> "TriggerRunConfig":
         validate.choice("kind", self.kind, att_t.KINDS)
         validate.integer_at_least("heads", self.heads, 1)
         validate.integer_at_least("p", self.p, 1)
@@ -71,7 +71,7 @@ class TrainConfig:
 class TriggerModel(torch.nn.Module):
     """H heads of one attention kind; parameters W_Q, W_K (H, d_head, d) and V (H, p, d)."""
 
-    def __init__(self, cfg: TrainConfig, d: int, generator: torch.Generator):
+    def __init__(self, cfg: TriggerRunConfig, d: int, generator: torch.Generator):
         super().__init__()
         self.cfg = cfg
         std = cfg.init_scale / math.sqrt(d)
@@ -103,7 +103,7 @@ def to_numpy_heads(model: TriggerModel) -> list[tuple[np.ndarray, np.ndarray]]:
     return out
 
 
-def _tensors(cfg: TrainConfig, seed: int, B: int):
+def _tensors(cfg: TriggerRunConfig, seed: int, B: int):
     batch = sample_batch(seed, B, cfg.T, cfg.p, cfg.R, cfg.trigger_prob, cfg.positional)
     dev = torch.device(cfg.device)
     f = lambda a: torch.tensor(a, dtype=torch.float32, device=dev)  # noqa: E731
@@ -111,7 +111,7 @@ def _tensors(cfg: TrainConfig, seed: int, B: int):
         torch.tensor(batch.scored & ~batch.is_trigger, device=dev)
 
 
-def loss_fn(cfg: TrainConfig, O, Y, trig, nontrig) -> torch.Tensor:
+def loss_fn(cfg: TriggerRunConfig, O, Y, trig, nontrig) -> torch.Tensor:
     """Squared error; "balanced" averages trigger and non-trigger positions separately and adds."""
     err = ((O - Y) ** 2).sum(-1)
     if cfg.loss_weighting == "uniform":
@@ -119,7 +119,7 @@ def loss_fn(cfg: TrainConfig, O, Y, trig, nontrig) -> torch.Tensor:
     return err[trig].mean() + err[nontrig].mean()
 
 
-def train(cfg: TrainConfig, progress=None) -> tuple[TriggerModel, list[float]]:
+def train(cfg: TriggerRunConfig, progress=None) -> tuple[TriggerModel, list[float]]:
     """Train from a seeded random initialisation; returns the model and the loss curve.
 
     Args:
@@ -154,7 +154,7 @@ def train(cfg: TrainConfig, progress=None) -> tuple[TriggerModel, list[float]]:
 
 
 @torch.no_grad()
-def evaluate(model: TriggerModel, n: int = 256, seed: int = 10**6) -> dict:
+def evaluate_model(model: TriggerModel, n: int = 256, seed: int = 10**6) -> dict:
     """Error and attention statistics on a held-out seeded batch (see the module docstring)."""
     cfg = model.cfg
     batch, Z, Y, trig, nontrig = _tensors(cfg, seed + cfg.seed, n)
@@ -181,11 +181,11 @@ def evaluate(model: TriggerModel, n: int = 256, seed: int = 10**6) -> dict:
     return out
 
 
-def run(cfg: TrainConfig, progress=None, keep_model: bool = False) -> dict:
+def run(cfg: TriggerRunConfig, progress=None, keep_model: bool = False) -> dict:
     """Train and evaluate one configuration; returns the settings, the final loss and the metrics
     (and the trained model under "model" when ``keep_model``)."""
     model, curve = train(cfg, progress)
-    out = {"config": asdict(model.cfg), "final_loss": curve[-1] if curve else float("nan"), **evaluate(model)}
+    out = {"config": asdict(model.cfg), "final_loss": curve[-1] if curve else float("nan"), **evaluate_model(model)}
     if keep_model:
         out["model"] = model
     return out
@@ -199,12 +199,12 @@ SUMMARY_COLUMNS = ["kind", "heads", "seeds", "bos_nontrigger", "bos_nontrigger_m
 
 def sweep(kinds=att_t.KINDS, heads=(1, 2), seeds=(0, 1, 2), progress=None, keep_models: bool = False,
           **overrides) -> list[dict]:
-    """Run every (kind, heads, seed) with the default :class:`TrainConfig` plus ``overrides``."""
+    """Run every (kind, heads, seed) with the default :class:`TriggerRunConfig` plus ``overrides``."""
     runs = []
     for kind in kinds:
         for H in heads:
             for seed in seeds:
-                cfg = TrainConfig(kind=kind, heads=H, seed=seed, **overrides)
+                cfg = TriggerRunConfig(kind=kind, heads=H, seed=seed, **overrides)
                 runs.append(run(cfg, progress, keep_model=keep_models))
     return runs
 

@@ -15,6 +15,7 @@ import numpy as np
 from sinkcheck.core.figures import pyplot, save
 from sinkcheck import validate
 from sinkcheck.construct import smoothing_model as sm
+from sinkcheck.core.metrics import avg_pairwise_cosine
 from sinkcheck.theory import smoothing as th
 from sinkcheck.core.tables import Table
 
@@ -37,10 +38,7 @@ def sample_models(n: int, seed: int) -> list[sm.SmoothingModel]:
 
 def mean_avg_cos(Y: np.ndarray) -> float:
     """Mean over sequences of the average pairwise cosine of the k rows, Y of shape (n, k, d)."""
-    U = Y / np.linalg.norm(Y, axis=-1, keepdims=True)
-    G = U @ np.swapaxes(U, -1, -2)
-    k = Y.shape[1]
-    return float(np.mean((G.sum(axis=(-1, -2)) - np.trace(G, axis1=-2, axis2=-1)) / (k * (k - 1))))
+    return float(np.mean(avg_pairwise_cosine(Y)))
 
 
 def case_row(i: int, model: sm.SmoothingModel, n_seq: int, seed: int) -> list:
@@ -102,12 +100,7 @@ def true_cosine_change(model: sm.SmoothingModel, n_seq: int, seed: int) -> tuple
     """Monte Carlo avg cos(dense) - avg cos(sparse) on the same sequences, and its standard error."""
     X, Z = sm.sample_tokens(model, np.random.default_rng(seed), n_seq)
 
-    def per_seq(Y):
-        U = Y / np.linalg.norm(Y, axis=-1, keepdims=True)
-        G = U @ np.swapaxes(U, -1, -2)
-        return (G.sum(axis=(-1, -2)) - np.trace(G, axis1=-2, axis2=-1)) / (model.k * (model.k - 1))
-
-    diff = per_seq(sm.outputs(model, X, Z, 1.0)) - per_seq(sm.outputs(model, X, Z, 0.0))
+    diff = avg_pairwise_cosine(sm.outputs(model, X, Z, 1.0)) - avg_pairwise_cosine(sm.outputs(model, X, Z, 0.0))
     return float(diff.mean()), float(diff.std(ddof=1) / np.sqrt(n_seq))
 
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sinkcheck import validate
+from sinkcheck.core.metrics import avg_pairwise_cosine
 from sinkcheck.errors import InvalidInputError
 from sinkcheck.theory.smoothing import paper_condition
 
@@ -53,14 +54,7 @@ class HeadAnalysis:
 
 def avg_cos_sim(Y) -> float:
     """Mean of cos(Y_i, Y_j) over ordered pairs i != j of rows of Y (T, d), T >= 2, rows non-zero."""
-    Y = validate.finite_array("Y", Y, ndim=2)
-    T = validate.integer_at_least("Y rows (T)", Y.shape[0], 2)
-    norms = np.linalg.norm(Y, axis=1)
-    if np.any(norms == 0):
-        raise InvalidInputError("Y: every row must be non-zero for a cosine (got a zero row)")
-    U = Y / norms[:, None]
-    G = U @ U.T
-    return float((G.sum() - np.trace(G)) / (T * (T - 1)))
+    return float(avg_pairwise_cosine(validate.finite_array("Y", Y, ndim=2)))
 
 
 def ratio_cos_sim(Y) -> float:

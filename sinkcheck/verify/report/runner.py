@@ -8,12 +8,11 @@ completes, so a failed run leaves no partial output behind.
 
 from __future__ import annotations
 
-import shutil
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import jinja2
 from tabulate import tabulate
@@ -22,6 +21,7 @@ from tqdm import tqdm
 from sinkcheck import claims, validate
 from sinkcheck.errors import InvalidInputError
 from sinkcheck.verify.checks.registry import Certificate, Context, library_versions, load_checks
+from sinkcheck.core.files import staged
 from sinkcheck.core.tables import Table, dumps, fmt_number, render, write_table
 
 VERDICT_TEXT = {
@@ -150,46 +150,44 @@ def _html_table(table: Table) -> str:
 
 def run_report(out: Path, seed: int = 0, profile: str = "quick", device: str = "cpu",
                only: tuple[str, ...] = (), progress: bool = True) -> list[Certificate]:
-    """Run the registered checks (all, or those named in ``only``: check names or claim ids) and
-    write the report to ``out``."""
-    out = Path(out)
+    """The main job, top-down: select the checks (all, or those named in ``only``: check names or
+    claim ids), run them on one context, write each certificate with its tables, then the summary
+    by claim. Everything is staged next to ``out`` and replaces it only when the run completes."""
     validate.integer_at_least("--seed", seed, 0)
+    checks = select_checks(only)
+    with staged(Path(out)) as (root,):
+        for sub in ("certificates", "tables", "figures"):
+            (root / sub).mkdir()
+        ctx = Context(seed=seed, profile=profile, out_dir=root, device=device, progress=progress)
+        certs = run_checks(checks, ctx)
+        for cert in certs:
+            _write_certificate(cert, ctx, root)
+        _write_summary(certs, ctx, root)
+    return certs
+
+
+def select_checks(only: tuple[str, ...] = ()) -> dict[str, Callable[[Context], Certificate]]:
+    """The registered checks in report order, restricted to ``only`` (check names or claim ids)."""
     checks = load_checks()
     wanted = {n for name in only for n in (claims.CLAIMS[name].checks if name in claims.CLAIMS else (name,))}
     unknown = sorted(name for name in wanted if name not in checks)
     if unknown:
         raise InvalidInputError(f"--only: unknown check or claim {unknown[0]!r} (checks: {', '.join(checks)}; "
                                 "claims: sinkcheck claims)")
-    names = [n for n in checks if not only or n in wanted]
-    parent = out.resolve().parent
-    if not parent.exists():
-        raise InvalidInputError(f"--out: parent directory {parent} does not exist")
-    try:
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=parent))
-    except OSError as exc:
-        raise InvalidInputError(f"--out: cannot write in {parent} ({exc.strerror})") from None
-    timings: dict[str, float] = {}
-    try:
-        for sub in ("certificates", "tables", "figures"):
-            (tmp / sub).mkdir()
-        ctx = Context(seed=seed, profile=profile, out_dir=tmp, device=device, progress=progress)
-        certs = []
-        bar = tqdm(names, desc="sinkcheck report", unit="check", disable=not progress)
-        for name in bar:
-            bar.set_postfix_str(name)
-            started = time.perf_counter()
-            cert = checks[name](ctx)
-            timings[name] = time.perf_counter() - started  # shown, never written: outputs stay byte-stable
-            _write_certificate(cert, ctx, tmp)
-            certs.append(cert)
-        _write_summary(certs, ctx, tmp)
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
-        if progress:
-            slowest = sorted(timings.items(), key=lambda kv: -kv[1])[:5]
-            tqdm.write("slowest checks: " + ", ".join(f"{k} {v:.1f}s" for k, v in slowest), file=sys.stderr)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    return {n: fn for n, fn in checks.items() if not only or n in wanted}
+
+
+def run_checks(checks: dict[str, Callable[[Context], Certificate]], ctx: Context) -> list[Certificate]:
+    """Run each check on ``ctx`` with a progress bar; the slowest are named on stderr afterwards
+    (timings are shown, never written: outputs stay byte-stable)."""
+    certs, timings = [], {}
+    bar = tqdm(checks.items(), desc="sinkcheck report", unit="check", disable=not ctx.progress)
+    for name, fn in bar:
+        bar.set_postfix_str(name)
+        started = time.perf_counter()
+        certs.append(fn(ctx))
+        timings[name] = time.perf_counter() - started
+    if ctx.progress:
+        slowest = sorted(timings.items(), key=lambda kv: -kv[1])[:5]
+        tqdm.write("slowest checks: " + ", ".join(f"{k} {v:.1f}s" for k, v in slowest), file=sys.stderr)
     return certs
