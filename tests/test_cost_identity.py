@@ -95,3 +95,24 @@ def test_cayley_matrices_are_not_trivial():
 def test_bad_factor_input_raises_an_error_naming_the_parameter(call, name):
     with pytest.raises(InvalidInputError, match=rf"^{name}:"):
         call()
+
+
+# ---- claims found by mutation testing ----------------------------------------------------------
+def test_exact_balanced_factorisation_reports_a_cost_of_twice_its_nuclear_norm():
+    out = cost.check_balanced_factorisation(3, 4, seed=0)
+    assert out["cost"] == 2 * out["nuclear"] and out["nuclear"] > 0
+
+
+def test_exact_instances_are_determined_by_their_seed():
+    assert cost.rational_orthogonal(4, seed=5) == cost.rational_orthogonal(4, seed=5)
+    assert cost.check_balanced_factorisation(3, 4, seed=2)["cost"] == cost.check_balanced_factorisation(3, 4, seed=2)["cost"]
+
+
+def test_qk_cost_rejects_a_one_dimensional_W_K_even_when_its_length_matches():
+    with pytest.raises(InvalidInputError, match=r"^W_K: must be a 2-d array"):
+        qk_cost(np.ones((2, 3)), np.ones(2))
+
+
+def test_qk_cost_row_mismatch_message_states_the_number_of_rows_of_W_Q():
+    with pytest.raises(InvalidInputError, match=r"^W_K: must have as many rows as W_Q \(2\) \(got shape \(3, 3\)\)"):
+        qk_cost(np.ones((2, 5)), np.ones((3, 3)))

@@ -1,4 +1,4 @@
-"""Planted errors in the theorem encodings are caught by the claim tests (fast CI subset of docs/mutation.md).
+"""Planted errors in the theorem encodings are caught by the claim tests (fast CI subset of the mutation run, docs/testing.md).
 
 Each target plants one error (wrong constant, flipped inequality, dropped term, sign swap) in one
 function of sinkcheck/theory or sinkcheck/construct, in memory, and runs the named claim test: it
@@ -6,13 +6,15 @@ must pass on the real code and fail with the error planted.  A target whose modu
 (on a branch without that theorem) is skipped with the reason; add a line here for each new theorem.
 """
 
-import importlib
 import importlib.util
 
 import pytest
 
 from sinkcheck.construct.sinkdiag_instance import sample_instance
 from tests.support.planted import planted, plant_source
+from tests import (test_cost_identity, test_min_cost_certificate, test_sink_geometry, test_sinkdiag_bounds,
+                   test_sinkdiag_construct, test_smoothing_model, test_smoothing_theory, test_switch,
+                   test_switch_heads, test_trigger_counterexamples, test_trigger_theory)
 
 pytestmark = pytest.mark.mutation
 
@@ -21,109 +23,109 @@ SOLVER_INST = sample_instance(14, 3, [2, 3, 2], 2, 1.3, 1.0, seed=5)
 
 # (module, function, operator, index, claim test "tests.module:test_name", params of the test)
 TARGETS = [
-    ("sinkcheck.theory.cost", "check_amgm_step", "constant", 1, "tests.test_cost_identity:test_amgm_step_holds_exactly", {}),
+    ("sinkcheck.theory.cost", "check_amgm_step", "constant", 1, test_cost_identity.test_amgm_step_holds_exactly, {}),
     ("sinkcheck.construct.factors", "qk_cost", "sign", 0,
-     "tests.test_cost_identity:test_balanced_factors_cost_exactly_twice_the_nuclear_norm", {}),
+     test_cost_identity.test_balanced_factors_cost_exactly_twice_the_nuclear_norm, {}),
     ("sinkcheck.construct.factors", "qk_cost", "compare", 0,
-     "tests.test_mutation_survivors:test_qk_cost_row_mismatch_message_states_the_number_of_rows_of_W_Q", {}),
+     test_cost_identity.test_qk_cost_row_mismatch_message_states_the_number_of_rows_of_W_Q, {}),
     ("sinkcheck.construct.factors", "balanced_factors", "compare", 0,
-     "tests.test_cost_identity:test_balanced_factors_have_exactly_rank_W_rows", {}),
+     test_cost_identity.test_balanced_factors_have_exactly_rank_W_rows, {}),
     ("sinkcheck.theory.smoothing", "D_closed", "constant", 0,
-     "tests.test_smoothing_theory:test_coefficient_derivation_gives_the_closed_forms_for_symbolic_k", {}),
+     test_smoothing_theory.test_coefficient_derivation_gives_the_closed_forms_for_symbolic_k, {}),
     ("sinkcheck.theory.smoothing", "D_closed", "sign", 2,
-     "tests.test_smoothing_theory:test_brute_force_expectation_equals_closed_forms_in_all_entries", {"k_value": 2}),
+     test_smoothing_theory.test_brute_force_expectation_equals_closed_forms_in_all_entries, {"k_value": 2}),
     ("sinkcheck.theory.smoothing", "N_closed", "drop_term", 0,
-     "tests.test_smoothing_theory:test_brute_force_expectation_equals_closed_forms_in_all_entries", {"k_value": 3}),
+     test_smoothing_theory.test_brute_force_expectation_equals_closed_forms_in_all_entries, {"k_value": 3}),
     ("sinkcheck.theory.smoothing", "Den_closed", "constant", 3,
-     "tests.test_smoothing_theory:test_coefficient_derivation_gives_the_closed_forms_for_symbolic_k", {}),
+     test_smoothing_theory.test_coefficient_derivation_gives_the_closed_forms_for_symbolic_k, {}),
     ("sinkcheck.theory.smoothing", "S_closed", "drop_term", 0,
-     "tests.test_smoothing_theory:test_coefficient_derivation_gives_the_closed_forms_for_symbolic_k", {}),
+     test_smoothing_theory.test_coefficient_derivation_gives_the_closed_forms_for_symbolic_k, {}),
     ("sinkcheck.theory.smoothing", "monotonicity", "compare", 3,
-     "tests.test_smoothing_theory:test_monotonicity_classification_agrees_with_solveset_including_boundaries", {}),
+     test_smoothing_theory.test_monotonicity_classification_agrees_with_solveset_including_boundaries, {}),
     ("sinkcheck.theory.smoothing", "monotonicity", "compare", 4,
-     "tests.test_smoothing_theory:test_boundary_p_plus_q_zero_strictly_increases_although_the_paper_condition_fails", {}),
+     test_smoothing_theory.test_boundary_p_plus_q_zero_strictly_increases_although_the_paper_condition_fails, {}),
     ("sinkcheck.construct.smoothing_model", "path_attention", "constant", 3,
-     "tests.test_smoothing_model:test_closed_forms_equal_exact_expectations_over_a_moment_matched_distribution", {}),
+     test_smoothing_model.test_closed_forms_equal_exact_expectations_over_a_moment_matched_distribution, {}),
     ("sinkcheck.construct.smoothing_model", "monte_carlo_D", "constant", 7,
-     "tests.test_mutation_survivors:test_exact_sd_of_the_statistic_matches_its_sample_sd",
+     test_smoothing_model.test_exact_sd_of_the_statistic_matches_its_sample_sd,
      {"mean_scale": 0.0, "W_scale": 0.05}),
     ("sinkcheck.construct.smoothing_model", "psd_matrix", "compare", 2,
-     "tests.test_smoothing_model:test_invalid_models_are_rejected_naming_the_parameter", None),
+     test_smoothing_model.test_invalid_models_are_rejected_naming_the_parameter, None),
     ("sinkcheck.theory.switch", "forward_bound", "constant", 0,
-     "tests.test_switch:test_forward_bound_is_attained_when_free_values_align_with_the_fixed_value", {}),
+     test_switch.test_forward_bound_is_attained_when_free_values_align_with_the_fixed_value, {}),
     ("sinkcheck.theory.switch", "mass_deficit_bound", "constant", 0,
-     "tests.test_switch:test_tokens_bound_is_the_supremum_of_the_tight_heads_deficit", {}),
+     test_switch.test_tokens_bound_is_the_supremum_of_the_tight_heads_deficit, {}),
     ("sinkcheck.theory.switch", "mass_deficit_bound", "sign", 0,
-     "tests.test_switch:test_tokens_bound_is_the_supremum_of_the_tight_heads_deficit", {}),
+     test_switch.test_tokens_bound_is_the_supremum_of_the_tight_heads_deficit, {}),
     ("sinkcheck.theory.switch", "check_sign_flip_identities", "constant", 10,  # o_+ - o_- = 3 R a_F u
-     "tests.test_switch:test_symbolic_steps_of_the_converse_hold_exactly", {}),
+     test_switch.test_symbolic_steps_of_the_converse_hold_exactly, {}),
     ("sinkcheck.theory.switch", "check_tokens_tightness", "constant", 2,  # limit 3 eps / (R + eps)
-     "tests.test_switch:test_symbolic_steps_of_the_converse_hold_exactly", {}),
+     test_switch.test_symbolic_steps_of_the_converse_hold_exactly, {}),
     ("sinkcheck.theory.switch", "check_tokens_bound_step", "constant", 3,  # g = 3 eps / (R + eps)
-     "tests.test_switch:test_symbolic_steps_of_the_converse_hold_exactly", {}),
+     test_switch.test_symbolic_steps_of_the_converse_hold_exactly, {}),
     ("sinkcheck.theory.switch", "check_softmax_gap", "compare", 0,  # the S4 deficit identity negated
-     "tests.test_switch:test_symbolic_steps_of_the_converse_hold_exactly", {}),
+     test_switch.test_symbolic_steps_of_the_converse_hold_exactly, {}),
     ("sinkcheck.construct.sinkdiag_weights", "sink_knobs", "constant", 0,
-     "tests.test_sinkdiag_construct:test_sink_construction_meets_every_margin", {"lam": 4.0, "fallback": True}),
+     test_sinkdiag_construct.test_sink_construction_meets_every_margin, {"lam": 4.0, "fallback": True}),
     ("sinkcheck.construct.sinkdiag_weights", "sink_knobs", "drop_term", 0,
-     "tests.test_sinkdiag_construct:test_sink_construction_meets_every_margin", {"lam": 1.0, "fallback": True}),
+     test_sinkdiag_construct.test_sink_construction_meets_every_margin, {"lam": 1.0, "fallback": True}),
     ("sinkcheck.construct.sinkdiag_weights", "sink_knobs", "sign", 0,
-     "tests.test_sinkdiag_construct:test_sink_construction_meets_every_margin", {"lam": 0.3, "fallback": False}),
+     test_sinkdiag_construct.test_sink_construction_meets_every_margin, {"lam": 0.3, "fallback": False}),
     ("sinkcheck.theory.sinkdiag_bounds", "check_sink_nuclear_norm", "constant", 10,  # 2 C a^2 -> 3 C a^2 in the spectrum
-     "tests.test_sinkdiag_bounds:test_sink_nuclear_norm_closed_form_is_exact", {}),
+     test_sinkdiag_bounds.test_sink_nuclear_norm_closed_form_is_exact, {}),
     ("sinkcheck.theory.sinkdiag_bounds", "check_sink_upper_for_lam_at_least_one", "constant", 10,  # 12 -> 13 in a step
-     "tests.test_sinkdiag_bounds:test_sink_construction_meets_U_sink_for_lam_at_least_one_exactly", {}),
+     test_sinkdiag_bounds.test_sink_construction_meets_U_sink_for_lam_at_least_one_exactly, {}),
     ("sinkcheck.theory.trigger", "sink_logit_gap_bound", "constant", 1,  # i (1 - f)/f -> i (2 - f)/f
-     "tests.test_trigger_claims:test_theorem_3_converse_bound_by_hand_with_and_without_beta", {}),
+     test_trigger_theory.test_theorem_3_converse_bound_by_hand_with_and_without_beta, {}),
     ("sinkcheck.theory.trigger", "check_sink_logit_algebra", "constant", 2,  # e^L = e^target checked as == 1
-     "tests.test_trigger_claims:test_theorem_3_sink_logit_steps_all_hold_exactly", {}),
+     test_trigger_theory.test_theorem_3_sink_logit_steps_all_hold_exactly, {}),
     ("sinkcheck.theory.trigger", "f_bound", "sign", 0,
-     "tests.test_trigger_theory:test_f_with_a_content_free_leak_beta_is_eps_plus_beta_over_r_minus_eps_minus_beta", {}),
+     test_trigger_theory.test_f_with_a_content_free_leak_beta_is_eps_plus_beta_over_r_minus_eps_minus_beta, {}),
     ("sinkcheck.theory.trigger", "f_bound", "drop_term", 0,
-     "tests.test_trigger_theory:test_f_with_a_content_free_leak_beta_is_eps_plus_beta_over_r_minus_eps_minus_beta", {}),
+     test_trigger_theory.test_f_with_a_content_free_leak_beta_is_eps_plus_beta_over_r_minus_eps_minus_beta, {}),
     # the solver's certificate: key differences z_t + z_y, and a dual bound forced to 0
     ("sinkcheck.construct.margin_program", "certify", "sign", 0,
-     "tests.test_min_cost_certificate:test_certificate_rescales_a_solution_onto_the_constraints", {"inst": SOLVER_INST}),
+     test_min_cost_certificate.test_certificate_rescales_a_solution_onto_the_constraints, {"inst": SOLVER_INST}),
     ("sinkcheck.construct.margin_program", "certify", "compare", 1,
-     "tests.test_min_cost_certificate:test_reported_bracket_contains_OPT_and_its_W_meets_every_margin",
+     test_min_cost_certificate.test_reported_bracket_contains_OPT_and_its_W_meets_every_margin,
      {"inst": SOLVER_INST, "pattern": "sink"}),
     # the feasibility LP on the wrong key differences no longer sees that coinciding mates are infeasible
     ("sinkcheck.construct.margin_program", "best_margin", "sign", 0,
-     "tests.test_min_cost_certificate:test_coinciding_group_mates_make_the_diag_program_infeasible_and_leave_the_sink_one_feasible",
+     test_min_cost_certificate.test_coinciding_group_mates_make_the_diag_program_infeasible_and_leave_the_sink_one_feasible,
      {}),
     # the counterexamples to the unrepaired trigger claims: the two-head bound's constant and the leak of the
     # value-offset bound (a dropped half of the two-point end of the interval for u)
     ("sinkcheck.construct.trigger_counterexamples", "two_head_error_bound", "constant", 0,  # 2 e^-M -> 3 e^-M
-     "tests.test_trigger_counterexamples_claims:test_the_two_head_error_bound_is_the_stated_formula", None),
+     test_trigger_counterexamples.test_the_two_head_error_bound_is_the_stated_formula, None),
     ("sinkcheck.construct.trigger_counterexamples", "value_offset_trigger_error", "drop_term", 0,
-     "tests.test_trigger_counterexamples_claims:test_the_value_offset_error_bound_is_attained_by_equal_and_two_point_contents",
+     test_trigger_counterexamples.test_the_value_offset_error_bound_is_attained_by_equal_and_two_point_contents,
      None),
     # the tight heads of Theorems S2 and S3: the existence condition flipped, the deficit's eps' dropped
     ("sinkcheck.construct.switch_heads", "tight_values_head", "compare", 0,
-     "tests.test_switch_heads_claims:test_the_tight_values_head_exists_exactly_when_n_times_R_minus_eps_exceeds_eps", None),
+     test_switch_heads.test_the_tight_values_head_exists_exactly_when_n_times_R_minus_eps_exceeds_eps, None),
     ("sinkcheck.construct.switch_heads", "tight_tokens_head", "drop_term", 0,  # b_+ = (eps + eps')/(R + eps') -> eps/(R + eps')
-     "tests.test_switch_heads_claims:test_the_tight_tokens_head_exists_exactly_when_eps_prime_lt_eps_lt_R", None),
+     test_switch_heads.test_the_tight_tokens_head_exists_exactly_when_eps_prime_lt_eps_lt_R, None),
     # Theorem G's rank-one step: (q k^T)^T (q k^T) = |q|^2 k k^T with the sign of the subtracted term flipped
     ("sinkcheck.theory.sink_geometry", "check_rank_one_score", "sign", 1,
-     "tests.test_sink_geometry:test_symbolic_steps_of_theorems_g_and_c_hold_exactly", {}),
+     test_sink_geometry.test_symbolic_steps_of_theorems_g_and_c_hold_exactly, {}),
     # Theorem C's cosine step: (1 - c)^2 <= 2 (1 - c) iff (1 - c)(1 + c) >= 0, with 1 + c -> 1 - c
     ("sinkcheck.theory.sink_geometry", "check_cosine_bounds", "sign", 9,
-     "tests.test_sink_geometry:test_symbolic_steps_of_theorems_g_and_c_hold_exactly", {}),
+     test_sink_geometry.test_symbolic_steps_of_theorems_g_and_c_hold_exactly, {}),
     # Wolfe's minor cycle flipped: an affine point with a negative weight is accepted, one in the hull is not
     ("sinkcheck.construct.sink_hulls", "_min_norm_point", "compare", 1,
-     "tests.test_sink_geometry:test_hull_distance_returns_the_projection_onto_the_hull", {}),
+     test_sink_geometry.test_hull_distance_returns_the_projection_onto_the_hull, {}),
     # Section 7's fallback-only lower bound: the Gram matrix I + J checked against C - 1 instead of C + 1
     ("sinkcheck.theory.sinkdiag_bounds", "check_fallback_lower_bound", "sign", 3,
-     "tests.test_sinkdiag_bounds:test_the_fallback_lower_bound_steps_hold_exactly", {}),
+     test_sinkdiag_bounds.test_the_fallback_lower_bound_steps_hold_exactly, {}),
     # the diagonal program's infeasibility message: coinciding mates no longer recognised as coinciding
     ("sinkcheck.construct.min_cost", "coinciding_mates", "compare", 1,
-     "tests.test_min_cost_certificate:test_coinciding_group_mates_make_the_diag_program_infeasible_and_leave_the_sink_one_feasible", {}),
+     test_min_cost_certificate.test_coinciding_group_mates_make_the_diag_program_infeasible_and_leave_the_sink_one_feasible, {}),
     # Theorem C's gamma_0 >= rho (1 - c): the slack sum mu_j (c - c_j) with c_j added instead of subtracted
     ("sinkcheck.theory.sink_geometry", "check_gamma_0_lower_bound", "sign", 6,
-     "tests.test_sink_geometry:test_symbolic_steps_of_theorems_g_and_c_hold_exactly", {}),
+     test_sink_geometry.test_symbolic_steps_of_theorems_g_and_c_hold_exactly, {}),
     # Theorem C's causal lower bound with a flipped sign in a key distance
     ("sinkcheck.construct.sink_hulls", "cost_bounds", "sign", 1,
-     "tests.test_sink_geometry:test_theorem_c_bounds_by_hand_with_the_default_kappa_1_and_causal_mask", {}),
+     test_sink_geometry.test_theorem_c_bounds_by_hand_with_the_default_kappa_1_and_causal_mask, {}),
 ]
 
 
@@ -131,12 +133,7 @@ def _ids(t):
     return f"{t[0].rsplit('.', 1)[1]}.{t[1]}-{t[2]}{t[3]}"
 
 
-def _claim(ref):
-    mod, name = ref.split(":")
-    return getattr(importlib.import_module(mod), name)
-
-
-def _run_claim(fn, params):
+def _run(fn, params):
     if params is None:  # a parametrized test: run every parameter set of its first parametrize mark
         mark = next(m for m in fn.pytestmark if m.name == "parametrize")
         names = [n.strip() for n in mark.args[0].split(",")] if isinstance(mark.args[0], str) else mark.args[0]
@@ -151,11 +148,11 @@ def test_a_planted_error_in_each_theorem_encoding_is_caught_by_its_claim_test(ta
     module, function, operator, index, ref, params = target
     if importlib.util.find_spec(module) is None:
         pytest.skip(f"{module} does not exist on this branch")
-    claim = _claim(ref)
-    _run_claim(claim, params)  # control: the claim holds for the real code
+    claim = (ref)
+    _run(claim, params)  # control: the claim holds for the real code
     with planted(module, function, operator, index) as change:
         with pytest.raises((Exception, pytest.fail.Exception)) as info:
-            _run_claim(claim, params)
+            _run(claim, params)
     # a claim fails by an assertion or by the library's own error; a NameError etc. would mean a broken plant
     broken = (NameError, TypeError, AttributeError, SyntaxError, ImportError)
     assert not isinstance(info.value, broken), f"planted {change}: {info.value!r}"

@@ -10,6 +10,7 @@ from sinkcheck.errors import InvalidInputError
 from sinkcheck.theory import smoothing as th
 from sinkcheck.strategies import generic_smoothing_models, smoothing_models
 from tests.support.profiles import examples
+import math
 
 LAMS = np.linspace(0.0, 1.0, 6)
 
@@ -135,3 +136,159 @@ def test_invalid_sampling_arguments_are_rejected_naming_the_parameter(call, para
     model = sm.make_model(np.eye(2), np.eye(2), 1.0, 2 * np.eye(2), 3)
     with pytest.raises(InvalidInputError, match=f"^{param}:"):
         call(model)
+
+
+# ---- claims found by mutation testing ----------------------------------------------------------
+def _sample_sd_rel_tolerance(n: int) -> float:
+    """5 standard errors of a sample sd: se(s)/sd ~ sqrt((kappa - 1) / (4 n)); kappa <= 15 (chi^2_1 kurtosis
+    bounds that of any Gaussian quadratic form), so 5 sqrt(14 / (4 n))."""
+    return 5 * math.sqrt(14 / (4 * n))
+
+
+@pytest.mark.parametrize("mean_scale, W_scale", [(0.0, 0.05), (3.0, 1.0)])
+def test_exact_sd_of_the_statistic_matches_its_sample_sd(mean_scale, W_scale):
+    """Var(v^T M v) = 2 tr((M S)^2) + 4 mu^T M S M mu, checked against the sample sd, at small scale (sd < 1)
+    and with large means.  (The mean term is 0: M mu = 0 because the centred statistic does not see a
+    mean shared by the tokens, as in the theorem, so only the trace term is tested.)"""
+    rng = np.random.default_rng(7)
+    model = sm.sample_model(rng, 2, 3, mean_scale=mean_scale, W_scale=W_scale)
+    if mean_scale == 0.0:
+        model = sm.make_model(model.B * 0.01, model.W, model.beta, model.Sigma_x * 0.01, model.k)
+    n = 20000
+    mc = sm.monte_carlo_D(model, 0.3, n=n, seed=1)
+    assert mc.sample_sd == pytest.approx(mc.exact_sd, rel=_sample_sd_rel_tolerance(n))
+
+
+def test_default_monte_carlo_interval_is_the_one_percent_chebyshev_interval():
+    model = sm.sample_model(np.random.default_rng(0), 2, 3)
+    mc = sm.monte_carlo_D(model, 0.5, n=10, seed=0)
+    assert mc.z == 10.0 and mc.chebyshev_failure == pytest.approx(0.01, rel=1e-12)
+    assert mc.n == 10 and mc.half_width == pytest.approx(10.0 * mc.exact_sd / math.sqrt(10), rel=1e-12)
+
+
+def test_failure_probabilities_are_chebyshev_capped_at_one_and_the_two_sided_normal_tail():
+    model = sm.sample_model(np.random.default_rng(0), 2, 3)
+    assert sm.monte_carlo_D(model, 0.5, n=10, seed=0, z=0.5).chebyshev_failure == 1.0
+    mc = sm.monte_carlo_D(model, 0.5, n=10, seed=0, z=1.959963984540054)
+    assert mc.normal_failure == pytest.approx(0.05, rel=1e-9) and mc.chebyshev_failure == pytest.approx(1 / mc.z**2)
+
+
+def test_monte_carlo_works_with_the_minimum_two_sequences_and_is_seeded():
+    model = sm.sample_model(np.random.default_rng(0), 2, 3)
+    a, b = sm.monte_carlo_D(model, 0.5, n=2, seed=3), sm.monte_carlo_D(model, 0.5, n=2, seed=3)
+    assert math.isfinite(a.sample_sd) and a == b
+
+
+def test_monte_carlo_interval_is_closed():
+    mc = sm.MonteCarlo(0.0, 1.0, 1.0, 1.0, 10, 10.0, 0.01, 0.0)
+    assert mc.contains(1.0) and mc.contains(-1.0) and not mc.contains(1.0 + 1e-12)
+
+
+@pytest.mark.parametrize("lam", [-0.1, 1.5])
+def test_monte_carlo_rejects_lam_outside_the_unit_interval(lam):
+    model = sm.sample_model(np.random.default_rng(0), 2, 3)
+    with pytest.raises(InvalidInputError, match=r"^lam: must lie in \[0.0, 1.0\]"):
+        sm.monte_carlo_D(model, lam, n=10, seed=0)
+
+
+def test_psd_check_tolerates_asymmetry_and_negative_eigenvalues_up_to_1e_10_relative_and_no_more():
+    """The stated tolerance: |M - M^T| <= 1e-10 max(1, max|M|) and lambda_min >= -1e-10 max(1, max|M|)."""
+    assert sm.psd_matrix("B", [[1.0, 1e-10], [0.0, 1.0]]) is not None
+    assert sm.psd_matrix("B", np.diag([1.0, -1e-10])) is not None
+    big = 1e6 * np.eye(2)
+    assert sm.psd_matrix("B", big + np.array([[0.0, 1e-5], [0.0, -1e-5]])) is not None
+
+
+@pytest.mark.parametrize("M, rule", [([[0.5, 1.5e-10], [0.0, 0.5]], "symmetric"),
+                                     (np.diag([1.0, -1.4e-10]), "positive semidefinite"),
+                                     (np.ones((2, 3)), "square"), (np.ones(3), "a 2-d array")])
+def test_psd_check_rejects_just_beyond_the_tolerance_naming_the_matrix(M, rule):
+    with pytest.raises(InvalidInputError, match=rf"^B: must be {rule}"):
+        sm.psd_matrix("B", M)
+
+
+def test_a_model_stores_its_validated_matrices_unchanged():
+    B, Sx = np.array([[2.0, 0.5], [0.5, 1.0]]), 3 * np.eye(2)
+    model = sm.make_model(B, np.eye(2), 0.5, Sx, 3)
+    assert np.array_equal(model.B, B) and np.array_equal(model.Sigma_x, Sx)
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(beta=[1.0, 2.0]), r"^beta: must be a 0-d"),
+    (dict(Sigma_x=-np.eye(2)), r"^Sigma_x: must be positive semidefinite"),
+    (dict(Sigma_x=np.eye(3)), r"^Sigma_x: must have shape \(2, 2\)"),
+    (dict(mu_x=np.ones((2, 1))), r"^mu_x: must be a 1-d"),
+    (dict(mu_z=np.ones(3)), r"^mu_z: must have shape \(2,\)"),
+    (dict(mu_z=np.ones((2, 1))), r"^mu_z: must be a 1-d"),
+    (dict(Sigma_x=0.5 * np.eye(2), beta=1.0), r"^Sigma_x - beta\^2 B \(joint covariance of \(x, z\)\): must be positive"),
+])
+def test_model_arguments_are_rejected_with_the_parameter_and_rule(kwargs, message):
+    args = dict(B=np.eye(2), W=np.eye(2), beta=1.0, Sigma_x=2 * np.eye(2), k=3) | kwargs
+    with pytest.raises(InvalidInputError, match=message):
+        sm.make_model(**args)
+
+
+@pytest.mark.parametrize("call", [lambda m: sm.path_attention(3, 1.5), lambda m: sm.exact_moments_path(m, [0.5, 1.5])])
+def test_lam_just_above_one_is_rejected(call):
+    with pytest.raises(InvalidInputError, match=r"^lam: must lie in \[0.0, 1.0\]"):
+        call(_model())
+
+
+def _model():
+    return sm.make_model(np.eye(2), np.eye(2), 1.0, 2 * np.eye(2), 3)
+
+
+@pytest.mark.parametrize("rank", [0, 1, 3])
+def test_sampled_B_has_the_requested_rank(rank):
+    model = sm.sample_model(np.random.default_rng(rank), 3, 2, rank=rank)
+    assert np.linalg.matrix_rank(model.B, tol=1e-9) == rank
+
+
+def test_sampled_W_has_entries_of_size_one_over_sqrt_d_by_default():
+    # sample_model's docstring: W has entries of size W_scale / sqrt(d), W_scale = 1 by default;
+    # 40,000 standard normal entries give the scale to within about 1%
+    d = 200
+    W = sm.sample_model(np.random.default_rng(0), d, 2).W
+    assert abs(W.std() * math.sqrt(d) - 1.0) < 0.02
+    W3 = sm.sample_model(np.random.default_rng(0), d, 2, W_scale=3.0).W
+    assert abs(W3.std() * math.sqrt(d) - 3.0) < 0.06
+
+
+def test_sampled_means_are_independent_and_scale_with_mean_scale():
+    a = sm.sample_model(np.random.default_rng(0), 3, 2, mean_scale=1.0)
+    z = sm.sample_model(np.random.default_rng(0), 3, 2, mean_scale=0.0, W_scale=0.0)
+    assert np.abs(a.mu_x).min() > 0 and np.abs(a.mu_z).min() > 0 and not np.allclose(a.mu_x, a.mu_z)
+    assert not z.mu_x.any() and not z.mu_z.any() and not z.W.any()
+
+
+def test_sampled_tokens_have_the_model_means():
+    """Sample mean of n = 20000 draws within 5 standard errors (sd <= sqrt(max diag Cov)) of (mu_x, mu_z)."""
+    model = sm.sample_model(np.random.default_rng(3), 2, 2, mean_scale=2.0)
+    X, Z = sm.sample_tokens(model, np.random.default_rng(0), 20000)
+    se = np.sqrt(np.diag(model.joint_covariance()).max() / (20000 * model.k))
+    assert np.abs(X.mean(axis=(0, 1)) - model.mu_x).max() < 5 * se
+    assert np.abs(Z.mean(axis=(0, 1)) - model.mu_z).max() < 5 * se
+
+
+def test_a_rank_deficient_joint_covariance_is_sampled_without_nan():
+    rng = np.random.default_rng(0)
+    G = rng.standard_normal((3, 1))
+    B = G @ G.T
+    model = sm.make_model(B, np.eye(3), 0.7, 0.49 * B, 2)  # Sigma_x = beta^2 B: joint covariance singular
+    X, Z = sm.sample_tokens(model, np.random.default_rng(1), 50)
+    assert np.isfinite(X).all() and np.isfinite(Z).all()
+
+
+def test_psd_check_scales_the_eigenvalue_tolerance_with_the_largest_entry():
+    assert sm.psd_matrix("B", np.diag([1e6, -1e-5])) is not None  # -1e-5 >= -1e-10 * 1e6
+
+
+def test_asymmetry_message_reports_the_asymmetry():
+    with pytest.raises(InvalidInputError, match=r"got asymmetry 1.5e-10"):
+        sm.psd_matrix("B", [[0.5, 1.5e-10], [0.0, 0.5]])
+
+
+def test_the_cosine_ratio_is_defined_whenever_Den_is_positive_even_below_one():
+    model = sm.make_model(0.01 * np.eye(2), np.eye(2), 0.5, 0.02 * np.eye(2), 3)
+    c = sm.closed_form(model, 0.5)
+    assert 0 < c["Den"] < 1 and c["R"] == pytest.approx(c["N"] / c["Den"])

@@ -91,3 +91,55 @@ def test_a_planted_wrong_constant_in_the_cosine_identity_is_caught():
 def test_monotonicity_rejects_values_no_valid_model_has(p_value, q_value, param):
     with pytest.raises(InvalidInputError, match=f"^{param}:"):
         th.monotonicity(p_value, q_value)
+
+
+# ---- claims found by mutation testing ----------------------------------------------------------
+STEP_NAMES = {
+    "centering": {"column_sum_is_1", "coefficient_l_eq_i", "coefficient_l_ne_i"},
+    "mean_free": {"x_coefficients_of_Y_minus_Ybar_sum_to_0", "z_coefficients_of_Y_minus_Ybar_sum_to_0",
+                  "z_coefficients_of_Y_sum_to_1"},
+    "traces": {"cross_term_is_beta_trBW", "square_term_is_trBWtW", "trBWtW_is_sum_of_squares"},
+    "closed_forms": {"D", "N", "Den", "S"},
+    "brute_force": {"D", "N", "Den"},
+    "derivatives": {"D_prime_at_1", "D_prime_at_0", "D_second", "D_prime_affine", "stationary_point",
+                    "endpoint_difference"},
+    "cosine": {"S_free_of_lam", "S_is_N_plus_D_over_k_minus_1", "Den_minus_N", "R_in_terms_of_D", "R_prime",
+               "N_prime_is_minus_D_prime_over_k_minus_1", "Den_prime_is_D_prime"},
+}
+
+
+CHECKS = {"centering": lambda: th.check_centering_step(), "mean_free": lambda: th.check_mean_free_coefficients(),
+          "traces": lambda: th.check_trace_identities(d=2), "closed_forms": lambda: th.check_closed_forms(),
+          "brute_force": lambda: th.check_brute_force(2, 2), "derivatives": lambda: th.check_derivatives(),
+          "cosine": lambda: th.check_cosine_identities()}
+
+
+@pytest.mark.parametrize("group", sorted(CHECKS))
+def test_each_step_check_names_its_steps_as_the_report_does_and_each_holds(group):
+    out = CHECKS[group]()
+    assert set(out) == STEP_NAMES[group] and all(out.values())
+
+
+def test_run_all_reports_every_group_and_passes_k_and_d_to_the_brute_force(monkeypatch):
+    seen = []
+    for name in ("check_centering_step", "check_mean_free_coefficients", "check_trace_identities",
+                 "check_closed_forms", "check_derivatives", "check_cosine_identities"):
+        monkeypatch.setattr(th, name, lambda: {"stub": True})
+    monkeypatch.setattr(th, "check_brute_force", lambda k_value, d: seen.append((k_value, d)) or {"stub": True})
+    monkeypatch.setattr(th, "check_monotonicity_exactly", lambda: {(0, 1): ("strictly decreasing", True)})
+    out = th.run_all(k_value=4, d=3)
+    assert set(out) == set(STEP_NAMES) | {"monotonicity"} and seen == [(4, 3)]
+    assert out["monotonicity"] == {"p=0,q=1": True}
+
+
+def test_the_exact_classification_check_covers_both_boundaries_and_all_four_behaviours():
+    out = th.check_monotonicity_exactly()
+    assert {truth for truth, _ in out.values()} == set(th.MONOTONICITY)
+    assert out[(0, 1)][0] == "strictly decreasing" and out[(-1, 1)][0] == "strictly increasing"
+
+
+def test_check_brute_force_expands_the_requested_k_and_d(monkeypatch):
+    seen, real = [], th.brute_force_moments
+    monkeypatch.setattr(th, "brute_force_moments", lambda k_value, d: seen.append((k_value, d)) or real(k_value, d))
+    th.check_brute_force(3, 2)
+    assert seen == [(3, 2)]
