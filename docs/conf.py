@@ -11,8 +11,7 @@ nb_execution_mode = "cache"
 nb_execution_timeout = 300
 nb_execution_raise_on_error = True
 nb_merge_streams = True
-exclude_patterns = ["_build", "jupyter_execute", ".jupyter_cache", "README.md", "mutation_results.md", "mutation_results_rerun.md",
-                    "mutation_results_run4.md"]
+exclude_patterns = ["_build", "jupyter_execute", ".jupyter_cache", "README.md"]
 html_theme = "furo"
 html_title = f"sinkcheck {release}"
 autodoc_member_order = "bysource"

@@ -1,5 +1,5 @@
 """Hostile inputs for every public function and CLI command: each gets a specific InvalidInputError naming
-the parameter (the CLI: one line ``error: ...``, exit code 2) and leaves no partial output (docs/mutation.md)."""
+the parameter (the CLI: one line ``error: ...``, exit code 2) and leaves no partial output (docs/testing.md)."""
 
 import json
 
@@ -31,7 +31,7 @@ def _model():
     return sm.make_model(np.eye(2), np.eye(2), 1.0, 2 * np.eye(2), 3)
 
 
-# (call, parameter named in the message, rule fragment): the hostile-input table of docs/mutation.md
+# (call, parameter named in the message, rule fragment): the hostile-input table of docs/testing.md
 CASES = [
     # construct/factors.py
     (lambda: factors.nuclear_norm(np.zeros((0, 3))), "W", "must not be empty"),

@@ -1,5 +1,5 @@
 """Claims of the certified margin program (sinkcheck.construct.margin_program) that the solver tests
-left unstated (found by mutation testing, docs/mutation.md): the documented solver ladder is what
+left unstated (found by mutation testing, docs/testing.md): the documented solver ladder is what
 runs when an attempt cannot be certified, a solver's "infeasible" after a feasible LP is reported
 with its status, and an M that meets no scaling of the constraints is refused, not rescaled."""
 

@@ -1,5 +1,5 @@
 """Claims of construct/sink_lp.py that no earlier test stated (found by mutation testing,
-docs/mutation.md): the exact margin of the LP's W at the default kappa, the certificate of an instance
+docs/testing.md): the exact margin of the LP's W at the default kappa, the certificate of an instance
 whose constraints all vanish, and the residual and refusals of verify_certificate, computed by hand."""
 
 from __future__ import annotations

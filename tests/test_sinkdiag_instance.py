@@ -1,5 +1,5 @@
 """Claims of construct/sinkdiag_instance.py that no earlier test stated (found by mutation testing,
-docs/mutation.md): the .npz reader's messages name the file, the missing arrays, the cause and the
+docs/testing.md): the .npz reader's messages name the file, the missing arrays, the cause and the
 offending scalar."""
 
 import numpy as np

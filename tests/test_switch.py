@@ -224,7 +224,7 @@ def test_tokens_bound_is_the_supremum_of_the_tight_heads_deficit():
 
 
 # ---- further claims of Theorems S1-S4 ----------------------------------------------------------------
-# (Claims of theory/switch.py that no earlier test stated (found by mutation testing, docs/mutation.md):)
+# (Claims of theory/switch.py that no earlier test stated (found by mutation testing, docs/testing.md):)
 
 @pytest.mark.parametrize("R", [0.0, -1.0])
 def test_softmax_gap_refuses_a_non_positive_value_norm_naming_R(R):

@@ -1,5 +1,5 @@
 """Claims of the switch heads (sinkcheck.construct.switch_heads) that no earlier test stated (found by
-mutation testing, docs/mutation.md): the exact attention weights of the two cancellation
+mutation testing, docs/testing.md): the exact attention weights of the two cancellation
 counterexamples, their defaults, and the range of the tight constructions."""
 
 from __future__ import annotations

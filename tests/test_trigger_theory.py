@@ -70,7 +70,7 @@ def test_f_with_a_content_free_leak_beta_is_eps_plus_beta_over_r_minus_eps_minus
 
 
 # ---- further claims of Theorems 1-4 ------------------------------------------------------------------
-# (Claims of theory/trigger.py that no earlier test stated (found by mutation testing, docs/mutation.md):)
+# (Claims of theory/trigger.py that no earlier test stated (found by mutation testing, docs/testing.md):)
 
 STEPS = {
     th.check_necessity_algebra: {"difference_identity", "min_error_inverts_f"},

@@ -1,9 +1,9 @@
-"""Mutation testing of the theorem encodings (docs/mutation.md): a harness on top of mutmut 3.
+"""Mutation testing of the theorem encodings (docs/testing.md): a harness on top of mutmut 3.
 
 ``python -m tools.mutation run`` runs mutmut over every module under
 ``sinkcheck/theory/`` and ``sinkcheck/construct/`` (configured in pyproject.toml, ``[tool.mutmut]``;
-new modules are picked up without edits), then writes ``docs/mutation_results.md``: the score per
-module and every surviving mutant with its classification from ``docs/mutation_equivalent.toml``.
+new modules are picked up without edits), then writes ``mutation-results.md`` (in the current directory): the score per
+module and every surviving mutant with its classification from ``tools/mutation_equivalent.toml``.
 ``python -m tools.mutation report`` rewrites the table from the last run's results.
 
 The harness is a developer tool, not a ``sinkcheck`` subcommand: it needs a source checkout (mutmut
@@ -28,6 +28,9 @@ import click
 
 from sinkcheck.errors import InvalidInputError
 from sinkcheck.core.tables import Table, render
+
+EQUIVALENT = Path(__file__).with_name("mutation_equivalent.toml")
+"""The survivors classified as equivalent, with their reasons."""
 
 TARGETS = ("sinkcheck/theory", "sinkcheck/construct")
 """The mutated packages (the same globs as ``only_mutate`` in pyproject.toml)."""
@@ -106,7 +109,7 @@ def describe_change(name: str) -> str:
 
 def load_equivalent(path: Path) -> list[dict]:
     """The human classifications: a list of {function, change or pattern, reason}
-    (docs/mutation_equivalent.toml).
+    (tools/mutation_equivalent.toml).
 
     A survivor matches an entry when ``function`` equals ``module.function`` and ``change`` equals its
     ``old -> new`` text (or ``pattern`` matches it, ``*`` = any text), so entries survive mutmut
@@ -157,7 +160,7 @@ def scores(mutants: list[Mutant]) -> list[ModuleScore]:
 
 
 def results_markdown(mutants: list[Mutant], classified: list[tuple[Mutant, str]], stale: list[dict]) -> str:
-    """The page docs/mutation_results.md: a score table and the survivors table."""
+    """The results page: a score table and the survivors table."""
     cols = ["module", "mutants", "killed", "survived", "equivalent", "timeout", "no tests", "not checked",
             "score", "score (equivalents removed)"]
     rows = []
@@ -185,7 +188,7 @@ def results_markdown(mutants: list[Mutant], classified: list[tuple[Mutant, str]]
     needs = sum(c == "needs a test" for _, c in classified)
     lines += [f"Survivors needing a test: {needs}.", ""]
     if stale:
-        lines += ["Entries of docs/mutation_equivalent.toml that matched no survivor (stale, "
+        lines += ["Entries of tools/mutation_equivalent.toml that matched no survivor (stale, "
                   "or their mutant is now killed): " + ", ".join(f"`{e['function']}`" for e in stale) + ".", ""]
     return "\n".join(lines)
 
@@ -226,12 +229,12 @@ def write_report(root: Path | tuple[Path, ...] = Path("."), out: Path | None = N
         if m.status in ("survived", "no tests", "timeout"):
             with contextlib.chdir(r):  # mutmut reads ./mutants
                 survivors.append(Mutant(m.name, m.module, m.function, m.status, describe_change(m.name)))
-    entries = [e for e in load_equivalent(equivalent or roots[0] / "docs" / "mutation_equivalent.toml")
+    entries = [e for e in load_equivalent(equivalent or EQUIVALENT)
                if selected(e["function"], only)]
     classified = classify(survivors, entries)
     stale = [e for e in entries if not any(_matches(e, f"{m.module}.{m.function}", m.change) for m, _ in classified)]
     text = results_markdown(mutants, classified, stale)
-    out = out or roots[0] / "docs" / "mutation_results.md"
+    out = out or Path("mutation-results.md")
     tmp = out.with_name(out.name + ".tmp")
     tmp.write_text(text)
     tmp.replace(out)  # no partial page on failure
@@ -257,14 +260,14 @@ def _mutmut() -> list[str]:
 
 @click.group()
 def cli() -> None:
-    """Mutation testing of sinkcheck/theory and sinkcheck/construct (docs/mutation.md)."""
+    """Mutation testing of sinkcheck/theory and sinkcheck/construct (docs/testing.md)."""
 
 
 @cli.command()
 @click.option("--max-children", type=int, default=2, show_default=True, help="Parallel mutmut workers.")
 @click.option("--fresh", is_flag=True, help="Delete ./mutants first (re-run every mutant).")
 def run(max_children: int, fresh: bool) -> None:
-    """Run mutmut (new mutants, then every earlier survivor again), then write docs/mutation_results.md."""
+    """Run mutmut (new mutants, then every earlier survivor again), then write mutation-results.md."""
     if fresh and Path("mutants").exists():
         import shutil
 
@@ -280,9 +283,9 @@ def run(max_children: int, fresh: bool) -> None:
 
 
 def _report(out: Path | None = None, only: tuple[str, ...] = (), roots: tuple[Path, ...] = ()) -> None:
-    out = out or Path("docs") / "mutation_results.md"
+    out = out or Path("mutation-results.md")
     text, needs = write_report(roots or (Path("."),), out=out, only=only,
-                               equivalent=Path("docs") / "mutation_equivalent.toml")
+                               equivalent=EQUIVALENT)
     click.echo(text.split("## Surviving")[0].strip())
     click.echo(f"wrote {out}: {needs} survivor(s) need a test")
 
@@ -291,13 +294,13 @@ def _report(out: Path | None = None, only: tuple[str, ...] = (), roots: tuple[Pa
 @click.option("--only", multiple=True, metavar="PATTERN",
               help="Report only functions module.function matching this fnmatch pattern (repeatable).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Page to write  [default: docs/mutation_results.md]")
+              help="Page to write  [default: mutation-results.md]")
 @click.option("--root", "roots", multiple=True, metavar="DIR",
               type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="A working copy whose ./mutants to read (repeatable: copies run side by side are merged)  "
                    "[default: .]")
 def report(only: tuple[str, ...], out: Path | None, roots: tuple[Path, ...]) -> None:
-    """Rewrite docs/mutation_results.md (or --out) from the last run's results in ./mutants."""
+    """Rewrite mutation-results.md (or --out) from the last run's results in ./mutants."""
     _report(out, only, roots)
 
 

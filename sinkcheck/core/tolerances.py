@@ -1,4 +1,4 @@
-"""Derived float64 tolerances for the numerical checks (docs/mutation.md, "Numerical robustness").
+"""Derived float64 tolerances for the numerical checks (docs/testing.md).
 
 A check that compares floats states its tolerance as ``safety * gamma_n`` with
 gamma_n = n u / (1 - n u), u = eps / 2: the a priori bound on the relative rounding error of a sum or

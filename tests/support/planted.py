@@ -1,4 +1,4 @@
-"""Planted errors in memory: the fast companion of the mutmut run (docs/mutation.md).
+"""Planted errors in memory: the fast companion of the mutmut run (docs/testing.md).
 
 :func:`planted` rewrites one function of a theorem encoding with one of four operators (the errors
 a referee fears most in a bound formula) and swaps its code object in place, so every reference to
