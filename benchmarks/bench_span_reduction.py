@@ -18,7 +18,7 @@ import time
 import numpy as np
 
 from sinkcheck.construct.min_cost import min_cost
-from sinkcheck.construct.sinkdiag_instance import sample_instance
+from sinkcheck.construct.sinkdiag.instance import sample_instance
 
 
 NAIVE_MAX_D = 32

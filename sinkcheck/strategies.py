@@ -22,7 +22,7 @@ from hypothesis.extra import numpy as hnp
 from sinkcheck.construct import sink_lp
 from sinkcheck.construct import smoothing_model as sm
 from sinkcheck.construct import trigger_task as tt
-from sinkcheck.construct.sinkdiag_instance import SinkDiagInstance, sample_instance
+from sinkcheck.construct.sinkdiag.instance import SinkDiagInstance, sample_instance
 from sinkcheck.construct.sink_lp import PROBLEM_KINDS, shape_problem
 
 SEC7_LAMBDAS = (0.15, 0.4, 0.8, 1.0, 2.5, 6.0, 20.0)
@@ -33,7 +33,7 @@ U_diag, 1 for U_sink) and above those of the lower bounds (sqrt 15; 16 in the ke
 @st.composite
 def sec7_arguments(draw, lam_min: float = 0.0, lam_max: float = float("inf"), h1: bool | None = None,
                    h2: bool | None = None, C_values: tuple[int, ...] = (1, 2, 3, 4, 6, 8)) -> tuple[dict, bool]:
-    """Arguments of :func:`~sinkcheck.construct.sinkdiag_instance.sample_instance` and whether the
+    """Arguments of :func:`~sinkcheck.construct.sinkdiag.instance.sample_instance` and whether the
     fallback constraints are imposed: C from ``C_values``, r_eta in 1..3, n in {2, 3} (n = 2 when H1,
     H2 and r_eta = 1, the only centred equal-norm case), lam from :data:`SEC7_LAMBDAS` within
     [lam_min, lam_max], d = 2C + 1 + r_eta + (0..3), kappa in {0.5, 1, 3}; ``h1`` / ``h2`` fix the

@@ -8,7 +8,7 @@ pytestmark = pytest.mark.torch
 
 
 def _inst(d=16, seed=0):
-    from sinkcheck.construct.sinkdiag_instance import sample_instance
+    from sinkcheck.construct.sinkdiag.instance import sample_instance
 
     return sample_instance(d=d, seed=seed, **INSTANCE)
 
@@ -16,7 +16,7 @@ def _inst(d=16, seed=0):
 @pytest.mark.parametrize("pattern", ["sink", "diag"])
 def test_reading_a_construction_gives_its_pattern_and_at_most_its_cost(pattern):
     # the construction meets every margin >= kappa, so rescaling to margin kappa cannot raise its cost
-    from sinkcheck.construct.sinkdiag_weights import construction
+    from sinkcheck.construct.sinkdiag.weights import construction
 
     inst = _inst()
     con = construction(inst, pattern)
@@ -36,7 +36,7 @@ def test_planted_scaling_error_is_caught_by_the_optimum():
     # halving a construction's W halves its cost but breaks the margins: the read-out must then
     # rescale back, never report the halved cost
     from sinkcheck.construct.min_cost import min_cost
-    from sinkcheck.construct.sinkdiag_weights import construction
+    from sinkcheck.construct.sinkdiag.weights import construction
 
     inst = _inst()
     W = 0.5 * construction(inst, "sink").form.full()

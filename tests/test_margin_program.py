@@ -12,7 +12,7 @@ import pytest
 from sinkcheck.construct import margin_program as mp
 from sinkcheck.construct.min_cost import min_cost
 from sinkcheck.construct.sink_lp import min_nuclear_sink
-from sinkcheck.construct.sinkdiag_instance import sample_instance
+from sinkcheck.construct.sinkdiag.instance import sample_instance
 from sinkcheck.errors import InfeasibleError, InvalidInputError, SolverError
 
 Z3 = np.eye(3)

@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 from sinkcheck.construct import margin_program as mp
 from sinkcheck.construct import min_cost as mc
 from sinkcheck.construct.factors import nuclear_norm
-from sinkcheck.construct.sinkdiag_constraints import margin_constraints, violations
-from sinkcheck.construct.sinkdiag_instance import SinkDiagInstance, sample_instance
-from sinkcheck.construct.sinkdiag_weights import construction
+from sinkcheck.construct.sinkdiag.constraints import margin_constraints, violations
+from sinkcheck.construct.sinkdiag.instance import SinkDiagInstance, sample_instance
+from sinkcheck.construct.sinkdiag.weights import construction
 from sinkcheck.errors import InfeasibleError, InvalidInputError, SolverError, WideBracketError
 from sinkcheck.construct.sink_hulls import in_hull
 from sinkcheck.verify.measure.sinkdiag_eval import EXACT_RTOL, bound_values, evaluate, opt_cell

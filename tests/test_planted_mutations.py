@@ -10,7 +10,7 @@ import importlib.util
 
 import pytest
 
-from sinkcheck.construct.sinkdiag_instance import sample_instance
+from sinkcheck.construct.sinkdiag.instance import sample_instance
 from tests.support.planted import planted, plant_source
 from tests import (test_cost_identity, test_min_cost_certificate, test_sink_geometry, test_sinkdiag_bounds,
                    test_sinkdiag_construct, test_smoothing_model, test_smoothing_theory, test_switch,
@@ -65,11 +65,11 @@ TARGETS = [
      test_switch.test_symbolic_steps_of_the_converse_hold_exactly, {}),
     ("sinkcheck.theory.switch", "check_softmax_gap", "compare", 0,  # the S4 deficit identity negated
      test_switch.test_symbolic_steps_of_the_converse_hold_exactly, {}),
-    ("sinkcheck.construct.sinkdiag_weights", "sink_knobs", "constant", 0,
+    ("sinkcheck.construct.sinkdiag.weights", "sink_knobs", "constant", 0,
      test_sinkdiag_construct.test_sink_construction_meets_every_margin, {"lam": 4.0, "fallback": True}),
-    ("sinkcheck.construct.sinkdiag_weights", "sink_knobs", "drop_term", 0,
+    ("sinkcheck.construct.sinkdiag.weights", "sink_knobs", "drop_term", 0,
      test_sinkdiag_construct.test_sink_construction_meets_every_margin, {"lam": 1.0, "fallback": True}),
-    ("sinkcheck.construct.sinkdiag_weights", "sink_knobs", "sign", 0,
+    ("sinkcheck.construct.sinkdiag.weights", "sink_knobs", "sign", 0,
      test_sinkdiag_construct.test_sink_construction_meets_every_margin, {"lam": 0.3, "fallback": False}),
     ("sinkcheck.theory.sinkdiag_bounds", "check_sink_nuclear_norm", "constant", 10,  # 2 C a^2 -> 3 C a^2 in the spectrum
      test_sinkdiag_bounds.test_sink_nuclear_norm_closed_form_is_exact, {}),

@@ -4,7 +4,7 @@ Everything compares QK costs (2 ||W_QK||_*) with the QK parts of the bounds. OPT
 certified bracket [opt_lower, opt] (weak duality, sinkcheck.construct.min_cost), so "X <= OPT" is
 checked as X <= opt and "OPT <= Y" as opt_lower <= Y: each fails only when the claim is certainly
 false. Closed forms and constructions are exact to EXACT_RTOL (float rounding).
-Where a stated bound fails, the failing instance is a named case (sinkcheck.construct.sinkdiag_cases)
+Where a stated bound fails, the failing instance is a named case (sinkcheck.construct.sinkdiag.cases)
 and the repaired statement (extra hypothesis) is tested on sampled instances.
 """
 
@@ -18,12 +18,12 @@ from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from sinkcheck.construct.min_cost import min_cost
-from sinkcheck.construct.sinkdiag_instance import sample_instance
+from sinkcheck.construct.sinkdiag.instance import sample_instance
 from sinkcheck.strategies import sec7_arguments
-from sinkcheck.construct.sinkdiag_constraints import violations
-from sinkcheck.construct.sinkdiag_weights import construction
+from sinkcheck.construct.sinkdiag.constraints import violations
+from sinkcheck.construct.sinkdiag.weights import construction
 from sinkcheck.theory import sinkdiag_bounds as T
-from sinkcheck.construct.sinkdiag_cases import CASES, case_instance
+from sinkcheck.construct.sinkdiag.cases import CASES, case_instance
 from sinkcheck.verify.measure.sinkdiag_eval import EXACT_RTOL, _verdict, bound_values, crossing_lambda, evaluate
 from tests.support.brackets import opt_bracket
 from tests.support.profiles import examples

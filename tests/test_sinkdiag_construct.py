@@ -13,15 +13,15 @@ import pytest
 
 from sinkcheck.construct.factors import nuclear_norm, qk_cost
 from sinkcheck.construct.min_cost import instance_basis, min_cost
-from sinkcheck.construct.sinkdiag_constraints import (constraint_margins, margin_constraints, min_margin_by_kind,
+from sinkcheck.construct.sinkdiag.constraints import (constraint_margins, margin_constraints, min_margin_by_kind,
                                                       violations)
-from sinkcheck.construct.sinkdiag_instance import SinkDiagInstance, load_instance, sample_instance
-from sinkcheck.construct.sinkdiag_weights import diag_construction, sink_construction, sink_knobs
+from sinkcheck.construct.sinkdiag.instance import SinkDiagInstance, load_instance, sample_instance
+from sinkcheck.construct.sinkdiag.weights import diag_construction, sink_construction, sink_knobs
 from sinkcheck.errors import InvalidInputError, SolverError
 from sinkcheck.theory import sinkdiag_bounds as T
 import math
-from sinkcheck.construct.sinkdiag_instance import RANK_RTOL
-from sinkcheck.construct.sinkdiag_weights import construction, diag_knobs
+from sinkcheck.construct.sinkdiag.instance import RANK_RTOL
+from sinkcheck.construct.sinkdiag.weights import construction, diag_knobs
 
 EXACT = 1e-9
 
@@ -219,7 +219,7 @@ def test_diag_program_is_infeasible_when_a_token_lies_between_two_group_mates():
 
 
 # ---- the knobs and constraints of the constructions --------------------------------------------------
-# (Claims of construct/sinkdiag_weights.py that no earlier test stated (found by mutation testing,)
+# (Claims of construct/sinkdiag/weights.py that no earlier test stated (found by mutation testing,)
 
 @pytest.fixture(scope="module")
 def inst16():
@@ -264,8 +264,8 @@ def test_an_unknown_pattern_is_refused_naming_the_two_patterns(inst16):
         construction(inst16, "band")
 
 
-# ---- construct/sinkdiag_constraints.py -----------------------------------------------------------
-from sinkcheck.construct import sinkdiag_constraints as sc  # noqa: E402
+# ---- construct/sinkdiag/constraints.py -----------------------------------------------------------
+from sinkcheck.construct.sinkdiag import constraints as sc  # noqa: E402
 
 
 def _hand_constraints(C, group, pattern, fallback):

@@ -1,11 +1,11 @@
-"""Claims of construct/sinkdiag_instance.py that no earlier test stated (found by mutation testing,
+"""Claims of construct/sinkdiag/instance.py that no earlier test stated (found by mutation testing,
 docs/testing.md): the .npz reader's messages name the file, the missing arrays, the cause and the
 offending scalar."""
 
 import numpy as np
 import pytest
 
-from sinkcheck.construct.sinkdiag_instance import CONSISTENCY_ATOL, SinkDiagInstance, load_instance, sample_instance
+from sinkcheck.construct.sinkdiag.instance import CONSISTENCY_ATOL, SinkDiagInstance, load_instance, sample_instance
 from sinkcheck.errors import InvalidInputError
 
 

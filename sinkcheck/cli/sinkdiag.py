@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from sinkcheck.construct.sinkdiag_instance import load_instance, sample_instance
+from sinkcheck.construct.sinkdiag.instance import load_instance, sample_instance
 from sinkcheck.verify.measure.sinkdiag_eval import evaluate, opt_cell
 from sinkcheck.verify.measure.sinkdiag_table import DEFAULT_GRID, load_grid, plot_cost_vs_d, table_rows
 from sinkcheck.core.tables import FORMATS, Table, dumps, render

@@ -23,8 +23,8 @@ import numpy as np
 
 from sinkcheck.construct import factors, margin_program
 from sinkcheck.construct.factors import balanced_factors
-from sinkcheck.construct.sinkdiag_constraints import SpanForm, constraint_margins, margin_constraints
-from sinkcheck.construct.sinkdiag_instance import SinkDiagInstance
+from sinkcheck.construct.sinkdiag.constraints import SpanForm, constraint_margins, margin_constraints
+from sinkcheck.construct.sinkdiag.instance import SinkDiagInstance
 from sinkcheck.errors import InfeasibleError, WideBracketError
 
 

@@ -171,7 +171,7 @@ def check_diag_scores_meet_margins_exactly() -> dict[str, bool]:
     n1, n2, g = sp.symbols("n1 n2 g", real=True)  # ||eta_ci||^2, eta_ci^T eta_cj, ||.||^2 - eta^T eta
     s_, a_, b_ = kappa / (lam**2 * sp.sqrt(d)), kappa / sp.sqrt(d), 2 * kappa / (lam * sp.sqrt(d))
     alpha = 2 * kappa * sp.sqrt(d) / Delta
-    # scores x^T W y / sqrt(d) with Pi x, Pi y from the module docstring of sinkdiag_weights
+    # scores x^T W y / sqrt(d) with Pi x, Pi y from the module docstring of construct/sinkdiag/weights.py
     self_score = (lam * sp.sqrt(d)) ** 2 * s_ / sp.sqrt(d) + alpha * n1 / sp.sqrt(d)
     mate_score = (lam * sp.sqrt(d)) ** 2 * s_ / sp.sqrt(d) + alpha * n2 / sp.sqrt(d)
     gap_at_Delta = (self_score - mate_score).subs(n1, n2 + Delta / 2)

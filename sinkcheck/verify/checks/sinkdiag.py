@@ -15,13 +15,13 @@ from tqdm import tqdm
 
 from sinkcheck.claims import claim_of_check
 from sinkcheck.construct.margin_program import MAX_GAP
-from sinkcheck.construct.sinkdiag_instance import sample_instance
+from sinkcheck.construct.sinkdiag.instance import sample_instance
 from sinkcheck.errors import SolverError
 from sinkcheck.theory import sinkdiag_bounds as T
 from sinkcheck.verify.checks.registry import Certificate, Context, check
-from sinkcheck.construct.sinkdiag_cases import CASES, case_instance
-from sinkcheck.construct.sinkdiag_constraints import violations
-from sinkcheck.construct.sinkdiag_weights import construction
+from sinkcheck.construct.sinkdiag.cases import CASES, case_instance
+from sinkcheck.construct.sinkdiag.constraints import violations
+from sinkcheck.construct.sinkdiag.weights import construction
 from sinkcheck.verify.measure.sinkdiag_eval import bound_values, evaluate, opt_cell
 from sinkcheck.verify.measure.sinkdiag_table import DEFAULT_GRID, plot_cost_vs_d, table_rows
 from sinkcheck.core.tables import Table

@@ -2,7 +2,7 @@
 
 One softmax head with factors W_Q, W_K (d x d each, W = W_Q^T W_K, scores z^T W z' / sqrt(d)) is
 trained from a random initialisation on an instance of the section 2 setting
-(:func:`sinkcheck.construct.sinkdiag_instance.sample_instance`).  The loss
+(:func:`sinkcheck.construct.sinkdiag.instance.sample_instance`).  The loss
 says *what* must happen, not *how*, so the weight decay picks the pattern:
 
 - sequences: BOS first, then a random order of the copy queries and of the dormant tokens; each
@@ -29,7 +29,7 @@ from tqdm import tqdm
 
 from sinkcheck.core.figures import pyplot, save
 from sinkcheck import validate
-from sinkcheck.construct.sinkdiag_instance import sample_instance
+from sinkcheck.construct.sinkdiag.instance import sample_instance
 from sinkcheck.verify.measure.sinkdiag_eval import evaluate
 
 
@@ -112,7 +112,7 @@ def read_pattern(inst, W: np.ndarray) -> dict:
     set is the union of the chosen rows of both patterns' constraints (copy rows are shared);
     ``rescaled_cost`` = 2 ||W||_* kappa / (smallest score gap on it), None if a gap is <= 0.
     """
-    from sinkcheck.construct.sinkdiag_constraints import margin_constraints
+    from sinkcheck.construct.sinkdiag.constraints import margin_constraints
 
     S = inst.tokens() @ W @ inst.tokens().T / np.sqrt(inst.dim)
     C, N = inst.C, inst.N

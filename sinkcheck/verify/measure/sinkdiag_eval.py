@@ -27,10 +27,10 @@ from scipy.optimize import brentq
 from tqdm import tqdm
 
 from sinkcheck.construct.min_cost import min_cost
-from sinkcheck.construct.sinkdiag_cases import CASES
-from sinkcheck.construct.sinkdiag_constraints import min_margin_by_kind
-from sinkcheck.construct.sinkdiag_instance import SinkDiagInstance, sample_instance
-from sinkcheck.construct.sinkdiag_weights import construction
+from sinkcheck.construct.sinkdiag.cases import CASES
+from sinkcheck.construct.sinkdiag.constraints import min_margin_by_kind
+from sinkcheck.construct.sinkdiag.instance import SinkDiagInstance, sample_instance
+from sinkcheck.construct.sinkdiag.weights import construction
 from sinkcheck.errors import InfeasibleError, InvalidInputError, WideBracketError
 from sinkcheck.theory import sinkdiag_bounds as T
 

@@ -1,6 +1,6 @@
 """Bound-comparison tables and the cost-against-d figure (Súkeník et al., Section 7).
 
-A grid is a list of parameter dicts for :func:`~sinkcheck.construct.sinkdiag_instance.sample_instance` (keys d, C, n, r_eta, lam, kappa,
+A grid is a list of parameter dicts for :func:`~sinkcheck.construct.sinkdiag.instance.sample_instance` (keys d, C, n, r_eta, lam, kappa,
 seed, and optionally centred, equal_norms, delta, decay, fallback). Every row solves both
 min-cost programs and evaluates both constructions; all costs are QK costs 2 ||W_QK||_*.
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from sinkcheck.core.figures import pyplot, save
-from sinkcheck.construct.sinkdiag_instance import sample_instance
+from sinkcheck.construct.sinkdiag.instance import sample_instance
 from sinkcheck.errors import InvalidInputError
 from sinkcheck.verify.measure.sinkdiag_eval import evaluate, opt_cell
 from sinkcheck.core.tables import Table

@@ -12,14 +12,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sinkcheck.construct.factors import balanced_factors
-from sinkcheck.construct.sinkdiag_constraints import SpanForm
-from sinkcheck.construct.sinkdiag_instance import RANK_RTOL, SinkDiagInstance
+from sinkcheck.construct.sinkdiag.constraints import SpanForm
+from sinkcheck.construct.sinkdiag.instance import RANK_RTOL, SinkDiagInstance
 from sinkcheck.errors import InvalidInputError
 
 
 @dataclass(frozen=True)
 class Construction:
-    """A constructed W_QK (as a :class:`~sinkcheck.construct.sinkdiag_constraints.SpanForm`), its knobs, and its QK cost 2 ||W_QK||_*."""
+    """A constructed W_QK (as a :class:`~sinkcheck.construct.sinkdiag.constraints.SpanForm`), its knobs, and its QK cost 2 ||W_QK||_*."""
 
     pattern: str
     form: SpanForm

@@ -3,7 +3,7 @@
 Attention is causal with BOS first and every other token in any order and any subset, so each
 pattern is the finite list of constraints ``s(x, target) - s(x, y) >= kappa`` for every key ``y``
 that the query ``x`` can meet, with ``s(x, y) = x^T W y / sqrt(d)``. Tokens are indexed as in
-:meth:`~sinkcheck.construct.sinkdiag_instance.SinkDiagInstance.tokens`: 0 is BOS, 1..C the copy queries, C+1..C+N the dormant tokens.
+:meth:`~sinkcheck.construct.sinkdiag.instance.SinkDiagInstance.tokens`: 0 is BOS, 1..C the copy queries, C+1..C+N the dormant tokens.
 
 - dormant d_ci: target b (sink) or d_ci itself (diagonal); competitors: every other token;
 - copy query c_c with its group present ("copy"): target each d_ci; competitors: b, every copy
@@ -23,7 +23,7 @@ import numpy as np
 
 from sinkcheck import validate
 from sinkcheck.construct.margin_program import Triples
-from sinkcheck.construct.sinkdiag_instance import SinkDiagInstance
+from sinkcheck.construct.sinkdiag.instance import SinkDiagInstance
 
 PATTERNS = ("sink", "diag")
 

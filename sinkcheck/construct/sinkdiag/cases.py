@@ -1,13 +1,13 @@
 """Named instances where a bound of Súkeník et al., Section 7, fails as stated (kept as findings).
 
-Each case is the argument list of :func:`~sinkcheck.construct.sinkdiag_instance.sample_instance` plus ``fallback``; the docstring of
+Each case is the argument list of :func:`~sinkcheck.construct.sinkdiag.instance.sample_instance` plus ``fallback``; the docstring of
 :data:`CASES` says which bound fails, by how much, and which hypothesis restores it. The numbers
 are recomputed by the tests and the report check, never copied from here.
 """
 
 from __future__ import annotations
 
-from sinkcheck.construct.sinkdiag_instance import SinkDiagInstance, sample_instance
+from sinkcheck.construct.sinkdiag.instance import SinkDiagInstance, sample_instance
 
 CASES: dict[str, dict] = {
     # U_sink fails for small lam: every sink solution (OPT) costs more than 12 kappa C / sqrt(d).
