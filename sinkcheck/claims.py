@@ -114,14 +114,14 @@ CLAIMS_LIST: tuple[Claim, ...] = (
           "||o_i|| <= (1 - A_i0) max_{j != 0} ||V z_j|| + A_i0 ||V z_0|| (attained); A_i0 = 1 and V z_0 = 0 "
           "give o_i = 0; a softmax head with zero sink value reaches ||o|| <= eps over the content ball once "
           "its sink gap is >= log(n (R - eps) / eps), with equality at that gap (Theorems S1, S4).",
-          None, "holds", ("switch.forward",), ("tests/test_switch.py", "tests/test_switch_claims.py"), "switch"),
+          None, "holds", ("switch.forward",), ("tests/test_switch.py",), "switch"),
     Claim("sukenik.sec4.switch_converse_values", "sukenik", "Section 4 (sinks are equivalent to the switch)",
           "Conversely, a head that is switched off (outputs 0) puts its attention on a sink.",
           "Scores fixed, values free over a set containing +-R u: ||o|| <= eps for every content of the other "
           "tokens (one input says nothing) implies mass "
           ">= 1 - eps/R on the fixed positions, whose averaged value has norm <= eps; eps = 0 gives an exact "
           "sink with zero value; eps/R is tight (Theorem S2).",
-          None, "holds", ("switch.converse_values",), ("tests/test_switch.py", "tests/test_switch_claims.py"), "switch"),
+          None, "holds", ("switch.converse_values",), ("tests/test_switch.py",), "switch"),
     Claim("sukenik.sec4.switch_converse_tokens", "sukenik", "Section 4 (sinks are equivalent to the switch)",
           "Conversely, a head that is switched off puts its attention on a sink, also when the content changes "
           "the keys as well as the values.",
@@ -129,7 +129,7 @@ CLAIMS_LIST: tuple[Claim, ...] = (
           "configurations implies 1 - a_P <= 2 eps / (R + eps), the supremum; the value-only bound eps/R is "
           "false once keys move with content (counterexample kept) (Theorem S3).",
           None, "holds", ("switch.converse_tokens",),
-          ("tests/test_switch.py", "tests/test_switch_claims.py"), "switch"),
+          ("tests/test_switch.py",), "switch"),
     Claim("sukenik.prop4_1.representability", "sukenik", "Proposition 4.1",
           "Given embeddings z_0..z_T and queries J, a sink on z_0 can be represented only under a necessary "
           "alignment between the sink's embedding and all other embeddings (the statement is cut off in the "
@@ -138,7 +138,7 @@ CLAIMS_LIST: tuple[Claim, ...] = (
           "conv{z_i : i in J} and (b) z_0 is not in conv{z_j : j in K_max}; then a rank-one W suffices; "
           "decided exactly by an LP with a Gordan certificate (Theorem G).",
           None, "holds", ("sink.representability",),
-          ("tests/test_sink_geometry.py", "tests/test_sink_geometry_claims.py", "tests/test_sink_lp_claims.py"),
+          ("tests/test_sink_geometry.py", "tests/test_sink_lp.py"),
           "sink_geometry"),
     Claim("sukenik.prop4_1.sink_cost", "sukenik", "Proposition 4.1 and Figure 1 (alignment and cost)",
           "The alignment between the sink and the other tokens (cosines of Figure 1) governs how easily a sink "
@@ -146,7 +146,7 @@ CLAIMS_LIST: tuple[Claim, ...] = (
           "Full mask: the minimum cost min 2 ||W||_* of a sink with margin kappa is 2 kappa sqrt(d) / "
           "(gamma_Q gamma_0), gamma_Q = dist(0, conv Q), gamma_0 = dist(z_0, conv K); causal mask: between "
           "the stated lower and upper bounds (Theorem C, reconstructed here).",
-          None, "holds", ("sink.cost",), ("tests/test_sink_geometry.py", "tests/test_sink_geometry_claims.py"),
+          None, "holds", ("sink.cost",), ("tests/test_sink_geometry.py",),
           "sink_geometry"),
     Claim("sukenik.fig1.pretrained_alignment", "sukenik", "Figure 1",
           "In pretrained models the sink token (BOS) is aligned with every other token at the layer inputs "
@@ -198,22 +198,21 @@ CLAIMS_LIST: tuple[Claim, ...] = (
           "construction's nuclear norm has the closed form checked against the SVD; the diagonal "
           "construction's scores meet every margin exactly; the steps of the lower-bound proofs hold exactly "
           "(sympy).", None, "holds", ("sinkdiag.symbolic",),
-          ("tests/test_sinkdiag_bounds.py", "tests/test_sinkdiag_construct.py",
-           "tests/test_sinkdiag_construct_claims.py"), "sink_vs_diagonal"),
+          ("tests/test_sinkdiag_bounds.py", "tests/test_sinkdiag_construct.py"), "sink_vs_diagonal"),
     Claim("sukenik.sec7.u_sink", "sukenik", "Section 7, upper bound 1",
           "Some sink solution costs at most U_sink = 12 kappa C / sqrt(d) + 5 (r_eta + C).",
           "OPT_sink <= 12 kappa C / sqrt(d), the QK part of U_sink (OPT_sink = the minimum QK cost 2 ||W||_* "
           "of a sink pattern, solved and certified).",
           "lam >= 1 (proved via the construction; the exact construction threshold lam*(C) < 1)",
           "holds_with_hypothesis", ("sinkdiag.sink_upper",),
-          ("tests/test_sinkdiag_bounds.py", "tests/test_sinkdiag_bounds_claims.py"), "sink_vs_diagonal",
+          ("tests/test_sinkdiag_bounds.py",), "sink_vs_diagonal",
           u_sink_hypothesis),
     Claim("sukenik.sec7.l_diag", "sukenik", "Section 7, lower bound 2",
           "Every diagonal solution costs at least L_diag = (kappa / delta^2) sqrt(d) r_eff(Sigma_D) + "
           "kappa C / (2 sqrt(d)).",
           "OPT_diag >= kappa sqrt(d) r_eff(Sigma_D) / delta^2 + kappa C / (2 sqrt(d)) (QK costs).",
           _SEC7_LOWER_HYP, "holds_with_hypothesis", ("sinkdiag.diag_lower",),
-          ("tests/test_sinkdiag_bounds.py", "tests/test_sinkdiag_bounds_claims.py"), "sink_vs_diagonal",
+          ("tests/test_sinkdiag_bounds.py",), "sink_vs_diagonal",
           lower_bound_hypothesis),
     Claim("sukenik.sec7.u_diag", "sukenik", "Section 7, upper bound 3",
           "Some diagonal solution costs at most U_diag = 13 kappa C / sqrt(d) + (4 kappa sqrt(d) / Delta_diag) "
@@ -221,14 +220,14 @@ CLAIMS_LIST: tuple[Claim, ...] = (
           "OPT_diag <= 13 kappa C / sqrt(d) + 4 kappa sqrt(d) r_eta / Delta_diag, the QK part of U_diag.",
           "H2 (equal nuisance norms), Delta_diag > 0 and lam >= 0.4945 = 1/sqrt(sqrt(201)/2 - 3)",
           "holds_with_hypothesis", ("sinkdiag.diag_upper",),
-          ("tests/test_sinkdiag_bounds.py", "tests/test_sinkdiag_bounds_claims.py"), "sink_vs_diagonal",
+          ("tests/test_sinkdiag_bounds.py",), "sink_vs_diagonal",
           u_diag_hypothesis),
     Claim("sukenik.sec7.l_sink", "sukenik", "Section 7, lower bound 4",
           "Every sink solution costs at least L_sink = kappa C / (2 sqrt(d)).",
           "OPT_sink >= kappa C / (2 sqrt(d)) (QK costs).",
           _SEC7_LOWER_HYP + "; with the fallback it fails for C > 32 at large lam (kept counterexample)",
           "holds_with_hypothesis", ("sinkdiag.sink_lower",),
-          ("tests/test_sinkdiag_bounds.py", "tests/test_sinkdiag_bounds_claims.py"), "sink_vs_diagonal",
+          ("tests/test_sinkdiag_bounds.py",), "sink_vs_diagonal",
           lower_bound_hypothesis),
     Claim("sukenik.sec7.sinks_cheaper", "sukenik", "Section 7 and Figure 3 (conclusion)",
           "When self-communication is allowed, sinks cost less to represent than diagonal patterns once d is "
@@ -254,7 +253,7 @@ CLAIMS_LIST: tuple[Claim, ...] = (
           "the content-free value parts are bounded, ||u_j|| <= beta (beta = 0: V z = V_x x; without it a "
           "counterexample); after the trigger the sink may be BOS or the trigger token",
           "holds_with_hypothesis", ("trigger.necessity",),
-          ("tests/test_trigger_theory.py", "tests/test_trigger_necessity.py", "tests/test_trigger_claims.py"),
+          ("tests/test_trigger_theory.py", "tests/test_trigger_necessity.py"),
           "trigger"),
     Claim("ranmilo.necessity.multi_head", "ranmilo", "abstract (multi-head variants)",
           "Softmax models with several heads also develop sinks on the trigger task (an experimental claim).",
@@ -263,12 +262,12 @@ CLAIMS_LIST: tuple[Claim, ...] = (
           "(Theorem 2).",
           "g_h >= 0 for every head (no head pushes against the target); the bound is on the g-weighted mean "
           "over heads", "holds_with_hypothesis", ("trigger.multi_head",),
-          ("tests/test_trigger_theory.py", "tests/test_trigger_counterexamples_claims.py"), "trigger"),
+          ("tests/test_trigger_theory.py", "tests/test_trigger_counterexamples.py"), "trigger"),
     Claim("ranmilo.construction.softmax_sink", "ranmilo", "construction (softmax with a sink)",
           "A softmax head with a BOS sink solves the trigger task to any error eps > 0.",
           "The BOS-sink head has sup error R T / (e^L + T); error eps needs sink logit "
           "L = log(T (R - eps) / eps) (Theorem 3).",
-          None, "holds", ("trigger.sink_logit",), ("tests/test_trigger_weights.py", "tests/test_trigger_weights_claims.py"),
+          None, "holds", ("trigger.sink_logit",), ("tests/test_trigger_weights.py",),
           "trigger"),
     Claim("ranmilo.relu.sufficiency", "ranmilo", "ReLU attention theorem",
           "Non-normalised ReLU attention solves the same task without any sink.",
