@@ -36,7 +36,7 @@ def smoothing(n: int, seed: int, n_seq: int, fmt: str, out: Path | None, plot: P
     if fmt == "markdown":
         text = STATEMENT + "\n\n" + text
     targets = [t for t in (out, plot) if t is not None]
-    with staged(*targets) as stages:
+    with staged(*targets, directory=False) as stages:
         staged_at = dict(zip(targets, stages))
         if out is not None:
             staged_at[out].write_text(text)

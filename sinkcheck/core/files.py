@@ -14,9 +14,9 @@ from sinkcheck.errors import InvalidInputError
 
 
 @contextlib.contextmanager
-def staged(*targets: Path, option: str = "--out") -> Iterator[list[Path]]:
-    """Yield one hidden staging path per target (a directory for a target without a suffix, else a
-    file path); on success each replaces its target, on any error every staged path is removed.
+def staged(*targets: Path, directory: bool = True, option: str = "--out") -> Iterator[list[Path]]:
+    """Yield one hidden staging path per target (directories, or files when ``directory`` is False);
+    on success each replaces its target, on any error every staged path is removed.
 
     Raises:
         InvalidInputError: a target's parent directory does not exist or cannot be written
@@ -29,7 +29,7 @@ def staged(*targets: Path, option: str = "--out") -> Iterator[list[Path]]:
             if not parent.is_dir():
                 raise InvalidInputError(f"{option}: parent directory {parent} does not exist")
             try:
-                if target.suffix:
+                if not directory:
                     fd, name = tempfile.mkstemp(prefix=f".{target.stem}.partial-", suffix=target.suffix, dir=parent)
                     os.close(fd)
                     stages.append(Path(name))
