@@ -18,5 +18,5 @@ autodoc_member_order = "bysource"
 autodoc_typehints = "description"
 suppress_warnings = ["mystnb.unknown_mime_type"]
 # external types cannot be cross-referenced offline (no intersphinx): do not warn about them
-nitpick_ignore_regex = [(r"py:(class|obj|data)", r"(numpy|np|torch|sympy|sp|scipy|cvxpy|cp|pathlib|fractions|click|tqdm|matplotlib|plt)(\..*)?"),
+nitpick_ignore_regex = [(r"py:(class|obj|data)", r"(numpy|np|torch|sympy|sp|scipy|cvxpy|cp|pathlib|fractions|click|tqdm|matplotlib|plt|hypothesis)(\..*)?"),
                         (r"py:(class|obj|data)", r"(Path|Any|Callable|Fraction|CheckFn|optional|callable|array_like|Table|Certificate|Context)")]

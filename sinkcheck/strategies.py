@@ -22,17 +22,17 @@ from hypothesis.extra import numpy as hnp
 from sinkcheck.construct import sink_lp
 from sinkcheck.construct import smoothing_model as sm
 from sinkcheck.construct import trigger_task as tt
-from sinkcheck.construct.sinkdiag.instance import SinkDiagInstance, sample_instance
+from sinkcheck.construct.sinkdiag.instance import sample_instance
 from sinkcheck.construct.sink_lp import PROBLEM_KINDS, shape_problem
 
 SEC7_LAMBDAS = (0.15, 0.4, 0.8, 1.0, 2.5, 6.0, 20.0)
-"""The lam values drawn for Section 7: below the thresholds of the stated upper bounds (0.4945 for
+"""The lam values drawn for Section 7, below the thresholds of the stated upper bounds (0.4945 for
 U_diag, 1 for U_sink) and above those of the lower bounds (sqrt 15; 16 in the kept counterexamples)."""
 
 
 @st.composite
 def sec7_arguments(draw, lam_min: float = 0.0, lam_max: float = float("inf"), h1: bool | None = None,
-                   h2: bool | None = None, C_values: tuple[int, ...] = (1, 2, 3, 4, 6, 8)) -> tuple[dict, bool]:
+                   h2: bool | None = None, C_values: tuple[int, ...] = (1, 2, 3, 4, 6, 8)):
     """Arguments of :func:`~sinkcheck.construct.sinkdiag.instance.sample_instance` and whether the
     fallback constraints are imposed: C from ``C_values``, r_eta in 1..3, n in {2, 3} (n = 2 when H1,
     H2 and r_eta = 1, the only centred equal-norm case), lam from :data:`SEC7_LAMBDAS` within
@@ -51,13 +51,13 @@ def sec7_arguments(draw, lam_min: float = 0.0, lam_max: float = float("inf"), h1
                 seed=draw(st.integers(0, 10_000)), centred=centred, equal_norms=equal), draw(st.booleans())
 
 
-def sec7_instances(**kwargs) -> st.SearchStrategy[tuple[SinkDiagInstance, bool]]:
+def sec7_instances(**kwargs):
     """(instance, fallback) pairs built from :func:`sec7_arguments` (same keyword arguments)."""
     return sec7_arguments(**kwargs).map(lambda a: (sample_instance(**a[0]), a[1]))
 
 
 HALF_INTEGERS = st.integers(-6, 6).map(lambda k: k / 2)
-"""Token coordinates for Prop. 4.1: half-integers, so degenerate configurations are exact."""
+"""Token coordinates for Prop. 4.1, half-integers, so that degenerate configurations are exact."""
 
 
 @st.composite
@@ -81,7 +81,7 @@ SMOOTHING_ELEMENTS = st.floats(-2, 2, allow_nan=False, allow_infinity=False, wid
 
 
 @st.composite
-def smoothing_models(draw, max_d: int = 3, max_k: int = 5) -> sm.SmoothingModel:
+def smoothing_models(draw, max_d: int = 3, max_k: int = 5):
     """Valid models of Section 5 with entries in [-2, 2]: B = G G^T of any rank (0 included),
     Sigma_x = beta^2 B + P P^T (so the joint covariance is PSD), any W, beta and means."""
     el = SMOOTHING_ELEMENTS
@@ -97,7 +97,7 @@ def smoothing_models(draw, max_d: int = 3, max_k: int = 5) -> sm.SmoothingModel:
 
 
 @st.composite
-def generic_smoothing_models(draw, max_d: int = 4, max_k: int = 6) -> sm.SmoothingModel:
+def generic_smoothing_models(draw, max_d: int = 4, max_k: int = 6):
     """Models from a seeded generator (:func:`~sinkcheck.construct.smoothing_model.sample_model`):
     generic, with mean and W scales varied so that both of the paper's conditions and neither occur."""
     seed, d, k = draw(st.integers(0, 2**31 - 1)), draw(st.integers(1, max_d)), draw(st.integers(2, max_k))
@@ -106,7 +106,7 @@ def generic_smoothing_models(draw, max_d: int = 4, max_k: int = 6) -> sm.Smoothi
 
 
 @st.composite
-def trigger_batches(draw, max_T: int = 9, max_p: int = 4, B: int = 8) -> tt.TriggerBatch:
+def trigger_batches(draw, max_T: int = 9, max_p: int = 4, B: int = 8):
     """Seeded batches of the trigger task (:func:`~sinkcheck.construct.trigger_task.sample_batch`):
     ``B`` sequences of length T in 2..max_T, content dimension p in 1..max_p, radius R in [0.1, 5]."""
     seed, T, p = draw(st.integers(0, 10**6)), draw(st.integers(2, max_T)), draw(st.integers(1, max_p))

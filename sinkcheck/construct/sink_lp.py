@@ -199,9 +199,10 @@ def min_nuclear_sink(Z, J, kappa: float = 1.0, mask: str = "causal") -> SinkLPRe
 
 # ---- sampled problems of Theorem G, on both sides of its condition (report check, tests, strategies)
 PROBLEM_KINDS = ("generic", "sink_in_hull", "equal_norms", "antipodal_queries", "anisotropic")
-"""Ways to shape embeddings so that both sides of Theorem G occur: sink_in_hull (z_0 a convex
-combination of keys: (b) fails), antipodal_queries (z_T = -z_1: (a) fails), equal_norms (rows on the
-unit sphere), anisotropic (a common mean direction: (a) holds, (b) usually holds)."""
+"""The kinds of embeddings :func:`shape_problem` makes, so that both sides of Theorem G occur.
+``sink_in_hull`` puts z_0 in the convex hull of the keys, so (b) fails; ``antipodal_queries`` sets
+z_T = -z_1, so (a) fails; ``equal_norms`` puts the rows on the unit sphere; ``anisotropic`` adds a
+common mean direction, so (a) holds and (b) usually holds."""
 
 
 def shape_problem(Z: np.ndarray, J: list[int], kind: str, w: np.ndarray) -> tuple[np.ndarray, list[int]]:

@@ -206,8 +206,8 @@ def pm_contents(h: dict, R: float, keys: np.ndarray | None = None) -> np.ndarray
 
 def sink_alone_configs(h: dict, R: float, keys: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """S3 with P = {0} (docs/switch.md, "the sink alone"): the head's (weights, values, output) when
-    every visible token but the sink, the query's own included, is z_+ (key part ``keys[0]``,
-    V z_+ = R e_1), resp. z_- (``keys[1]``, -R e_1); V reads the content block."""
+    every visible token but the sink, the query's own included, is ``z_+`` (key part ``keys[0]``,
+    value R e_1), resp. ``z_-`` (``keys[1]``, value -R e_1); V reads the content block."""
     i = h["i"]
     V = np.hstack([np.zeros((h["p"], 3)), np.eye(h["p"])])
     out = []

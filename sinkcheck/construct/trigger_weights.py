@@ -169,7 +169,7 @@ def tight_head(p: int, T: int, R: float, eps: float, delta: float,
 def relu_exact_head(p: int, T: int, normalise: str = "length") -> tuple[np.ndarray, np.ndarray]:
     """A ReLU head that solves the task exactly with zero attention on BOS (needs positions).
 
-    Margin walk-through, with the knobs (k, B) of :func:`relu_exact_knobs`.
+    Margin walk-through, with the knobs (k, B) of :func:`~sinkcheck.theory.trigger.relu_exact_knobs`.
     Query-position x key-content entries W[e_t, content] = k_t and W[content, content] = -B:
     - trigger query at t on content key j < t: score k_t, weight k_t / n_t = 1/(t-1): the mean;
     - content query at i on content key: score k_i - B <= 0, weight 0;
