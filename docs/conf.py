@@ -11,6 +11,7 @@ nb_execution_mode = "cache"
 nb_execution_timeout = 300
 nb_execution_raise_on_error = True
 nb_merge_streams = True
+nb_render_markdown_format = "gfm"  # tables in Markdown outputs (the claims ledger page)
 exclude_patterns = ["_build", "jupyter_execute", ".jupyter_cache", "README.md"]
 html_theme = "furo"
 html_title = f"sinkcheck {release}"
