@@ -4,9 +4,12 @@ offending scalar."""
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
 
 from sinkcheck.construct.sinkdiag.instance import CONSISTENCY_ATOL, SinkDiagInstance, load_instance, sample_instance
 from sinkcheck.errors import InvalidInputError
+from sinkcheck.strategies import sec7_arguments
+from tests.support.profiles import examples
 
 
 @pytest.fixture(scope="module")
@@ -189,3 +192,23 @@ def test_an_instance_given_as_lists_stores_float_arrays_int64_groups_and_float_s
         assert np.array_equal(value, getattr(inst, name)), name
     assert J.group.dtype == np.int64 and np.array_equal(J.group, inst.group)
     assert type(J.lam) is float and type(J.kappa) is float and J.lam == J.kappa == 1.0
+
+
+# ---- r_eff without a d x d matrix ---------------------------------------------------------------
+@settings(max_examples=examples(20), deadline=None)
+@given(sec7_arguments())
+def test_r_eff_is_the_trace_over_the_operator_norm_of_Sigma_D(args):
+    inst = sample_instance(**args[0])
+    ev = np.linalg.eigvalsh(inst.Sigma_D)  # the d x d definition, independently
+    assert inst.r_eff == pytest.approx(ev.sum() / ev[-1], rel=1e-9)
+
+
+def test_r_eff_forms_no_d_by_d_matrix(monkeypatch):
+    inst = sample_instance(d=4096, C=2, n=3, r_eta=3, lam=1.0, kappa=1.0, seed=0)
+    real = np.linalg.eigvalsh
+
+    def small_only(M, *a, **k):
+        assert max(np.shape(M)) < 64, f"eigvalsh of a {np.shape(M)} matrix"
+        return real(M, *a, **k)
+    monkeypatch.setattr(np.linalg, "eigvalsh", small_only)
+    assert 1.0 <= inst.r_eff <= 3.0 + 1e-9  # at most r_eta directions

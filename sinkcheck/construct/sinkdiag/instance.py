@@ -162,8 +162,12 @@ class SinkDiagInstance:
 
     @property
     def r_eff(self) -> float:
-        """r_eff(Sigma_D) = tr(Sigma_D) / ||Sigma_D||_op (0 when Sigma_D = 0)."""
-        ev = np.linalg.eigvalsh(self.Sigma_D)
+        """r_eff(Sigma_D) = tr(Sigma_D) / ||Sigma_D||_op (0 when Sigma_D = 0).
+
+        Sigma_D = D^T D / P has the nonzero eigenvalues of the P x P Gram matrix D D^T / P (P the
+        number of within-group pairs), so no d x d matrix is formed: the cost is linear in d."""
+        D = np.array([self.eta[i] - self.eta[j] for i, j in self._pairs()])
+        ev = np.linalg.eigvalsh(D @ D.T)
         return float(ev.sum() / ev[-1]) if ev[-1] > 0 else 0.0
 
     @property
