@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from click.testing import CliRunner
 
 from sinkcheck import __version__
@@ -103,3 +104,27 @@ def test_cuda_without_a_gpu_is_a_one_line_error_with_exit_code_2(tmp_path):
     result = CliRunner().invoke(main, ["report", "--device", "cuda", "--out", str(tmp_path / "r")])
     assert result.exit_code == 2 and result.output.startswith("error: device:")
     assert not (tmp_path / "r").exists()
+
+
+def test_help_lists_every_command_with_its_summary_and_imports_no_command():
+    import subprocess
+    import sys
+
+    from sinkcheck.cli import COMMANDS, SUMMARIES
+
+    code = ("import sys; from sinkcheck.cli import main\n"
+            "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+            "print(sorted(m for m in ('cvxpy', 'torch', 'sympy', 'scipy') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().endswith("[]") and all(name in out for name in COMMANDS)
+    assert set(SUMMARIES) == set(COMMANDS)
+
+
+@pytest.mark.parametrize("name", ["bounds", "claims", "pretrained", "report", "smoothing", "table", "train", "trigger"])
+def test_each_summary_of_the_help_says_what_the_command_does(name):
+    from sinkcheck.cli import SUMMARIES, main
+
+    cmd = main.get_command(None, name)
+    words = {w.strip(".,:;()").lower() for w in SUMMARIES[name].split()} - {"the", "a", "of", "and", "in", "on", "its", "for", "with", "every", "one"}
+    own = (cmd.help or "").lower() + " " + " ".join(p.name for p in cmd.params) + " " + " ".join(getattr(cmd, "commands", {}))
+    assert sum(w in own for w in words) >= len(words) / 3, (name, words, own[:200])

@@ -27,12 +27,30 @@ COMMANDS = {
 }
 """name -> "module:attribute" of each subcommand."""
 
+SUMMARIES = {
+    "bounds": "Section 7 on one instance: L, OPT, construction cost and U for both patterns.",
+    "claims": "The claims ledger: every claim checked, its paper, verdict and hypothesis.",
+    "pretrained": "Sinks, [CLS] alignment and smoothing conditions in all-MiniLM-L6-v2.",
+    "report": "The main job: every check, with certificates, tables, figures, a summary.",
+    "smoothing": "Dense vs. sparse attention (Section 5) on sampled cases.",
+    "table": "The bound-comparison table of Section 7 over a grid.",
+    "train": "Train the small transformer: dormant, lm, sinkdiag.",
+    "trigger": "The trigger task: constructions, necessity probes, trained heads.",
+}
+"""The one-line summaries that ``sinkcheck --help`` lists without importing any command (each
+command's own help starts with more detail; tests/test_cli_and_report.py keeps the two in step)."""
+
 
 class LazyGroup(click.Group):
     """A click group that imports its subcommands on first use and turns errors into messages."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """List the commands from :data:`SUMMARIES`, so that ``--help`` imports none of them."""
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, SUMMARIES[name]) for name in self.list_commands(ctx)])
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name not in COMMANDS:
