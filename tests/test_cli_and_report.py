@@ -128,3 +128,12 @@ def test_each_summary_of_the_help_says_what_the_command_does(name):
     words = {w.strip(".,:;()").lower() for w in SUMMARIES[name].split()} - {"the", "a", "of", "and", "in", "on", "its", "for", "with", "every", "one"}
     own = (cmd.help or "").lower() + " " + " ".join(p.name for p in cmd.params) + " " + " ".join(getattr(cmd, "commands", {}))
     assert sum(w in own for w in words) >= len(words) / 3, (name, words, own[:200])
+
+
+@pytest.mark.parametrize("module", ["claims", "smoothing", "trigger", "empirical"])
+def test_a_command_that_solves_no_program_does_not_import_cvxpy(module):
+    import subprocess
+    import sys
+
+    code = f"import sys; import sinkcheck.cli.{module}; print('cvxpy' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"
