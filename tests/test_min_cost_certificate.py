@@ -259,3 +259,34 @@ def test_a_solve_names_its_pattern_solver_and_status_and_counts_its_margin_const
     sol = mc.min_cost(inst, "diag")
     assert sol.pattern == "diag" and sol.n_constraints == len(margin_constraints(inst, "diag", True))
     assert sol.opt == 2 * sol.nuclear and (sol.solver, sol.status) == ("CLARABEL", "optimal")
+
+
+# ---- linear in d: no d x d matrix anywhere on the path of `sinkcheck bounds` ----------------------
+def _peak_bytes(fn) -> int:
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        fn()
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def _bounds_path(d: int):
+    inst = sample_instance(d=d, C=3, n=3, r_eta=4, lam=1.0, kappa=1.0, seed=0)
+    return lambda: evaluate(inst, True)
+
+
+def test_the_bounds_path_allocates_far_less_than_one_d_by_d_matrix():
+    d = 2048  # one d x d float64 matrix: 32 MiB
+    assert _peak_bytes(_bounds_path(d)) < d * d * 8 / 4
+
+
+def test_a_planted_d_by_d_step_on_the_bounds_path_is_caught(monkeypatch):
+    d = 2048
+    def dense(self):  # the old r_eff: the spectrum of the d x d Sigma_D
+        ev = np.linalg.eigvalsh(self.Sigma_D)
+        return float(ev.sum() / ev[-1])
+    monkeypatch.setattr(SinkDiagInstance, "r_eff", property(dense))
+    assert _peak_bytes(_bounds_path(d)) >= d * d * 8 / 4
