@@ -45,7 +45,9 @@ def _dormant_check(ctx: Context, kind: str, sinks_expected: bool) -> Certificate
                                         "raw_bos_weight": evidence["raw_bos_weight"]},
         parameters={"seeds": list(seeds), "steps": steps, "task": "bb, T=32, V=32, 3 triggers",
                     "model": "2 layers x 2 heads x 64, attention only", "weight_decay": 0.1, "eps": 0.3},
-        evidence=evidence, tables={"runs": table}, figures=["empirical_dormant_attention.png"],
+        evidence=evidence,  # the shared runs table and figure once, with the softmax claim
+        tables={"runs": table} if kind == "softmax" else {},
+        figures=["empirical_dormant_attention.png"] if kind == "softmax" else [],
     )
 
 
