@@ -203,12 +203,17 @@ def test_r_eff_is_the_trace_over_the_operator_norm_of_Sigma_D(args):
     assert inst.r_eff == pytest.approx(ev.sum() / ev[-1], rel=1e-9)
 
 
-def test_r_eff_forms_no_d_by_d_matrix(monkeypatch):
+def test_r_eff_forms_no_d_by_d_matrix_and_is_the_stable_rank_of_the_differences(monkeypatch):
     inst = sample_instance(d=4096, C=2, n=3, r_eta=3, lam=1.0, kappa=1.0, seed=0)
+    # independently: r_eff(D^T D / P) = ||D||_F^2 / ||D||_2^2, from the singular values of D (P x d)
+    groups = [np.flatnonzero(inst.group == c) for c in range(inst.C)]
+    D = np.array([inst.eta[i] - inst.eta[j] for g in groups for a, i in enumerate(g) for j in g[a + 1:]])
+    s = np.linalg.svd(D, compute_uv=False)
+    expected = float((s**2).sum() / s[0] ** 2)
     real = np.linalg.eigvalsh
 
     def small_only(M, *a, **k):
         assert max(np.shape(M)) < 64, f"eigvalsh of a {np.shape(M)} matrix"
         return real(M, *a, **k)
     monkeypatch.setattr(np.linalg, "eigvalsh", small_only)
-    assert 1.0 <= inst.r_eff <= 3.0 + 1e-9  # at most r_eta directions
+    assert inst.r_eff == pytest.approx(expected, rel=1e-9)
