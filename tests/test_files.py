@@ -29,3 +29,15 @@ def test_a_missing_parent_is_an_input_error_naming_the_option(tmp_path):
     with pytest.raises(InvalidInputError, match=r"^--plot: parent directory .* does not exist$"):
         with staged(tmp_path / "no" / "x.png", directory=False, option="--plot"):
             pass
+
+
+def test_a_missing_parent_is_refused_before_any_work_by_every_command_that_writes_a_directory(tmp_path):
+    from click.testing import CliRunner
+
+    from sinkcheck.cli import main
+
+    bad = str(tmp_path / "no" / "out")
+    for args in (["trigger", "--steps", "1", "--seeds", "1"], ["train", "lm", "--steps", "1"],
+                 ["train", "sinkdiag", "--steps", "1"], ["train", "dormant", "--steps", "1", "--seeds", "0"]):
+        result = CliRunner().invoke(main, args + ["--out", bad, "--no-progress"])
+        assert result.exit_code == 2 and "--out: parent directory does not exist" in result.output, (args, result.output)

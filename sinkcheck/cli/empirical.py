@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 
 from sinkcheck.core.attention import KINDS
-from sinkcheck.core.files import staged
+from sinkcheck.core.files import check_parent, staged
 from sinkcheck.errors import InvalidInputError
 from sinkcheck.core.tables import Table, dumps, render
 from sinkcheck.core.tables import write_table as write_table_files
@@ -41,12 +41,6 @@ def parse_seeds(text: str | None) -> tuple[int, ...] | None:
     if not seeds or min(seeds) < 0:
         raise InvalidInputError(f"--seeds: must be a non-empty list of seeds >= 0 (got {text!r})")
     return seeds
-
-
-def check_out(out: Path) -> None:
-    """Fail before any work when ``--out`` cannot be written (its parent must exist)."""
-    if not out.resolve().parent.is_dir():
-        raise InvalidInputError(f"--out: parent directory does not exist (got {str(out)!r})")
 
 
 @contextlib.contextmanager
@@ -95,7 +89,7 @@ def dormant(profile, seeds, steps, kinds, tasks, weight_decays, mlp, device, out
         raise InvalidInputError(f"--weight-decays: must be numbers like 0,0.1,1 (got {weight_decays!r})") from None
     runs = grid(profile, seeds=parse_seeds(seeds), steps=steps, kinds=tuple(kinds.split(",")),
                 tasks=tuple(tasks.split(",")), weight_decays=wds, mlp=mlp)
-    check_out(out)
+    check_parent(out)
     results = run_grid(runs, device=device, progress=not no_progress)
     summary = rep.summary_table(results)
     with output_dir(out) as root:
@@ -121,7 +115,7 @@ def lm(profile, seed, steps, kind, device, out, no_progress) -> None:
     from sinkcheck.verify.experiments import lm_train
 
     check_device(device)
-    check_out(out)
+    check_parent(out)
     res = lm_train.run(profile, seed=seed, steps=steps, kind=kind, device=device, progress=not no_progress)
     table = lm_train.table(res)
     with output_dir(out) as root:
@@ -147,7 +141,7 @@ def sinkdiag(profile, seeds, steps, dims, out, no_progress) -> None:
         dims_t = None if dims is None else tuple(int(v) for v in dims.split(","))
     except ValueError:
         raise InvalidInputError(f"--dims: must be integers like 8,16,32 (got {dims!r})") from None
-    check_out(out)
+    check_parent(out)
     rows = sd.experiment(profile, seeds=parse_seeds(seeds), steps=steps, dims=dims_t, progress=not no_progress)
     table = Table(sd.COLUMNS, [[r[c] for c in sd.COLUMNS] for r in rows],
                   title="Trained head (weight decay) vs L, OPT, U of the sink and diagonal patterns (QK cost)")
@@ -172,7 +166,7 @@ def pretrained(n_sentences, smoothing, device, out, no_progress) -> None:
     from sinkcheck.verify.experiments import pretrained_report as rep
 
     check_device(device)
-    check_out(out)
+    check_parent(out)
     result = rep.measure(n_sentences=n_sentences, smoothing=smoothing, device=device, progress=not no_progress)
     with output_dir(out) as root:
         for name, table in rep.tables(result).items():

@@ -16,9 +16,8 @@ from tqdm import tqdm
 
 from sinkcheck import validate
 from sinkcheck.core.attention_torch import pick_device
-from sinkcheck.core.files import staged
+from sinkcheck.core.files import check_parent, staged
 from sinkcheck.core.tables import Table, dumps, render, write_table
-from sinkcheck.errors import InvalidInputError
 from sinkcheck.verify.measure.trigger_tables import constructions_table, necessity_table
 
 
@@ -48,8 +47,7 @@ def trigger(seeds: int, steps: int, heads: tuple[int, ...], device: str, formats
         validate.integer_at_least("heads", H, 1)
     pick_device(device)
     torch.set_num_threads(1)
-    if not out.resolve().parent.is_dir():
-        raise InvalidInputError(f"--out: parent directory does not exist (got {str(out)!r})")
+    check_parent(out)
     n_runs = 3 * len(heads) * seeds
     with tqdm(total=n_runs * steps + 2, desc="trigger", disable=no_progress, unit="step") as bar:
         tables = {"constructions": constructions_table(seed=seed)}

@@ -13,6 +13,13 @@ from typing import Iterator
 from sinkcheck.errors import InvalidInputError
 
 
+def check_parent(target: Path, option: str = "--out") -> None:
+    """Fail before any work when ``target`` cannot be written because its parent does not exist
+    (:func:`staged` checks again when it starts)."""
+    if not Path(target).resolve().parent.is_dir():
+        raise InvalidInputError(f"{option}: parent directory does not exist (got {str(target)!r})")
+
+
 @contextlib.contextmanager
 def staged(*targets: Path, directory: bool = True, option: str = "--out") -> Iterator[list[Path]]:
     """Yield one hidden staging path per target (directories, or files when ``directory`` is False);
