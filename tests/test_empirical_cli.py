@@ -47,7 +47,7 @@ def test_bad_training_options_are_one_line_errors(tmp_path, args):
 @pytest.mark.pretrained
 @pytest.mark.skipif(missing_extra() is not None, reason=f"pretrained extra missing: {missing_extra()}")
 def test_pretrained_writes_overall_and_per_layer_first_position_sink(tmp_path):
-    res = CliRunner().invoke(main, ["pretrained", "--sentences", "3", "--no-smoothing", "--no-progress",
+    res = CliRunner().invoke(main, ["pretrained", "--limit", "3", "--no-smoothing", "--no-progress",
                                     "--out", str(tmp_path / "p")])
     assert res.exit_code == 0, res.output
     data = json.loads((tmp_path / "p" / "summary.json").read_text())

@@ -19,8 +19,12 @@ def test_shipped_sentences_are_50_to_100_distinct_lines_of_varied_length():
     assert min(lengths) <= 3 and max(lengths) >= 15
 
 
-def test_token_roles_mark_cls_sep_and_punctuation():
-    assert token_roles(["[CLS]", "hi", ",", "there", ".", "[SEP]"]) == ["cls", "word", "punct", "word", "punct", "sep"]
+def test_token_roles_mark_the_first_token_special_tokens_and_punctuation():
+    special = {"[CLS]", "[SEP]"}
+    assert token_roles(["[CLS]", "hi", ",", "there", ".", "[SEP]"], special) == [
+        "first", "word", "punct", "word", "punct", "special"]
+    # GPT-2 marks a word start with "Ġ"; position 0 is "first" whatever it is
+    assert token_roles(["The", "Ġcat", "Ġ.", "Ġ,"], set()) == ["first", "word", "punct", "punct"]
 
 
 def _tokens(T=9, d=6, seed=0):
@@ -74,7 +78,7 @@ def test_analyse_head_rejects_bad_shapes_and_non_finite_input(args):
 def minilm():
     from sinkcheck.verify.experiments import pretrained as P
 
-    tok, model = P.load_minilm()
+    tok, model = P.load_model()
     return P, model, P.run_sentences(tok, model, load_sentences(6))
 
 
@@ -86,10 +90,10 @@ def test_extracted_head_maps_reproduce_the_attention_sublayer(minilm):
 
     P, model, runs = minilm
     layer, r = 2, runs[0]
-    W = P.head_ov(model, layer)
+    W = P.head_ov(model, layer, 12)
     att = model.encoder.layer[layer].attention
     Z = r.hidden[layer]
-    ours = sum(r.attn[layer, h] @ Z @ W[h].T for h in range(P.N_HEAD))
+    ours = sum(r.attn[layer, h] @ Z @ W[h].T for h in range(12))
     ours = ours + att.output.dense.weight.double().detach().numpy() @ att.self.value.bias.double().detach().numpy()
     ours = ours + att.output.dense.bias.double().detach().numpy()
     with torch.no_grad():
@@ -102,13 +106,16 @@ def test_extracted_head_maps_reproduce_the_attention_sublayer(minilm):
 @needs_model
 def test_cls_is_a_sink_in_most_middle_layer_heads(minilm):
     P, _, runs = minilm
-    s = P.sink_by_position(runs)
-    assert s["sink_k_per_layer"][1:5, 0].mean() > 0.5
+    s = P.sink_by_position(runs, variant="encoder")
+    assert s["rates"].per_layer[1:5, 0].mean() > 0.5
 
 
 @pytest.mark.pretrained
 @needs_model
-def test_per_position_importance_agrees_with_the_core_metric_on_one_sentence(minilm):
+def test_the_last_position_is_pooled_like_the_absolute_positions_on_equal_lengths(minilm):
+    # on sentences of one length, "last" is an absolute position: both must give the same Sink
     P, _, runs = minilm
-    s = P.sink_by_position(runs[:1])
-    assert s["sink_k"][0] == sink_rate(runs[0].attn, k=0, causal=False)
+    T = runs[0].attn.shape[-1]
+    same = [r for r in runs if r.attn.shape[-1] == T]
+    s = P.sink_by_position(same, variant="encoder")
+    assert s["sink_last"] == sink_rate(np.stack([r.attn for r in same]), k=T - 1, variant="encoder")

@@ -22,6 +22,7 @@ COMMANDS = {
     "trigger": "sinkcheck.cli.trigger:trigger",
     "train": "sinkcheck.cli.empirical:train",
     "pretrained": "sinkcheck.cli.empirical:pretrained",
+    "metric": "sinkcheck.cli.metric:metric",
     "bounds": "sinkcheck.cli.sinkdiag:bounds",
     "table": "sinkcheck.cli.sinkdiag:table",
 }
@@ -30,7 +31,8 @@ COMMANDS = {
 SUMMARIES = {
     "bounds": "Section 7 on one instance: L, OPT, construction cost and U for both patterns.",
     "claims": "The claims ledger: every claim checked, its paper, verdict and hypothesis.",
-    "pretrained": "Sinks, [CLS] alignment and smoothing conditions in all-MiniLM-L6-v2.",
+    "metric": "Gu et al.'s sink metric on saved attention maps (.npy, .npz, .pt).",
+    "pretrained": "Sinks, first-token alignment and smoothing in a model on disk (default MiniLM).",
     "report": "The main job: every check, with certificates, tables, figures, a summary.",
     "smoothing": "Dense vs. sparse attention (Section 5) on sampled cases.",
     "table": "The bound-comparison table of Section 7 over a grid.",

@@ -154,24 +154,37 @@ def sinkdiag(profile, seeds, steps, dims, out, no_progress) -> None:
 
 
 @click.command()
-@click.option("--sentences", "n_sentences", type=click.IntRange(1), default=None,
-              help="Use only the first N shipped sentences (default: all).")
+@click.option("--model", "model_path", type=click.Path(path_type=Path), default=None,
+              help="A local Hugging Face checkpoint directory, decoder or encoder (offline; default: the "
+                   "shipped all-MiniLM-L6-v2).")
+@click.option("--sentences", "sentences_path", type=click.Path(path_type=Path), default=None,
+              help="A UTF-8 text file, one sentence per line (default: the 70 shipped English sentences).")
+@click.option("--limit", "n_sentences", type=click.IntRange(1), default=None,
+              help="Use only the first N sentences (default: all).")
+@click.option("--eps", type=click.FloatRange(0, 1), default=0.3, show_default=True, help="Gu et al.'s threshold.")
 @click.option("--smoothing/--no-smoothing", default=True, show_default=True,
               help="Also compute the per-head smoothing conditions (section 4).")
 @DEVICE
 @out_option("sinkcheck-pretrained")
 @NO_PROGRESS
-def pretrained(n_sentences, smoothing, device, out, no_progress) -> None:
-    """Sinks on every position, [CLS] alignment and smoothing conditions in all-MiniLM-L6-v2 (offline)."""
+def pretrained(model_path, sentences_path, n_sentences, eps, smoothing, device, out, no_progress) -> None:
+    """Sinks on every position (Gu et al.'s metric), first-token alignment, value norms and smoothing
+    conditions in a pretrained model on disk (default all-MiniLM-L6-v2), offline."""
     from sinkcheck.verify.experiments import pretrained_report as rep
 
     check_device(device)
     check_parent(out)
-    result = rep.measure(n_sentences=n_sentences, smoothing=smoothing, device=device, progress=not no_progress)
+    result = rep.measure(n_sentences=n_sentences, smoothing=smoothing, device=device, progress=not no_progress,
+                         eps=eps, model_path=model_path, sentences_path=sentences_path)
     with output_dir(out) as root:
         for name, table in rep.tables(result).items():
             write_table(root, name, table)
         (root / "summary.json").write_text(dumps(rep.summary_json(result)))
         rep.plot(result, root / "figures")
+    click.echo(f"model: {result['model']}; {result['n_sentences']} sentences; "
+               f"{'causal' if result['causal'] else 'bidirectional'} attention; {result['first_token']}")
+    click.echo(f"sink_*: {rep.metric_name(result)}")
     click.echo(render(rep.tables(result)["sink_per_layer"], "markdown"), nl=False)
+    if result["skipped"]:
+        click.echo(f"skipped: {result['skipped']}")
     click.echo(f"wrote {out}/*.md, summary.json and figures/")

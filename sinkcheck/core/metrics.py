@@ -5,6 +5,8 @@ Positions are 0-indexed here: position 0 is Gu et al.'s k = 1 (the first token).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from sinkcheck import validate
@@ -26,45 +28,113 @@ def proxy_scores(A: np.ndarray) -> np.ndarray:
     return np.divide(A, total, out=np.zeros_like(A), where=total > 0)
 
 
-def importance(A: np.ndarray, causal: bool = True) -> np.ndarray:
-    """alpha_k = (1 / (T - k)) sum_{i >= k} A_ik (0-indexed), averaged over any batch axes.
+IMPORTANCE = ("gu", "encoder")
+"""The two importance variants: Gu et al.'s formula, and its encoder form (:func:`importance`)."""
 
-    Args:
-        A: attention maps of shape (..., T, T) (rows are queries).  With ``causal=False``
-            (encoders), every query counts: alpha_k = mean_i A_ik.
-    Returns:
-        The array alpha, of shape (..., T), with the average attention that each position receives.
+
+def importance(A: np.ndarray, variant: str = "gu") -> np.ndarray:
+    """The importance alpha_k of every position in every map of A (..., T, T), rows = queries;
+    one value per map and position, never averaged over maps.
+
+    - ``"gu"``: Gu et al.'s formula, alpha_k = (1 / (T - k)) sum_i A_ik (0-indexed k), the column
+      sum over every query.  On a causal map the queries i < k put nothing on k, so alpha_k is the
+      mean over the T - k queries that see k.
+    - ``"encoder"``: alpha_k = (1 / T) sum_i A_ik, the mean over all T queries.  On a bidirectional
+      map every query sees k, and the "gu" formula would divide a sum over T queries by T - k:
+      alpha_{T-1} is the whole column sum (up to T), so later positions get inflated rates.
     """
     A = validate.finite_array("A", A)
     if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
         raise validate.InvalidInputError(f"A: must have shape (..., T, T) (got shape {A.shape})")
+    validate.choice("variant", variant, IMPORTANCE)
     T = A.shape[-1]
-    if not causal:
-        return A.mean(axis=-2)
-    # column k summed over rows i >= k, divided by the T - k rows that can see k
-    lower = np.tril(np.ones((T, T)))
-    return (A * lower).sum(axis=-2) / (T - np.arange(T))
+    queries = T - np.arange(T) if variant == "gu" else np.full(T, T)
+    return A.sum(axis=-2) / queries
 
 
-def sink_rate(A: np.ndarray, k: int = 0, eps: float = GU_EPS, causal: bool = True) -> float:
-    """Sink_k^eps: the fraction of heads whose importance alpha_k exceeds eps.
+@dataclass(frozen=True)
+class SinkRates:
+    """Gu et al.'s Sink_k^eps over a set of attention maps, with everything it is pooled from.
+
+    ``hits[l, h, k]`` counts the samples (among the ``samples[k]`` that have position k) in which
+    head h of layer l has alpha_k > eps.  Gu et al.'s Sink_k^eps thresholds every (sample, layer,
+    head) and averages the 0/1 outcomes: ``sink_k`` (over layers and heads too) and ``per_layer``
+    (over heads).  ``heads_mean_alpha_above_eps`` is a *different* statistic, kept under its own
+    name: the fraction of heads whose importance, first averaged over the samples, exceeds eps.
+    """
+
+    eps: float
+    variant: str
+    samples: np.ndarray  # (T_max,) how many samples have position k
+    mean_alpha: np.ndarray  # (L, H, T_max) alpha_k averaged over those samples
+    hits: np.ndarray  # (L, H, T_max) how many of them have alpha_k > eps
+
+    @property
+    def per_head(self) -> np.ndarray:
+        """(L, H, T_max) the fraction of samples in which the head has a sink at k."""
+        return self.hits / self.samples
+
+    @property
+    def sink_k(self) -> np.ndarray:
+        """(T_max,) Sink_k^eps (Gu et al.'s pooling)."""
+        L, H = self.hits.shape[:2]
+        return self.hits.sum(axis=(0, 1)) / (self.samples * L * H)
+
+    @property
+    def per_layer(self) -> np.ndarray:
+        """(L, T_max) Sink_k^eps of each layer (Gu et al.'s pooling within the layer)."""
+        return self.hits.sum(axis=1) / (self.samples * self.hits.shape[1])
+
+    @property
+    def heads_mean_alpha_above_eps(self) -> np.ndarray:
+        """(T_max,) the fraction of heads whose mean importance exceeds eps (not Gu et al.'s pooling)."""
+        return (self.mean_alpha > self.eps).mean(axis=(0, 1))
+
+
+def sink_rates(maps, eps: float = GU_EPS, variant: str = "gu") -> SinkRates:
+    """Sink_k^eps at every position k of ``maps``, Gu et al.'s pooling: alpha_k per (sample, layer,
+    head), the strict test alpha_k > eps, the outcomes averaged over samples x layers x heads.
 
     Args:
-        A: attention maps of shape (L, H, B, T, T) or (L, H, T, T); alpha is averaged over the
-            B sequences before thresholding.
-        k: the position (0 = first token).  eps: threshold in (0, 1).
+        maps: an array (N, L, H, T, T), or a sequence of N arrays (L, H, T_n, T_n) whose lengths
+            may differ (position k is then pooled over the samples with T_n > k).  Rows are
+            queries; weights >= 0 (proxy scores for unnormalised attention: :func:`proxy_scores`).
+        eps: the threshold in [0, 1].  variant: ``"gu"`` or ``"encoder"`` (:func:`importance`).
     """
-    A = validate.finite_array("A", A)
-    if A.ndim not in (4, 5):
-        raise validate.InvalidInputError(f"A: must have shape (L, H, [B,] T, T) (got shape {A.shape})")
     validate.in_interval("eps", eps, 0.0, 1.0)
-    T = A.shape[-1]
-    if not (0 <= k < T):
-        raise validate.InvalidInputError(f"k: must be a position in [0, {T - 1}] (got {k!r})")
-    alpha = importance(A, causal=causal)  # (L, H, [B,] T)
-    if alpha.ndim == 4:
-        alpha = alpha.mean(axis=2)
-    return float(np.mean(alpha[..., k] > eps))
+    validate.choice("variant", variant, IMPORTANCE)
+    if isinstance(maps, np.ndarray) and maps.ndim != 5:
+        raise InvalidInputError(f"maps: must have shape (samples, layers, heads, T, T) (got shape {maps.shape})")
+    if len(maps) == 0:
+        raise InvalidInputError("maps: must hold at least one sample (got none)")
+    alphas = []
+    for n, A in enumerate(maps):
+        A = validate.finite_array(f"maps[{n}]", A)
+        if A.ndim != 4 or A.shape[-1] != A.shape[-2] or A.shape[:2] != np.shape(maps[0])[:2]:
+            raise InvalidInputError(f"maps[{n}]: must have shape (layers, heads, T, T) with the layers and heads "
+                                    f"of maps[0] (got shape {A.shape}, maps[0] has {np.shape(maps[0])})")
+        if np.any(A < 0):
+            raise InvalidInputError(f"maps[{n}]: attention weights must be >= 0 (got {A.min():.3g})")
+        alphas.append(importance(A, variant))  # (L, H, T_n)
+    L, H = alphas[0].shape[:2]
+    T_max = max(a.shape[-1] for a in alphas)
+    samples, total = np.zeros(T_max, dtype=int), np.zeros((L, H, T_max))
+    hits = np.zeros((L, H, T_max), dtype=int)
+    for a in alphas:
+        T = a.shape[-1]
+        samples[:T] += 1
+        total[..., :T] += a
+        hits[..., :T] += a > eps
+    return SinkRates(eps=float(eps), variant=variant, samples=samples, mean_alpha=total / samples, hits=hits)
+
+
+def sink_rate(maps, k: int = 0, eps: float = GU_EPS, variant: str = "gu") -> float:
+    """Sink_k^eps of ``maps`` (N, L, H, T, T) at one position k (0 = the first token), Gu et al.'s
+    pooling (:func:`sink_rates`)."""
+    rates = sink_rates(maps, eps=eps, variant=variant)
+    if not (0 <= k < len(rates.samples)):
+        raise validate.InvalidInputError(f"k: must be a position in [0, {len(rates.samples) - 1}] (got {k!r})")
+    return float(rates.sink_k[k])
 
 
 def cosine_matrix(Y) -> np.ndarray:

@@ -107,22 +107,24 @@ def _skipped(name: str, reason: str) -> Certificate:
 @check("empirical.pretrained_sinks")
 def pretrained_sinks(ctx: Context) -> Certificate:
     from sinkcheck.verify.experiments.pretrained import missing_extra
-    from sinkcheck.verify.experiments.pretrained_report import plot, tables
+    from sinkcheck.verify.experiments.pretrained_report import metric_name, plot, tables
 
     if (reason := missing_extra()):
         return _skipped("empirical.pretrained_sinks", reason)
     res = _pretrained(ctx)
-    s = res["sinks"]
-    ok = s["sink_k"][0] > 0
+    s, rates = res["sinks"], res["sinks"]["rates"]
+    ok = rates.sink_k[0] > 0
     t = tables(res)
     figures = plot(res, ctx.figure_dir)
     return Certificate(
         check="empirical.pretrained_sinks",
         verdict="holds" if ok else "fails",
-        parameters={"sentences": res["n_sentences"], "eps": res["eps"]},
-        evidence={"sink_cls": float(s["sink_k"][0]), "sink_per_layer_cls": s["sink_k_per_layer"][:, 0],
+        parameters={"sentences": res["n_sentences"], "eps": res["eps"], "metric": metric_name(res),
+                    "first_token": res["first_token"]},
+        evidence={"sink_cls": float(rates.sink_k[0]), "sink_per_layer_cls": rates.per_layer[:, 0],
+                  "heads_mean_alpha_cls_above_eps": float(rates.heads_mean_alpha_above_eps[0]),
                   "sink_sep": s["sink_last"], "sink_before_sep": s["sink_last1"],
-                  "max_sink_other_positions": float(s["sink_k"][1:].max()),
+                  "max_sink_other_positions": float(rates.sink_k[1:].max()),
                   "value_norm_cls_over_others": float(res["values"][..., 0].mean() / res["values"][..., 2].mean())},
         tables={"sink_per_layer": t["sink_per_layer"], "sink_per_position": t["sink_per_position"]},
         figures=figures,
@@ -137,16 +139,16 @@ def pretrained_alignment(ctx: Context) -> Certificate:
         return _skipped("empirical.pretrained_alignment", reason)
     res = _pretrained(ctx)
     al = res["alignment"]
-    worst = int(np.argmin(al["cls_min"]))
-    ok = bool(np.all(al["cls_min"] > 0))
-    adv = res["cls_logit"]
+    worst = int(np.argmin(al["first_min"]))
+    ok = bool(np.all(al["first_min"] > 0))
+    adv = res["first_logit"]
     return Certificate(
         check="empirical.pretrained_alignment",
         verdict="holds" if ok else "fails",
-        counterexample=None if ok else {"layer": worst, "min_cos_cls_other": float(al["cls_min"][worst]),
-                                        "mean_cos_cls_other": float(al["cls"][worst])},
+        counterexample=None if ok else {"layer": worst, "min_cos_cls_other": float(al["first_min"][worst]),
+                                        "mean_cos_cls_other": float(al["first"][worst])},
         parameters={"sentences": res["n_sentences"]},
-        evidence={"mean_cos_cls_other": al["cls"], "min_cos_cls_other": al["cls_min"],
+        evidence={"mean_cos_cls_other": al["first"], "min_cos_cls_other": al["first_min"],
                   "mean_cos_token_token": al["baseline"],
                   "cls_score_advantage": adv[..., 0].mean(axis=1),
                   "cls_score_advantage_from_query_bias": adv[..., 1].mean(axis=1),

@@ -109,11 +109,11 @@ def sample_task_batch(task: TaskConfig, rng: np.random.Generator, n: int, P: np.
 class RunResult:
     """One training run: the metric, per-head BOS importance, losses, and the eval maps."""
 
-    sink: float  # Sink_1^eps (proxy scores for unnormalised kinds)
-    alpha0: np.ndarray  # (L, H) importance of BOS per head (proxy scores)
+    sink: float  # Sink_1^eps, Gu et al.'s pooling (proxy scores for unnormalised kinds)
+    alpha0: np.ndarray  # (L, H) importance of BOS per head, averaged over the eval sequences (proxy scores)
     bos_raw: float  # mean raw weight on BOS over heads and non-BOS queries
     bias_mass: float | None  # mean raw weight on the key-bias slot (key_bias runs)
-    sink_bias: float | None  # fraction of heads whose mean key-bias proxy mass exceeds eps
+    sink_bias: float | None  # Sink_*^eps of the key-bias slot: its mean proxy mass over the queries > eps, per (sequence, layer, head), averaged
     bos_nontrigger: float  # mean proxy BOS weight at non-trigger queries (bb), all queries (iid)
     bos_trigger: float | None  # mean proxy BOS weight at trigger queries (bb)
     diag: np.ndarray  # (L, H) mean proxy weight of the non-BOS queries on themselves
@@ -141,11 +141,12 @@ def _eval(model: GPT, x: torch.Tensor, trig: np.ndarray, eps: float) -> dict:
     col0 = Ap[..., 1:, 0]  # (L, H, B, T-1): BOS weight of the non-BOS queries
     qn = ~q[:, 1:]
     return {
-        "sink": sink_rate(Ap, k=0, eps=eps),
+        "sink": sink_rate(np.moveaxis(Ap, 2, 0), k=0, eps=eps),  # maps per sequence: (B, L, H, T, T)
         "alpha0": alpha0,
         "bos_raw": float(A[..., 1:, 0].mean()),
         "bias_mass": None if Ab is None else float(Ab[..., 0].mean()),
-        "sink_bias": None if Abp is None else float(np.mean(Abp.mean(axis=(2, 3)) > eps)),
+        # every query sees the slot: its importance is the mean over all queries (the encoder form)
+        "sink_bias": None if Abp is None else float(np.mean(Abp.mean(axis=3) > eps)),
         "bos_nontrigger": float(col0[..., qn].mean()),
         "bos_trigger": float(col0[..., q[:, 1:]].mean()) if q[:, 1:].any() else None,
         "diag": np.diagonal(Ap, axis1=-2, axis2=-1)[..., 1:].mean(axis=(2, 3)),

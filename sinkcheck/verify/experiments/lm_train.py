@@ -27,7 +27,7 @@ from tqdm import tqdm
 
 from sinkcheck.core.figures import pyplot, save
 from sinkcheck import validate
-from sinkcheck.core.metrics import GU_EPS, proxy_scores, sink_rate
+from sinkcheck.core.metrics import GU_EPS, proxy_scores, sink_rates
 from sinkcheck.core.attention_torch import pick_device
 from sinkcheck.verify.experiments.gpt import GPT, GPTConfig
 from sinkcheck.core.tables import Table
@@ -82,11 +82,11 @@ def _evaluate(model: GPT, x_eval: torch.Tensor, kind: str) -> dict:
     with torch.no_grad():
         out = model(x_eval[:, :-1], targets=x_eval[:, 1:], return_attn=True)
     model.train()
-    A = np.transpose(out["attn"].double().cpu().numpy(), (0, 2, 1, 3, 4))  # (L, H, B, T, T)
+    A = np.transpose(out["attn"].double().cpu().numpy(), (1, 0, 2, 3, 4))  # (B, L, H, T, T)
     A = proxy_scores(A) if kind != "softmax" else A
-    L = A.shape[0]
-    return {"loss": float(out["loss"]), "sink": sink_rate(A, k=0, eps=GU_EPS),
-            "sink_per_layer": [sink_rate(A[l:l + 1], k=0, eps=GU_EPS) for l in range(L)]}
+    rates = sink_rates(A, eps=GU_EPS)  # Gu et al.'s pooling over sequences x layers x heads
+    return {"loss": float(out["loss"]), "sink": float(rates.sink_k[0]),
+            "sink_per_layer": [float(x) for x in rates.per_layer[:, 0]]}
 
 
 def run(profile: str = "quick", seed: int = 0, steps: int | None = None, kind: str = "softmax",

@@ -175,7 +175,8 @@ def evaluate_model(model: TriggerModel, n: int = 256, seed: int = 10**6) -> dict
         "bos_trigger": float(A[..., 0][:, trig_np].mean()),
         "content_nontrigger": float((A * is_content).sum(-1)[:, nontrig_np].mean()),
         "mass_nontrigger": float(A.sum(-1)[:, nontrig_np].mean()),
-        "sink_rate": sink_rate(proxy_scores(A[None]) if cfg.kind != "softmax" else A[None], k=0),
+        # maps per sequence (B, L = 1, H, T+1, T+1), Gu et al.'s pooling
+        "sink_rate": sink_rate(np.moveaxis(proxy_scores(A) if cfg.kind != "softmax" else A, 1, 0)[:, None], k=0),
     }
     out["bos_nontrigger_per_head"] = [float(A[h, ..., 0][nontrig_np].mean()) for h in range(cfg.heads)]
     return out

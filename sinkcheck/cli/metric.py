@@ -1,0 +1,58 @@
+"""``sinkcheck metric FILE``: Gu et al.'s Sink_k^eps on attention maps saved by another tool
+(:mod:`sinkcheck.verify.measure.saved_maps`; docs/empirical.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from sinkcheck.core.files import check_parent, staged
+from sinkcheck.core.metrics import GU_EPS, IMPORTANCE
+from sinkcheck.core.tables import FORMATS, dumps, render
+from sinkcheck.core.tables import write_table
+from sinkcheck.errors import InvalidInputError
+
+
+@click.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--key", default=None, help="The array to read from an .npz file or a dict saved in a .pt file.")
+@click.option("--attention", type=click.Choice(["causal", "bidirectional"]), default="causal", show_default=True,
+              help="causal maps must be 0 above the diagonal; bidirectional ones are encoders'.")
+@click.option("--importance", "variant", type=click.Choice(IMPORTANCE), default=None,
+              help="gu: column sum / (T - k) (Gu et al.'s formula; default for causal maps); encoder: column "
+                   "mean over all T queries (default for bidirectional maps).")
+@click.option("--eps", type=click.FloatRange(0, 1), default=GU_EPS, show_default=True, help="The threshold.")
+@click.option("--proxy", is_flag=True,
+              help="Unnormalised attention (sigmoid, ReLU): normalise each row for the metric (Gu et al.'s proxy) "
+                   "instead of requiring rows that sum to 1.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="markdown", show_default=True)
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Also write both tables (Markdown, CSV, JSON) and summary.json into this directory.")
+def metric(file, key, attention, variant, eps, proxy, fmt, out) -> None:
+    """Gu et al.'s Sink_k^eps on saved attention maps (.npy, .npz, .pt) of shape (samples, layers,
+    heads, T, T): per position and per layer, thresholded per (sample, layer, head)."""
+    from sinkcheck.verify.measure import saved_maps
+
+    if out is not None:
+        check_parent(out)
+    maps = saved_maps.load_maps(file, key)
+    try:
+        rates = saved_maps.measure(maps, causal=attention == "causal", variant=variant, eps=eps, proxy=proxy)
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"{file.name}: {exc}") from None
+    tables = saved_maps.tables(rates, f"{file.name} ({attention})")
+    for table in tables.values():
+        if fmt == "markdown":  # the other formats are for machines (json carries the title)
+            click.echo(f"{table.title}\n")
+        click.echo(render(table, fmt), nl=False)
+    if out is not None:
+        with staged(out) as (root,):
+            for name, table in tables.items():
+                write_table(table, root / name)
+            (root / "summary.json").write_text(dumps({
+                "file": str(file), "attention": attention, "importance": rates.variant, "eps": rates.eps,
+                "proxy": proxy, "samples": int(rates.samples[0]), "sink_k": rates.sink_k,
+                "sink_per_layer_first": rates.per_layer[:, 0],
+                "heads_mean_alpha_above_eps": rates.heads_mean_alpha_above_eps}))
+        click.echo(f"wrote {out}/sink_per_position.*, sink_per_layer.* and summary.json")
