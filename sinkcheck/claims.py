@@ -285,9 +285,10 @@ CLAIMS_LIST: tuple[Claim, ...] = (
     # ---- Gu et al. -----------------------------------------------------------------------------------
     Claim("gu.sink_emergence.softmax", "gu", "attention-operation experiments",
           "With softmax attention a sink on the first token emerges: Sink_1^eps (eps = 0.3), the fraction of "
-          "heads whose average attention on the first token exceeds eps, is well above 0 (18.18 % in their "
-          "60M model).",
-          "On the bigram-backcopy (switch-off) task, every trained softmax model has Sink_1^0.3 > 0.",
+          "(sample, layer, head) triples in which the first token's importance (the average attention the "
+          "queries that see it put on it) exceeds eps, is well above 0 (18.18 % in their 60M model).",
+          "On the bigram-backcopy (switch-off) task, every trained softmax model has Sink_1^0.3 > 0 (Gu et al.'s "
+          "pooling: thresholded per held-out sequence, layer and head, then averaged).",
           None, "holds", ("empirical.dormant_softmax",), ("tests/test_empirical_train.py",), "empirical"),
     Claim("gu.sink_emergence.relu", "gu", "attention-operation experiments",
           "Attention without normalisation forms no sink (identity kernel without normalisation: Sink_1 = 0 %).",
@@ -307,7 +308,8 @@ CLAIMS_LIST: tuple[Claim, ...] = (
     Claim("gu.open_models.first_token_sink", "gu", "open-model measurements",
           "Pretrained open models all show first-token attention sinks.",
           "all-MiniLM-L6-v2 (a BERT encoder, bidirectional attention) has first-token ([CLS]) sinks: "
-          "Sink_[CLS]^0.3 > 0.",
+          "Sink_[CLS]^0.3 > 0, Gu et al.'s pooling (per sentence, layer and head) with the encoder importance "
+          "(the mean over all queries, since every query sees [CLS]).",
           None, "holds", ("empirical.pretrained_sinks",), ("tests/test_empirical_pretrained.py",), "empirical"),
 )
 """Every claim, grouped by paper in :data:`PAPERS` order, in the order each paper makes them."""
