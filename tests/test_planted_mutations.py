@@ -13,7 +13,7 @@ import pytest
 from sinkcheck.construct.sinkdiag.instance import sample_instance
 from tests.support.planted import planted, plant_source
 from tests import (test_cost_identity, test_min_cost_certificate, test_sink_geometry, test_sinkdiag_bounds,
-                   test_sinkdiag_construct, test_smoothing_model, test_smoothing_theory, test_switch,
+                   test_sink_metric, test_sinkdiag_construct, test_smoothing_model, test_smoothing_theory, test_switch,
                    test_switch_heads, test_trigger_counterexamples, test_trigger_theory)
 
 pytestmark = pytest.mark.mutation
@@ -126,6 +126,11 @@ TARGETS = [
     # Theorem C's causal lower bound with a flipped sign in a key distance
     ("sinkcheck.construct.sink_hulls", "cost_bounds", "sign", 1,
      test_sink_geometry.test_theorem_c_bounds_by_hand_with_the_default_kappa_1_and_causal_mask, {}),
+    # Gu et al.'s metric (docs/empirical.md): the queries that see k, and the strict threshold
+    ("sinkcheck.core.metrics", "importance", "sign", 0,
+     test_sink_metric.test_importance_averages_column_k_over_the_queries_that_see_it, {}),
+    ("sinkcheck.core.metrics", "sink_rates", "compare", 6,
+     test_sink_metric.test_a_sink_needs_importance_strictly_above_eps, {}),
 ]
 
 
