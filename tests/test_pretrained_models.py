@@ -30,6 +30,7 @@ def checkpoints(tmp_path_factory):
     for kind in ("gpt2", "bert"):
         save_tiny(kind, root / kind, plant=PLANT)
         save_tiny(kind, root / f"{kind}_plain")
+    save_tiny("llama", root / "llama")
     return root
 
 
@@ -60,6 +61,13 @@ def test_a_planted_sink_head_is_found_in_that_head_and_no_other(checkpoints, kin
 def test_without_the_plant_no_head_is_a_sink(checkpoints, kind, tmp_path):
     _, summary, heads = _analyse(checkpoints, f"{kind}_plain", tmp_path)
     assert max(summary["sink_k"]) == 0 and {h["sink_freq_first"] for h in heads} == {0.0}
+
+
+def test_a_model_type_without_known_heads_gets_the_sink_analyses_and_says_what_it_skipped(checkpoints, tmp_path):
+    output, summary, heads = _analyse(checkpoints, "llama", tmp_path)
+    assert summary["model_type"] == "llama" and summary["attention"] == "causal" and len(summary["sink_k"]) == 21
+    assert "skipped: value norms, score split and smoothing" in output and "smoothing" not in summary
+    assert len(heads) == 4 and all(h["first_score_adv"] is None for h in heads)
 
 
 OUTPUT_PROJECTION = {"gpt2": lambda m, l: m.h[l].attn.c_proj, "bert": lambda m, l: m.encoder.layer[l].attention.output.dense}

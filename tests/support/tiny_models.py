@@ -81,13 +81,19 @@ def _plant_bert(model, plant):
 
 
 def save_tiny(kind: str, path: Path, plant: tuple[int, int] | None = None, seed: int = 0) -> Path:
-    """Save a tiny ``kind`` ("gpt2" or "bert") checkpoint with random weights (seeded) into
-    ``path``, with a sink head at ``plant`` = (layer, head) when given."""
-    from transformers import BertConfig, BertModel, GPT2Config, GPT2Model
+    """Save a tiny ``kind`` ("gpt2", "bert", or "llama": a model type whose heads sinkcheck does not
+    take apart, without a plant) checkpoint with random weights (seeded) into ``path``, with a sink
+    head at ``plant`` = (layer, head) when given."""
+    from transformers import BertConfig, BertModel, GPT2Config, GPT2Model, LlamaConfig, LlamaModel
 
     torch.manual_seed(seed)
-    tok = _tokenizer(kind)
-    if kind == "gpt2":
+    tok = _tokenizer("bert" if kind == "bert" else "gpt2")
+    if kind == "llama":
+        model = LlamaModel(LlamaConfig(num_hidden_layers=2, num_attention_heads=2, num_key_value_heads=2,
+                                       hidden_size=32, intermediate_size=64, vocab_size=len(tok),
+                                       max_position_embeddings=128, bos_token_id=tok.bos_token_id,
+                                       eos_token_id=tok.eos_token_id))
+    elif kind == "gpt2":
         model = GPT2Model(GPT2Config(n_layer=2, n_head=2, n_embd=32, vocab_size=len(tok), n_positions=128,
                                      bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id))
         _plant_gpt2(model, plant)
