@@ -28,3 +28,13 @@ class WideBracketError(SolverError):
     def __init__(self, message: str, lower: float, upper: float):
         super().__init__(message)
         self.lower, self.upper = lower, upper
+
+
+class IllConditionedError(SolverError):
+    """A feasible program refused as too badly conditioned to solve (its best box margin t* is
+    tiny, so OPT is of order 1/t*).  No number is reported, but ``lower`` is a certified lower bound
+    on OPT (weak duality with the feasibility LP's dual), valid whatever t* is."""
+
+    def __init__(self, message: str, lower: float):
+        super().__init__(message)
+        self.lower = lower

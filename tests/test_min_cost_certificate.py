@@ -21,7 +21,7 @@ from sinkcheck.construct.factors import nuclear_norm
 from sinkcheck.construct.sinkdiag.constraints import margin_constraints, violations
 from sinkcheck.construct.sinkdiag.instance import SinkDiagInstance, sample_instance
 from sinkcheck.construct.sinkdiag.weights import construction
-from sinkcheck.errors import InfeasibleError, InvalidInputError, SolverError, WideBracketError
+from sinkcheck.errors import IllConditionedError, InfeasibleError, InvalidInputError, SolverError, WideBracketError
 from sinkcheck.construct.sink_hulls import in_hull
 from sinkcheck.verify.measure.sinkdiag_eval import EXACT_RTOL, bound_values, evaluate, opt_cell
 from tests.support.brackets import opt_bracket
@@ -165,6 +165,23 @@ def test_nearly_coinciding_group_mates_are_refused_with_a_reason():
     with pytest.raises(SolverError, match="badly conditioned.*t\\*") as info:
         mc.min_cost(near_twins(1e-5), "diag")
     assert not isinstance(info.value, InfeasibleError)
+
+
+def test_a_badly_conditioned_refusal_carries_a_certified_lower_bound_of_order_one_over_t_star():
+    # the box LP's duals y (sum 1) give OPT >= 1 / ||G(y)||_op >= 1 / ||A^T y||_1 = 1 / t* (scaled units)
+    I = near_twins(1e-5)
+    with pytest.raises(IllConditionedError) as info:
+        mc.min_cost(I, "diag")
+    _, Z, cons = scaled_program(I, "diag")
+    t_star = mp.best_margin(Z, cons)
+    assert info.value.lower >= 2 * I.kappa / np.sqrt(I.dim) / t_star * (1 - 1e-6)
+
+
+def test_the_box_LP_duals_bound_OPT_from_below_by_weak_duality(inst):
+    _, Z, cons = scaled_program(inst, "diag")
+    t_star, y = mp.box_margin(Z, cons)
+    sol = mp.solve(Z, cons)
+    assert t_star < 1 and 1 / t_star * (1 - 1e-9) <= mp.dual_lower(Z, cons, y) <= sol.upper
 
 
 def test_coinciding_group_mates_make_the_diag_program_infeasible_and_leave_the_sink_one_feasible():

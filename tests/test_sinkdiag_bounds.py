@@ -96,6 +96,11 @@ def test_the_fallback_lower_bound_by_hand():
 @given(settings_(), st.sampled_from([6.0, 20.0, 100.0]), st.sampled_from(["sink", "diag"]))
 @example((dict(d=12, C=2, n=2, r_eta=2, lam=16.0, kappa=1.0, seed=0, centred=False, equal_norms=True), True),
          16.0, "sink")
+# found by the dev profile (seed 22): r_eta = 1 without H2 puts two group mates within 1e-8 of each other, the
+# diagonal program is refused as too badly conditioned (t* = 4.6e-9), and the claim is decided on the refusal's
+# certified lower bound (the feasibility LP's dual)
+@example((dict(d=8, C=3, n=2, r_eta=1, lam=0.15, kappa=0.5, seed=21, centred=False, equal_norms=False), False),
+         6.0, "diag")
 def test_with_fallback_OPT_is_at_least_the_fallback_bound_for_any_lambda_without_H1(args, lam, pattern):
     kw, _ = args
     I = sample_instance(**{**kw, "lam": lam, "centred": False})

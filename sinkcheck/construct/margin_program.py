@@ -20,7 +20,9 @@ Feasibility first. M = 0 meets every constraint with value 0, so the LP t* = max
 every constraint value >= t and max_ij abs(M_ij) <= 1 has t* >= 0, and the program is feasible iff t* > 0
 (any feasible M scaled into the box gives t > 0). HiGHS solves this LP exactly enough to decide
 it: t* <= INFEASIBLE_ATOL is reported as infeasible, t* < ILL_CONDITIONED as a refusal (OPT would
-be of order 1/t* and no interior-point solve is trustworthy there).
+be of order 1/t* and no interior-point solve is trustworthy there). The LP's duals y >= 0 are a
+weak-duality certificate of the margin program as well, so a refusal still carries the certified
+lower bound sum(y) / ||G(y)||_op <= OPT.
 
 Attempts. Clarabel's "optimal" does not by itself give SOLVER_RTOL: on badly scaled instances
 (OPT ~ 1e5 kappa) its dual is off by up to ~1e-4 in operator norm, which the certificate exposes;
@@ -44,7 +46,7 @@ import scipy.sparse as sp
 from scipy.optimize import linprog
 
 from sinkcheck import validate
-from sinkcheck.errors import InfeasibleError, SolverError, WideBracketError
+from sinkcheck.errors import IllConditionedError, InfeasibleError, SolverError, WideBracketError
 
 SOLVERS = ("CLARABEL", "SCS")
 SOLVER_RTOL = 1e-6
@@ -122,17 +124,19 @@ def solve(Z: np.ndarray, cons, solver: str = "CLARABEL", retry_scs: bool = True,
         what: the program's name in error messages.
     Raises:
         InfeasibleError: the feasibility LP proves that no M meets the constraints.
-        SolverError: too badly conditioned (t* < ILL_CONDITIONED), or no attempt ended optimal.
+        IllConditionedError: too badly conditioned (t* < ILL_CONDITIONED); the error carries a
+            certified lower bound on OPT from the feasibility LP's dual.
+        SolverError: no attempt ended optimal.
         WideBracketError: the best optimal attempt's certified gap exceeds MAX_GAP (its bracket
             [lower, upper] is on the error).
     """
     validate.choice("solver", solver, SOLVERS)
-    t_star = best_margin(np.where(np.abs(Z) > SPARSE_ATOL * np.abs(Z).max(), Z, 0.0), cons)
+    t_star, y_box = box_margin(np.where(np.abs(Z) > SPARSE_ATOL * np.abs(Z).max(), Z, 0.0), cons)
     if t_star <= INFEASIBLE_ATOL:
         raise InfeasibleError(f"{what}: infeasible (no W meets every margin; best box margin t* = {t_star:.2g})")
     if t_star < ILL_CONDITIONED:
-        raise SolverError(f"{what}: instance too badly conditioned (best box margin t* = {t_star:.2g} < "
-                          f"{ILL_CONDITIONED:g}, OPT would be of order 1/t*)")
+        raise IllConditionedError(f"{what}: instance too badly conditioned (best box margin t* = {t_star:.2g} < "
+                                  f"{ILL_CONDITIONED:g}, OPT would be of order 1/t*)", dual_lower(Z, cons, y_box))
     ladder = [a for a in ATTEMPTS if a[0] == solver or (solver == "CLARABEL" and retry_scs)]
     t0, best, errors = time.perf_counter(), None, []
     for name, opts in ladder:
@@ -166,6 +170,14 @@ def attempt(Z: np.ndarray, cons, solver: str, opts: dict) -> tuple[np.ndarray, f
 
 def best_margin(Z: np.ndarray, cons) -> float:
     """t* = max t s.t. Z[x]^T M (Z[t] - Z[y]) >= t for every constraint, max_ij abs(M_ij) <= 1, t <= 1 (HiGHS)."""
+    return box_margin(Z, cons)[0]
+
+
+def box_margin(Z: np.ndarray, cons) -> tuple[float, np.ndarray]:
+    """t* of :func:`best_margin` and the LP's duals y >= 0 of the margin rows (one per constraint).
+
+    y is a weak-duality certificate for the margin program too (:func:`dual_lower`): when t* is
+    small, sum(y) / ||G(y)||_op is large, of order 1/t*."""
     r, K = Z.shape[1], len(cons)
     w = Z[cons.target] - Z[cons.competitor]
     rows, cols, vals = [], [], []
@@ -182,7 +194,7 @@ def best_margin(Z: np.ndarray, cons) -> float:
     res = linprog(c, A_ub=A_ub, b_ub=np.zeros(K), bounds=[(-1, 1)] * (r * r) + [(None, 1)], method="highs")
     if res.status != 0:
         raise SolverError(f"feasibility LP: HiGHS ended with status {res.status} ({res.message})")
-    return float(-res.fun)
+    return float(-res.fun), -np.asarray(res.ineqlin.marginals)
 
 
 def _solve(Z: np.ndarray, cons, solver: str, opts: dict) -> tuple[np.ndarray, np.ndarray, str]:
@@ -223,8 +235,14 @@ def certify(Z: np.ndarray, cons, Mp: np.ndarray, y: np.ndarray) -> tuple[np.ndar
         raise SolverError(f"the returned W violates a margin (smallest value {g:.3g} <= 0)")
     Mf = Mp / g
     upper = float(np.linalg.svd(Mf, compute_uv=False).sum())
+    return Mf, upper, dual_lower(Z, cons, y)
+
+
+def dual_lower(Z: np.ndarray, cons, y: np.ndarray) -> float:
+    """LB = sum(y+) / ||G(y+)||_op <= OPT, G(y) = sum_k y_k z_{x_k} w_k^T (module docstring), for any y;
+    negative entries are dropped (weak duality needs y >= 0)."""
+    w = Z[cons.target] - Z[cons.competitor]
     yp = np.clip(y, 0.0, None)
     Gy = Z[cons.query].T @ (yp[:, None] * w)
     op = float(np.linalg.norm(Gy, 2))
-    lower = float(yp.sum() / op) if op > 0 else 0.0
-    return Mf, upper, lower
+    return float(yp.sum() / op) if op > 0 else 0.0

@@ -25,7 +25,7 @@ from sinkcheck.construct import factors, margin_program
 from sinkcheck.construct.factors import balanced_factors
 from sinkcheck.construct.sinkdiag.constraints import SpanForm, constraint_margins, margin_constraints
 from sinkcheck.construct.sinkdiag.instance import SinkDiagInstance
-from sinkcheck.errors import InfeasibleError, WideBracketError
+from sinkcheck.errors import IllConditionedError, InfeasibleError, WideBracketError
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,8 @@ def min_cost(inst: SinkDiagInstance, pattern: str, fallback: bool = True, solver
     Raises:
         InfeasibleError: no W meets the constraints (e.g. a dormant token in the convex hull of
             its group mates under the diagonal pattern).
-        SolverError: too badly conditioned, or no attempt ended optimal.
+        IllConditionedError: too badly conditioned; the error carries a certified lower bound on OPT.
+        SolverError: no attempt ended optimal.
         WideBracketError: the certified gap exceeds MAX_GAP; the error carries the bracket of OPT.
     """
     cons = margin_constraints(inst, pattern, fallback)
@@ -116,6 +117,8 @@ def min_cost(inst: SinkDiagInstance, pattern: str, fallback: bool = True, solver
                               "neither can score itself above the other") from None
     except WideBracketError as err:  # the bracket in cost units, 2 ||W||_*
         raise WideBracketError(str(err), 2 * err.lower * scale, 2 * err.upper * scale) from None
+    except IllConditionedError as err:  # its lower bound in cost units
+        raise IllConditionedError(str(err), 2 * err.lower * scale) from None
     form = SpanForm(Q, sol.M * scale)
     margins = constraint_margins(inst, form, cons)
     return MinCost(pattern, 2 * sol.upper * scale, 2 * sol.lower * scale, sol.upper * scale, form, sol.solver,

@@ -6,7 +6,9 @@ claims compare with ``opt`` as they always have. A solve whose certified bracket
 MAX_GAP is refused (WideBracketError, found by the thorough profile on instances with t* ~ 1e-5,
 OPT ~ 1e5 kappa), but its bracket is still valid: there a lower bound L is shown below OPT only by
 L <= lower (``Bracket.below``), and a bracket that straddles L fails the claim. An infeasible
-program has OPT = +inf.
+program has OPT = +inf. A program refused as too badly conditioned (t* < ILL_CONDITIONED, found by
+the dev profile: near-coincident group mates, OPT of order 1/t*) has the bracket [lower, +inf) with
+the lower bound certified by the feasibility LP's dual.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import math
 from dataclasses import dataclass
 
 from sinkcheck.construct.min_cost import min_cost
-from sinkcheck.errors import InfeasibleError, WideBracketError
+from sinkcheck.errors import IllConditionedError, InfeasibleError, WideBracketError
 
 
 @dataclass(frozen=True)
@@ -37,4 +39,6 @@ def opt_bracket(inst, pattern: str, fallback: bool = True) -> Bracket:
         return Bracket(math.inf, math.inf, True)
     except WideBracketError as err:
         return Bracket(err.lower, err.upper, False)
+    except IllConditionedError as err:
+        return Bracket(err.lower, math.inf, False)
     return Bracket(sol.opt_lower, sol.opt, True)

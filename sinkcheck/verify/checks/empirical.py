@@ -13,6 +13,10 @@ import numpy as np
 from sinkcheck.verify.checks.registry import Certificate, Context, check
 from sinkcheck.core.tables import Table
 
+GU_POOLING = ("Gu et al.'s Sink_1^0.3: the first token's importance per held-out sequence, layer and head, "
+              "thresholded (> 0.3), then averaged; proxy scores for unnormalised attention")
+
+
 def _dormant_runs(ctx: Context) -> tuple:
     """One seeded training grid on bigram-backcopy (softmax, sigmoid, ReLU), shared by the three
     claims of Gu et al. on sink emergence; its figure is drawn once."""
@@ -44,7 +48,8 @@ def _dormant_check(ctx: Context, kind: str, sinks_expected: bool) -> Certificate
         counterexample=None if ok else {"sink_per_seed": sink, "seeds": list(seeds),
                                         "raw_bos_weight": evidence["raw_bos_weight"]},
         parameters={"seeds": list(seeds), "steps": steps, "task": "bb, T=32, V=32, 3 triggers",
-                    "model": "2 layers x 2 heads x 64, attention only", "weight_decay": 0.1, "eps": 0.3},
+                    "model": "2 layers x 2 heads x 64, attention only", "weight_decay": 0.1, "eps": 0.3,
+                    "metric": GU_POOLING},
         evidence=evidence,  # the shared runs table and figure once, with the softmax claim
         tables={"runs": table} if kind == "softmax" else {},
         figures=["empirical_dormant_attention.png"] if kind == "softmax" else [],
@@ -84,7 +89,7 @@ def lm_smoke(ctx: Context) -> Certificate:
         check="empirical.lm_smoke",
         verdict="holds" if ok else "fails",
         counterexample=None if ok else {"loss_start": first["loss"], "loss_end": last["loss"], "sink_end": last["sink"]},
-        parameters={"steps": steps, "seed": ctx.seed, "corpus_sha256": res.corpus_sha256,
+        parameters={"steps": steps, "seed": ctx.seed, "metric": GU_POOLING, "corpus_sha256": res.corpus_sha256,
                     "corpus_bytes": res.corpus_bytes, "tokens_seen": res.tokens_seen},
         evidence={"loss_start": first["loss"], "loss_end": last["loss"], "sink_end": last["sink"],
                   "sink_per_layer_end": last["sink_per_layer"]},
