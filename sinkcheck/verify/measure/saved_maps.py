@@ -18,7 +18,7 @@ from sinkcheck.errors import InvalidInputError
 
 SUFFIXES = (".npy", ".npz", ".pt")
 ROW_TOL = 1e-4
-"""|sum of a row - 1| allowed in softmax maps (float32 maps sum to 1 within ~1e-6)."""
+"""How far from 1 the sum of a row of a softmax map may be (float32 maps sum to 1 within ~1e-6)."""
 CAUSAL_TOL = 1e-6
 """Weight allowed above the diagonal of a causal map (masked softmax entries are exactly 0)."""
 
