@@ -107,17 +107,18 @@ def fake_ladder(monkeypatch, gaps, scale=1.0):
 CL = "CLARABEL"
 
 
-CL4 = [CL] * 4
+CL6 = [CL] * 6
 
 
 @pytest.mark.parametrize("gaps,attempts,winner", [
-    ([1e-7, 0.0, 0.0, 0.0, 0.0], [CL], 0),                     # first gap <= SOLVER_RTOL: stop
-    ([5e-5, 1e-7, 0.0, 0.0, 0.0], [CL, CL], 1),                # the tight attempt certifies: stop there
-    ([5e-5, 3e-5, 2e-5, 1e-5, 0.0], CL4, 3),                   # the smallest gap wins, SCS not run
-    ([2e-5, 5e-5, 5e-5, 5e-5, 0.0], CL4, 0),                   # the first stays when the others are worse
-    ([None, None, None, None, 3e-7], CL4 + ["SCS"], 4),        # SCS only when no Clarabel attempt ended optimal
-    ([None, None, None, 5e-5, 0.0], CL4, 3),                   # one optimal Clarabel attempt is enough
-    ([5e-5, 5e-5, 5e-5, 5e-5, 0.0], CL4, 0),                   # a tie keeps the first
+    ([1e-7, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0], [CL], 0),                  # first gap <= SOLVER_RTOL: stop
+    ([5e-5, 1e-7, 0.0, 0.0, 0.0, 0.0, 0.0], [CL, CL], 1),             # the tight attempt certifies: stop there
+    ([5e-5, 3e-5, 2e-5, 1e-5, 4e-6, 3e-6, 0.0], CL6, 5),              # the smallest gap wins, SCS not run
+    ([2e-5, 5e-5, 5e-5, 5e-5, 5e-5, 5e-5, 0.0], CL6, 0),              # the first stays when the others are worse
+    ([None, None, None, None, None, None, 3e-7], CL6 + ["SCS"], 6),   # SCS only when no Clarabel attempt ended optimal
+    ([None, None, None, None, None, 5e-5, 0.0], CL6, 5),              # one optimal Clarabel attempt is enough
+    ([5e-5, 5e-5, 5e-5, 5e-5, 5e-5, 5e-5, 0.0], CL6, 0),              # a tie keeps the first
+    ([None, None, 2e-6, 1e-8, 0.0, 0.0, 0.0], [CL] * 4, 3),           # regularised, then regularised and tight
 ])
 def test_the_ladder_returns_the_best_certified_attempt_and_runs_scs_only_as_a_last_resort(monkeypatch, gaps, attempts, winner):
     Z, cons, run = fake_ladder(monkeypatch, gaps)
@@ -128,9 +129,9 @@ def test_the_ladder_returns_the_best_certified_attempt_and_runs_scs_only_as_a_la
 
 @pytest.mark.parametrize("scale", [10.0, 0.1])
 @pytest.mark.parametrize("gaps,attempts,winner", [
-    ([2e-5, 5e-5, 5e-5, 5e-5, 0.0], CL4, 0),
-    ([5e-5, 2e-5, 5e-5, 5e-5, 0.0], CL4, 1),
-    ([1e-7, 0.0, 0.0, 0.0, 0.0], [CL], 0),  # relative gap <= SOLVER_RTOL: stop, whatever the absolute gap
+    ([2e-5, 5e-5, 5e-5, 5e-5, 5e-5, 5e-5, 0.0], CL6, 0),
+    ([5e-5, 2e-5, 5e-5, 5e-5, 5e-5, 5e-5, 0.0], CL6, 1),
+    ([1e-7, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0], [CL], 0),  # relative gap <= SOLVER_RTOL: stop, whatever the absolute gap
 ])
 def test_the_ladder_judges_attempts_by_their_relative_gap_whatever_the_scale_of_OPT(monkeypatch, scale, gaps,
                                                                                     attempts, winner):
@@ -147,9 +148,9 @@ def test_a_badly_scaled_min_cost_program_is_certified_to_SOLVER_RTOL_scale_by_th
     assert (sol.opt - sol.opt_lower) / sol.opt <= 1e-5
 
 
-@pytest.mark.parametrize("kwargs,attempts", [({"solver": "SCS"}, ["SCS"]), ({"retry_scs": False}, CL4)])
+@pytest.mark.parametrize("kwargs,attempts", [({"solver": "SCS"}, ["SCS"]), ({"retry_scs": False}, CL6)])
 def test_the_ladder_is_scs_alone_or_clarabel_alone_when_asked(monkeypatch, kwargs, attempts):
-    Z, cons, run = fake_ladder(monkeypatch, [None] * 5)
+    Z, cons, run = fake_ladder(monkeypatch, [None] * 7)
     with pytest.raises(SolverError, match=r"^margin program: solver .* \(but the feasibility LP found t\* = "):
         mp.solve(Z, cons, **kwargs)
     assert run == attempts
@@ -186,7 +187,7 @@ def test_a_certified_solve_records_the_feasibility_LPs_t_star_and_its_wall_time(
 
 
 def test_a_gap_above_MAX_GAP_is_refused_with_the_relative_gap_in_the_message(monkeypatch):
-    Z, cons, run = fake_ladder(monkeypatch, [None, 0.5, None, None, None])  # the second attempt: upper 2, lower 1
+    Z, cons, run = fake_ladder(monkeypatch, [None, 0.5, None, None, None, None, None])  # the second attempt: upper 2, lower 1
     with pytest.raises(SolverError, match=rf"^margin program: certified duality gap 0\.5 exceeds MAX_GAP = "
                                           rf"{mp.MAX_GAP:g} \(solver CLARABEL\)$"):
         mp.solve(Z, cons)

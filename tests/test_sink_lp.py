@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from sinkcheck.construct import margin_program as mp
 from sinkcheck.construct import sink_lp
 from sinkcheck.errors import InvalidInputError, SolverError
 
@@ -128,7 +129,7 @@ def _forced_fallback(monkeypatch, n_fail: int, *, raise_instead: bool = False):
     return seen
 
 
-@pytest.mark.parametrize("n_fail,solver", [(1, "CLARABEL"), (2, "CLARABEL"), (3, "SCS")])
+@pytest.mark.parametrize("n_fail,solver", [(1, "CLARABEL"), (2, "CLARABEL"), (5, "CLARABEL"), (6, "SCS")])
 def test_when_clarabel_stalls_the_fallback_attempts_reach_the_same_optimum(monkeypatch, n_fail, solver):
     Z = np.eye(3)
     want = sink_lp.min_nuclear_sink(Z, [1, 2]).cost  # Clarabel at its first attempt
@@ -167,7 +168,7 @@ def test_min_nuclear_sink_with_the_full_mask_reports_the_minimum_margin_over_eve
 
 
 def test_when_every_attempt_ends_inaccurate_the_status_is_reported(monkeypatch):
-    _forced_fallback(monkeypatch, 4)
+    _forced_fallback(monkeypatch, len(mp.ATTEMPTS))
     with pytest.raises(SolverError, match=r"^min-nuclear sink: solver SCS ended with status 'optimal_inaccurate'"):
         sink_lp.min_nuclear_sink(np.eye(3), [1, 2])
 
