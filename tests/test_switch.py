@@ -84,21 +84,37 @@ def test_a_planted_flipped_forward_inequality_is_caught():
 
 
 # ------------------------------------------------------------------ S2 (values vary)
-@given(content_heads(keys_move=False), st.floats(0.1, 3), st.data())
-def test_worst_output_over_the_content_ball_is_the_closed_form(h, R, data):
-    """sup over ||c_j|| <= R of ||o|| = a_P ||vbar_P|| + (1 - a_P) R (V_c = I on the content block)."""
+def _worst_output_matches_the_closed_form(h, R, rand):
+    """sup over ||c_j|| <= R of ||o|| = a_P ||vbar_P|| + (1 - a_P) R (V_c = I on the content block),
+    with R u (u the direction of vbar) and the rows of ``rand`` (pulled into the ball) as contents."""
     p = h["p"]
     V = np.hstack([np.zeros((p, 3)), np.eye(p)])
     a, v, _ = sh.evaluate_head(h["Z"], h["W"], V, h["i"])  # free rows are 0: scores do not see content
     fixed = [0, h["i"]]
     a_P, vbar = switch.fixed_part(a, v, fixed)
     formula = switch.forward_bound(a_P, R, np.linalg.norm(vbar))
-    u = vbar / np.linalg.norm(vbar) if np.linalg.norm(vbar) > 0 else np.eye(p)[0]
-    rand = data.draw(hnp.arrays(np.float64, (4, p), elements=el))
+    # the unit vector of vbar, scaled first: the squares of entries ~1e-159 underflow, and vbar / ||vbar||
+    # would then be off unit length, putting R u outside the ball
+    scale = np.abs(vbar).max()
+    u = (vbar / scale) / np.linalg.norm(vbar / scale) if scale > 0 else np.eye(p)[0]
     rand = rand / np.maximum(1.0, np.linalg.norm(rand, axis=1, keepdims=True) / R)  # inside the ball
-    contents = np.vstack([np.hstack([np.zeros((1, 3)), R * u[None, :]]), np.hstack([np.zeros((4, 3)), rand])])
+    contents = np.vstack([np.hstack([np.zeros((1, 3)), R * u[None, :]]), np.hstack([np.zeros((len(rand), 3)), rand])])
     r = sh.over_contents(h["Z"], h["W"], V, h["i"], h["free"], contents, limit=200)
     assert r["eps"] == pytest.approx(formula, rel=1e-9, abs=1e-12)
+
+
+@given(content_heads(keys_move=False), st.floats(0.1, 3), st.data())
+def test_worst_output_over_the_content_ball_is_the_closed_form(h, R, data):
+    _worst_output_matches_the_closed_form(h, R, data.draw(hnp.arrays(np.float64, (4, h["p"]), elements=el)))
+
+
+def test_worst_output_is_the_closed_form_when_the_squares_of_the_values_underflow():
+    # found by the thorough profile: fixed tokens with entries ~4e-159, whose squares underflow; the test's own
+    # unit vector came out of unit length (0.33346 against the formula's 1/3), now normalised after scaling
+    t = np.array([4.01479088e-159] * 3 + [4.01479088e-161])
+    h = {"Z": np.stack([t, np.zeros(4), t]), "W": np.zeros((4, 4)), "V": np.zeros((1, 4)), "i": 2, "free": [1],
+         "p": 1, "n": 1}
+    _worst_output_matches_the_closed_form(h, 1.0, np.zeros((4, 1)))
 
 
 @given(content_heads(keys_move=False), st.floats(0.5, 3))
