@@ -32,7 +32,7 @@ U_diag, 1 for U_sink) and above those of the lower bounds (sqrt 15; 16 in the ke
 
 @st.composite
 def sec7_arguments(draw, lam_min: float = 0.0, lam_max: float = float("inf"), h1: bool | None = None,
-                   h2: bool | None = None, C_values: tuple[int, ...] = (1, 2, 3, 4, 6, 8)):
+                   h2: bool | None = None, C_values: tuple[int, ...] = (1, 2, 3, 4, 6, 8, 12)):
     """Arguments of :func:`~sinkcheck.construct.sinkdiag.instance.sample_instance` and whether the
     fallback constraints are imposed: C from ``C_values``, r_eta in 1..3, n in {2, 3} (n = 2 when H1,
     H2 and r_eta = 1, the only centred equal-norm case), lam from :data:`SEC7_LAMBDAS` within

@@ -13,7 +13,7 @@ from sinkcheck.construct import margin_program as mp
 from sinkcheck.construct.min_cost import min_cost
 from sinkcheck.construct.sink_lp import min_nuclear_sink
 from sinkcheck.construct.sinkdiag.instance import sample_instance
-from sinkcheck.errors import InfeasibleError, InvalidInputError, SolverError
+from sinkcheck.errors import IllConditionedError, InfeasibleError, InvalidInputError, SolverError
 
 Z3 = np.eye(3)
 """The smallest sink problem of tests/test_sink_lp_claims.py: z_0, z_1, z_2 orthonormal, J = {1, 2}."""
@@ -26,13 +26,15 @@ def sink_program():
 
 
 def record_solves(monkeypatch, inaccurate: int, status=cp.OPTIMAL_INACCURATE):
-    """Record the keyword arguments of every cvxpy solve; the first ``inaccurate`` end with ``status``."""
+    """Record the keyword arguments of every cvxpy solve; the first ``inaccurate`` attempts end with
+    ``status`` (the short run that estimates OPT for the rescaled attempt is left as it ends)."""
     original, seen = cp.Problem.solve, []
 
     def solve(self, **kwargs):
         seen.append(kwargs)
         out = original(self, **kwargs)
-        if len(seen) <= inaccurate:
+        if {k: v for k, v in kwargs.items() if k != "solver"} != mp.ESTIMATE and \
+                sum(s != {"solver": "SCS"} | mp.ESTIMATE for s in seen) <= inaccurate:
             self._status = status
         return out
 
@@ -40,23 +42,35 @@ def record_solves(monkeypatch, inaccurate: int, status=cp.OPTIMAL_INACCURATE):
     return seen
 
 
+def documented_solves(attempts):
+    """The cvxpy solves that ``attempts`` make: the rescaled attempt first runs ESTIMATE, then its
+    own settings without this module's ``rescale`` flag."""
+    out = []
+    for name, opts in attempts:
+        if opts.get("rescale"):
+            out.append((name, mp.ESTIMATE))
+        out.append((name, {k: v for k, v in opts.items() if k != "rescale"}))
+    return out
+
+
 @pytest.mark.parametrize("inaccurate", [1, 2])
 def test_an_uncertified_attempt_is_retried_with_the_next_documented_solver_settings(monkeypatch, inaccurate):
     seen = record_solves(monkeypatch, inaccurate)
     sol = mp.solve(*sink_program())
     assert [(s["solver"], {k: v for k, v in s.items() if k != "solver"}) for s in seen] == \
-        [(name, opts) for name, opts in mp.ATTEMPTS[:inaccurate + 1]]
+        documented_solves(mp.ATTEMPTS[:inaccurate + 1])
     assert sol.solver == mp.ATTEMPTS[inaccurate][0] and sol.lower <= sol.upper
 
 
-def test_the_ladder_settings_differ_from_the_first_attempt():
+def test_the_ladder_settings_differ_from_each_other_and_start_with_the_rescaled_SCS_attempt():
     # a retry with the same settings would reach the same stall
     configs = [(name, tuple(sorted(opts.items()))) for name, opts in mp.ATTEMPTS]
-    assert len(set(configs)) == len(configs) and mp.ATTEMPTS[0] == ("CLARABEL", {})
+    assert len(set(configs)) == len(configs) and mp.ATTEMPTS[0] == ("SCS", mp.RESCALED)
+    assert mp.ATTEMPTS[-1] is mp.LAST_RESORT and not mp.LAST_RESORT[1].get("rescale")
 
 
 def test_a_solver_infeasible_after_a_feasible_LP_is_reported_with_its_status(monkeypatch):
-    record_solves(monkeypatch, len(mp.ATTEMPTS), status=cp.INFEASIBLE)
+    record_solves(monkeypatch, 100, status=cp.INFEASIBLE)
     with pytest.raises(SolverError, match=r"^min-nuclear sink: infeasible \(status infeasible\) "
                                           r"\(but the feasibility LP found t\* = .* > 0\)$"):
         min_nuclear_sink(Z3, [1, 2])
@@ -104,23 +118,24 @@ def fake_ladder(monkeypatch, gaps, scale=1.0):
     return Z, cons, run
 
 
-CL = "CLARABEL"
+CL, S = "CLARABEL", "SCS"
 
 
 CL6 = [CL] * 6
 
 
 @pytest.mark.parametrize("gaps,attempts,winner", [
-    ([1e-7, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0], [CL], 0),                  # first gap <= SOLVER_RTOL: stop
-    ([5e-5, 1e-7, 0.0, 0.0, 0.0, 0.0, 0.0], [CL, CL], 1),             # the tight attempt certifies: stop there
-    ([5e-5, 3e-5, 2e-5, 1e-5, 4e-6, 3e-6, 0.0], CL6, 5),              # the smallest gap wins, SCS not run
-    ([2e-5, 5e-5, 5e-5, 5e-5, 5e-5, 5e-5, 0.0], CL6, 0),              # the first stays when the others are worse
-    ([None, None, None, None, None, None, 3e-7], CL6 + ["SCS"], 6),   # SCS only when no Clarabel attempt ended optimal
-    ([None, None, None, None, None, 5e-5, 0.0], CL6, 5),              # one optimal Clarabel attempt is enough
-    ([5e-5, 5e-5, 5e-5, 5e-5, 5e-5, 5e-5, 0.0], CL6, 0),              # a tie keeps the first
-    ([None, None, 2e-6, 1e-8, 0.0, 0.0, 0.0], [CL] * 4, 3),           # regularised, then regularised and tight
+    ([1e-7, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0], [S], 0),                     # first gap <= SOLVER_RTOL: stop
+    ([5e-5, 1e-7, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0], [S, CL], 1),                # Clarabel certifies: stop there
+    ([5e-5, 3e-5, 2e-5, 1e-5, 4e-6, 3.5e-6, 3e-6, 0.0], [S] + CL6, 6),       # the smallest gap wins, the last resort not run
+    ([2e-5, 5e-5, 5e-5, 5e-5, 5e-5, 5e-5, 5e-5, 0.0], [S] + CL6, 0),         # the first stays when the others are worse
+    ([None, None, None, None, None, None, None, 3e-7], [S] + CL6 + [S], 7),  # the last resort only when no attempt ended optimal
+    ([None, None, None, None, None, None, 5e-5, 0.0], [S] + CL6, 6),         # one optimal attempt is enough
+    ([5e-5, 5e-5, 5e-5, 5e-5, 5e-5, 5e-5, 5e-5, 0.0], [S] + CL6, 0),         # a tie keeps the first
+    ([None, None, None, 2e-6, 1e-8, 0.0, 0.0, 0.0], [S] + [CL] * 4, 4),      # regularised, then regularised and tight
 ])
-def test_the_ladder_returns_the_best_certified_attempt_and_runs_scs_only_as_a_last_resort(monkeypatch, gaps, attempts, winner):
+def test_the_ladder_returns_the_best_certified_attempt_and_runs_the_last_resort_only_when_nothing_else_ended_optimal(
+        monkeypatch, gaps, attempts, winner):
     Z, cons, run = fake_ladder(monkeypatch, gaps)
     sol = mp.solve(Z, cons)
     assert run == attempts and sol.solver == attempts[winner]
@@ -129,9 +144,9 @@ def test_the_ladder_returns_the_best_certified_attempt_and_runs_scs_only_as_a_la
 
 @pytest.mark.parametrize("scale", [10.0, 0.1])
 @pytest.mark.parametrize("gaps,attempts,winner", [
-    ([2e-5, 5e-5, 5e-5, 5e-5, 5e-5, 5e-5, 0.0], CL6, 0),
-    ([5e-5, 2e-5, 5e-5, 5e-5, 5e-5, 5e-5, 0.0], CL6, 1),
-    ([1e-7, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0], [CL], 0),  # relative gap <= SOLVER_RTOL: stop, whatever the absolute gap
+    ([2e-5, 5e-5, 5e-5, 5e-5, 5e-5, 5e-5, 5e-5, 0.0], [S] + CL6, 0),
+    ([5e-5, 2e-5, 5e-5, 5e-5, 5e-5, 5e-5, 5e-5, 0.0], [S] + CL6, 1),
+    ([1e-7, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0], [S], 0),  # relative gap <= SOLVER_RTOL: stop, whatever the absolute gap
 ])
 def test_the_ladder_judges_attempts_by_their_relative_gap_whatever_the_scale_of_OPT(monkeypatch, scale, gaps,
                                                                                     attempts, winner):
@@ -148,9 +163,9 @@ def test_a_badly_scaled_min_cost_program_is_certified_to_SOLVER_RTOL_scale_by_th
     assert (sol.opt - sol.opt_lower) / sol.opt <= 1e-5
 
 
-@pytest.mark.parametrize("kwargs,attempts", [({"solver": "SCS"}, ["SCS"]), ({"retry_scs": False}, CL6)])
-def test_the_ladder_is_scs_alone_or_clarabel_alone_when_asked(monkeypatch, kwargs, attempts):
-    Z, cons, run = fake_ladder(monkeypatch, [None] * 7)
+@pytest.mark.parametrize("kwargs,attempts", [({"solver": "SCS"}, [S, S]), ({"retry_scs": False}, [S] + CL6)])
+def test_the_ladder_is_scs_alone_or_ends_without_the_last_resort_when_asked(monkeypatch, kwargs, attempts):
+    Z, cons, run = fake_ladder(monkeypatch, [None] * 8)
     with pytest.raises(SolverError, match=r"^margin program: solver .* \(but the feasibility LP found t\* = "):
         mp.solve(Z, cons, **kwargs)
     assert run == attempts
@@ -175,19 +190,36 @@ def test_the_feasibility_LP_returns_the_best_box_margin_computed_by_hand(scale, 
     assert mp.best_margin(scale * Z, cons) == pytest.approx(t_star, abs=1e-12)
 
 
-def test_a_certified_solve_records_the_feasibility_LPs_t_star_and_its_wall_time():
+def test_a_certified_solve_below_one_over_ILL_CONDITIONED_skips_the_LP_and_records_its_wall_time(monkeypatch):
     import time
 
     Z, cons = sink_program()
     t0 = time.perf_counter()
     sol = mp.solve(0.25 * Z, cons)
     elapsed = time.perf_counter() - t0
-    assert sol.t_star == pytest.approx(0.125, abs=1e-12)  # min(1, 2 scale^2), as above
+    assert sol.t_star is None and sol.upper < 1 / mp.ILL_CONDITIONED
+    assert 1 / sol.upper <= mp.best_margin(0.25 * Z, cons)  # the LP it skipped: t* >= 1 / upper
     assert isinstance(sol.seconds, float) and 0 < sol.seconds <= elapsed
 
 
+def test_a_certified_solve_above_one_over_ILL_CONDITIONED_runs_the_LP_and_records_its_t_star(monkeypatch):
+    # the LP refuses or accepts on t*, as when it ran first: here t* = 0.125 > ILL_CONDITIONED, so the
+    # (planted) certified bracket [1e9 (1 - 1e-7), 1e9] is returned with the LP's t*
+    Z, cons, run = fake_ladder(monkeypatch, [1e-7] * 8, scale=1e9)
+    sol = mp.solve(0.25 * Z, cons)
+    assert run == [S] and sol.t_star == pytest.approx(0.125, abs=1e-12)  # min(1, 2 scale^2), as above
+
+
+def test_a_certified_solve_of_an_ill_conditioned_program_is_still_refused_by_the_LP(monkeypatch):
+    # a (planted) LP answer t* = 5e-9 < ILL_CONDITIONED: a solver that certifies anyway does not get past it
+    Z, cons, run = fake_ladder(monkeypatch, [1e-7] * 8, scale=1e9)
+    monkeypatch.setattr(mp, "box_margin", lambda Z, cons: (5e-9, np.ones(len(cons))))
+    with pytest.raises(IllConditionedError, match=r"^margin program: instance too badly conditioned \(best box margin t\* = 5e-09 < 1e-08"):
+        mp.solve(Z, cons)
+
+
 def test_a_gap_above_MAX_GAP_is_refused_with_the_relative_gap_in_the_message(monkeypatch):
-    Z, cons, run = fake_ladder(monkeypatch, [None, 0.5, None, None, None, None, None])  # the second attempt: upper 2, lower 1
+    Z, cons, run = fake_ladder(monkeypatch, [None, 0.5, None, None, None, None, None, None])  # the second attempt: upper 2, lower 1
     with pytest.raises(SolverError, match=rf"^margin program: certified duality gap 0\.5 exceeds MAX_GAP = "
                                           rf"{mp.MAX_GAP:g} \(solver CLARABEL\)$"):
         mp.solve(Z, cons)

@@ -89,8 +89,9 @@ TARGETS = [
     ("sinkcheck.construct.margin_program", "dual_lower", "compare", 0,
      test_min_cost_certificate.test_reported_bracket_contains_OPT_and_its_W_meets_every_margin,
      {"inst": SOLVER_INST, "pattern": "sink"}),
-    # the feasibility LP on the wrong key differences no longer sees that coinciding mates are infeasible
-    ("sinkcheck.construct.margin_program", "box_margin", "sign", 0,
+    # the constraint rows (the feasibility LP's and the solver's) on the wrong key differences z_t + z_y:
+    # coinciding group mates no longer make the diagonal program infeasible
+    ("sinkcheck.construct.margin_program", "constraint_matrix", "sign", 0,
      test_min_cost_certificate.test_coinciding_group_mates_make_the_diag_program_infeasible_and_leave_the_sink_one_feasible,
      {}),
     # the counterexamples to the unrepaired trigger claims: the two-head bound's constant and the leak of the

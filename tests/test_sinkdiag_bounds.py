@@ -47,9 +47,10 @@ def test_proved_sink_lower_bound_holds_on_every_instance(args):
 
 @settings(max_examples=examples(20))
 @given(settings_())
-# found by the thorough profile: t* = 1e-5 and OPT ~ 1e5 kappa; Clarabel's defaults certify only a
-# gap of 3e-4 > MAX_GAP (the tight attempt of the ladder now certifies it; a refused solve's bracket
-# would still decide the bound, tests/support/brackets.py)
+# found by the thorough profile: t* = 1e-5 and OPT ~ 1e5 kappa; on the program's earlier form
+# Clarabel's defaults certified only a gap of 3e-4 > MAX_GAP; now SCS cannot estimate OPT and Clarabel
+# certifies it (docs/sink_vs_diagonal.md; a refused solve's bracket would still decide the bound,
+# tests/support/brackets.py)
 @example((dict(d=11, C=4, n=2, r_eta=1, lam=20.0, kappa=0.5, seed=1, centred=False, equal_norms=False), False))
 def test_proved_diag_lower_bound_holds_on_every_instance(args):
     kw, fallback = args

@@ -8,31 +8,38 @@ of their span and scaled to O(1) coordinates: the minimum-cost sink and diagonal
 caller passes the scaled coordinates Z (one row per token) and the constraint triples, and maps
 the returned M back to W.
 
-Sparse form. We introduce V = Z M (one row per query token), so every constraint is a sparse row
-V[x] . w >= 1: the program stays sparse instead of one dense r^2 row per constraint.
+Form. Constraint k is one sparse row of vec(M): kron(z_x, w_k) with w_k = z_t - z_y, whose nonzeros
+are the products of the nonzero coordinates of z_x and w_k (a few, in the span coordinates).
 
 Certificate (weak duality). For any y >= 0 and G = sum_k y_k z_{x_k} w_k^T, every feasible M
 has sum_k y_k <= <G, M> <= ||G||_op ||M||_*, so LB = sum(y) / ||G||_op <= OPT. The solver's
 M divided by its smallest constraint value is feasible, so its norm UB >= OPT. A solve is
 reported only when the status is optimal and the certified gap (UB - LB) / UB is small.
 
-Feasibility first. M = 0 meets every constraint with value 0, so the LP t* = max t subject to
-every constraint value >= t and max_ij abs(M_ij) <= 1 has t* >= 0, and the program is feasible iff t* > 0
-(any feasible M scaled into the box gives t > 0). HiGHS solves this LP exactly enough to decide
-it: t* <= INFEASIBLE_ATOL is reported as infeasible, t* < ILL_CONDITIONED as a refusal (OPT would
-be of order 1/t* and no interior-point solve is trustworthy there). The LP's duals y >= 0 are a
+Feasibility, decided when it matters. M = 0 meets every constraint with value 0, so the LP t* = max t
+subject to every constraint value >= t and max_ij abs(M_ij) <= 1 has t* >= 0, and the program is
+feasible iff t* > 0 (any feasible M scaled into the box gives t > 0). HiGHS solves this LP exactly
+enough to decide it: t* <= INFEASIBLE_ATOL is reported as infeasible, t* < ILL_CONDITIONED as a
+refusal (OPT would be of order 1/t* and no solve is trustworthy there). The LP's duals y >= 0 are a
 weak-duality certificate of the margin program as well, so a refusal still carries the certified
-lower bound sum(y) / ||G(y)||_op <= OPT.
+lower bound sum(y) / ||G(y)||_op <= OPT. The LP runs only when an attempt fails or when the
+certified upper bound is at least 1 / ILL_CONDITIONED: a feasible M with ||M||_* = UB, divided by
+max_ij abs(M_ij) <= UB, lies in the box with every value >= 1 / UB, so t* >= 1 / UB, and a certified
+UB < 1 / ILL_CONDITIONED proves that the LP would neither refuse the instance nor find it infeasible.
 
-Attempts. Clarabel's "optimal" does not by itself give SOLVER_RTOL: on badly scaled instances
-(OPT ~ 1e5 kappa) its dual is off by up to ~1e-4 in operator norm, which the certificate exposes;
-and on rank-one optima it can stall at "almost solved". So a solve runs down a short ladder
-(:data:`ATTEMPTS`: Clarabel; Clarabel with tighter tolerances; Clarabel with a stronger static
-regularisation of its KKT systems, alone and with the tighter tolerances; Clarabel with more precise
-KKT solves; Clarabel without dynamic regularisation; SCS) and stops at the first
-certified gap <= SOLVER_RTOL; failing that it returns the best optimal attempt whose gap is
-<= MAX_GAP, and the caller compares claims with the bracket [lower, upper], never with a
-tolerance. Otherwise it raises SolverError.
+Attempts. A solver's "optimal" does not by itself give SOLVER_RTOL: on badly scaled instances
+(OPT ~ 1e5 kappa) Clarabel's dual is off by up to ~1e-4 in operator norm, which the certificate
+exposes; and on rank-one optima it can stall at "almost solved". So a solve runs down a short
+ladder (:data:`ATTEMPTS`) and stops at the first certified gap <= SOLVER_RTOL: SCS with the margins
+rescaled so that OPT is about 1 (:data:`RESCALED`; the first-order solver's iteration count depends
+on the scale of the solution, and the diagonal programs' OPT ~ 500 costs it 3 to 10 times more
+iterations unscaled); Clarabel; Clarabel with tighter tolerances; Clarabel with a stronger static
+regularisation of its KKT systems, alone and with the tighter tolerances; Clarabel with more
+precise KKT solves; Clarabel without dynamic regularisation; and, only when no attempt ended
+optimal, a long unscaled SCS run. Failing SOLVER_RTOL it returns the best optimal attempt whose gap
+is <= MAX_GAP, and the caller compares claims with the bracket [lower, upper], never with a
+tolerance. Otherwise it raises SolverError. Which attempt wins changes only the bracket's width,
+never its validity: every bracket is computed by :func:`certify` from the exact coordinates.
 """
 
 from __future__ import annotations
@@ -66,27 +73,41 @@ group mates whose nuisance differs by 1e-3 delta give t* ~ 7e-8 and OPT ~ 1e7 ka
 still certifies; at 1e-4 delta, t* ~ 7e-10, Clarabel wrongly reports the program infeasible)."""
 
 TIGHT = {"tol_gap_abs": 1e-10, "tol_gap_rel": 1e-10, "tol_feas": 1e-10, "max_iter": 500}
-"""Clarabel's tolerances for the second attempt (its defaults are 1e-8). On the instance pinned in
-tests/test_margin_program_claims.py (OPT ~ 8e3 in scaled units) the default solve certifies a gap
-of 3.1e-4 and this one 2.4e-6."""
+"""Clarabel's tighter tolerances (its defaults are 1e-8). On the instance pinned in
+tests/test_margin_program.py (OPT ~ 8e3 in scaled units) Clarabel's default solve certified a gap
+of 3.1e-4 and this one 2.4e-6 (measured on the program's earlier form, with one auxiliary row per
+query)."""
 
 REGULARISED = {"static_regularization_constant": 1e-7}
-"""Clarabel's settings for the third attempt, a static KKT regularisation of 1e-7 (default 1e-8).
-Measured on twelve C = 8 programs (d = 22, n = 3, r_eta = 3, seeds 0, 1, 2, 5, 1089, 3137, both
+"""Clarabel with a static KKT regularisation of 1e-7 (default 1e-8). Measured on the program's
+earlier form (one auxiliary row per query), on twelve C = 8 programs (d = 22, n = 3, r_eta = 3, seeds 0, 1, 2, 5, 1089, 3137, both
 patterns): the default and tight attempts certify a gap <= SOLVER_RTOL on 5 of them (the others end
 "almost solved", optimal_inaccurate in cvxpy, or with a wider gap), this one on 11, in about the
 same time.  The dev profile found two of them (tests/test_sinkdiag_bounds.py)."""
 
 PRECISE = {"iterative_refinement_reltol": 1e-14, "iterative_refinement_abstol": 1e-14,
            "iterative_refinement_max_iter": 50}
-"""Clarabel's settings for the fifth attempt, each KKT solve refined to 1e-14 (defaults 1e-13 and
+"""Clarabel with each KKT solve refined to 1e-14 (defaults 1e-13 and
 1e-12, 10 steps)."""
 
-ATTEMPTS = (("CLARABEL", {}), ("CLARABEL", TIGHT), ("CLARABEL", REGULARISED), ("CLARABEL", TIGHT | REGULARISED),
-            ("CLARABEL", PRECISE), ("CLARABEL", {"dynamic_regularization_enable": False}),
-            ("SCS", {"eps": 1e-9, "max_iters": 200_000}))
-"""The solver ladder of the module docstring. SCS is slow on badly scaled instances, so it runs
-only when no Clarabel attempt ended optimal."""
+ESTIMATE = {"eps": 1e-2, "max_iters": 300}
+"""SCS's settings for the short run that estimates OPT before the rescaled attempt (its value is
+within a few per cent of OPT on the Section 7 programs, measured in benchmarks/bench_min_cost.py)."""
+
+RESCALED = {"eps": 1e-9, "max_iters": 100_000, "rescale": True}
+"""The first attempt: SCS on the margins z_x^T M w >= 1 / est (est from :data:`ESTIMATE`), so that
+the optimum has norm about 1; ``rescale`` is this module's flag, not an SCS setting. Measured at
+C = 12 (n = 3, r_eta = 6, seed 0): the diagonal program (OPT ~ 500) takes 18,900 SCS iterations
+unscaled and a few thousand rescaled."""
+
+LAST_RESORT = ("SCS", {"eps": 1e-9, "max_iters": 200_000})
+"""The ladder's last attempt, run only when no other attempt ended optimal (slow on badly scaled
+instances)."""
+
+ATTEMPTS = (("SCS", RESCALED), ("CLARABEL", {}), ("CLARABEL", TIGHT), ("CLARABEL", REGULARISED),
+            ("CLARABEL", TIGHT | REGULARISED), ("CLARABEL", PRECISE),
+            ("CLARABEL", {"dynamic_regularization_enable": False}), LAST_RESORT)
+"""The solver ladder of the module docstring."""
 
 SPARSE_ATOL = 1e-12
 """Coordinates below this (relative to the largest) are dropped from the solver's copy of the
@@ -108,14 +129,15 @@ class Triples:
 @dataclass(frozen=True)
 class Certified:
     """A certified solve of the scaled program: M meets every constraint (value >= 1), and
-    lower <= OPT <= upper = ||M||_*; t_star is the feasibility LP's best box margin."""
+    lower <= OPT <= upper = ||M||_*; t_star is the feasibility LP's best box margin, or None when the
+    LP was not needed (then t* >= 1 / upper, module docstring)."""
 
     M: np.ndarray
     upper: float
     lower: float
     solver: str
     status: str
-    t_star: float
+    t_star: float | None
     seconds: float
 
 
@@ -126,8 +148,9 @@ def solve(Z: np.ndarray, cons, solver: str = "CLARABEL", retry_scs: bool = True,
     Args:
         Z: scaled token coordinates (n, r), entries of order 1.
         cons: index arrays ``query``, ``target``, ``competitor`` into the rows of Z.
-        solver: "CLARABEL" (the ladder of :data:`ATTEMPTS`) or "SCS" (SCS only).
-        retry_scs: let the ladder end with SCS when no Clarabel attempt ended optimal.
+        solver: "CLARABEL" (the whole ladder of :data:`ATTEMPTS`, which starts with the rescaled
+            SCS attempt) or "SCS" (its SCS attempts only).
+        retry_scs: end the ladder with :data:`LAST_RESORT` when no other attempt ended optimal.
         what: the program's name in error messages.
     Raises:
         InfeasibleError: the feasibility LP proves that no M meets the constraints.
@@ -138,21 +161,16 @@ def solve(Z: np.ndarray, cons, solver: str = "CLARABEL", retry_scs: bool = True,
             [lower, upper] is on the error).
     """
     validate.choice("solver", solver, SOLVERS)
-    t_star, y_box = box_margin(np.where(np.abs(Z) > SPARSE_ATOL * np.abs(Z).max(), Z, 0.0), cons)
-    if t_star <= INFEASIBLE_ATOL:
-        raise InfeasibleError(f"{what}: infeasible (no W meets every margin; best box margin t* = {t_star:.2g})")
-    if t_star < ILL_CONDITIONED:
-        raise IllConditionedError(f"{what}: instance too badly conditioned (best box margin t* = {t_star:.2g} < "
-                                  f"{ILL_CONDITIONED:g}, OPT would be of order 1/t*)", dual_lower(Z, cons, y_box))
-    ladder = [a for a in ATTEMPTS if a[0] == solver or (solver == "CLARABEL" and retry_scs)]
-    t0, best, errors = time.perf_counter(), None, []
+    ladder = [a for a in ATTEMPTS if (a[0] == solver or solver == "CLARABEL") and (retry_scs or a is not LAST_RESORT)]
+    t0, best, errors, t_star = time.perf_counter(), None, [], None
     for name, opts in ladder:
-        if name == "SCS" and best is not None:
+        if opts is LAST_RESORT[1] and best is not None:
             break
         try:
             Mf, upper, lower, status = attempt(Z, cons, name, opts)
-        except SolverError as exc:  # an "infeasible" status included: the LP proved t* > 0
+        except SolverError as exc:  # an "infeasible" status included: the LP decides
             errors.append(str(exc))
+            t_star = _decided(Z, cons, what) if t_star is None else t_star
             continue
         if best is None or (upper - lower) / upper < (best[1] - best[2]) / best[1]:
             best = (Mf, upper, lower, name, status)
@@ -161,10 +179,24 @@ def solve(Z: np.ndarray, cons, solver: str = "CLARABEL", retry_scs: bool = True,
     if best is None:
         raise SolverError(f"{what}: {errors[-1]} (but the feasibility LP found t* = {t_star:.2g} > 0)")
     Mf, upper, lower, name, status = best
+    if upper * ILL_CONDITIONED >= 1.0 and t_star is None:  # only then can the LP refuse (module docstring)
+        t_star = _decided(Z, cons, what)
     if upper - lower > MAX_GAP * upper:
         raise WideBracketError(f"{what}: certified duality gap {(upper - lower) / upper:.2g} "
                                f"exceeds MAX_GAP = {MAX_GAP:g} (solver {name})", lower, upper)
     return Certified(Mf, upper, lower, name, status, t_star, time.perf_counter() - t0)
+
+
+def _decided(Z: np.ndarray, cons, what: str) -> float:
+    """The feasibility LP's t* (module docstring); raises InfeasibleError or IllConditionedError
+    when t* says so."""
+    t_star, y_box = box_margin(_sparse(Z), cons)
+    if t_star <= INFEASIBLE_ATOL:
+        raise InfeasibleError(f"{what}: infeasible (no W meets every margin; best box margin t* = {t_star:.2g})")
+    if t_star < ILL_CONDITIONED:
+        raise IllConditionedError(f"{what}: instance too badly conditioned (best box margin t* = {t_star:.2g} < "
+                                  f"{ILL_CONDITIONED:g}, OPT would be of order 1/t*)", dual_lower(Z, cons, y_box))
+    return t_star
 
 
 def attempt(Z: np.ndarray, cons, solver: str, opts: dict) -> tuple[np.ndarray, float, float, str]:
@@ -180,22 +212,33 @@ def best_margin(Z: np.ndarray, cons) -> float:
     return box_margin(Z, cons)[0]
 
 
+def _sparse(Z: np.ndarray) -> np.ndarray:
+    """The solver's copy of Z: coordinates below SPARSE_ATOL times the largest set to 0."""
+    return np.where(np.abs(Z) > SPARSE_ATOL * np.abs(Z).max(), Z, 0.0)
+
+
+def constraint_matrix(Z: np.ndarray, cons) -> sp.csr_matrix:
+    """(K, r^2) sparse matrix whose row k is kron(z_x, w_k), w_k = z_t - z_y: row k times vec(M)
+    (row-major, M_ij at i * r + j) is the constraint value z_x^T M w_k."""
+    r, K = Z.shape[1], len(cons)
+    w = Z[cons.target] - Z[cons.competitor]
+    rows, cols, vals = [], [], []
+    for x in np.unique(cons.query):
+        k = np.flatnonzero(cons.query == x)
+        i = np.flatnonzero(Z[x])
+        block = Z[x, i][None, :, None] * w[k][:, None, :]  # (len(k), len(i), r)
+        kk, ii, jj = np.nonzero(block)
+        rows.append(k[kk]), cols.append(i[ii] * r + jj), vals.append(block[kk, ii, jj])
+    return sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(K, r * r))
+
+
 def box_margin(Z: np.ndarray, cons) -> tuple[float, np.ndarray]:
     """t* of :func:`best_margin` and the LP's duals y >= 0 of the margin rows (one per constraint).
 
     y is a weak-duality certificate for the margin program too (:func:`dual_lower`): when t* is
     small, sum(y) / ||G(y)||_op is large, of order 1/t*."""
     r, K = Z.shape[1], len(cons)
-    w = Z[cons.target] - Z[cons.competitor]
-    rows, cols, vals = [], [], []
-    for x in np.unique(cons.query):  # constraint k reads sum_ij Z[x, i] w_k[j] M_ij, M_ij at i * r + j
-        k = np.flatnonzero(cons.query == x)
-        i = np.flatnonzero(Z[x])
-        block = Z[x, i][None, :, None] * w[k][:, None, :]  # (len(k), len(i), r)
-        kk, ii, jj = np.nonzero(block)
-        rows.append(k[kk]), cols.append(i[ii] * r + jj), vals.append(block[kk, ii, jj])
-    A = sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(K, r * r))
-    A_ub = sp.hstack([-A, sp.csr_matrix(np.ones((K, 1)))]).tocsr()  # t - value_k <= 0
+    A_ub = sp.hstack([-constraint_matrix(Z, cons), sp.csr_matrix(np.ones((K, 1)))]).tocsr()  # t - value_k <= 0
     c = np.zeros(r * r + 1)
     c[-1] = -1.0
     res = linprog(c, A_ub=A_ub, b_ub=np.zeros(K), bounds=[(-1, 1)] * (r * r) + [(None, 1)], method="highs")
@@ -205,30 +248,38 @@ def box_margin(Z: np.ndarray, cons) -> tuple[float, np.ndarray]:
 
 
 def _solve(Z: np.ndarray, cons, solver: str, opts: dict) -> tuple[np.ndarray, np.ndarray, str]:
-    """Solve min ||M||_* s.t. Z[x]^T M (Z[t] - Z[y]) >= 1 for every constraint (x, t, y).
+    """Solve min ||M||_* s.t. Z[x]^T M (Z[t] - Z[y]) >= rho for every constraint (x, t, y), rho = 1,
+    or rho = 1 / est with ``opts["rescale"]`` (:data:`RESCALED`).
 
-    Returns M, the duals y of the margin constraints, and the status."""
+    Returns M, the duals y of the margin constraints (the same for every rho), and the status."""
+    opts = dict(opts)
+    rescale = opts.pop("rescale", False)
     r = Z.shape[1]
-    Zs = np.where(np.abs(Z) > SPARSE_ATOL * np.abs(Z).max(), Z, 0.0)
-    queries, row = np.unique(cons.query, return_inverse=True)  # V has one row per query token
-    w = Zs[cons.target] - Zs[cons.competitor]
-    k, j = np.nonzero(w)
-    # row k of G picks V[x_k] . w_k from vec_C(V) (row-major: V[x, j] sits at x * r + j)
-    G = sp.csr_matrix((w[k, j], (k, row[k] * r + j)), shape=(len(cons), len(queries) * r))
-    M, V = cp.Variable((r, r)), cp.Variable((len(queries), r))
-    margins = G @ cp.vec(V, order="C") >= 1
-    prob = cp.Problem(cp.Minimize(cp.normNuc(M)), [V == sp.csr_matrix(Zs[queries]) @ M, margins])
+    M, rho = cp.Variable((r, r)), cp.Parameter(nonneg=True, value=1.0)
+    margins = constraint_matrix(_sparse(Z), cons) @ cp.vec(M, order="C") >= rho
+    prob = cp.Problem(cp.Minimize(cp.normNuc(M)), [margins])
+    if rescale:
+        _run(prob, solver, ESTIMATE)
+        est = prob.value
+        if prob.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) or not (np.isfinite(est) and est > 0):
+            raise SolverError(f"solver {solver}: no estimate of OPT to rescale by (status {prob.status!r})")
+        rho.value = 1.0 / est
+    _run(prob, solver, opts)
+    if prob.status in (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE):
+        raise InfeasibleError(f"infeasible (status {prob.status})")
+    if prob.status != cp.OPTIMAL:
+        raise SolverError(f"solver {solver} ended with status {prob.status!r}")
+    return np.asarray(M.value), np.asarray(margins.dual_value).ravel(), prob.status
+
+
+def _run(prob, solver: str, opts: dict) -> None:
+    """prob.solve with ``solver`` and ``opts``; a solver's crash is a SolverError."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # cvxpy warns on inaccurate solves; the status says it
         try:
             prob.solve(solver=solver, **opts)
         except cp.error.SolverError as exc:
             raise SolverError(f"solver {solver} failed: {exc}") from None
-    if prob.status in (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE):
-        raise InfeasibleError(f"infeasible (status {prob.status})")
-    if prob.status != cp.OPTIMAL:
-        raise SolverError(f"solver {solver} ended with status {prob.status!r}")
-    return np.asarray(M.value), np.asarray(margins.dual_value).ravel(), prob.status
 
 
 def certify(Z: np.ndarray, cons, Mp: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float, float]:

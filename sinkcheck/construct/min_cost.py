@@ -10,9 +10,10 @@ e_{C+c}, d_ci -> lam sqrt(d) e_c + B_eta^T eta_ci.
 
 Scaled program. With z~ = Q^T z / sqrt(d) and M' = M sqrt(d) / kappa, the constraint
 s(x, t) - s(x, y) >= kappa reads z~_x^T M' (z~_t - z~_y) >= 1 with O(1) coefficients: the margin
-program of :mod:`sinkcheck.construct.margin_program`, which decides feasibility by an LP first, solves
-it down a solver ladder and certifies every answer by weak duality. ``opt`` is the certified upper
-bound (the cost of a W that meets every margin) and ``opt_lower`` the certified lower bound.
+program of :mod:`sinkcheck.construct.margin_program`, which solves it down a solver ladder,
+certifies every answer by weak duality, and decides feasibility by an LP where an attempt fails.
+``opt`` is the certified upper bound (the cost of a W that meets every margin) and ``opt_lower``
+the certified lower bound.
 """
 
 from __future__ import annotations
@@ -91,9 +92,9 @@ def min_cost(inst: SinkDiagInstance, pattern: str, fallback: bool = True, solver
         inst: the instance.
         pattern: "sink" or "diag".
         fallback: include the group-absent copy constraints.
-        solver: "CLARABEL" (default: the ladder of :data:`~sinkcheck.construct.margin_program.ATTEMPTS`) or "SCS" (SCS only).
+        solver: "CLARABEL" (default: the whole ladder of :data:`~sinkcheck.construct.margin_program.ATTEMPTS`) or "SCS" (its SCS attempts only).
         reduce: solve the r x r span-reduced program (default) or the naive d x d one.
-        retry_scs: let the ladder end with SCS when no Clarabel attempt ended optimal.
+        retry_scs: let the ladder end with its long SCS run when no other attempt ended optimal.
     Returns:
         A :class:`MinCost`; ``opt`` = 2 ||W||_* of a W meeting every margin, ``opt_lower`` <= OPT.
     Raises:

@@ -164,8 +164,8 @@ def min_nuclear_sink(Z, J, kappa: float = 1.0, mask: str = "causal") -> SinkLPRe
     """The cheapest sink: minimise ||W||_* s.t. every margin >= kappa, certified.
 
     The margin program of :mod:`sinkcheck.construct.margin_program` with target z_0 (the sink) for
-    every constrained pair: a feasibility LP first, then a solver ladder and a weak-duality bracket
-    ``info["cost_lower"] <= OPT <= cost``.
+    every constrained pair: a solver ladder, a weak-duality bracket ``info["cost_lower"] <= OPT <= cost``,
+    and a feasibility LP where an attempt fails.
 
     Returns:
         SinkLPResult with the optimal W, cost 2 ||W||_* (the Frobenius squared cost of its balanced

@@ -1,0 +1,157 @@
+"""The certified minimum-cost solver in C and in d, against the formulation it replaced (issue #19).
+
+Run from the repository root: ``python benchmarks/bench_min_cost.py`` (not a test: timings depend
+on the machine; about 10 minutes on 2 cores, most of it in the baseline). One instance family
+(n = 3, r_eta = 6, lam = 1, kappa = 1, seed 0) is solved for both patterns with the fallback
+constraints:
+
+- in C: C = 4 ... 32 at d = 128 (C = 32 needs d >= 2C + 1 + r_eta = 71);
+- in d: d = 64 ... 16384 at C = 4.
+
+Each row times ``min_cost`` (constraints, span basis, ladder, certificate) and, in the same run,
+the baseline on the same instance: the program as it was before this issue, kept here only (one
+auxiliary row v_x = z_x^T M per query with the equality V = Z M, the feasibility LP before every
+solve, and the Clarabel-first ladder), certified by the same weak-duality certificate. It prints
+both times, their ratio, both certified brackets and whether the two OPTs agree to 1e-6 relative,
+then the issue's goals, and exits 1 when one is missed. The baseline is skipped above
+``--baseline-max-C`` (default 20), where it takes minutes per program.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+import warnings
+
+import cvxpy as cp
+import numpy as np
+import scipy.sparse as sp
+
+from sinkcheck.construct import margin_program as mp
+from sinkcheck.construct.min_cost import instance_basis, min_cost
+from sinkcheck.construct.sinkdiag.constraints import margin_constraints
+from sinkcheck.construct.sinkdiag.instance import sample_instance
+from sinkcheck.errors import SolverError
+
+BASELINE_ATTEMPTS = (("CLARABEL", {}), ("CLARABEL", mp.TIGHT), ("CLARABEL", mp.REGULARISED),
+                     ("CLARABEL", mp.TIGHT | mp.REGULARISED), ("CLARABEL", mp.PRECISE),
+                     ("CLARABEL", {"dynamic_regularization_enable": False}), ("SCS", {"eps": 1e-9, "max_iters": 200_000}))
+"""The ladder before this issue (SCS only when no Clarabel attempt ended optimal)."""
+
+
+def baseline_program(Z: np.ndarray, cons, solver: str, opts: dict):
+    """The program before this issue: min ||M||_* s.t. V = Z_q M, V[x] . w_k >= 1 (sparse rows of V)."""
+    r = Z.shape[1]
+    Zs = np.where(np.abs(Z) > mp.SPARSE_ATOL * np.abs(Z).max(), Z, 0.0)
+    queries, row = np.unique(cons.query, return_inverse=True)
+    w = Zs[cons.target] - Zs[cons.competitor]
+    k, j = np.nonzero(w)
+    G = sp.csr_matrix((w[k, j], (k, row[k] * r + j)), shape=(len(cons), len(queries) * r))
+    M, V = cp.Variable((r, r)), cp.Variable((len(queries), r))
+    margins = G @ cp.vec(V, order="C") >= 1
+    prob = cp.Problem(cp.Minimize(cp.normNuc(M)), [V == sp.csr_matrix(Zs[queries]) @ M, margins])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            prob.solve(solver=solver, **opts)
+        except cp.error.SolverError as exc:
+            raise SolverError(str(exc)) from None
+    if prob.status != cp.OPTIMAL:
+        raise SolverError(prob.status)
+    return np.asarray(M.value), np.asarray(margins.dual_value).ravel()
+
+
+def baseline_min_cost(inst, pattern: str) -> tuple[float, float]:
+    """The certified bracket (lower, upper) of OPT (cost units 2 ||W||_*) as computed before this issue."""
+    cons = margin_constraints(inst, pattern, True)
+    Z = inst.tokens() @ instance_basis(inst) / np.sqrt(inst.dim)
+    mp.box_margin(np.where(np.abs(Z) > mp.SPARSE_ATOL * np.abs(Z).max(), Z, 0.0), cons)  # the LP ran first
+    best = None
+    for name, opts in BASELINE_ATTEMPTS:
+        if name == "SCS" and best is not None:
+            break
+        try:
+            _, upper, lower = mp.certify(Z, cons, *baseline_program(Z, cons, name, opts))
+        except SolverError:
+            continue
+        if best is None or (upper - lower) / upper < (best[1] - best[0]) / best[1]:
+            best = (lower, upper)
+        if upper - lower <= mp.SOLVER_RTOL * upper:
+            break
+    if best is None:
+        raise SolverError("baseline: no attempt ended optimal")
+    scale = 2 * inst.kappa / np.sqrt(inst.dim)
+    return best[0] * scale, best[1] * scale
+
+
+def timed(fn, runs: int):
+    """(median wall time, last result) over ``runs`` calls."""
+    times, out = [], None
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), out
+
+
+def row(d: int, C: int, pattern: str, baseline: bool, runs: int) -> dict:
+    inst = sample_instance(d=d, C=C, n=3, r_eta=6, lam=1.0, kappa=1.0, seed=0)
+    t_new, sol = timed(lambda: min_cost(inst, pattern), runs)
+    out = dict(d=d, C=C, pattern=pattern, K=sol.n_constraints, new=t_new, solver=sol.solver,
+               new_bracket=(sol.opt_lower, sol.opt), base=None, base_bracket=None)
+    if baseline:
+        out["base"], out["base_bracket"] = timed(lambda: baseline_min_cost(inst, pattern), runs)
+    return out
+
+
+def show(r: dict) -> str:
+    lo, up = r["new_bracket"]
+    base = "—" if r["base"] is None else f"{r['base']:8.2f} s"
+    ratio = "—" if r["base"] is None else f"{r['base'] / r['new']:6.1f}x"
+    if r["base_bracket"] is None:
+        agree = "—"
+    else:
+        agree = "yes" if abs(r["base_bracket"][1] - up) <= 1e-6 * up else f"no ({r['base_bracket'][1]:.8g})"
+    return (f"| {r['d']:5d} | {r['C']:2d} | {r['pattern']:4s} | {r['K']:6,d} | {r['new']:7.2f} s | {base} | {ratio} "
+            f"| {up:.8g} | {(up - lo) / up:.1e} | {agree} |")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--baseline-max-C", type=int, default=20)
+    args = ap.parse_args()
+    print("| d | C | pattern | constraints | new | baseline | speed-up | OPT (new) | certified gap | OPT agrees |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    rows = []
+    for C in (4, 8, 12, 16, 20, 24, 32):
+        for pattern in ("sink", "diag"):
+            rows.append(row(128, C, pattern, C <= args.baseline_max_C, 3 if C <= 8 else 1))
+            print(show(rows[-1]), flush=True)
+    for d in (64, 256, 1024, 4096, 16384):
+        for pattern in ("sink", "diag"):
+            rows.append(row(d, 4, pattern, True, 3))
+            print(show(rows[-1]), flush=True)
+    by = {(r["d"], r["C"], r["pattern"]): r for r in rows}
+    goals = []
+    for C in (8, 12, 16, 20):
+        for p in ("sink", "diag"):
+            r = by[(128, C, p)]
+            if r["base"] is not None:
+                goals.append((f"C = {C:2d} {p}: speed-up {r['base'] / r['new']:.1f}x >= 4", r["base"] >= 4 * r["new"]))
+    for p in ("sink", "diag"):
+        t32, t8 = by[(128, 32, p)]["new"], by[(128, 8, p)]["new"]
+        goals.append((f"C = 32 {p}: {t32:.1f} s < 120 s", t32 < 120))
+        goals.append((f"C = 8 -> 32 {p}: time x{t32 / t8:.1f} <= (32/8)^2 = 16", t32 / t8 <= 16))
+    goals.append(("every OPT agrees with the baseline's to 1e-6",
+                  all(r["base_bracket"] is None or abs(r["base_bracket"][1] - r["new_bracket"][1]) <= 1e-6 * r["new_bracket"][1]
+                      for r in rows)))
+    print()
+    for text, ok in goals:
+        print(f"{'met   ' if ok else 'MISSED'} {text}")
+    return 0 if all(ok for _, ok in goals) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
