@@ -95,7 +95,7 @@ ESTIMATE = {"eps": 1e-2, "max_iters": 300}
 within a few per cent of OPT on the Section 7 programs, measured in benchmarks/bench_min_cost.py)."""
 
 RESCALED = {"eps": 1e-9, "max_iters": 100_000, "rescale": True}
-"""The first attempt: SCS on the margins z_x^T M w >= 1 / est (est from :data:`ESTIMATE`), so that
+"""The settings of the first attempt, SCS on the margins z_x^T M w >= 1 / est (est from :data:`ESTIMATE`), so that
 the optimum has norm about 1; ``rescale`` is this module's flag, not an SCS setting. Measured at
 C = 12 (n = 3, r_eta = 6, seed 0): the diagonal program (OPT ~ 500) takes 18,900 SCS iterations
 unscaled and a few thousand rescaled."""
@@ -260,7 +260,7 @@ def _solve(Z: np.ndarray, cons, solver: str, opts: dict) -> tuple[np.ndarray, np
     prob = cp.Problem(cp.Minimize(cp.normNuc(M)), [margins])
     if rescale:
         _run(prob, solver, ESTIMATE)
-        est = prob.value
+        est = prob.value if prob.value is not None else np.nan
         if prob.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) or not (np.isfinite(est) and est > 0):
             raise SolverError(f"solver {solver}: no estimate of OPT to rescale by (status {prob.status!r})")
         rho.value = 1.0 / est
