@@ -43,13 +43,16 @@ def record_solves(monkeypatch, inaccurate: int, status=cp.OPTIMAL_INACCURATE):
 
 
 def documented_solves(attempts):
-    """The cvxpy solves that ``attempts`` make: the rescaled attempt first runs ESTIMATE, then its
-    own settings without this module's ``rescale`` flag."""
+    """The cvxpy solves that ``attempts`` make when each ends inaccurate: the rescaled attempt first
+    runs ESTIMATE, then its first stage (a stage that does not end optimal ends the attempt)."""
     out = []
     for name, opts in attempts:
+        plain = {k: v for k, v in opts.items() if k not in ("rescale", "stages")}
         if opts.get("rescale"):
             out.append((name, mp.ESTIMATE))
-        out.append((name, {k: v for k, v in opts.items() if k != "rescale"}))
+        if "stages" in opts:
+            plain |= {"eps": opts["stages"][0], "warm_start": False}
+        out.append((name, plain))
     return out
 
 
@@ -67,6 +70,24 @@ def test_the_ladder_settings_differ_from_each_other_and_start_with_the_rescaled_
     configs = [(name, tuple(sorted(opts.items()))) for name, opts in mp.ATTEMPTS]
     assert len(set(configs)) == len(configs) and mp.ATTEMPTS[0] == ("SCS", mp.RESCALED)
     assert mp.ATTEMPTS[-1] is mp.LAST_RESORT and not mp.LAST_RESORT[1].get("rescale")
+
+
+def test_the_rescaled_attempt_tightens_its_tolerance_only_while_the_gap_exceeds_SOLVER_RTOL(monkeypatch):
+    seen, calls, original = record_solves(monkeypatch, 0), [], mp.certify
+
+    def loose_first(Z, cons, Mp, y):  # the first stage's bracket certified 50 % wide
+        Mf, upper, lower = original(Z, cons, Mp, y)
+        calls.append(upper)
+        return Mf, upper, lower * (0.5 if len(calls) == 1 else 1.0)
+    monkeypatch.setattr(mp, "certify", loose_first)
+    sol = mp.solve(*sink_program())
+    stages = [(s["eps"], s["warm_start"]) for s in seen if s != {"solver": "SCS"} | mp.ESTIMATE]
+    assert stages == [(1e-8, False), (1e-9, True)] and sol.solver == "SCS"
+    assert sol.upper - sol.lower <= mp.SOLVER_RTOL * sol.upper
+    seen.clear()
+    monkeypatch.setattr(mp, "certify", original)
+    mp.solve(*sink_program())
+    assert [s["eps"] for s in seen if s != {"solver": "SCS"} | mp.ESTIMATE] == [1e-8]  # certified: no second stage
 
 
 def test_a_solver_infeasible_after_a_feasible_LP_is_reported_with_its_status(monkeypatch):
@@ -107,7 +128,7 @@ def fake_ladder(monkeypatch, gaps, scale=1.0):
         run.append(name)
         if gaps[len(run) - 1] is None:
             raise SolverError(f"solver {name} ended with status 'optimal_inaccurate'")
-        return np.outer(Z[1] + Z[2], Z[0]), np.full(len(cons), float(len(run))), "optimal"
+        yield np.outer(Z[1] + Z[2], Z[0]), np.full(len(cons), float(len(run))), "optimal"
 
     def certify(Z, cons, Mp, y):  # attempt k: upper scale (k + 1), relative gap gaps[k]
         k = int(y[0]) - 1
@@ -223,3 +244,9 @@ def test_a_gap_above_MAX_GAP_is_refused_with_the_relative_gap_in_the_message(mon
     with pytest.raises(SolverError, match=rf"^margin program: certified duality gap 0\.5 exceeds MAX_GAP = "
                                           rf"{mp.MAX_GAP:g} \(solver CLARABEL\)$"):
         mp.solve(Z, cons)
+
+
+def test_a_program_wider_than_CLARABEL_MAX_R_is_not_given_to_Clarabel(monkeypatch):
+    Z, cons, run = fake_ladder(monkeypatch, [None, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0])
+    monkeypatch.setattr(mp, "CLARABEL_MAX_R", Z.shape[1] - 1)
+    assert mp.solve(Z, cons).solver == "SCS" and run == ["SCS", "SCS"]  # the rescaled attempt, the last resort

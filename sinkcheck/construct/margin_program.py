@@ -33,7 +33,8 @@ exposes; and on rank-one optima it can stall at "almost solved". So a solve runs
 ladder (:data:`ATTEMPTS`) and stops at the first certified gap <= SOLVER_RTOL: SCS with the margins
 rescaled so that OPT is about 1 (:data:`RESCALED`; the first-order solver's iteration count depends
 on the scale of the solution, and the diagonal programs' OPT ~ 500 costs it 3 to 10 times more
-iterations unscaled); Clarabel; Clarabel with tighter tolerances; Clarabel with a stronger static
+iterations unscaled), at eps 1e-8 and, only if that is not certified, on to eps 1e-9; Clarabel
+(programs wider than :data:`CLARABEL_MAX_R` skip the Clarabel attempts, whose cost grows as r^4.5); Clarabel with tighter tolerances; Clarabel with a stronger static
 regularisation of its KKT systems, alone and with the tighter tolerances; Clarabel with more
 precise KKT solves; Clarabel without dynamic regularisation; and, only when no attempt ended
 optimal, a long unscaled SCS run. Failing SOLVER_RTOL it returns the best optimal attempt whose gap
@@ -47,6 +48,7 @@ from __future__ import annotations
 import time
 import warnings
 from dataclasses import dataclass
+from typing import Iterator
 
 import cvxpy as cp
 import numpy as np
@@ -94,11 +96,21 @@ ESTIMATE = {"eps": 1e-2, "max_iters": 300}
 """SCS's settings for the short run that estimates OPT before the rescaled attempt (its value is
 within a few per cent of OPT on the Section 7 programs, measured in benchmarks/bench_min_cost.py)."""
 
-RESCALED = {"eps": 1e-9, "max_iters": 100_000, "rescale": True}
+RESCALED = {"max_iters": 20_000, "rescale": True, "stages": (1e-8, 1e-9)}
 """The settings of the first attempt, SCS on the margins z_x^T M w >= 1 / est (est from :data:`ESTIMATE`), so that
-the optimum has norm about 1; ``rescale`` is this module's flag, not an SCS setting. Measured at
-C = 12 (n = 3, r_eta = 6, seed 0): the diagonal program (OPT ~ 500) takes 18,900 SCS iterations
-unscaled and a few thousand rescaled."""
+the optimum has norm about 1; ``rescale`` and ``stages`` are this module's flags, not SCS settings.
+The attempt solves at eps 1e-8, certifies, and only when the certified gap exceeds SOLVER_RTOL
+goes on at eps 1e-9 from where it stopped (a warm start); each stage has at most ``max_iters``
+iterations. Measured (n = 3, r_eta = 6, seed 0): at C = 12 the diagonal program (OPT ~ 500) takes
+23,300 SCS iterations unscaled and 4,375 rescaled; at C = 32 SCS ends at eps 1e-9 only
+"optimal_inaccurate" after 100,000 iterations, while eps 1e-8 ends optimal after about 550 with a
+certified gap of 1e-6."""
+
+CLARABEL_MAX_R = 56
+"""Widest span basis (r = Z.shape[1]) given to Clarabel; wider programs run the SCS attempts only.
+Clarabel's time grows about as r^4.5 on the sink program (n = 3, r_eta = 6, seed 0): 1.1 s at
+r = 23 (C = 8), 25 s at r = 47 (C = 20), 56 s and 2.1 GB at r = 55 (C = 24); at r = 71 (C = 32)
+one attempt ran for minutes with 5.7 GB."""
 
 LAST_RESORT = ("SCS", {"eps": 1e-9, "max_iters": 200_000})
 """The ladder's last attempt, run only when no other attempt ended optimal (slow on badly scaled
@@ -161,7 +173,9 @@ def solve(Z: np.ndarray, cons, solver: str = "CLARABEL", retry_scs: bool = True,
             [lower, upper] is on the error).
     """
     validate.choice("solver", solver, SOLVERS)
-    ladder = [a for a in ATTEMPTS if (a[0] == solver or solver == "CLARABEL") and (retry_scs or a is not LAST_RESORT)]
+    wide = Z.shape[1] > CLARABEL_MAX_R
+    ladder = [a for a in ATTEMPTS if (a[0] == solver or solver == "CLARABEL") and not (wide and a[0] == "CLARABEL")
+              and (retry_scs or a is not LAST_RESORT)]
     t0, best, errors, t_star = time.perf_counter(), None, [], None
     for name, opts in ladder:
         if opts is LAST_RESORT[1] and best is not None:
@@ -200,11 +214,19 @@ def _decided(Z: np.ndarray, cons, what: str) -> float:
 
 
 def attempt(Z: np.ndarray, cons, solver: str, opts: dict) -> tuple[np.ndarray, float, float, str]:
-    """One rung of the ladder: solve with ``solver`` and ``opts``, then certify (:func:`certify`).
+    """One rung of the ladder: solve with ``solver`` and ``opts``, then certify (:func:`certify`);
+    a staged attempt (:data:`RESCALED`) stops at the first stage certified to SOLVER_RTOL.
 
-    Returns the feasible M, its bracket's ends upper and lower, and the solver's status."""
-    Mp, y, status = _solve(Z, cons, solver, opts)
-    return *certify(Z, cons, Mp, y), status
+    Returns the feasible M, its bracket's ends upper and lower, and the solver's status, of the
+    stage with the smallest certified gap."""
+    best = None
+    for Mp, y, status in _solve(Z, cons, solver, opts):
+        Mf, upper, lower = certify(Z, cons, Mp, y)
+        if best is None or (upper - lower) / upper < (best[1] - best[2]) / best[1]:
+            best = (Mf, upper, lower, status)
+        if upper - lower <= SOLVER_RTOL * upper:
+            break
+    return best
 
 
 def best_margin(Z: np.ndarray, cons) -> float:
@@ -247,13 +269,15 @@ def box_margin(Z: np.ndarray, cons) -> tuple[float, np.ndarray]:
     return float(-res.fun), -np.asarray(res.ineqlin.marginals)
 
 
-def _solve(Z: np.ndarray, cons, solver: str, opts: dict) -> tuple[np.ndarray, np.ndarray, str]:
+def _solve(Z: np.ndarray, cons, solver: str, opts: dict) -> Iterator[tuple[np.ndarray, np.ndarray, str]]:
     """Solve min ||M||_* s.t. Z[x]^T M (Z[t] - Z[y]) >= rho for every constraint (x, t, y), rho = 1,
     or rho = 1 / est with ``opts["rescale"]`` (:data:`RESCALED`).
 
-    Returns M, the duals y of the margin constraints (the same for every rho), and the status."""
+    Yields M, the duals y of the margin constraints (the same for every rho) and the status, once,
+    or once per tolerance of ``opts["stages"]``, each stage warm-started from the last; a stage
+    that does not end optimal ends the attempt (a SolverError when it is the first)."""
     opts = dict(opts)
-    rescale = opts.pop("rescale", False)
+    rescale, stages = opts.pop("rescale", False), opts.pop("stages", None)
     r = Z.shape[1]
     M, rho = cp.Variable((r, r)), cp.Parameter(nonneg=True, value=1.0)
     margins = constraint_matrix(_sparse(Z), cons) @ cp.vec(M, order="C") >= rho
@@ -264,12 +288,15 @@ def _solve(Z: np.ndarray, cons, solver: str, opts: dict) -> tuple[np.ndarray, np
         if prob.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) or not (np.isfinite(est) and est > 0):
             raise SolverError(f"solver {solver}: no estimate of OPT to rescale by (status {prob.status!r})")
         rho.value = 1.0 / est
-    _run(prob, solver, opts)
-    if prob.status in (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE):
-        raise InfeasibleError(f"infeasible (status {prob.status})")
-    if prob.status != cp.OPTIMAL:
-        raise SolverError(f"solver {solver} ended with status {prob.status!r}")
-    return np.asarray(M.value), np.asarray(margins.dual_value).ravel(), prob.status
+    for k, eps in enumerate(stages or (None,)):
+        _run(prob, solver, opts if eps is None else opts | {"eps": eps, "warm_start": k > 0})
+        if prob.status in (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE):
+            raise InfeasibleError(f"infeasible (status {prob.status})")
+        if prob.status != cp.OPTIMAL:
+            if k == 0:
+                raise SolverError(f"solver {solver} ended with status {prob.status!r}")
+            return
+        yield np.array(M.value), np.array(margins.dual_value).ravel(), prob.status
 
 
 def _run(prob, solver: str, opts: dict) -> None:
