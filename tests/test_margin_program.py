@@ -72,22 +72,29 @@ def test_the_ladder_settings_differ_from_each_other_and_start_with_the_rescaled_
     assert mp.ATTEMPTS[-1] is mp.LAST_RESORT and not mp.LAST_RESORT[1].get("rescale")
 
 
-def test_the_rescaled_attempt_tightens_its_tolerance_only_while_the_gap_exceeds_SOLVER_RTOL(monkeypatch):
+def stages_run(monkeypatch, first_gap):
+    """The (solver, eps, warm start) of the solves after the estimate run, when the first certified
+    bracket is widened to relative gap ``first_gap`` (None: left as it is); and the solution."""
     seen, calls, original = record_solves(monkeypatch, 0), [], mp.certify
 
-    def loose_first(Z, cons, Mp, y):  # the first stage's bracket certified 50 % wide
+    def widened_first(Z, cons, Mp, y):
         Mf, upper, lower = original(Z, cons, Mp, y)
         calls.append(upper)
-        return Mf, upper, lower * (0.5 if len(calls) == 1 else 1.0)
-    monkeypatch.setattr(mp, "certify", loose_first)
+        return Mf, upper, (upper * (1 - first_gap) if len(calls) == 1 and first_gap is not None else lower)
+    monkeypatch.setattr(mp, "certify", widened_first)
     sol = mp.solve(*sink_program())
-    stages = [(s["eps"], s["warm_start"]) for s in seen if s != {"solver": "SCS"} | mp.ESTIMATE]
-    assert stages == [(1e-8, False), (1e-9, True)] and sol.solver == "SCS"
-    assert sol.upper - sol.lower <= mp.SOLVER_RTOL * sol.upper
-    seen.clear()
-    monkeypatch.setattr(mp, "certify", original)
-    mp.solve(*sink_program())
-    assert [s["eps"] for s in seen if s != {"solver": "SCS"} | mp.ESTIMATE] == [1e-8]  # certified: no second stage
+    return [(s["solver"], s.get("eps"), s.get("warm_start")) for s in seen if s != {"solver": "SCS"} | mp.ESTIMATE], sol
+
+
+@pytest.mark.parametrize("first_gap,solves,winner", [
+    (None, [("SCS", 1e-8, False)], "SCS"),                                             # certified: one stage
+    (5e-6, [("SCS", 1e-8, False), ("SCS", 1e-9, True)], "SCS"),                        # close: the next stage
+    (5e-4, [("SCS", 1e-8, False), ("CLARABEL", None, None)], "CLARABEL"),              # far: the next attempt
+])
+def test_the_rescaled_attempt_tightens_its_tolerance_only_from_a_gap_within_NEXT_STAGE_GAP(
+        monkeypatch, first_gap, solves, winner):
+    got, sol = stages_run(monkeypatch, first_gap)
+    assert got == solves and sol.solver == winner and sol.upper - sol.lower <= mp.SOLVER_RTOL * sol.upper
 
 
 def test_a_solver_infeasible_after_a_feasible_LP_is_reported_with_its_status(monkeypatch):
