@@ -188,7 +188,7 @@ def run_trigger(params: dict, seed: int, device: str = "cpu") -> dict:
 
 DORMANT_DEFAULTS = {"task": "bb", "attention": "softmax", "mlp": False, "key_bias": False, "weight_decay": 0.1,
                     "steps": 600, "lr": 3e-3, "batch_size": 64, "n_layer": 2, "n_head": 2, "n_embd": 64}
-"""Defaults of a dormant task: the quick profile's runs of ``sinkcheck train dormant``."""
+"""The defaults of a dormant task, those of the quick profile's runs of ``sinkcheck train dormant``."""
 
 
 def run_dormant(params: dict, seed: int, device: str = "cpu") -> dict:

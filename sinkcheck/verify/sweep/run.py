@@ -44,9 +44,10 @@ def save_counterexample(out: Path, task: Task, outcome: dict) -> str | None:
 
 
 def run_sweep(spec: Spec, out: Path, workers: int | None = None, scheduler: str | None = None,
-              resources: dict | None = None, progress: bool = False) -> dict[str, int]:
+              resources: dict | None = None, progress: bool = False, client=None) -> dict[str, int]:
     """Run the tasks of ``spec`` that ``out``'s database lacks, committing each row as it finishes,
-    then write the export. Returns {"tasks", "skipped", "done", "failed"}."""
+    then write the export. Returns {"tasks", "skipped", "done", "failed"}. A Dask ``client`` given
+    is used as it is (``workers`` and ``scheduler`` are then ignored)."""
     check_out(out)
     out.mkdir(exist_ok=True)
     with ResultsDB(out) as db:
@@ -57,8 +58,12 @@ def run_sweep(spec: Spec, out: Path, workers: int | None = None, scheduler: str 
             def record(task: Task, outcome: dict) -> None:
                 db.write(task, outcome, save_counterexample(out, task, outcome))
 
-            with engine.session(workers, scheduler, resources) as client:
-                counts = engine.run(pending, record, client, resources, progress, desc=f"sweep ({spec.kind})")
+            desc = f"sweep ({spec.kind})"
+            if client is not None:
+                counts = engine.run(pending, record, client, resources, progress, desc)
+            else:
+                with engine.session(workers, scheduler, resources) as own:
+                    counts = engine.run(pending, record, own, resources, progress, desc)
         write_export(out, db)
     return {"tasks": len(spec.tasks), "skipped": len(spec.tasks) - len(pending), **counts}
 

@@ -1,4 +1,4 @@
-"""A sweep's SPEC (YAML or JSON): which kind of task, and the values of its parameters.
+"""A sweep's SPEC (YAML or JSON): which kind of task, and the values of its parameters::
 
     kind: sinkdiag          # sinkdiag | trigger | dormant (sinkcheck.verify.sweep.kinds)
     seed: 0                 # the sweep seed (default 0)

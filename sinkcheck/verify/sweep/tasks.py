@@ -16,7 +16,7 @@ from typing import Any
 from sinkcheck import __version__
 
 SEED_BITS = 31
-"""Derived seeds lie in [0, 2^31): valid for numpy, torch and every seeded function of the suite."""
+"""Derived seeds lie in [0, 2^31), valid for numpy, torch and every seeded function of the suite."""
 
 
 def plain(obj: Any) -> Any:
