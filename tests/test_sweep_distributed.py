@@ -74,6 +74,22 @@ def sweep_cmd(spec: Path, out: Path, *extra) -> list:
     return [BIN / "sinkcheck", "sweep", str(spec), "--out", str(out), "--no-progress", "--table", *extra]
 
 
+@contextlib.contextmanager
+def interrupted_sweep(spec: Path, out: Path, address: str):
+    """The sweep's client process, once 3 rows are in the database and it is still running; it is
+    killed on exit if it still runs."""
+    client = subprocess.Popen(sweep_cmd(spec, out, "--scheduler", address), env=env(),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        wait_for(lambda: finished_rows(out) >= 3 or client.poll() is not None, 120, "the first rows")
+        assert client.poll() is None and finished_rows(out) < TOTAL  # mid-sweep
+        yield client
+    finally:
+        if client.poll() is None:
+            client.kill()
+            client.wait()
+
+
 def outputs(out: Path) -> dict[str, bytes]:
     """The byte-compared files: export, tables, counterexamples (not the database itself)."""
     files = [out / "rows.jsonl", *sorted((out / "tables").iterdir()), *sorted((out / "counterexamples").iterdir())]
@@ -121,17 +137,9 @@ def test_killing_a_worker_mid_sweep_still_finishes_every_row_with_the_same_bytes
     spec, expected = serial
     out = tmp_path / "out"
     with dask_cluster(tmp_path) as (address, workers):
-        client = subprocess.Popen(sweep_cmd(spec, out, "--scheduler", address), env=env(),
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        try:
-            wait_for(lambda: finished_rows(out) >= 3 or client.poll() is not None, 120, "the first rows")
-            assert client.poll() is None and finished_rows(out) < TOTAL  # killed mid-sweep
+        with interrupted_sweep(spec, out, address) as client:
             workers[0].send_signal(signal.SIGKILL)
             stdout, stderr = client.communicate(timeout=300)
-        finally:
-            if client.poll() is None:
-                client.kill()
-                client.wait()
         assert client.returncode == 0, stderr[-3000:]
     assert stdout.startswith(f"{TOTAL} tasks: 0 already in") and f"{TOTAL} run now (0 failed)" in stdout
     assert outputs(out) == expected
@@ -141,17 +149,9 @@ def test_an_interrupted_client_keeps_its_finished_rows_and_the_rerun_computes_on
     spec, expected = serial
     out = tmp_path / "out"
     with dask_cluster(tmp_path) as (address, _):
-        client = subprocess.Popen(sweep_cmd(spec, out, "--scheduler", address), env=env(),
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        try:
-            wait_for(lambda: finished_rows(out) >= 3 or client.poll() is not None, 120, "the first rows")
-            assert client.poll() is None
+        with interrupted_sweep(spec, out, address) as client:
             client.send_signal(signal.SIGINT)
             client.communicate(timeout=120)
-        finally:
-            if client.poll() is None:
-                client.kill()
-                client.wait()
         assert client.returncode != 0
         con = sqlite3.connect(out / "results.sqlite")
         assert con.execute("PRAGMA integrity_check").fetchone() == ("ok",)
