@@ -120,7 +120,8 @@ def test_help_lists_every_command_with_its_summary_and_imports_no_command():
     assert set(SUMMARIES) == set(COMMANDS)
 
 
-@pytest.mark.parametrize("name", ["bounds", "claims", "pretrained", "report", "smoothing", "table", "train", "trigger"])
+@pytest.mark.parametrize("name", ["bounds", "claims", "pretrained", "report", "results", "smoothing", "sweep", "table", "train",
+                                  "trigger"])
 def test_each_summary_of_the_help_says_what_the_command_does(name):
     from sinkcheck.cli import SUMMARIES, main
 

@@ -15,7 +15,7 @@ LAYERS = [  # (prefix, rank); the longest matching prefix decides
     ("sinkcheck.construct", 2), ("sinkcheck.strategies", 2),
     ("sinkcheck.verify.measure", 3),
     ("sinkcheck.verify.checks.registry", 3),
-    ("sinkcheck.verify.checks", 4), ("sinkcheck.verify.experiments", 4),
+    ("sinkcheck.verify.checks", 4), ("sinkcheck.verify.experiments", 4), ("sinkcheck.verify.sweep", 4),
     ("sinkcheck.verify.report", 5),
     ("sinkcheck.cli", 6), ("sinkcheck.__main__", 6), ("sinkcheck", 0),
 ]

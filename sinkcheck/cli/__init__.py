@@ -25,6 +25,8 @@ COMMANDS = {
     "metric": "sinkcheck.cli.metric:metric",
     "bounds": "sinkcheck.cli.sinkdiag:bounds",
     "table": "sinkcheck.cli.sinkdiag:table",
+    "sweep": "sinkcheck.cli.sweep:sweep",
+    "results": "sinkcheck.cli.sweep:results",
 }
 """name -> "module:attribute" of each subcommand."""
 
@@ -34,7 +36,9 @@ SUMMARIES = {
     "metric": "Gu et al.'s sink metric on saved attention maps (.npy, .npz, .pt).",
     "pretrained": "Sinks, first-token alignment and smoothing in a model on disk (default MiniLM).",
     "report": "The main job: every check, with certificates, tables, figures, a summary.",
+    "results": "The summary tables, figures and export of a sweep directory, from its database.",
     "smoothing": "Dense vs. sparse attention (Section 5) on sampled cases.",
+    "sweep": "Run a sweep of tasks from a SPEC on Dask into a resumable results database.",
     "table": "The bound-comparison table of Section 7 over a grid.",
     "train": "Train the small transformer: dormant, lm, sinkdiag.",
     "trigger": "The trigger task: constructions, necessity probes, trained heads.",

@@ -13,7 +13,7 @@ import click
 
 from sinkcheck.construct.sinkdiag.instance import load_instance, sample_instance
 from sinkcheck.verify.measure.sinkdiag_eval import evaluate, opt_cell
-from sinkcheck.verify.measure.sinkdiag_table import DEFAULT_GRID, load_grid, plot_cost_vs_d, table_rows
+from sinkcheck.verify.measure.sinkdiag_table import DEFAULT_GRID, load_grid, plot_cost_vs_d
 from sinkcheck.core.tables import FORMATS, Table, dumps, render
 
 _fmt = click.option("--format", "fmt", type=click.Choice(FORMATS), default="markdown", show_default=True)
@@ -63,11 +63,18 @@ def bounds(d, C, n, r_eta, lam, kappa, seed, no_h1, no_h2, instance, save_instan
 @click.option("--out", type=click.Path(path_type=Path), default=None, help="Write the table here.")
 @click.option("--plot", type=click.Path(path_type=Path), default=None, help="Write a cost-vs-d PNG here.")
 @click.option("--no-progress", is_flag=True)
+@click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Dask worker processes (sweep engine); 0 runs in-process, serially.")
+@click.option("--scheduler", default=None, help="Address of an existing Dask scheduler, tcp://HOST:PORT.")
 @_fmt
-def table(grid, out, plot, no_progress, fmt) -> None:
-    """The bound-comparison table over a grid (default grid built in)."""
+def table(grid, out, plot, no_progress, workers, scheduler, fmt) -> None:
+    """The bound-comparison table over a grid (default grid built in), through the sweep engine."""
+    from sinkcheck.verify.sweep.engine import session
+    from sinkcheck.verify.sweep.grid import grid_table
+
     g = load_grid(grid) if grid else DEFAULT_GRID
-    tab, raw = table_rows(g, progress=not no_progress)
+    with session(workers, scheduler) as client:
+        tab, raw = grid_table(g, client, progress=not no_progress)
     text = render(tab, fmt)
     if out:
         Path(out).write_text(text)

@@ -11,19 +11,17 @@ from __future__ import annotations
 
 import math
 import numpy as np
-from tqdm import tqdm
 
 from sinkcheck.claims import claim_of_check
 from sinkcheck.construct.margin_program import MAX_GAP
-from sinkcheck.construct.sinkdiag.instance import sample_instance
-from sinkcheck.errors import SolverError
 from sinkcheck.theory import sinkdiag_bounds as T
 from sinkcheck.verify.checks.registry import Certificate, Context, check
 from sinkcheck.construct.sinkdiag.cases import CASES, case_instance
 from sinkcheck.construct.sinkdiag.constraints import violations
 from sinkcheck.construct.sinkdiag.weights import construction
 from sinkcheck.verify.measure.sinkdiag_eval import bound_values, evaluate, opt_cell
-from sinkcheck.verify.measure.sinkdiag_table import DEFAULT_GRID, plot_cost_vs_d, table_rows
+from sinkcheck.verify.measure.sinkdiag_table import DEFAULT_GRID, plot_cost_vs_d
+from sinkcheck.verify.sweep.grid import evaluate_entries, grid_table, reraise
 from sinkcheck.core.tables import Table
 
 LAMBDAS = (0.15, 0.3, 0.6, 1.0, 2.0, 5.0, 20.0)
@@ -31,11 +29,12 @@ LAMBDAS = (0.15, 0.3, 0.6, 1.0, 2.0, 5.0, 20.0)
 
 def _sample(ctx: Context) -> tuple:
     """Evaluations of a seeded sample, as ((arguments, fallback, evaluation), ...), failures), where
-    failures counts solves that ended non-optimal with both solvers (they are left out, not guessed)."""
+    failures counts solves that ended non-optimal with both solvers (they are left out, not guessed).
+    The instances are sinkdiag tasks of the sweep engine, run in-process and in order."""
     rng = np.random.default_rng(ctx.seed)
     count = 14 if ctx.profile == "quick" else 80
-    out, failures = [], 0
-    for i in tqdm(range(count), disable=not ctx.progress, desc="sinkdiag sample"):
+    rows = []
+    for i in range(count):
         C = int(rng.choice([1, 2, 3] if ctx.profile == "quick" or i % 10 else [6, 10, 14]))
         r_eta = int(rng.integers(1, 4))
         h1, h2 = bool(rng.integers(2)), bool(rng.integers(2))
@@ -43,11 +42,15 @@ def _sample(ctx: Context) -> tuple:
         kw = dict(d=2 * C + 1 + r_eta + int(rng.integers(0, 4)), C=C, n=n, r_eta=r_eta,
                   lam=float(LAMBDAS[i % len(LAMBDAS)]), kappa=1.0, seed=int(rng.integers(10_000)),
                   centred=h1, equal_norms=h2)
-        for fallback in (True, False):
-            try:
-                out.append((kw, fallback, evaluate(sample_instance(**kw), fallback)))
-            except SolverError:
-                failures += 1
+        rows += [(kw, fallback) for fallback in (True, False)]
+    out, failures = [], 0
+    for (kw, fallback), outcome in zip(rows, evaluate_entries(rows, progress=ctx.progress, desc="sinkdiag sample")):
+        if outcome["status"] == "ok":
+            out.append((kw, fallback, outcome["result"]))
+        elif outcome["error"].startswith("InvalidInputError"):
+            reraise(outcome)
+        else:
+            failures += 1
     return tuple(out), failures
 
 
@@ -142,7 +145,7 @@ def symbolic(ctx: Context) -> Certificate:
 def comparison_table(ctx: Context) -> Certificate:
     """The default grid: OPT_sink < OPT_diag everywhere, the ratio grows with d; figure."""
     grid = DEFAULT_GRID if ctx.profile == "full" else [g for g in DEFAULT_GRID if g["C"] == 2 and g["lam"] == 1.0]
-    tab, raw = table_rows(grid, progress=ctx.progress)
+    tab, raw = grid_table(grid, progress=ctx.progress)
     plot_cost_vs_d(grid, raw, ctx.figure_dir / "sinkdiag_cost_vs_d.png")
     sink_wins = sum(r["winner"] == "sink" for r in raw)
     return Certificate(

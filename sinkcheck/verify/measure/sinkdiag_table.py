@@ -2,7 +2,8 @@
 
 A grid is a list of parameter dicts for :func:`~sinkcheck.construct.sinkdiag.instance.sample_instance` (keys d, C, n, r_eta, lam, kappa,
 seed, and optionally centred, equal_norms, delta, decay, fallback). Every row solves both
-min-cost programs and evaluates both constructions; all costs are QK costs 2 ||W_QK||_*.
+min-cost programs and evaluates both constructions (a sinkdiag task of the sweep engine,
+:func:`sinkcheck.verify.sweep.grid.grid_table`); all costs are QK costs 2 ||W_QK||_*.
 """
 
 from __future__ import annotations
@@ -10,12 +11,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tqdm import tqdm
-
 from sinkcheck.core.figures import pyplot, save
-from sinkcheck.construct.sinkdiag.instance import sample_instance
 from sinkcheck.errors import InvalidInputError
-from sinkcheck.verify.measure.sinkdiag_eval import evaluate, opt_cell
+from sinkcheck.verify.measure.sinkdiag_eval import opt_cell
 from sinkcheck.core.tables import Table
 
 DEFAULT_GRID = [dict(d=d, C=C, n=2, r_eta=2, lam=lam, kappa=1.0, seed=0)
@@ -42,10 +40,10 @@ def load_grid(path: str | Path) -> list[dict]:
     return grid
 
 
-def table_rows(grid: list[dict], progress: bool = False):
-    """The comparison table of ``grid`` and the raw evaluations (one per row)."""
-    rows, raw = [], []
-    for g in tqdm(grid, disable=not progress, desc="sink vs diag"):
+def entries(grid: list[dict]) -> list[tuple[dict, bool]]:
+    """The grid's rows as (sample_instance arguments with defaults n = 2, kappa = 1, seed = 0, fallback)."""
+    out = []
+    for g in grid:
         g = dict(g)
         fallback = bool(g.pop("fallback", True))
         g.setdefault("n", 2)
@@ -54,14 +52,20 @@ def table_rows(grid: list[dict], progress: bool = False):
         missing = {"d", "C", "r_eta", "lam"} - set(g)
         if missing:
             raise InvalidInputError(f"grid: entry lacks keys {sorted(missing)}")
-        r = evaluate(sample_instance(**g), fallback)
+        out.append((g, fallback))
+    return out
+
+
+def table_of(rows: list[tuple[dict, bool]], raw: list[dict]) -> Table:
+    """The comparison table of the :func:`entries` ``rows`` and their evaluations ``raw`` (in order)."""
+    out = []
+    for (g, fallback), r in zip(rows, raw):
         s, dg = r["sink"], r["diag"]
-        rows.append([g["d"], g["C"], g["lam"], r["instance"]["r_eta"], g["kappa"], fallback, s["lower"],
-                     opt_cell(s), s["construction"], s["upper"], dg["lower"], opt_cell(dg),
-                     dg["construction"] if dg["construction_valid"] else "invalid", dg["upper"],
-                     r["ratio_diag_over_sink"], r["winner"]])
-        raw.append(r)
-    return Table(COLUMNS, rows, title="Sink vs diagonal: QK costs 2||W||_* against the stated bounds"), raw
+        out.append([g["d"], g["C"], g["lam"], r["instance"]["r_eta"], g["kappa"], fallback, s["lower"],
+                    opt_cell(s), s["construction"], s["upper"], dg["lower"], opt_cell(dg),
+                    dg["construction"] if dg["construction_valid"] else "invalid", dg["upper"],
+                    r["ratio_diag_over_sink"], r["winner"]])
+    return Table(COLUMNS, out, title="Sink vs diagonal: QK costs 2||W||_* against the stated bounds")
 
 
 def plot_cost_vs_d(grid_rows: list[dict], raw: list[dict], path: str | Path) -> None:

@@ -1,0 +1,135 @@
+"""Running tasks: in-process and serially, or on ``dask.distributed``.
+
+:func:`execute` runs one task where it lands (a worker, or this process) and returns its outcome;
+a :class:`~sinkcheck.errors.SinkcheckError` (a sampler's InvalidInputError, a SolverError) becomes
+a "failed" outcome carrying the message, never a lost task. :func:`session` gives no client
+(``workers=0``: serial, in-process), a client of an existing scheduler (``scheduler``, or the
+``DASK_SCHEDULER_ADDRESS`` environment variable), or a client of an embedded ``LocalCluster`` of
+``workers`` processes (one thread each). :func:`run` submits the tasks and hands each outcome to a
+callback as it finishes, in this process (so only the client writes results), under a progress bar.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from typing import Callable, Iterator
+
+from tqdm import tqdm
+
+from sinkcheck import __version__
+from sinkcheck.errors import InvalidInputError, SinkcheckError
+from sinkcheck.verify.sweep import kinds as K
+from sinkcheck.verify.sweep.tasks import Task
+
+ENV_SCHEDULER = "DASK_SCHEDULER_ADDRESS"
+
+
+def _worker_name() -> str:
+    try:
+        from distributed import get_worker
+
+        return get_worker().address
+    except (ImportError, ValueError):
+        return "in-process"
+
+
+def execute(kind: str, params: dict, seed: int, device: str = "cpu") -> dict:
+    """Run one task; the outcome: status "ok" with ``result``, or "failed" with ``error``, plus the
+    package version, the wall time and the worker."""
+    start = time.perf_counter()
+    try:
+        result, status, error = K.get(kind).run(params, seed, device), "ok", None
+    except SinkcheckError as exc:
+        result, status, error = None, "failed", f"{type(exc).__name__}: {exc}"
+    return {"status": status, "error": error, "result": result, "version": __version__,
+            "wall_time": time.perf_counter() - start, "worker": _worker_name()}
+
+
+def parse_resources(text: str | None) -> dict[str, float]:
+    """``"GPU=1"`` or ``"GPU=1,MEM=4e9"`` -> {"GPU": 1.0, ...} (Dask worker resources)."""
+    out: dict[str, float] = {}
+    for item in filter(None, (text or "").split(",")):
+        name, _, amount = item.partition("=")
+        try:
+            value = float(amount)
+        except ValueError:
+            value = -1.0
+        if not name.strip() or value <= 0:
+            raise InvalidInputError(f"--resources: must be NAME=AMOUNT[,NAME=AMOUNT] with AMOUNT > 0 (got {text!r})")
+        out[name.strip()] = value
+    return out
+
+
+@contextlib.contextmanager
+def session(workers: int | None = None, scheduler: str | None = None,
+            resources: dict[str, float] | None = None) -> Iterator[object | None]:
+    """A Dask client (closed on exit, with its cluster), or None for the serial in-process engine.
+
+    ``scheduler`` (or DASK_SCHEDULER_ADDRESS) wins over ``workers``; ``workers`` None means one
+    process per core; a LocalCluster's workers declare ``resources``."""
+    scheduler = scheduler or os.environ.get(ENV_SCHEDULER) or None
+    if scheduler is None and workers == 0:
+        yield None
+        return
+    import logging
+
+    from distributed import Client, LocalCluster
+
+    if scheduler is not None:
+        try:
+            client = Client(scheduler, timeout="20s")
+        except (OSError, TimeoutError) as exc:
+            raise InvalidInputError(f"--scheduler: cannot reach a Dask scheduler at {scheduler} ({exc})") from None
+        with client:
+            yield client
+        return
+    n = workers if workers is not None else (os.cpu_count() or 1)
+    with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
+                      resources=resources or None, silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+        yield client
+
+
+def run(tasks: list[Task], on_outcome: Callable[[Task, dict], None], client=None,
+        resources: dict[str, float] | None = None, progress: bool = False, desc: str = "sweep") -> dict[str, int]:
+    """Run ``tasks`` (in order when serial, as they finish on Dask) and call ``on_outcome(task,
+    outcome)`` for each in this process. Training tasks ask for ``resources`` (e.g. {"GPU": 1})
+    and then train on "cuda". Returns {"done": ..., "failed": ...}."""
+    counts = {"done": 0, "failed": 0}
+    bar = tqdm(total=len(tasks), desc=desc, unit="task", disable=not progress, dynamic_ncols=True)
+
+    def finished(task: Task, outcome: dict) -> None:
+        on_outcome(task, outcome)
+        counts["done"] += 1
+        counts["failed"] += outcome["status"] == "failed"
+        bar.set_postfix(failed=counts["failed"], remaining=len(tasks) - counts["done"], refresh=False)
+        bar.update(1)
+
+    def device(task: Task) -> str:
+        return "cuda" if resources and "GPU" in resources and K.get(task.kind).trains else "cpu"
+
+    try:
+        if client is None:
+            for t in tasks:
+                finished(t, execute(t.kind, t.params, t.seed, device(t)))
+            return counts
+        from distributed import as_completed
+
+        by_key = {}
+        for t in tasks:
+            asks = resources if (resources and K.get(t.kind).trains) else None
+            fut = client.submit(execute, t.kind, t.params, t.seed, device(t), key=f"sinkcheck-{t.key}",
+                                resources=asks, pure=False)
+            by_key[fut.key] = (t, fut)
+        try:
+            for fut in as_completed([f for _, f in by_key.values()]):
+                task, _ = by_key.pop(fut.key)
+                finished(task, fut.result())
+                fut.release()
+        finally:
+            if by_key:  # interrupted: let the scheduler forget what this client will not collect
+                client.cancel([f for _, f in by_key.values()])
+        return counts
+    finally:
+        bar.close()
