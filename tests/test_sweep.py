@@ -161,6 +161,21 @@ def test_views_count_violations_by_hypothesis_and_find_the_lambda_threshold(tmp_
     assert (tmp_path / "out" / "figures" / "lambda_threshold.png").read_bytes()[:4] == b"\x89PNG"
 
 
+def test_the_violations_table_names_a_counterexample_file_only_for_an_inequality_it_violates():
+    from sinkcheck.verify.sweep.views import INEQUALITIES, violation_table
+
+    def row(key, slacks, file):  # slack < 0: violated
+        verdicts = {i: {"verdict": "violated" if slacks.get(i, 1.0) < 0 else "holds", "slack": slacks.get(i, 1.0)}
+                    for i in INEQUALITIES}
+        return {"key": key, "counterexample": file,
+                "result": {"sink": {"verdicts": verdicts}, "diag": {"verdicts": verdicts}, "hypotheses": {}}}
+    # task a is the worst for both inequalities, but violates only opt<=upper
+    rows = [row("a", {"opt<=upper": -2.0, "lower<=opt": 0.1}, "counterexamples/a.npz"), row("b", {}, None)]
+    got = {(r[0], r[1]): r for r in violation_table(rows).rows}
+    assert got[("sink", "opt<=upper")][-2:] == ["a", "counterexamples/a.npz"]
+    assert got[("sink", "lower<=opt")][-2:] == ["a", None]
+
+
 def test_results_rewrites_the_same_tables_from_the_database(tmp_path):
     sweep(tmp_path, SMALL, "out", "--table")
     before = (tmp_path / "out" / "tables" / "violations.csv").read_bytes()

@@ -65,7 +65,8 @@ def _num(x) -> float | None:
 
 
 def violation_table(rows: list[dict]) -> Table:
-    """Per (pattern, inequality): verdict counts split by the added hypothesis, and the worst slack."""
+    """Per (pattern, inequality): verdict counts split by the added hypothesis, the worst slack and
+    its task, and that task's counterexample file when it violates this inequality."""
     out = []
     for pattern in ("sink", "diag"):
         for ineq in INEQUALITIES:
@@ -78,8 +79,8 @@ def violation_table(rows: list[dict]) -> Table:
                 verdict = v["verdict"]
                 count[verdict + (" inside" if inside else " outside") if verdict == "violated" else verdict] += 1
                 slack = _num(v["slack"])
-                if slack is not None and (worst is None or (slack, r["key"]) < worst[:2]):
-                    worst = (slack, r["key"], r["counterexample"])
+                if slack is not None and (worst is None or (slack, r["key"]) < worst[:2]):  # its file only if violated here
+                    worst = (slack, r["key"], r["counterexample"] if verdict == "violated" else None)
             out.append([pattern, ineq, len(rows), count["holds"], count["violated inside"],
                         count["violated outside"], count["undecided"], count["n/a"],
                         worst[0] if worst else None, worst[1] if worst else None, worst[2] if worst else None])
