@@ -226,7 +226,8 @@ def test_a_certified_solve_below_one_over_ILL_CONDITIONED_skips_the_LP_and_recor
     sol = mp.solve(0.25 * Z, cons)
     elapsed = time.perf_counter() - t0
     assert sol.t_star is None and sol.upper < 1 / mp.ILL_CONDITIONED
-    assert 1 / sol.upper <= mp.best_margin(0.25 * Z, cons)  # the LP it skipped: t* >= 1 / upper
+    t_star = min(1.0, 2 * 0.25 ** 2)  # the LP it skipped, by hand (previous test): t* = 0.125 >= 1 / upper
+    assert sol.upper >= 1 / t_star
     assert isinstance(sol.seconds, float) and 0 < sol.seconds <= elapsed
 
 
