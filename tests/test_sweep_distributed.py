@@ -80,8 +80,11 @@ def sweep_cmd(spec: Path, out: Path, *extra) -> list:
 def interrupted_sweep(spec: Path, out: Path, address: str):
     """The sweep's client process, once 3 rows are in the database and it is still running; it is
     killed on exit if it still runs."""
+    # SIGINT at its default disposition in the client: a shell that runs the tests in the background
+    # starts them with SIGINT ignored, and Python then installs no KeyboardInterrupt handler
     client = subprocess.Popen(sweep_cmd(spec, out, "--scheduler", address), env=env(),
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         wait_for(lambda: finished_rows(out) >= 3 or client.poll() is not None, 120, "the first rows")
         assert client.poll() is None and finished_rows(out) < TOTAL  # mid-sweep
@@ -152,7 +155,10 @@ def test_an_interrupted_client_keeps_its_finished_rows_and_the_rerun_computes_on
     out = tmp_path / "out"
     with dask_cluster(tmp_path) as (address, _):
         with interrupted_sweep(spec, out, address) as client:
-            client.send_signal(signal.SIGINT)
+            end = time.monotonic() + 60
+            while client.poll() is None and time.monotonic() < end:  # Ctrl-C, again until it stops
+                client.send_signal(signal.SIGINT)
+                time.sleep(0.1)
             client.communicate(timeout=120)
         assert client.returncode != 0
         con = sqlite3.connect(out / "results.sqlite")
