@@ -131,7 +131,7 @@ def fake_ladder(monkeypatch, gaps, scale=1.0):
     Z, cons = sink_program()
     run = []
 
-    def solve(Z, cons, name, opts):
+    def solve(Z, cons, name, opts, form):
         run.append(name)
         if gaps[len(run) - 1] is None:
             raise SolverError(f"solver {name} ended with status 'optimal_inaccurate'")
@@ -258,3 +258,55 @@ def test_a_program_wider_than_CLARABEL_MAX_R_is_not_given_to_Clarabel(monkeypatc
     Z, cons, run = fake_ladder(monkeypatch, [None, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0])
     monkeypatch.setattr(mp, "CLARABEL_MAX_R", Z.shape[1] - 1)
     assert mp.solve(Z, cons).solver == "SCS" and run == ["SCS", "SCS"]  # the rescaled attempt, the last resort
+
+
+# ---- the forms of the program (margin_program.FORMS) -----------------------------------------------
+def sampled_program(pattern, C=3, seed=0):
+    """A scaled Section 7 program: its Z (span coordinates / sqrt(d), round-off dropped as the solver
+    does) and constraints."""
+    from sinkcheck.construct.min_cost import instance_basis
+    from sinkcheck.construct.sinkdiag.constraints import margin_constraints
+    inst = sample_instance(d=32, C=C, n=3, r_eta=4, lam=1.0, kappa=1.0, seed=seed)
+    return mp._sparse(inst.tokens() @ instance_basis(inst) / np.sqrt(inst.dim)), margin_constraints(inst, pattern)
+
+
+@pytest.mark.parametrize("pattern", ["sink", "diag"])
+def test_the_split_rows_give_every_constraint_the_value_of_its_kron_row(pattern):
+    Z, cons = sampled_program(pattern)
+    M = np.random.default_rng(0).normal(size=(Z.shape[1],) * 2)
+    A, split = mp.margin_rows(Z, cons, "split")
+    assert 0 < split.size < np.unique(cons.query).size  # dormant queries on V, copy queries on kron rows
+    values = A @ np.concatenate([M.ravel(), (Z[split] @ M).ravel()])
+    assert np.allclose(values, np.einsum("ki,ij,kj->k", Z[cons.query], M, Z[cons.target] - Z[cons.competitor]),
+                       rtol=1e-12, atol=1e-12)
+
+
+def test_a_planted_error_in_the_split_rows_is_caught():
+    Z, cons = sampled_program("sink")
+    M = np.random.default_rng(0).normal(size=(Z.shape[1],) * 2)
+    A, split = mp.margin_rows(Z, cons, "split")
+    wrong = np.concatenate([M.ravel(), (Z[split[::-1]] @ M).ravel()])  # v_x of the wrong queries
+    assert not np.allclose(A @ wrong, np.einsum("ki,ij,kj->k", Z[cons.query], M, Z[cons.target] - Z[cons.competitor]))
+
+
+@pytest.mark.parametrize("pattern", ["sink", "diag"])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_every_form_of_the_program_brackets_the_same_OPT(pattern, seed):
+    Z, cons = sampled_program(pattern, seed=seed)
+    sols = {form: mp.solve(Z, cons, form=form) for form in mp.FORMS}
+    for form, sol in sols.items():
+        assert sol.upper - sol.lower <= mp.SOLVER_RTOL * sol.upper, form
+    assert max(s.lower for s in sols.values()) <= min(s.upper for s in sols.values())
+
+
+def test_an_infeasible_program_is_reported_infeasible_in_every_form():
+    Z, cons = sampled_program("diag")
+    Z[cons.query[0]] = 0  # a dormant query that is 0 scores every key 0: it cannot prefer itself
+    for form in mp.FORMS:
+        with pytest.raises(InfeasibleError, match=r"^margin program: infeasible"):
+            mp.solve(Z, cons, form=form)
+
+
+def test_an_unknown_form_is_refused_by_name():
+    with pytest.raises(InvalidInputError, match="form"):
+        mp.solve(*sink_program(), form="primal")

@@ -251,10 +251,10 @@ def test_the_default_solve_is_the_span_reduced_program(inst):
 def test_min_cost_ends_with_the_last_resort_when_every_other_attempt_fails_unless_told_not_to(inst, monkeypatch):
     original = mp._solve
 
-    def others_fail(Z, cons, name, opts):
+    def others_fail(Z, cons, name, opts, form):
         if opts is not mp.LAST_RESORT[1]:
             raise SolverError(f"solver {name} ended with status 'optimal_inaccurate'")
-        return original(Z, cons, name, opts)
+        return original(Z, cons, name, opts, form)
 
     monkeypatch.setattr(mp, "_solve", others_fail)
     sol = mc.min_cost(inst, "sink")
@@ -276,6 +276,27 @@ def test_a_solve_names_its_pattern_solver_and_status_and_counts_its_margin_const
     sol = mc.min_cost(inst, "diag")
     assert sol.pattern == "diag" and sol.n_constraints == len(margin_constraints(inst, "diag", True))
     assert sol.opt == 2 * sol.nuclear and (sol.solver, sol.status) == ("SCS", "optimal")
+
+
+@pytest.mark.parametrize("C, pattern, form", [(2, "sink", "split"), (2, "diag", "dual"), (25, "diag", "kron")])
+def test_each_pattern_is_solved_in_the_form_documented_for_its_width(monkeypatch, C, pattern, form):
+    # docs/sink_vs_diagonal.md, implementation notes: sink split; diag dual up to DUAL_MAX_R = 56, then kron
+    seen = []
+
+    def record(*args, form, **kwargs):
+        seen.append(form)
+        raise SolverError("stop")
+
+    monkeypatch.setattr(mp, "solve", record)
+    I = sample_instance(d=2 * C + 7, C=C, n=2, r_eta=6, lam=1.0, kappa=1.0, seed=0)
+    with pytest.raises(SolverError, match="stop"):
+        mc.min_cost(I, pattern)
+    assert seen == [form] and (2 * C + 7 <= mc.DUAL_MAX_R) == (C == 2)
+
+
+def test_an_unknown_form_is_refused_by_name_before_any_solve(inst):
+    with pytest.raises(InvalidInputError, match="form"):
+        mc.min_cost(inst, "sink", form="primal")
 
 
 # ---- linear in d: no d x d matrix anywhere on the path of `sinkcheck bounds` ----------------------

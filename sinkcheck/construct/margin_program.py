@@ -8,8 +8,16 @@ of their span and scaled to O(1) coordinates: the minimum-cost sink and diagonal
 caller passes the scaled coordinates Z (one row per token) and the constraint triples, and maps
 the returned M back to W.
 
-Form. Constraint k is one sparse row of vec(M): kron(z_x, w_k) with w_k = z_t - z_y, whose nonzeros
-are the products of the nonzero coordinates of z_x and w_k (a few, in the span coordinates).
+Forms (:data:`FORMS`). In the "kron" form constraint k is one sparse row of vec(M): kron(z_x, w_k)
+with w_k = z_t - z_y, whose nonzeros are the products of the nonzero coordinates of z_x and w_k (a
+few, in the span coordinates). In the "split" form every query x with more than one nonzero
+coordinate gets an auxiliary row v_x = z_x^T M (r equality constraints) and its constraints read
+v_x . w_k >= 1, rows with the nonzeros of w_k only; queries with one nonzero coordinate keep their
+kron rows. The "dual" form solves the dual program max 1^T y s.t. ||G(y)||_op <= 1, y >= 0
+(G below), whose variables are the y of the certificate, and reads M off the multiplier of its PSD
+constraint. All three have the same OPT, and the certificate below is computed from the exact
+coordinates whatever form produced M and y; only the solver's time differs (:data:`FORMS` has the
+measurements).
 
 Certificate (weak duality). For any y >= 0 and G = sum_k y_k z_{x_k} w_k^T, every feasible M
 has sum_k y_k <= <G, M> <= ||G||_op ||M||_*, so LB = sum(y) / ||G||_op <= OPT. The solver's
@@ -131,6 +139,24 @@ ATTEMPTS = (("SCS", RESCALED), ("CLARABEL", {}), ("CLARABEL", TIGHT), ("CLARABEL
             ("CLARABEL", {"dynamic_regularization_enable": False}), LAST_RESORT)
 """The solver ladder of the module docstring."""
 
+FORMS = ("kron", "split", "dual")
+"""The three forms of the program (module docstring), which differ only in the solver's time.
+Measured with the rescaled SCS attempt on the family of benchmarks/bench_min_cost.py (n = 3,
+r_eta = 6, d = 128), seeds 0, 1, 2 unless said (seconds of the whole min_cost call):
+
+- sink programs: "split" 0.13 to 0.15 s at C = 8 (kron 0.15 to 0.17), 0.29 to 0.33 s at C = 12
+  (0.37 to 0.39), 0.69 to 0.74 s at C = 20 (0.99 to 1.07), 1.8 to 2.0 s at C = 32 (3.1 to 3.2; dual
+  3.0 to 3.1): the dormant queries' rows have about 8 nonzeros instead of 56, and SCS's factorisation
+  at C = 32 takes 0.2 s instead of 0.8 s;
+- diagonal programs: "dual" 0.49 to 0.69 s at C = 8 (kron 0.59 to 0.95), 1.2 to 1.3 s at C = 12
+  (1.7 to 3.2), 2.2 to 2.8 s at C = 16 over seeds 0 to 5 (kron 1.8 to 8.6 s, and 57 s on seed 2, where
+  the SCS attempt was not certified and Clarabel was), 5.3 s at C = 24 (kron 3.2 to 10.9 s), but 10
+  to 11.5 s at C = 32 (kron 5.5 to 7.5 s): about 2,000 SCS iterations at every C, against 850 to
+  12,000 for kron. The split form needed 1.2 to 3.3 times kron's iterations on the diagonal programs.
+
+:func:`sinkcheck.construct.min_cost.program_form` picks the form from these numbers."""
+
+
 SPARSE_ATOL = 1e-12
 """Coordinates below this (relative to the largest) are dropped from the solver's copy of the
 constraints only; the certificate is computed with the exact coordinates."""
@@ -164,7 +190,7 @@ class Certified:
 
 
 def solve(Z: np.ndarray, cons, solver: str = "CLARABEL", retry_scs: bool = True,
-          what: str = "margin program") -> Certified:
+          what: str = "margin program", form: str = "kron") -> Certified:
     """Certified min ||M||_* s.t. Z[x]^T M (Z[t] - Z[y]) >= 1 for each (x, t, y) of ``cons`` (module docstring).
 
     Args:
@@ -174,6 +200,7 @@ def solve(Z: np.ndarray, cons, solver: str = "CLARABEL", retry_scs: bool = True,
             SCS attempt) or "SCS" (its SCS attempts only).
         retry_scs: end the ladder with :data:`LAST_RESORT` when no other attempt ended optimal.
         what: the program's name in error messages.
+        form: "kron" or "split" (:data:`FORMS`): how the margins are given to the solver.
     Raises:
         InfeasibleError: the feasibility LP proves that no M meets the constraints.
         IllConditionedError: too badly conditioned (t* < ILL_CONDITIONED); the error carries a
@@ -183,6 +210,7 @@ def solve(Z: np.ndarray, cons, solver: str = "CLARABEL", retry_scs: bool = True,
             [lower, upper] is on the error).
     """
     validate.choice("solver", solver, SOLVERS)
+    validate.choice("form", form, FORMS)
     wide = Z.shape[1] > CLARABEL_MAX_R
     ladder = [a for a in ATTEMPTS if (a[0] == solver or solver == "CLARABEL") and not (wide and a[0] == "CLARABEL")
               and (retry_scs or a is not LAST_RESORT)]
@@ -191,7 +219,7 @@ def solve(Z: np.ndarray, cons, solver: str = "CLARABEL", retry_scs: bool = True,
         if opts is LAST_RESORT[1] and best is not None:
             break
         try:
-            Mf, upper, lower, status = attempt(Z, cons, name, opts)
+            Mf, upper, lower, status = attempt(Z, cons, name, opts, form)
         except SolverError as exc:  # an "infeasible" status included: the LP decides
             errors.append(str(exc))
             t_star = _decided(Z, cons, what) if t_star is None else t_star
@@ -223,7 +251,7 @@ def _decided(Z: np.ndarray, cons, what: str) -> float:
     return t_star
 
 
-def attempt(Z: np.ndarray, cons, solver: str, opts: dict) -> tuple[np.ndarray, float, float, str]:
+def attempt(Z: np.ndarray, cons, solver: str, opts: dict, form: str = "kron") -> tuple[np.ndarray, float, float, str]:
     """One rung of the ladder: solve with ``solver`` and ``opts``, then certify (:func:`certify`);
     a staged attempt (:data:`RESCALED`) goes on only while the certified gap lies in
     (SOLVER_RTOL, NEXT_STAGE_GAP].
@@ -231,7 +259,7 @@ def attempt(Z: np.ndarray, cons, solver: str, opts: dict) -> tuple[np.ndarray, f
     Returns the feasible M, its bracket's ends upper and lower, and the solver's status, of the
     stage with the smallest certified gap."""
     best = None
-    for Mp, y, status in _solve(Z, cons, solver, opts):
+    for Mp, y, status in _solve(Z, cons, solver, opts, form):
         Mf, upper, lower = certify(Z, cons, Mp, y)
         if best is None or (upper - lower) / upper < (best[1] - best[2]) / best[1]:
             best = (Mf, upper, lower, status)
@@ -255,7 +283,7 @@ def constraint_matrix(Z: np.ndarray, cons) -> sp.csr_matrix:
     (row-major, M_ij at i * r + j) is the constraint value z_x^T M w_k."""
     r, K = Z.shape[1], len(cons)
     w = Z[cons.target] - Z[cons.competitor]
-    rows, cols, vals = [], [], []
+    rows, cols, vals = [np.zeros(0, int)], [np.zeros(0, int)], [np.zeros(0)]
     for x in np.unique(cons.query):
         k = np.flatnonzero(cons.query == x)
         i = np.flatnonzero(Z[x])
@@ -263,6 +291,25 @@ def constraint_matrix(Z: np.ndarray, cons) -> sp.csr_matrix:
         kk, ii, jj = np.nonzero(block)
         rows.append(k[kk]), cols.append(i[ii] * r + jj), vals.append(block[kk, ii, jj])
     return sp.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(K, r * r))
+
+
+def margin_rows(Z: np.ndarray, cons, form: str) -> tuple[sp.csr_matrix, np.ndarray]:
+    """The margin rows of ``form`` (module docstring) over the variables [vec(M); vec(V)] (row-major),
+    row k for constraint k, and the queries that have a row of V (in V's row order; none in the kron form)."""
+    r = Z.shape[1]
+    split = np.unique(cons.query)
+    split = split[np.count_nonzero(Z[split], axis=1) > 1] if form == "split" else split[:0]
+    on_v = np.isin(cons.query, split)
+    kron = constraint_matrix(Z, Triples(cons.query[~on_v], cons.target[~on_v], cons.competitor[~on_v])).tocoo()
+    k_kron = np.flatnonzero(~on_v)
+    k_v = np.flatnonzero(on_v)
+    w = Z[cons.target[k_v]] - Z[cons.competitor[k_v]]
+    kk, jj = np.nonzero(w)
+    v_row = np.searchsorted(split, cons.query[k_v])
+    rows = np.concatenate([k_kron[kron.row], k_v[kk]])
+    cols = np.concatenate([kron.col, r * r + v_row[kk] * r + jj])
+    vals = np.concatenate([kron.data, w[kk, jj]])
+    return sp.csr_matrix((vals, (rows, cols)), shape=(len(cons), r * r + split.size * r)), split
 
 
 def box_margin(Z: np.ndarray, cons) -> tuple[float, np.ndarray]:
@@ -280,7 +327,7 @@ def box_margin(Z: np.ndarray, cons) -> tuple[float, np.ndarray]:
     return float(-res.fun), -np.asarray(res.ineqlin.marginals)
 
 
-def _solve(Z: np.ndarray, cons, solver: str, opts: dict) -> Iterator[tuple[np.ndarray, np.ndarray, str]]:
+def _solve(Z: np.ndarray, cons, solver: str, opts: dict, form: str = "kron") -> Iterator[tuple[np.ndarray, np.ndarray, str]]:
     """Solve min ||M||_* s.t. Z[x]^T M (Z[t] - Z[y]) >= rho for every constraint (x, t, y), rho = 1,
     or rho = 1 / est with ``opts["rescale"]`` (:data:`RESCALED`).
 
@@ -289,10 +336,8 @@ def _solve(Z: np.ndarray, cons, solver: str, opts: dict) -> Iterator[tuple[np.nd
     that does not end optimal ends the attempt (a SolverError when it is the first)."""
     opts = dict(opts)
     rescale, stages = opts.pop("rescale", False), opts.pop("stages", None)
-    r = Z.shape[1]
-    M, rho = cp.Variable((r, r)), cp.Parameter(nonneg=True, value=1.0)
-    margins = constraint_matrix(_sparse(Z), cons) @ cp.vec(M, order="C") >= rho
-    prob = cp.Problem(cp.Minimize(cp.normNuc(M)), [margins])
+    rho = cp.Parameter(nonneg=True, value=1.0)
+    prob, M_of, y_of = _program(_sparse(Z), cons, form, rho)
     if rescale:
         _run(prob, solver, ESTIMATE)
         est = prob.value if prob.value is not None else np.nan
@@ -301,13 +346,40 @@ def _solve(Z: np.ndarray, cons, solver: str, opts: dict) -> Iterator[tuple[np.nd
         rho.value = 1.0 / est
     for k, eps in enumerate(stages or (None,)):
         _run(prob, solver, opts if eps is None else opts | {"eps": eps, "warm_start": k > 0})
-        if prob.status in (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE):
-            raise InfeasibleError(f"infeasible (status {prob.status})")
+        if prob.status in (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE, cp.UNBOUNDED, cp.UNBOUNDED_INACCURATE):
+            raise InfeasibleError(f"infeasible (status {prob.status}{' of the dual' if form == 'dual' else ''})")
         if prob.status != cp.OPTIMAL:
             if k == 0:
                 raise SolverError(f"solver {solver} ended with status {prob.status!r}")
             return
-        yield np.array(M.value), np.array(margins.dual_value).ravel(), prob.status
+        yield M_of(), y_of(), prob.status
+
+
+def _program(Z: np.ndarray, cons, form: str, rho) -> tuple:
+    """The cvxpy problem of ``form`` (module docstring) with margins rho, and functions that return
+    its M and the duals y of its margin rows after a solve.
+
+    The dual form is max 1^T y s.t. [[rho I, G(y)], [G(y)^T, rho I]] PSD, y >= 0; with L the
+    multiplier of its PSD constraint, stationarity in y_k and y_k >= 0 give z_x^T (-2 L_12) w_k >= 1,
+    so M = -2 L_12 (which :func:`certify` rescales in any case)."""
+    r = Z.shape[1]
+    if form == "dual":
+        y = cp.Variable(len(cons), nonneg=True)
+        G = cp.reshape(constraint_matrix(Z, cons).T @ y, (r, r), order="C")
+        psd = cp.bmat([[rho * np.eye(r), G], [G.T, rho * np.eye(r)]]) >> 0
+        return (cp.Problem(cp.Maximize(cp.sum(y)), [psd]), lambda: -2 * np.array(psd.dual_value)[:r, r:],
+                lambda: np.array(y.value))
+    M = cp.Variable((r, r))
+    A, split = margin_rows(Z, cons, form)
+    if split.size:
+        V = cp.Variable((split.size, r))
+        margins = A @ cp.hstack([cp.vec(M, order="C"), cp.vec(V, order="C")]) >= rho
+        constraints = [V == sp.csr_matrix(Z[split]) @ M, margins]
+    else:
+        margins = A @ cp.vec(M, order="C") >= rho
+        constraints = [margins]
+    return (cp.Problem(cp.Minimize(cp.normNuc(M)), constraints), lambda: np.array(M.value),
+            lambda: np.array(margins.dual_value).ravel())
 
 
 def _run(prob, solver: str, opts: dict) -> None:

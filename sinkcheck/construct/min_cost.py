@@ -84,8 +84,22 @@ def coinciding_mates(Z: np.ndarray, group: np.ndarray, rtol: float = 1e-9) -> tu
     return None
 
 
+DUAL_MAX_R = 56
+"""Widest span basis (r = 2C + 1 + r_eta) whose diagonal program is solved in the dual form; wider
+ones are solved in the kron form (:data:`~sinkcheck.construct.margin_program.FORMS` has the measurements:
+the dual form's time is steady up to C = 24, r = 55, the kron form's is not; at C = 32, r = 71, the
+kron form was faster on every seed measured)."""
+
+
+def program_form(pattern: str, r: int) -> str:
+    """The form the min-cost program of ``pattern`` with an r-dimensional span is solved in (:data:`DUAL_MAX_R`)."""
+    if pattern == "sink":
+        return "split"
+    return "dual" if r <= DUAL_MAX_R else "kron"
+
+
 def min_cost(inst: SinkDiagInstance, pattern: str, fallback: bool = True, solver: str = "CLARABEL",
-             reduce: bool = True, retry_scs: bool = True) -> MinCost:
+             reduce: bool = True, retry_scs: bool = True, form: str | None = None) -> MinCost:
     """Minimum QK cost of ``pattern`` on ``inst``, certified by weak duality (module docstring).
 
     Args:
@@ -95,6 +109,8 @@ def min_cost(inst: SinkDiagInstance, pattern: str, fallback: bool = True, solver
         solver: "CLARABEL" (default: the whole ladder of :data:`~sinkcheck.construct.margin_program.ATTEMPTS`) or "SCS" (its SCS attempts only).
         reduce: solve the r x r span-reduced program (default) or the naive d x d one.
         retry_scs: let the ladder end with its long SCS run when no other attempt ended optimal.
+        form: the program's form (:data:`~sinkcheck.construct.margin_program.FORMS`); default
+            :func:`program_form`.
     Returns:
         A :class:`MinCost`; ``opt`` = 2 ||W||_* of a W meeting every margin, ``opt_lower`` <= OPT.
     Raises:
@@ -109,7 +125,8 @@ def min_cost(inst: SinkDiagInstance, pattern: str, fallback: bool = True, solver
     Q = instance_basis(inst) if reduce else np.eye(inst.dim)
     Z = inst.tokens() @ Q / np.sqrt(inst.dim)
     try:
-        sol = margin_program.solve(Z, cons, solver, retry_scs, what=f"min-cost program ({pattern})")
+        sol = margin_program.solve(Z, cons, solver, retry_scs, what=f"min-cost program ({pattern})",
+                                   form=form or program_form(pattern, Z.shape[1]))
     except InfeasibleError as err:
         pair = coinciding_mates(Z, inst.group) if pattern == "diag" else None
         if pair is None:
