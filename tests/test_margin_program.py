@@ -310,3 +310,17 @@ def test_an_infeasible_program_is_reported_infeasible_in_every_form():
 def test_an_unknown_form_is_refused_by_name():
     with pytest.raises(InvalidInputError, match="form"):
         mp.solve(*sink_program(), form="primal")
+
+
+@pytest.mark.parametrize("form", mp.FORMS)
+def test_only_SCS_is_given_the_chosen_form_and_Clarabel_always_the_kron_form(monkeypatch, form):
+    seen = []
+
+    def solve(Z, cons, name, opts, form):
+        seen.append((name, form))
+        raise SolverError(f"solver {name} ended with status 'optimal_inaccurate'")
+
+    monkeypatch.setattr(mp, "_solve", solve)
+    with pytest.raises(SolverError):
+        mp.solve(*sink_program(), form=form)
+    assert seen == [(name, form if name == "SCS" else "kron") for name, _ in mp.ATTEMPTS]
