@@ -30,8 +30,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from sinkcheck.construct import margin_program as mp
-from sinkcheck.construct.min_cost import instance_basis, min_cost
-from sinkcheck.construct.sinkdiag.constraints import margin_constraints
+from sinkcheck.construct.min_cost import min_cost, scaled_program
 from sinkcheck.construct.sinkdiag.instance import sample_instance
 from sinkcheck.errors import SolverError
 
@@ -65,8 +64,7 @@ def baseline_program(Z: np.ndarray, cons, solver: str, opts: dict):
 
 def baseline_min_cost(inst, pattern: str) -> tuple[float, float]:
     """The certified bracket (lower, upper) of OPT (cost units 2 ||W||_*) as computed before this issue."""
-    cons = margin_constraints(inst, pattern, True)
-    Z = inst.tokens() @ instance_basis(inst) / np.sqrt(inst.dim)
+    _, Z, cons = scaled_program(inst, pattern)
     mp.box_margin(np.where(np.abs(Z) > mp.SPARSE_ATOL * np.abs(Z).max(), Z, 0.0), cons)  # the LP ran first
     best = None
     for name, opts in BASELINE_ATTEMPTS:

@@ -264,10 +264,9 @@ def test_a_program_wider_than_CLARABEL_MAX_R_is_not_given_to_Clarabel(monkeypatc
 def sampled_program(pattern, C=3, seed=0):
     """A scaled Section 7 program: its Z (span coordinates / sqrt(d), round-off dropped as the solver
     does) and constraints."""
-    from sinkcheck.construct.min_cost import instance_basis
-    from sinkcheck.construct.sinkdiag.constraints import margin_constraints
-    inst = sample_instance(d=32, C=C, n=3, r_eta=4, lam=1.0, kappa=1.0, seed=seed)
-    return mp._sparse(inst.tokens() @ instance_basis(inst) / np.sqrt(inst.dim)), margin_constraints(inst, pattern)
+    from sinkcheck.construct.min_cost import scaled_program
+    _, Z, cons = scaled_program(sample_instance(d=32, C=C, n=3, r_eta=4, lam=1.0, kappa=1.0, seed=seed), pattern)
+    return mp._sparse(Z), cons
 
 
 @pytest.mark.parametrize("pattern", ["sink", "diag"])

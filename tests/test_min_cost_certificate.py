@@ -34,9 +34,8 @@ def inst():
 
 
 def scaled_program(I, pattern):
-    """Coordinates Z = Q^T z / sqrt(d) and the constraints of the scaled program, as min_cost builds them."""
-    Q = mc.instance_basis(I)
-    return Q, I.tokens() @ Q / np.sqrt(I.dim), margin_constraints(I, pattern)
+    """Basis Q, coordinates Z = Q^T z / sqrt(d) and the constraints of the scaled program (with fallback)."""
+    return mc.scaled_program(I, pattern)
 
 
 def con_matrix(I, Q, form):

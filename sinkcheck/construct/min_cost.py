@@ -24,7 +24,7 @@ import numpy as np
 
 from sinkcheck.construct import factors, margin_program
 from sinkcheck.construct.factors import balanced_factors
-from sinkcheck.construct.sinkdiag.constraints import SpanForm, constraint_margins, margin_constraints
+from sinkcheck.construct.sinkdiag.constraints import Constraints, SpanForm, constraint_margins, margin_constraints
 from sinkcheck.construct.sinkdiag.instance import SinkDiagInstance
 from sinkcheck.errors import IllConditionedError, InfeasibleError, WideBracketError
 
@@ -68,6 +68,16 @@ def instance_basis(inst: SinkDiagInstance) -> np.ndarray:
         top = E[:, -inst.r_eta:] / np.sqrt(ev[-inst.r_eta:])
         raw = np.hstack([raw, inst.eta.T @ top])
     return factors.span_basis(raw.T)
+
+
+def scaled_program(inst: SinkDiagInstance, pattern: str, fallback: bool = True,
+                   reduce: bool = True) -> tuple[np.ndarray, np.ndarray, Constraints]:
+    """The basis Q (:func:`instance_basis`, or the identity when not ``reduce``), the scaled coordinates
+    Z = tokens Q / sqrt(d) and the constraints of ``pattern``: the margin program min_cost solves
+    (module docstring)."""
+    cons = margin_constraints(inst, pattern, fallback)
+    Q = instance_basis(inst) if reduce else np.eye(inst.dim)
+    return Q, inst.tokens() @ Q / np.sqrt(inst.dim), cons
 
 
 def coinciding_mates(Z: np.ndarray, group: np.ndarray, rtol: float = 1e-9) -> tuple[int, int] | None:
@@ -120,10 +130,8 @@ def min_cost(inst: SinkDiagInstance, pattern: str, fallback: bool = True, solver
         SolverError: no attempt ended optimal.
         WideBracketError: the certified gap exceeds MAX_GAP; the error carries the bracket of OPT.
     """
-    cons = margin_constraints(inst, pattern, fallback)
+    Q, Z, cons = scaled_program(inst, pattern, fallback, reduce)
     scale = inst.kappa / np.sqrt(inst.dim)  # M = M' kappa / sqrt(d)
-    Q = instance_basis(inst) if reduce else np.eye(inst.dim)
-    Z = inst.tokens() @ Q / np.sqrt(inst.dim)
     try:
         sol = margin_program.solve(Z, cons, solver, retry_scs, what=f"min-cost program ({pattern})",
                                    form=form or program_form(pattern, Z.shape[1]))
