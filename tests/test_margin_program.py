@@ -311,8 +311,8 @@ def test_an_unknown_form_is_refused_by_name():
         mp.solve(*sink_program(), form="primal")
 
 
-@pytest.mark.parametrize("form", mp.FORMS)
-def test_only_SCS_is_given_the_chosen_form_and_Clarabel_always_the_kron_form(monkeypatch, form):
+def failing_attempts(monkeypatch):
+    """Every attempt fails; returns the (solver, form) of the attempts run, in order."""
     seen = []
 
     def solve(Z, cons, name, opts, form):
@@ -320,6 +320,35 @@ def test_only_SCS_is_given_the_chosen_form_and_Clarabel_always_the_kron_form(mon
         raise SolverError(f"solver {name} ended with status 'optimal_inaccurate'")
 
     monkeypatch.setattr(mp, "_solve", solve)
+    return seen
+
+
+@pytest.mark.parametrize("form", mp.FORMS)
+def test_after_the_SCS_attempt_Clarabel_is_given_the_kron_form_and_SCS_the_chosen_one(monkeypatch, form):
+    seen = failing_attempts(monkeypatch)
     with pytest.raises(SolverError):
         mp.solve(*sink_program(), form=form)
     assert seen == [(name, form if name == "SCS" else "kron") for name, _ in mp.ATTEMPTS]
+
+
+@pytest.mark.parametrize("form", mp.FORMS)
+def test_clarabel_first_runs_every_Clarabel_attempt_in_the_chosen_form_before_SCS(monkeypatch, form):
+    seen = failing_attempts(monkeypatch)
+    with pytest.raises(SolverError):
+        mp.solve(*sink_program(), form=form, clarabel_first=True)
+    assert seen == [(CL, form)] * 6 + [(S, form)] * 2  # Clarabel's six in ATTEMPTS' order, the rescaled SCS, the last resort
+    assert [opts for name, opts in mp.ladder(3, clarabel_first=True)] == \
+        [opts for name, opts in mp.ATTEMPTS if name == CL] + [mp.RESCALED, mp.LAST_RESORT[1]]
+
+
+def test_clarabel_first_still_skips_Clarabel_on_a_program_wider_than_CLARABEL_MAX_R():
+    assert [name for name, _ in mp.ladder(mp.CLARABEL_MAX_R + 1, clarabel_first=True)] == [S, S]
+
+
+def test_the_spread_is_the_longest_constraint_direction_over_the_shortest_computed_by_hand():
+    Z = np.array([[2.0, 0.0], [0.0, 1.0], [0.0, 0.5]])
+    cons = mp.Triples(query=np.array([1, 2]), target=np.array([0, 1]), competitor=np.array([1, 2]))
+    # w = z_0 - z_1 = (2, -1), of norm sqrt(5), and z_1 - z_2 = (0, 0.5), of norm 0.5
+    assert mp.spread(Z, cons) == pytest.approx(2 * np.sqrt(5), rel=1e-15)
+    same = mp.Triples(query=np.array([1, 2]), target=np.array([0, 2]), competitor=np.array([1, 2]))
+    assert mp.spread(Z, same) == np.inf  # a constraint with w = 0 (no margin possible)

@@ -293,6 +293,37 @@ def test_each_pattern_is_solved_in_the_form_documented_for_its_width(monkeypatch
     assert seen == [form] and (2 * C + 7 <= mc.DUAL_MAX_R) == (C == 2)
 
 
+def _family(d, seed=0):
+    """The benchmarks' family at C = 4 (n = 3, r_eta = 6, lam = 1, delta = 1)."""
+    return sample_instance(d=d, C=4, n=3, r_eta=6, lam=1.0, kappa=1.0, seed=seed)
+
+
+@pytest.mark.parametrize("d, pattern, first", [(64, "diag", False), (1024, "diag", True), (1024, "sink", False)])
+def test_only_the_badly_scaled_diagonal_program_runs_Clarabel_first_in_its_own_form(monkeypatch, d, pattern, first):
+    # min_cost.BADLY_SCALED: the diagonal program's spread grows as sqrt(d) / delta (6.6 at d = 64,
+    # 26 at d = 1024 on this family); the sink program's stays about max(1, lam)
+    seen = []
+
+    def record(Z, cons, *args, form, clarabel_first, **kwargs):
+        seen.append((mp.spread(Z, cons) > mc.BADLY_SCALED, clarabel_first, form))
+        raise SolverError("stop")
+
+    monkeypatch.setattr(mp, "solve", record)
+    with pytest.raises(SolverError, match="stop"):
+        mc.min_cost(_family(d), pattern)
+    assert seen == [(first, first, mc.program_form(pattern, 2 * 4 + 1 + 6))]
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_the_badly_scaled_diagonal_program_at_d_1024_is_certified_by_Clarabel_to_SOLVER_RTOL(seed):
+    # the case that made SCS first stall (min_cost.BADLY_SCALED): 20,000 SCS iterations without a
+    # certified gap; Clarabel first certifies it, with the same refusals and the same bracket rules
+    I = _family(1024, seed)
+    sol = mc.min_cost(I, "diag")
+    assert sol.solver == "CLARABEL" and sol.gap <= mp.SOLVER_RTOL
+    assert bound_values(I)["L_diag_proved"] <= sol.opt and sol.opt_lower <= construction(I, "diag").cost
+
+
 def test_an_unknown_form_is_refused_by_name_before_any_solve(inst):
     with pytest.raises(InvalidInputError, match="form"):
         mc.min_cost(inst, "sink", form="primal")

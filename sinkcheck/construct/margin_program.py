@@ -46,7 +46,9 @@ SOLVER_RTOL, on to eps 1e-9; Clarabel
 (programs wider than :data:`CLARABEL_MAX_R` skip the Clarabel attempts, whose cost grows as r^4.5); Clarabel with tighter tolerances; Clarabel with a stronger static
 regularisation of its KKT systems, alone and with the tighter tolerances; Clarabel with more
 precise KKT solves; Clarabel without dynamic regularisation; and, only when no attempt ended
-optimal, a long unscaled SCS run. Failing SOLVER_RTOL it returns the best optimal attempt whose gap
+optimal, a long unscaled SCS run. A caller that knows SCS to stall on its program (the badly scaled
+diagonal programs of :data:`sinkcheck.construct.min_cost.BADLY_SCALED`) puts the Clarabel attempts
+before the SCS one (:func:`ladder`). Failing SOLVER_RTOL it returns the best optimal attempt whose gap
 is <= MAX_GAP, and the caller compares claims with the bracket [lower, upper], never with a
 tolerance. Otherwise it raises SolverError. Which attempt wins changes only the bracket's width,
 never its validity: every bracket is computed by :func:`certify` from the exact coordinates.
@@ -154,11 +156,14 @@ r_eta = 6, d = 128), seeds 0, 1, 2 unless said (seconds of the whole min_cost ca
   to 11.5 s at C = 32 (kron 5.5 to 7.5 s): about 2,000 SCS iterations at every C, against 850 to
   12,000 for kron. The split form needed 1.2 to 3.3 times kron's iterations on the diagonal programs.
 
-Only SCS is given the chosen form; the Clarabel attempts of the ladder always solve the kron form,
+Clarabel is given the chosen form only when its attempts run first (``clarabel_first``, measured in
+:data:`sinkcheck.construct.min_cost.BADLY_SCALED`); after the SCS attempt they solve the kron form,
 the form their settings were chosen on. On a sampled diagonal program where SCS ends without a
 certified gap in either form (d = 29, C = 12, n = 3, r_eta = 2, lam = 0.8, kappa = 3, seed 3, not
 centred), the ladder took 25 s and certified a gap of 3e-8 in the kron form (Clarabel's first
-attempt), against 43 s and a gap of 1.3e-6 in the dual form.
+attempt), against 43 s and a gap of 1.3e-6 in the dual form. (Its spread is 145, so min_cost now
+runs Clarabel first on it, in the dual form: 24.6 s against 9.6 s in the kron form, the largest
+difference in the kron form's favour measured.)
 
 On the small, often badly conditioned programs that the property tests sample (d = 2C + 1 + r_eta
 plus 0 to 3, lam up to 20) neither form of the diagonal program wins: SCS runs its 20,000
@@ -202,7 +207,7 @@ class Certified:
 
 
 def solve(Z: np.ndarray, cons, solver: str = "CLARABEL", retry_scs: bool = True,
-          what: str = "margin program", form: str = "kron") -> Certified:
+          what: str = "margin program", form: str = "kron", clarabel_first: bool = False) -> Certified:
     """Certified min ||M||_* s.t. Z[x]^T M (Z[t] - Z[y]) >= 1 for each (x, t, y) of ``cons`` (module docstring).
 
     Args:
@@ -212,8 +217,10 @@ def solve(Z: np.ndarray, cons, solver: str = "CLARABEL", retry_scs: bool = True,
             SCS attempt) or "SCS" (its SCS attempts only).
         retry_scs: end the ladder with :data:`LAST_RESORT` when no other attempt ended optimal.
         what: the program's name in error messages.
-        form: "kron", "split" or "dual" (:data:`FORMS`): how the program is given to SCS (Clarabel
-            is always given the kron form, :data:`FORMS`).
+        form: "kron", "split" or "dual" (:data:`FORMS`): how the program is given to SCS, and to
+            Clarabel when it runs first (after SCS it is given the kron form, :data:`FORMS`).
+        clarabel_first: run the Clarabel attempts before the SCS one (:func:`ladder`), for programs
+            on which SCS is known to stall.
     Raises:
         InfeasibleError: the feasibility LP proves that no M meets the constraints.
         IllConditionedError: too badly conditioned (t* < ILL_CONDITIONED); the error carries a
@@ -224,15 +231,12 @@ def solve(Z: np.ndarray, cons, solver: str = "CLARABEL", retry_scs: bool = True,
     """
     validate.choice("solver", solver, SOLVERS)
     validate.choice("form", form, FORMS)
-    wide = Z.shape[1] > CLARABEL_MAX_R
-    ladder = [a for a in ATTEMPTS if (a[0] == solver or solver == "CLARABEL") and not (wide and a[0] == "CLARABEL")
-              and (retry_scs or a is not LAST_RESORT)]
     t0, best, errors, t_star = time.perf_counter(), None, [], None
-    for name, opts in ladder:
+    for name, opts in ladder(Z.shape[1], solver, retry_scs, clarabel_first):
         if opts is LAST_RESORT[1] and best is not None:
             break
         try:
-            Mf, upper, lower, status = attempt(Z, cons, name, opts, form if name == "SCS" else "kron")
+            Mf, upper, lower, status = attempt(Z, cons, name, opts, form if name == "SCS" or clarabel_first else "kron")
         except SolverError as exc:  # an "infeasible" status included: the LP decides
             errors.append(str(exc))
             t_star = _decided(Z, cons, what) if t_star is None else t_star
@@ -250,6 +254,26 @@ def solve(Z: np.ndarray, cons, solver: str = "CLARABEL", retry_scs: bool = True,
         raise WideBracketError(f"{what}: certified duality gap {(upper - lower) / upper:.2g} "
                                f"exceeds MAX_GAP = {MAX_GAP:g} (solver {name})", lower, upper)
     return Certified(Mf, upper, lower, name, status, t_star, time.perf_counter() - t0)
+
+
+def spread(Z: np.ndarray, cons) -> float:
+    """max_k ||w_k|| / min_k ||w_k|| over the constraint directions w_k = z_t - z_y (inf when some w_k = 0):
+    how badly scaled the program is for SCS (:data:`sinkcheck.construct.min_cost.BADLY_SCALED`)."""
+    w = np.linalg.norm(Z[cons.target] - Z[cons.competitor], axis=1)
+    return float(w.max() / w.min()) if w.min() > 0 else np.inf
+
+
+def ladder(r: int, solver: str = "CLARABEL", retry_scs: bool = True, clarabel_first: bool = False) -> list[tuple[str, dict]]:
+    """The attempts :func:`solve` runs on an r-dimensional program, in order: :data:`ATTEMPTS`, or
+    only its SCS attempts for ``solver="SCS"``; without the Clarabel attempts when r >
+    :data:`CLARABEL_MAX_R`; with the Clarabel attempts before the SCS one when ``clarabel_first``;
+    without :data:`LAST_RESORT` unless ``retry_scs``."""
+    wide = r > CLARABEL_MAX_R
+    run = [a for a in ATTEMPTS if (a[0] == solver or solver == "CLARABEL") and not (wide and a[0] == "CLARABEL")
+           and (retry_scs or a is not LAST_RESORT)]
+    if clarabel_first:
+        run.sort(key=lambda a: (a is LAST_RESORT, a[0] == "SCS"))  # stable: Clarabel's own order kept
+    return run
 
 
 def _decided(Z: np.ndarray, cons, what: str) -> float:
