@@ -7,8 +7,9 @@ on the machine). One instance family (C = 4, n = 3, r_eta = 6, lam = 1, seed 0) 
 of the d x d matrix Sigma_D (it is kept here only, as the benchmark's baseline).
 
 Each row also shows the time of evaluate() outside the two solves (the steps whose cost grows with
-d; the solves' own times as min_cost records them), the spread of the diagonal program and the solver that certified it: the spread grows as
-sqrt(d), and above min_cost.BADLY_SCALED the diagonal program is solved Clarabel first.
+d; the solves' own times as min_cost records them), the spread of the diagonal program and the
+solver that certified it: the spread grows as sqrt(d), and above min_cost.BADLY_SCALED the diagonal
+program is solved Clarabel first.
 """
 
 from __future__ import annotations

@@ -301,7 +301,7 @@ def _family(d, seed=0):
 @pytest.mark.parametrize("d, pattern, first", [(64, "diag", False), (1024, "diag", True), (1024, "sink", False)])
 def test_only_the_badly_scaled_diagonal_program_runs_Clarabel_first_in_its_own_form(monkeypatch, d, pattern, first):
     # min_cost.BADLY_SCALED: the diagonal program's spread grows as sqrt(d) / delta (6.6 at d = 64,
-    # 26 at d = 1024 on this family); the sink program's stays about max(1, lam)
+    # 26 at d = 1024 on this family); the sink program's stays about max(lam, 1 / lam)
     seen = []
 
     def record(Z, cons, *args, form, clarabel_first, **kwargs):

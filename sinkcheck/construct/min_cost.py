@@ -114,9 +114,10 @@ diagonal program runs its Clarabel attempts first, in the program's form (:func:
 
 Why the spread. The diagonal constraints of two group mates i, j have w = +-(z_i - z_j), the
 difference of their nuisance, of norm at most 2 delta / sqrt(d) in the scaled coordinates, while the
-other w are of order 1 (max(1, lam)); the two constraints add up to (z_i - z_j)^T M (z_i - z_j) >= 2,
-so M needs a block of order spread^2 (OPT grows about as d) next to entries of order 1, which SCS, a
-first-order method, converges on slowly, and an interior-point method does not notice. On the family
+other w do not shrink with d (they are of order 1 or lam); the two constraints add up to
+(z_i - z_j)^T M (z_i - z_j) >= 2, so M needs a block of order spread^2 (OPT grows about as d) next to
+entries of order 1, which SCS, a first-order method, converges on slowly, and an interior-point
+method does not notice. On the family
 of the benchmarks (n = 3, r_eta = 6, lam = 1, delta = 1) the spread is 6.6, 9.3, 13.1, 18.5, 26.2
 and 105 at d = 64, 128, 256, 512, 1024 and 16384, whatever C.
 
@@ -147,9 +148,6 @@ def clarabel_first(pattern: str, Z: np.ndarray, cons: Constraints) -> bool:
     """Whether the min-cost program of ``pattern`` runs its Clarabel attempts first: the diagonal
     program with a spread above :data:`BADLY_SCALED`."""
     return pattern == "diag" and margin_program.spread(Z, cons) > BADLY_SCALED
-
-
-
 
 
 def min_cost(inst: SinkDiagInstance, pattern: str, fallback: bool = True, solver: str = "CLARABEL",
