@@ -117,9 +117,8 @@ difference of their nuisance, of norm at most 2 delta / sqrt(d) in the scaled co
 other w do not shrink with d (they are of order 1 or lam); the two constraints add up to
 (z_i - z_j)^T M (z_i - z_j) >= 2, so M needs a block of order spread^2 (OPT grows about as d) next to
 entries of order 1, which SCS, a first-order method, converges on slowly, and an interior-point
-method does not notice. On the family
-of the benchmarks (n = 3, r_eta = 6, lam = 1, delta = 1) the spread is 6.6, 9.3, 13.1, 18.5, 26.2
-and 105 at d = 64, 128, 256, 512, 1024 and 16384, whatever C.
+method does not notice. On the family of the benchmarks (n = 3, r_eta = 6, lam = 1, delta = 1) the
+spread is 6.6, 9.3, 13.1, 18.5, 26.2 and 105 at d = 64, 128, 256, 512, 1024 and 16384, whatever C.
 
 Measured (2 cores, seeds 0 to 2 unless said; SCS attempt = the rescaled SCS attempt of the ladder):
 
@@ -136,8 +135,8 @@ Measured (2 cores, seeds 0 to 2 unless said; SCS attempt = the rescaled SCS atte
   with the Clarabel attempts (kron form) first on the 24 with spread > 16; on every one of those,
   SCS first either ended with Clarabel anyway or was no faster.
 - The sink program is left SCS first: its spread is about max(lam, 1 / lam), whatever d (20 at
-  lam = 20, 6.1 to 6.7 at lam = 0.15), and SCS
-  certifies it where Clarabel is slow (C = 12, lam = 20: SCS 0.3 to 0.5 s, Clarabel 19 to 30 s).
+  lam = 20, 6.1 to 6.7 at lam = 0.15), and SCS certifies it where Clarabel is slow (C = 12,
+  lam = 20: SCS 0.3 to 0.5 s, Clarabel 19 to 30 s).
 - Clarabel first, dual form against kron form: 0.30 against 0.47 s (C = 4, d = 1024), 1.9 against
   8.3 s (C = 8), 7.9 against 18.3 s (C = 12), 7.1 against 18.4 s (C = 12, d = 512), seed 0; on the 24
   sampled ones 27.6 against 30.2 s in total; but 24.6 against 9.6 s on the sampled program of
