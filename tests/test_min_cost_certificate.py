@@ -324,6 +324,17 @@ def test_the_badly_scaled_diagonal_program_at_d_1024_is_certified_by_Clarabel_to
     assert bound_values(I)["L_diag_proved"] <= sol.opt and sol.opt_lower <= construction(I, "diag").cost
 
 
+@pytest.mark.parametrize("seed", [0, 1])
+def test_SCS_alone_certifies_the_badly_scaled_diagonal_program_at_d_16384_whose_estimate_run_fails(seed):
+    # margin_program.ESTIMATE: SCS's short run ends "infeasible_inaccurate" here, and the rescaled
+    # attempt takes the feasibility LP's lower bound as OPT's scale; without it no SCS attempt but the
+    # last resort would run. The kron form is the one wide programs (no Clarabel) are solved in.
+    I = _family(16384, seed)
+    sol = mc.min_cost(I, "diag", solver="SCS", retry_scs=False, form="kron")
+    assert sol.solver == "SCS" and sol.gap <= mp.MAX_GAP
+    assert sol.opt_lower <= mc.min_cost(I, "diag").opt * (1 + mp.SOLVER_RTOL) and sol.opt >= bound_values(I)["L_diag_proved"]
+
+
 def test_an_unknown_form_is_refused_by_name_before_any_solve(inst):
     with pytest.raises(InvalidInputError, match="form"):
         mc.min_cost(inst, "sink", form="primal")

@@ -30,7 +30,8 @@ feasible iff t* > 0 (any feasible M scaled into the box gives t > 0). HiGHS solv
 enough to decide it: t* <= INFEASIBLE_ATOL is reported as infeasible, t* < ILL_CONDITIONED as a
 refusal (OPT would be of order 1/t* and no solve is trustworthy there). The LP's duals y >= 0 are a
 weak-duality certificate of the margin program as well, so a refusal still carries the certified
-lower bound sum(y) / ||G(y)||_op <= OPT. The LP runs only when an attempt fails or when the
+lower bound sum(y) / ||G(y)||_op <= OPT (which also scales the rescaled attempt when SCS cannot
+estimate OPT, :data:`ESTIMATE`). The LP runs only when an attempt or its estimate run fails, or when the
 certified upper bound is at least 1 / ILL_CONDITIONED: a feasible M with ||M||_* = UB, divided by
 max_ij abs(M_ij) <= UB, lies in the box with every value >= 1 / UB, so t* >= 1 / UB, and a certified
 UB < 1 / ILL_CONDITIONED proves that the LP would neither refuse the instance nor find it infeasible.
@@ -105,7 +106,14 @@ PRECISE = {"iterative_refinement_reltol": 1e-14, "iterative_refinement_abstol": 
 
 ESTIMATE = {"eps": 1e-2, "max_iters": 300}
 """SCS's settings for the short run that estimates OPT before the rescaled attempt (its value is
-within a few per cent of OPT on the Section 7 programs, measured in benchmarks/bench_min_cost.py)."""
+within a few per cent of OPT on the Section 7 programs, measured in benchmarks/bench_min_cost.py).
+On badly scaled diagonal programs at large d (n = 3, r_eta = 6, seed 0, kron form: C = 2, 4, 8 and 24
+at d = 16384, C = 2 ... 24 at d = 65536) it ends "infeasible_inaccurate" in 0.03-2 s, and the
+rescaled attempt then takes the feasibility LP's lower bound as OPT's scale. Measured at C = 32,
+d = 16384 (r = 71, so no Clarabel; OPT ~ 6.6e4 in the program's units, LP bound 4.0e4), rescaled by
+that bound: the kron form certifies a gap of 9.5e-6 at eps 1e-8 (100 s) and 7.5e-6 at eps 1e-9
+(148 s in all). Before the bound was used, the ladder went on to :data:`LAST_RESORT`, which ended
+"optimal_inaccurate" after 21 minutes, and the program was refused."""
 
 RESCALED = {"max_iters": 20_000, "rescale": True, "stages": (1e-8, 1e-9)}
 """The settings of the first attempt, SCS on the margins z_x^T M w >= 1 / est (est from :data:`ESTIMATE`), so that
@@ -378,11 +386,7 @@ def _solve(Z: np.ndarray, cons, solver: str, opts: dict, form: str = "kron") -> 
     rho = cp.Parameter(nonneg=True, value=1.0)
     prob, M_of, y_of = _program(_sparse(Z), cons, form, rho)
     if rescale:
-        _run(prob, solver, ESTIMATE)
-        est = prob.value if prob.value is not None else np.nan
-        if prob.status not in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) or not (np.isfinite(est) and est > 0):
-            raise SolverError(f"solver {solver}: no estimate of OPT to rescale by (status {prob.status!r})")
-        rho.value = 1.0 / est
+        rho.value = 1.0 / _estimate(prob, Z, cons, solver)
     for k, eps in enumerate(stages or (None,)):
         _run(prob, solver, opts if eps is None else opts | {"eps": eps, "warm_start": k > 0})
         if prob.status in (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE, cp.UNBOUNDED, cp.UNBOUNDED_INACCURATE):
@@ -392,6 +396,23 @@ def _solve(Z: np.ndarray, cons, solver: str, opts: dict, form: str = "kron") -> 
                 raise SolverError(f"solver {solver} ended with status {prob.status!r}")
             return
         yield M_of(), y_of(), prob.status
+
+
+def _estimate(prob, Z: np.ndarray, cons, solver: str) -> float:
+    """OPT's scale for the rescaled attempt (:data:`RESCALED`): the value of the short run
+    (:data:`ESTIMATE`) of ``prob``, its margins at 1, or, when that run ends with no positive value,
+    the feasibility LP's certified lower bound sum(y) / ||G(y)||_op (:func:`dual_lower` of
+    :func:`box_margin`'s duals). Raises SolverError when that bound is not positive either (the LP
+    then decides feasibility, :func:`solve`)."""
+    _run(prob, solver, ESTIMATE)
+    est = prob.value if prob.value is not None else np.nan
+    if prob.status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) and np.isfinite(est) and est > 0:
+        return float(est)
+    lower = dual_lower(Z, cons, box_margin(_sparse(Z), cons)[1])
+    if not lower > 0:
+        raise SolverError(f"solver {solver}: no estimate of OPT to rescale by (status {prob.status!r}; "
+                          f"feasibility LP's lower bound {lower:.2g})")
+    return lower
 
 
 def _program(Z: np.ndarray, cons, form: str, rho) -> tuple:
