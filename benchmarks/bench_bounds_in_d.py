@@ -5,8 +5,9 @@ on the machine). One instance family (C = 4, n = 3, r_eta = 6, lam = 1, seed 0) 
 
 Two goals, both checked in one run (exit status 1 when either is missed):
 
-- the command: the wall time of ``sinkcheck bounds --d D --C 4 --n 3 --r-eta 6`` in a new process
-  (imports included, as issue #19 timed it), median of 3 runs, at d = 16384 within 1.3x of d = 64;
+- the command: the wall time of ``sinkcheck bounds --d D --C 4 --n 3 --r-eta 6 --no-progress`` in a
+  new process (imports included, as issue #19 timed it), median of 3 runs, at d = 16384 within 1.3x
+  of d = 64;
 - the code path: the time of evaluate() (both minimum-cost programs, both constructions, the four
   bounds) outside the two solves, median of 3 runs, at d = 16384 within OUTSIDE_GROWTH seconds of
   d = 64. These are the steps whose cost grows with d; the solves' own times are as min_cost
