@@ -116,7 +116,8 @@ that bound: the kron form certifies a gap of 9.5e-6 at eps 1e-8 (100 s) and 7.5e
 "optimal_inaccurate" after 21 minutes, and the program was refused."""
 
 RESCALED = {"max_iters": 20_000, "rescale": True, "stages": (1e-8, 1e-9)}
-"""The settings of the first attempt, SCS on the margins z_x^T M w >= 1 / est (est from :data:`ESTIMATE`), so that
+"""The settings of the first attempt, SCS on the margins z_x^T M w >= 1 / est (est from :data:`ESTIMATE`, or
+the feasibility LP's lower bound when that run fails), so that
 the optimum has norm about 1; ``rescale`` and ``stages`` are this module's flags, not SCS settings.
 The attempt solves at eps 1e-8, certifies, and only when the certified gap exceeds SOLVER_RTOL
 (but not :data:`NEXT_STAGE_GAP`) goes on at eps 1e-9 from where it stopped (a warm start); each stage has at most ``max_iters``
