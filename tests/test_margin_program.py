@@ -51,7 +51,7 @@ def documented_solves(attempts):
         if opts.get("rescale"):
             out.append((name, mp.ESTIMATE))
         if "stages" in opts:
-            plain |= {"eps": opts["stages"][0], "warm_start": False}
+            plain |= {"eps": opts["stages"]["kron"][0], "warm_start": False}
         out.append((name, plain))
     return out
 
@@ -67,33 +67,40 @@ def test_an_uncertified_attempt_is_retried_with_the_next_documented_solver_setti
 
 def test_the_ladder_settings_differ_from_each_other_and_start_with_the_rescaled_SCS_attempt():
     # a retry with the same settings would reach the same stall
-    configs = [(name, tuple(sorted(opts.items()))) for name, opts in mp.ATTEMPTS]
+    configs = [(name, repr(sorted(opts.items()))) for name, opts in mp.ATTEMPTS]
     assert len(set(configs)) == len(configs) and mp.ATTEMPTS[0] == ("SCS", mp.RESCALED)
     assert mp.ATTEMPTS[-1] is mp.LAST_RESORT and not mp.LAST_RESORT[1].get("rescale")
 
 
-def stages_run(monkeypatch, first_gap):
-    """The (solver, eps, warm start) of the solves after the estimate run, when the first certified
-    bracket is widened to relative gap ``first_gap`` (None: left as it is); and the solution."""
+def stages_run(monkeypatch, gaps):
+    """The (solver, eps, warm start) of the solves after the estimate run, when the k-th certified
+    bracket is widened to relative gap ``gaps[k]`` (the later ones left as they are) and the repair
+    is off; and the solution."""
     seen, calls, original = record_solves(monkeypatch, 0), [], mp.certify
 
-    def widened_first(Z, cons, Mp, y):
+    def widened(Z, cons, Mp, y):
         Mf, upper, lower = original(Z, cons, Mp, y)
         calls.append(upper)
-        return Mf, upper, (upper * (1 - first_gap) if len(calls) == 1 and first_gap is not None else lower)
-    monkeypatch.setattr(mp, "certify", widened_first)
+        return Mf, upper, (upper * (1 - gaps[len(calls) - 1]) if len(calls) <= len(gaps) else lower)
+    monkeypatch.setattr(mp, "certify", widened)
+    monkeypatch.setattr(mp, "repair", lambda *args: None)
     sol = mp.solve(*sink_program())
     return [(s["solver"], s.get("eps"), s.get("warm_start")) for s in seen if s != {"solver": "SCS"} | mp.ESTIMATE], sol
 
 
-@pytest.mark.parametrize("first_gap,solves,winner", [
-    (None, [("SCS", 1e-8, False)], "SCS"),                                             # certified: one stage
-    (5e-6, [("SCS", 1e-8, False), ("SCS", 1e-9, True)], "SCS"),                        # close: the next stage
-    (5e-4, [("SCS", 1e-8, False), ("CLARABEL", None, None)], "CLARABEL"),              # far: the next attempt
+KRON = [("SCS", eps, k > 0) for k, eps in enumerate(mp.RESCALED["stages"]["kron"])]
+"""The rescaled attempt's stages on a kron-form program: eps 1e-6, 1e-7, 1e-8, 1e-9, each warm-started from the last."""
+
+
+@pytest.mark.parametrize("gaps,solves,winner", [
+    ([], KRON[:1], "SCS"),                                                     # certified: one stage
+    ([5e-4], KRON[:2], "SCS"),                                                 # far, but not before the last stage
+    ([5e-4, 5e-4, 5e-6], KRON, "SCS"),                                         # close before the last stage: on to it
+    ([5e-4, 5e-4, 5e-4], KRON[:3] + [("CLARABEL", None, None)], "CLARABEL"),  # far before the last: the next attempt
 ])
-def test_the_rescaled_attempt_tightens_its_tolerance_only_from_a_gap_within_NEXT_STAGE_GAP(
-        monkeypatch, first_gap, solves, winner):
-    got, sol = stages_run(monkeypatch, first_gap)
+def test_the_rescaled_attempt_goes_on_to_its_last_stage_only_from_a_gap_within_NEXT_STAGE_GAP(
+        monkeypatch, gaps, solves, winner):
+    got, sol = stages_run(monkeypatch, gaps)
     assert got == solves and sol.solver == winner and sol.upper - sol.lower <= mp.SOLVER_RTOL * sol.upper
 
 

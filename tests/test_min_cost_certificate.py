@@ -324,15 +324,38 @@ def test_the_badly_scaled_diagonal_program_at_d_1024_is_certified_by_Clarabel_to
     assert bound_values(I)["L_diag_proved"] <= sol.opt and sol.opt_lower <= construction(I, "diag").cost
 
 
-@pytest.mark.parametrize("seed", [0, 1])
-def test_SCS_alone_certifies_the_badly_scaled_diagonal_program_at_d_16384_whose_estimate_run_fails(seed):
-    # margin_program.ESTIMATE: SCS's short run ends "infeasible_inaccurate" here, and the rescaled
-    # attempt takes the feasibility LP's lower bound as OPT's scale; without it no SCS attempt but the
-    # last resort would run. The kron form is the one wide programs (no Clarabel) are solved in.
-    I = _family(16384, seed)
+@pytest.mark.parametrize("d, seed", [(1024, 0), (16384, 0), (16384, 1)])
+def test_SCS_alone_certifies_the_badly_scaled_diagonal_program_to_SOLVER_RTOL_in_the_kron_form(d, seed):
+    # margin_program.RESCALED and repair: SCS's M falls short of the well-scaled margins by up to
+    # 1e-5 next to the block of order spread^2, and dividing by the smallest margin cost the whole M
+    # that factor (certified gaps 6.5e-6 to 4.5e-5 on these programs before the repair). At d = 16384
+    # SCS's short estimate run ends "infeasible_inaccurate" and the feasibility LP's lower bound
+    # scales the attempt (margin_program.ESTIMATE). The kron form is the one wide programs (no
+    # Clarabel) are solved in.
+    I = _family(d, seed)
     sol = mc.min_cost(I, "diag", solver="SCS", retry_scs=False, form="kron")
-    assert sol.solver == "SCS" and sol.gap <= mp.MAX_GAP
+    assert sol.solver == "SCS" and sol.gap <= mp.SOLVER_RTOL
     assert sol.opt_lower <= mc.min_cost(I, "diag").opt * (1 + mp.SOLVER_RTOL) and sol.opt >= bound_values(I)["L_diag_proved"]
+
+
+def test_a_solve_whose_well_scaled_margins_fall_short_is_certified_after_the_repair_and_not_before():
+    # margin_program.repair: an exact optimum (Clarabel) of the badly scaled C = 4, d = 16384 diagonal
+    # program with its non-nuisance block shrunk by 1e-4, as SCS leaves it: dividing by the smallest
+    # margin costs the whole M, whose nuisance block is of order spread^2, that factor; lifting the
+    # short margins back to 1 costs only the small block's share
+    I = _family(16384)
+    _, Z, cons = mc.scaled_program(I, "diag")
+    M, y, _ = next(mp._solve(Z, cons, "CLARABEL", {}, "kron"))
+    short = M.copy()
+    u = 2 * 4 + 1  # the coordinates of b, dbar and c; the last r_eta = 6 hold the nuisance
+    short[:u, :u] *= 1 - 1e-4
+    _, upper, lower = mp.certify(Z, cons, short, y)
+    assert upper - lower > 10 * mp.SOLVER_RTOL * upper
+    repaired = mp.repair(Z, cons, short, y, lower)
+    w = Z[cons.target] - Z[cons.competitor]
+    assert np.einsum("ki,ij,kj->k", Z[cons.query], repaired, w).min() >= 1 - 1e-7
+    _, upper_r, lower_r = mp.certify(Z, cons, repaired, y)
+    assert lower_r == lower and upper_r - lower_r <= mp.SOLVER_RTOL * upper_r
 
 
 def test_an_unknown_form_is_refused_by_name_before_any_solve(inst):

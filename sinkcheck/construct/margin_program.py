@@ -24,6 +24,20 @@ has sum_k y_k <= <G, M> <= ||G||_op ||M||_*, so LB = sum(y) / ||G||_op <= OPT. T
 M divided by its smallest constraint value is feasible, so its norm UB >= OPT. A solve is
 reported only when the status is optimal and the certified gap (UB - LB) / UB is small.
 
+Repair. A first-order solver meets the margins only to a tolerance relative to the size of its
+iterate. On the badly scaled diagonal programs, whose optimum has a block of order spread^2 next to
+entries of order 1 (:data:`sinkcheck.construct.min_cost.BADLY_SCALED`), SCS leaves the well-scaled
+margins short by up to 1e-5 while its dual is accurate, and dividing M by its smallest value costs
+the whole M that factor. So when a bracket is wider than SOLVER_RTOL but the solver's own ||M||_*
+(at the margin it aimed at) is within SOLVER_RTOL of LB, the attempt also certifies
+:func:`repair`'s M + Delta, Delta the smallest in entrywise l1 norm that lifts every margin back to 1
+(an LP; ||M + Delta||_* <= ||M||_* + sum_ij abs(Delta_ij)), and keeps the narrower bracket. The
+repair only proposes an M: its bracket is computed by :func:`certify` like any other. Measured on
+the C = 32, d = 16384 diagonal program (n = 3, r_eta = 6, seed 0): SCS at eps 1e-8 left a smallest
+margin of 1 - 9.5e-6 on constraints with ||w_k|| = 1.41 (the group mates' margins, ||w_k|| ~ 0.014, were
+met to 4e-8), a certified gap of 9.5e-6; the repair (2.1 s, Delta of l1 norm 1.4e-4 on 125 entries)
+certified 1.5e-7.
+
 Feasibility, decided when it matters. M = 0 meets every constraint with value 0, so the LP t* = max t
 subject to every constraint value >= t and max_ij abs(M_ij) <= 1 has t* >= 0, and the program is
 feasible iff t* > 0 (any feasible M scaled into the box gives t > 0). HiGHS solves this LP exactly
@@ -42,8 +56,8 @@ exposes; and on rank-one optima it can stall at "almost solved". So a solve runs
 ladder (:data:`ATTEMPTS`) and stops at the first certified gap <= SOLVER_RTOL: SCS with the margins
 rescaled so that OPT is about 1 (:data:`RESCALED`; the first-order solver's iteration count depends
 on the scale of the solution, and the diagonal programs' OPT ~ 500 costs it 3 to 10 times more
-iterations unscaled), at eps 1e-8 and, only if that is certified to within 10 SOLVER_RTOL but not
-SOLVER_RTOL, on to eps 1e-9; Clarabel
+iterations unscaled), in stages of decreasing tolerance, each warm-started from the last, until one
+is certified; Clarabel
 (programs wider than :data:`CLARABEL_MAX_R` skip the Clarabel attempts, whose cost grows as r^4.5); Clarabel with tighter tolerances; Clarabel with a stronger static
 regularisation of its KKT systems, alone and with the tighter tolerances; Clarabel with more
 precise KKT solves; Clarabel without dynamic regularisation; and, only when no attempt ended
@@ -112,23 +126,37 @@ at d = 16384, C = 2 ... 24 at d = 65536) it ends "infeasible_inaccurate" in 0.03
 rescaled attempt then takes the feasibility LP's lower bound as OPT's scale. Measured at C = 32,
 d = 16384 (r = 71, so no Clarabel; OPT ~ 6.6e4 in the program's units, LP bound 4.0e4), rescaled by
 that bound: the kron form certifies a gap of 9.5e-6 at eps 1e-8 (100 s) and 7.5e-6 at eps 1e-9
-(148 s in all). Before the bound was used, the ladder went on to :data:`LAST_RESORT`, which ended
+(148 s in all), before the stages from 1e-6 and :func:`repair` (:data:`RESCALED`). Before the bound was used, the ladder went on to :data:`LAST_RESORT`, which ended
 "optimal_inaccurate" after 21 minutes, and the program was refused."""
 
-RESCALED = {"max_iters": 20_000, "rescale": True, "stages": (1e-8, 1e-9)}
+RESCALED = {"max_iters": 20_000, "rescale": True,
+            "stages": {"kron": (1e-6, 1e-7, 1e-8, 1e-9), "split": (1e-6, 1e-7, 1e-8, 1e-9), "dual": (1e-8, 1e-9)}}
 """The settings of the first attempt, SCS on the margins z_x^T M w >= 1 / est (est from :data:`ESTIMATE`, or
-the feasibility LP's lower bound when that run fails), so that
-the optimum has norm about 1; ``rescale`` and ``stages`` are this module's flags, not SCS settings.
-The attempt solves at eps 1e-8, certifies, and only when the certified gap exceeds SOLVER_RTOL
-(but not :data:`NEXT_STAGE_GAP`) goes on at eps 1e-9 from where it stopped (a warm start); each stage has at most ``max_iters``
-iterations. Measured (n = 3, r_eta = 6, seed 0): at C = 12 the diagonal program (OPT ~ 500) takes
-23,300 SCS iterations unscaled and 4,375 rescaled; at C = 32 SCS ends at eps 1e-9 only
-"optimal_inaccurate" after 100,000 iterations, while eps 1e-8 ends optimal after about 550 with a
-certified gap of 1e-6."""
+the feasibility LP's lower bound when that run fails), so that the optimum has norm about 1;
+``rescale`` and ``stages`` are this module's flags, not SCS settings. The attempt solves at the
+first tolerance of its form's stages, certifies (with :func:`repair` when it applies), and goes on
+at the next tolerance from where it stopped (a warm start) until a stage is certified to
+SOLVER_RTOL; it goes on to its last stage only from a certified gap <= :data:`NEXT_STAGE_GAP`, and
+its stages share ``max_iters`` iterations. Measured (n = 3, r_eta = 6, seed 0, 2 cores; seconds of
+the whole min_cost call):
+
+- Rescaling: at C = 12 the diagonal program (OPT ~ 500) takes 23,300 SCS iterations unscaled and
+  4,375 rescaled.
+- The kron form from 1e-6: on the C = 32, d = 16384 diagonal program, eps 1e-6 and then 1e-7 took
+  4,125 + 2,425 iterations (the repair certified 7.2e-7), where eps 1e-7 from the start took 10,200
+  and eps 1e-8 13,200; min_cost 110 to 113 s, against 212 s starting at 1e-8 with the repair (and
+  1e-9 after it, 7.5e-6, before the repair). At C = 32, d = 128 it costs a restart: 21.3 s against
+  17.8 s starting at 1e-8 before the repair (450 + 75 iterations against 550). On the sink programs (split form) both start the same
+  (C = 12 and 32, d = 128: certified at the first stage, 0.9 s and 6.6 s either way).
+- The dual form from 1e-8: starting at 1e-6 there ends the stages at 1e-7 and 1e-8 after 25 to 75
+  iterations with gaps of 3e-5 to 5e-5 (C = 12 and 16, d = 128), where 1e-8 from the start certifies
+  1.4e-8 in 1,975 iterations; min_cost at C = 16, seed 1: 8.3 s, against 98.7 s from 1e-6 (the
+  stages stopped short of 1e-9 and Clarabel certified the program)."""
 
 NEXT_STAGE_GAP = 1e-5
-"""A staged attempt goes on to its next stage only from a certified gap in (SOLVER_RTOL,
-NEXT_STAGE_GAP]. From farther SCS stalls: on the C = 4, d = 4096 diagonal program (n = 3, r_eta = 6,
+"""A staged attempt (:data:`RESCALED`) goes on to its last stage (eps 1e-9) only when its best
+certified gap so far is in (SOLVER_RTOL, NEXT_STAGE_GAP]. From farther SCS stalls (measured when
+the stages were 1e-8 and 1e-9, before :func:`repair`): on the C = 4, d = 4096 diagonal program (n = 3, r_eta = 6,
 seed 0; OPT ~ 1e4 in the program's units, which the short estimate run put at 4e3) eps 1e-8
 certifies a gap of 2.1e-5, eps 1e-9 then runs 20,000 iterations (1.8 s) without ending optimal, and
 Clarabel certifies the program in 22 iterations (0.24 s). On the C = 12 diagonal programs of seeds
@@ -306,12 +334,14 @@ def attempt(Z: np.ndarray, cons, solver: str, opts: dict, form: str = "kron") ->
 
     Returns the feasible M, its bracket's ends upper and lower, and the solver's status, of the
     stage with the smallest certified gap."""
-    best = None
-    for Mp, y, status in _solve(Z, cons, solver, opts, form):
+    best, stages = None, opts.get("stages", {}).get(form, ())
+    for k, (Mp, y, status) in enumerate(_solve(Z, cons, solver, opts, form)):
         Mf, upper, lower = certify(Z, cons, Mp, y)
+        if upper - lower > SOLVER_RTOL * upper and (Mr := repair(Z, cons, Mp, y, lower)) is not None:
+            Mf, upper, lower = min((Mf, upper, lower), certify(Z, cons, Mr, y), key=lambda b: (b[1] - b[2]) / b[1])
         if best is None or (upper - lower) / upper < (best[1] - best[2]) / best[1]:
             best = (Mf, upper, lower, status)
-        if not SOLVER_RTOL * upper < upper - lower <= NEXT_STAGE_GAP * upper:
+        if upper - lower <= SOLVER_RTOL * upper or (k + 2 == len(stages) and best[1] - best[2] > NEXT_STAGE_GAP * best[1]):
             break
     return best
 
@@ -383,13 +413,14 @@ def _solve(Z: np.ndarray, cons, solver: str, opts: dict, form: str = "kron") -> 
     or once per tolerance of ``opts["stages"]``, each stage warm-started from the last; a stage
     that does not end optimal ends the attempt (a SolverError when it is the first)."""
     opts = dict(opts)
-    rescale, stages = opts.pop("rescale", False), opts.pop("stages", None)
+    rescale, stages = opts.pop("rescale", False), opts.pop("stages", {}).get(form)
     rho = cp.Parameter(nonneg=True, value=1.0)
     prob, M_of, y_of = _program(_sparse(Z), cons, form, rho)
     if rescale:
         rho.value = 1.0 / _estimate(prob, Z, cons, solver)
+    left = opts.get("max_iters")
     for k, eps in enumerate(stages or (None,)):
-        _run(prob, solver, opts if eps is None else opts | {"eps": eps, "warm_start": k > 0})
+        _run(prob, solver, opts if eps is None else opts | {"eps": eps, "warm_start": k > 0, "max_iters": left})
         if prob.status in (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE, cp.UNBOUNDED, cp.UNBOUNDED_INACCURATE):
             raise InfeasibleError(f"infeasible (status {prob.status}" + (" of the dual program)" if form == "dual" else ")"))
         if prob.status != cp.OPTIMAL:
@@ -397,6 +428,10 @@ def _solve(Z: np.ndarray, cons, solver: str, opts: dict, form: str = "kron") -> 
                 raise SolverError(f"solver {solver} ended with status {prob.status!r}")
             return
         yield M_of(), y_of(), prob.status
+        if stages:
+            left -= prob.solver_stats.num_iters
+            if left <= 0:
+                return
 
 
 def _estimate(prob, Z: np.ndarray, cons, solver: str) -> float:
@@ -465,6 +500,29 @@ def certify(Z: np.ndarray, cons, Mp: np.ndarray, y: np.ndarray) -> tuple[np.ndar
     Mf = Mp / g
     upper = float(np.linalg.svd(Mf, compute_uv=False).sum())
     return Mf, upper, dual_lower(Z, cons, y)
+
+
+def repair(Z: np.ndarray, cons, Mp: np.ndarray, y: np.ndarray, lower: float) -> np.ndarray | None:
+    """A solver's M with its margins lifted back to 1 at little cost (module docstring, Repair):
+    M / level + Delta, level the y-weighted mean of M's constraint values (the margin the solver
+    aimed at) and Delta the smallest in entrywise l1 norm with every value z_x^T (M / level + Delta) w_k
+    >= 1 (an LP, HiGHS). None when y gives no level, when ||M / level||_* is itself more than
+    SOLVER_RTOL above ``lower`` (no lift of the margins would certify the attempt then), or when the
+    LP does not end optimal."""
+    yp = np.clip(y, 0.0, None)
+    A = constraint_matrix(_sparse(Z), cons)
+    values = A @ Mp.ravel()
+    level = float(yp @ values / yp.sum()) if yp.sum() > 0 else np.nan
+    if not (np.isfinite(level) and level > 0):
+        return None
+    if np.linalg.svd(Mp / level, compute_uv=False).sum() - lower > SOLVER_RTOL * lower:
+        return None
+    m = Mp.ravel() / level
+    n = m.size
+    res = linprog(np.ones(2 * n), A_ub=sp.hstack([-A, A]).tocsr(), b_ub=A @ m - 1.0, bounds=(0, None), method="highs")
+    if res.status != 0:
+        return None
+    return (m + res.x[:n] - res.x[n:]).reshape(Mp.shape)
 
 
 def dual_lower(Z: np.ndarray, cons, y: np.ndarray) -> float:
