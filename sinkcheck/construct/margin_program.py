@@ -181,7 +181,8 @@ ATTEMPTS = (("SCS", RESCALED), ("CLARABEL", {}), ("CLARABEL", TIGHT), ("CLARABEL
 FORMS = ("kron", "split", "dual")
 """The three forms of the program (module docstring), which differ only in the solver's time.
 Measured with the rescaled SCS attempt on the family of benchmarks/bench_min_cost.py (n = 3,
-r_eta = 6, d = 128), seeds 0, 1, 2 unless said (seconds of the whole min_cost call):
+r_eta = 6, d = 128), seeds 0, 1, 2 unless said (seconds of the whole min_cost call), when every form
+had the stages 1e-8, 1e-9 and there was no :func:`repair` (:data:`RESCALED` has what changed since):
 
 - sink programs: "split" 0.13 to 0.15 s at C = 8 (kron 0.15 to 0.17), 0.29 to 0.33 s at C = 12
   (0.37 to 0.39), 0.69 to 0.74 s at C = 20 (0.99 to 1.07), 1.8 to 2.0 s at C = 32 (3.1 to 3.2; dual
@@ -328,9 +329,10 @@ def _decided(Z: np.ndarray, cons, what: str) -> float:
 
 
 def attempt(Z: np.ndarray, cons, solver: str, opts: dict, form: str = "kron") -> tuple[np.ndarray, float, float, str]:
-    """One rung of the ladder: solve with ``solver`` and ``opts``, then certify (:func:`certify`);
-    a staged attempt (:data:`RESCALED`) goes on only while the certified gap lies in
-    (SOLVER_RTOL, NEXT_STAGE_GAP].
+    """One rung of the ladder: solve with ``solver`` and ``opts``, then certify (:func:`certify`, and
+    :func:`repair` when the bracket is wider than SOLVER_RTOL); a staged attempt (:data:`RESCALED`)
+    goes on until a stage is certified to SOLVER_RTOL, and on to its last stage only from a best
+    gap <= NEXT_STAGE_GAP.
 
     Returns the feasible M, its bracket's ends upper and lower, and the solver's status, of the
     stage with the smallest certified gap."""
@@ -410,8 +412,9 @@ def _solve(Z: np.ndarray, cons, solver: str, opts: dict, form: str = "kron") -> 
     or rho = 1 / est with ``opts["rescale"]`` (:data:`RESCALED`), given to the solver in ``form``.
 
     Yields M, the duals y of the margin constraints (the same for every rho) and the status, once,
-    or once per tolerance of ``opts["stages"]``, each stage warm-started from the last; a stage
-    that does not end optimal ends the attempt (a SolverError when it is the first)."""
+    or once per tolerance of ``opts["stages"][form]``, each stage warm-started from the last and all
+    of them within ``opts["max_iters"]`` iterations; a stage that does not end optimal ends the
+    attempt (a SolverError when it is the first)."""
     opts = dict(opts)
     rescale, stages = opts.pop("rescale", False), opts.pop("stages", {}).get(form)
     rho = cp.Parameter(nonneg=True, value=1.0)
