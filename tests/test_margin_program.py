@@ -104,6 +104,34 @@ def test_the_rescaled_attempt_goes_on_to_its_last_stage_only_from_a_gap_within_N
     assert got == solves and sol.solver == winner and sol.upper - sol.lower <= mp.SOLVER_RTOL * sol.upper
 
 
+def scales_of_the_first_stage(monkeypatch, form):
+    """The margins rho of each SCS solve of the rescaled attempt on the sink program in ``form``,
+    with the estimate runs marked "estimate"; and the solution."""
+    original, seen = cp.Problem.solve, []
+
+    def solve(self, **kwargs):
+        seen.append("estimate" if {k: v for k, v in kwargs.items() if k != "solver"} == mp.ESTIMATE
+                    else float(self.parameters()[0].value))
+        return original(self, **kwargs)
+    monkeypatch.setattr(cp.Problem, "solve", solve)
+    return seen, mp.solve(*sink_program(), form=form)
+
+
+def test_the_split_form_rescales_by_the_weak_duality_bound_at_y_equal_1_without_a_solve(monkeypatch):
+    Z, cons = sink_program()
+    bound = mp.dual_lower(Z, cons, np.ones(len(cons)))  # K / ||G(1)||_op, a lower bound on OPT
+    seen, sol = scales_of_the_first_stage(monkeypatch, "split")
+    assert "estimate" not in seen and seen[0] == pytest.approx(1.0 / bound, rel=1e-12)
+    assert 0 < bound <= sol.lower and sol.upper - sol.lower <= mp.SOLVER_RTOL * sol.upper
+
+
+@pytest.mark.parametrize("form", ["kron", "dual"])
+def test_the_kron_and_dual_forms_rescale_by_their_short_estimate_run(monkeypatch, form):
+    seen, sol = scales_of_the_first_stage(monkeypatch, form)
+    assert seen[0] == "estimate" and form not in mp.UNIFORM_SCALE
+    assert seen[1] == pytest.approx(1.0 / sol.upper, rel=1e-2)  # ESTIMATE's eps: within a per cent of OPT
+
+
 def test_a_solver_infeasible_after_a_feasible_LP_is_reported_with_its_status(monkeypatch):
     record_solves(monkeypatch, 100, status=cp.INFEASIBLE)
     with pytest.raises(SolverError, match=r"^min-nuclear sink: infeasible \(status infeasible\) "

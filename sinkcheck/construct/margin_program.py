@@ -56,8 +56,9 @@ exposes; and on rank-one optima it can stall at "almost solved". So a solve runs
 ladder (:data:`ATTEMPTS`) and stops at the first certified gap <= SOLVER_RTOL: SCS with the margins
 rescaled so that OPT is about 1 (:data:`RESCALED`; the first-order solver's iteration count depends
 on the scale of the solution, and the diagonal programs' OPT ~ 500 costs it 3 to 10 times more
-iterations unscaled), in stages of decreasing tolerance, each warm-started from the last, until one
-is certified; Clarabel
+iterations unscaled; the scale comes from a short SCS run, or in the split form from a weak-duality
+bound, :data:`UNIFORM_SCALE`), in stages of decreasing tolerance, each
+warm-started from the last, until one is certified; Clarabel
 (programs wider than :data:`CLARABEL_MAX_R` skip the Clarabel attempts, whose cost grows as r^4.5); Clarabel with tighter tolerances; Clarabel with a stronger static
 regularisation of its KKT systems, alone and with the tighter tolerances; Clarabel with more
 precise KKT solves; Clarabel without dynamic regularisation; and, only when no attempt ended
@@ -129,10 +130,33 @@ that bound: the kron form certifies a gap of 9.5e-6 at eps 1e-8 (100 s) and 7.5e
 (148 s in all), before the stages from 1e-6 and :func:`repair` (:data:`RESCALED`). Before the bound was used, the ladder went on to :data:`LAST_RESORT`, which ended
 "optimal_inaccurate" after 21 minutes, and the program was refused."""
 
+UNIFORM_SCALE = ("split",)
+"""The forms whose rescaled attempt (:data:`RESCALED`) takes OPT's scale from the weak-duality bound
+at y = 1, K / ||G(1)||_op <= OPT (:func:`dual_lower`, no solve), instead of the short run of
+:data:`ESTIMATE`. On the sink programs (split form) the bound is 2.4 times below OPT at every d and
+C = 4 (0.32 to 0.22 of OPT at C = 8 to 20), and SCS needs as many iterations from it as from the
+estimate, so the estimate run (150 to 300 iterations) was time lost. On the diagonal programs the
+bound lies about 0.65 spread^2 below OPT (:func:`spread`; n = 3, r_eta = 6, C = 4: 29 to 32 times at
+d = 64, 56 to 63 at d = 128, 110 to 124 at d = 256), and SCS's iterations from it vary too much:
+fewer than from the estimate at d = 128, up to six times more at d = 256, so the kron and dual forms
+keep the estimate run. Measured (n = 3, r_eta = 6, 2 cores; seconds of the whole min_cost call):
+
+- sink programs, split form (d = 128, seeds 0, 1): 150 to 250 iterations either way; 0.33 -> 0.20 s
+  at C = 8, 0.72 -> 0.36 s at C = 12, 1.78 -> 1.02 s at C = 20.
+- diagonal programs, dual form, with the bound: C = 12, d = 128: 2.3, 2.8, 3.2 s against 3.5, 3.5,
+  3.8 s (seeds 0 to 2); C = 4, d = 256: 1.49, 0.41, 0.49 s against 0.50, 0.41, 0.35 s. With the bound
+  times the spread (about spread / 1.5 below OPT), C = 4, d = 256: 0.19, 0.92, 0.47 s; C = 16, d = 256:
+  15.9, 9.7, 8.9 s against 94.7 (the SCS attempt was not certified, Clarabel was), 10.7, 10.6 s.
+- diagonal programs, kron form (d = 128, C = 8 and 12, seeds 0 and 1): 2,325 to 6,250 iterations
+  with the bound against 1,475 to 3,500 (C = 12, seed 0: 9.2 s against 5.4 s)."""
+
+
 RESCALED = {"max_iters": 20_000, "rescale": True,
             "stages": {"kron": (1e-6, 1e-7, 1e-8, 1e-9), "split": (1e-6, 1e-7, 1e-8, 1e-9), "dual": (1e-8, 1e-9)}}
-"""The settings of the first attempt, SCS on the margins z_x^T M w >= 1 / est (est from :data:`ESTIMATE`, or
-the feasibility LP's lower bound when that run fails), so that the optimum has norm about 1;
+"""The settings of the first attempt, SCS on the margins z_x^T M w >= 1 / est (est the bound of
+:data:`UNIFORM_SCALE` in the split form; in the others the value of the short run of
+:data:`ESTIMATE`, or the feasibility LP's lower bound when that run fails), so that the optimum
+has norm about 1;
 ``rescale`` and ``stages`` are this module's flags, not SCS settings. The attempt solves at the
 first tolerance of its form's stages, certifies (with :func:`repair` when it applies), and goes on
 at the next tolerance from where it stopped (a warm start) until a stage is certified to
@@ -182,7 +206,7 @@ FORMS = ("kron", "split", "dual")
 """The three forms of the program (module docstring), which differ only in the solver's time.
 Measured with the rescaled SCS attempt on the family of benchmarks/bench_min_cost.py (n = 3,
 r_eta = 6, d = 128), seeds 0, 1, 2 unless said (seconds of the whole min_cost call), when every form
-had the stages 1e-8, 1e-9 and there was no :func:`repair` (:data:`RESCALED` has what changed since):
+had the stages 1e-8, 1e-9 and there was no :func:`repair` (:data:`RESCALED` and :data:`UNIFORM_SCALE` have what changed since):
 
 - sink programs: "split" 0.13 to 0.15 s at C = 8 (kron 0.15 to 0.17), 0.29 to 0.33 s at C = 12
   (0.37 to 0.39), 0.69 to 0.74 s at C = 20 (0.99 to 1.07), 1.8 to 2.0 s at C = 32 (3.1 to 3.2; dual
@@ -418,9 +442,9 @@ def _solve(Z: np.ndarray, cons, solver: str, opts: dict, form: str = "kron") -> 
     opts = dict(opts)
     rescale, stages = opts.pop("rescale", False), opts.pop("stages", {}).get(form)
     rho = cp.Parameter(nonneg=True, value=1.0)
-    prob, M_of, y_of = _program(_sparse(Z), cons, form, rho)
+    prob, M_of, y_of = program(Z, cons, form, rho)
     if rescale:
-        rho.value = 1.0 / _estimate(prob, Z, cons, solver)
+        rho.value = 1.0 / _estimate(prob, Z, cons, solver, form)
     left = opts.get("max_iters")
     for k, eps in enumerate(stages or (None,)):
         _run(prob, solver, opts if eps is None else opts | {"eps": eps, "warm_start": k > 0, "max_iters": left})
@@ -437,12 +461,15 @@ def _solve(Z: np.ndarray, cons, solver: str, opts: dict, form: str = "kron") -> 
                 return
 
 
-def _estimate(prob, Z: np.ndarray, cons, solver: str) -> float:
-    """OPT's scale for the rescaled attempt (:data:`RESCALED`): the value of the short run
-    (:data:`ESTIMATE`) of ``prob``, its margins at 1, or, when that run ends with no positive value,
-    the feasibility LP's certified lower bound sum(y) / ||G(y)||_op (:func:`dual_lower` of
-    :func:`box_margin`'s duals). Raises SolverError when that bound is not positive either (the LP
-    then decides feasibility, :func:`solve`)."""
+def _estimate(prob, Z: np.ndarray, cons, solver: str, form: str = "kron") -> float:
+    """OPT's scale for the rescaled attempt (:data:`RESCALED`): in the forms of :data:`UNIFORM_SCALE`
+    the weak-duality bound at y = 1, K / ||G(1)||_op, when it is positive; otherwise the value of
+    the short run (:data:`ESTIMATE`) of ``prob``, its margins at 1, or, when that run ends with no
+    positive value, the feasibility LP's certified lower bound sum(y) / ||G(y)||_op
+    (:func:`dual_lower` of :func:`box_margin`'s duals). Raises SolverError when that bound is not
+    positive either (the LP then decides feasibility, :func:`solve`)."""
+    if form in UNIFORM_SCALE and (uniform := dual_lower(Z, cons, np.ones(len(cons)))) > 0:
+        return uniform
     _run(prob, solver, ESTIMATE)
     est = prob.value if prob.value is not None else np.nan
     if prob.status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) and np.isfinite(est) and est > 0:
@@ -454,13 +481,15 @@ def _estimate(prob, Z: np.ndarray, cons, solver: str) -> float:
     return lower
 
 
-def _program(Z: np.ndarray, cons, form: str, rho) -> tuple:
-    """The cvxpy problem of ``form`` (module docstring) with margins rho, and functions that return
-    its M and the duals y of its margin rows after a solve.
+def program(Z: np.ndarray, cons, form: str, rho) -> tuple:
+    """The cvxpy problem of ``form`` (module docstring) with margins rho (a cvxpy Parameter), on the
+    solver's copy of Z (coordinates below SPARSE_ATOL set to 0), and functions that return its M
+    and the duals y of its margin rows after a solve.
 
     The dual form is max 1^T y s.t. [[rho I, G(y)], [G(y)^T, rho I]] PSD, y >= 0; with L the
     multiplier of its PSD constraint, stationarity in y_k and y_k >= 0 give z_x^T (-2 L_12) w_k >= 1,
     so M = -2 L_12 (which :func:`certify` rescales in any case)."""
+    Z = _sparse(Z)
     r = Z.shape[1]
     if form == "dual":
         y = cp.Variable(len(cons), nonneg=True)
@@ -497,7 +526,7 @@ def certify(Z: np.ndarray, cons, Mp: np.ndarray, y: np.ndarray) -> tuple[np.ndar
     Returns the feasible rescaling M / g (g = smallest constraint value), UB = ||M / g||_* and
     LB = sum(y+) / ||G(y+)||_op.  Raises SolverError when M meets no scaling of the constraints."""
     w = Z[cons.target] - Z[cons.competitor]
-    g = float(np.min(np.einsum("ki,ij,kj->k", Z[cons.query], Mp, w)))
+    g = float(np.min(((Z[cons.query] @ Mp) * w).sum(axis=1)))  # z_x^T M w_k for every k
     if not g > 0:
         raise SolverError(f"the returned W violates a margin (smallest value {g:.3g} <= 0)")
     Mf = Mp / g
