@@ -133,13 +133,13 @@ that bound: the kron form certifies a gap of 9.5e-6 at eps 1e-8 (100 s) and 7.5e
 UNIFORM_SCALE = ("split",)
 """The forms whose rescaled attempt (:data:`RESCALED`) takes OPT's scale from the weak-duality bound
 at y = 1, K / ||G(1)||_op <= OPT (:func:`dual_lower`, no solve), instead of the short run of
-:data:`ESTIMATE`. On the sink programs (split form) the bound is 2.4 times below OPT at every d and
-C = 4 (0.32 to 0.22 of OPT at C = 8 to 20), and SCS needs as many iterations from it as from the
-estimate, so the estimate run (150 to 300 iterations) was time lost. On the diagonal programs the
+:data:`ESTIMATE`. On the sink programs (split form) the bound is 2.4 times below OPT at C = 4 (d = 128
+and 16384, seeds 0 to 2; 0.32 to 0.22 of OPT at C = 8 to 20, d = 128), and SCS needs as many
+iterations from it as from the estimate, so the estimate run (150 to 300 iterations) was time lost. On the diagonal programs the
 bound lies about 0.65 spread^2 below OPT (:func:`spread`; n = 3, r_eta = 6, C = 4: 29 to 32 times at
-d = 64, 56 to 63 at d = 128, 110 to 124 at d = 256), and SCS's iterations from it vary too much:
-fewer than from the estimate at d = 128, up to six times more at d = 256, so the kron and dual forms
-keep the estimate run. Measured (n = 3, r_eta = 6, 2 cores; seconds of the whole min_cost call):
+d = 64, 56 to 63 at d = 128, 110 to 124 at d = 256), and SCS's iterations from it vary too much: in
+the dual form (C = 4, seed 0, eps 1e-8) 975 against 1,425 from OPT itself at d = 128, but 6,025
+against 925 at d = 256, so the kron and dual forms keep the estimate run. Measured (n = 3, r_eta = 6, 2 cores; seconds of the whole min_cost call):
 
 - sink programs, split form (d = 128, seeds 0, 1): 150 to 250 iterations either way; 0.33 -> 0.20 s
   at C = 8, 0.72 -> 0.36 s at C = 12, 1.78 -> 1.02 s at C = 20.
