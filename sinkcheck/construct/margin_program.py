@@ -139,7 +139,8 @@ iterations from it as from the estimate, so the estimate run (150 to 300 iterati
 bound lies about 0.65 spread^2 below OPT (:func:`spread`; n = 3, r_eta = 6, C = 4: 29 to 32 times at
 d = 64, 56 to 63 at d = 128, 110 to 124 at d = 256), and SCS's iterations from it vary too much: in
 the dual form (C = 4, seed 0, eps 1e-8) 975 against 1,425 from OPT itself at d = 128, but 6,025
-against 925 at d = 256, so the kron and dual forms keep the estimate run. Measured (n = 3, r_eta = 6, 2 cores; seconds of the whole min_cost call):
+against 925 at d = 256, so the kron and dual forms keep the estimate run. Measured (n = 3,
+r_eta = 6, 2 cores; seconds of the whole min_cost call):
 
 - sink programs, split form (d = 128, seeds 0, 1): 150 to 250 iterations either way; 0.33 -> 0.20 s
   at C = 8, 0.72 -> 0.36 s at C = 12, 1.78 -> 1.02 s at C = 20.
@@ -461,7 +462,7 @@ def _solve(Z: np.ndarray, cons, solver: str, opts: dict, form: str = "kron") -> 
                 return
 
 
-def _estimate(prob, Z: np.ndarray, cons, solver: str, form: str = "kron") -> float:
+def _estimate(prob, Z: np.ndarray, cons, solver: str, form: str) -> float:
     """OPT's scale for the rescaled attempt (:data:`RESCALED`): in the forms of :data:`UNIFORM_SCALE`
     the weak-duality bound at y = 1, K / ||G(1)||_op, when it is positive; otherwise the value of
     the short run (:data:`ESTIMATE`) of ``prob``, its margins at 1, or, when that run ends with no
