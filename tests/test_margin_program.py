@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from sinkcheck.construct import margin_program as mp
-from sinkcheck.construct.min_cost import min_cost
+from sinkcheck.construct.min_cost import min_cost, scaled_program
 from sinkcheck.construct.sink_lp import min_nuclear_sink
 from sinkcheck.construct.sinkdiag.instance import sample_instance
 from sinkcheck.errors import IllConditionedError, InfeasibleError, InvalidInputError, SolverError
@@ -26,24 +26,29 @@ def sink_program():
 
 
 def record_solves(monkeypatch, inaccurate: int, status=cp.OPTIMAL_INACCURATE):
-    """Record the keyword arguments of every cvxpy solve; the first ``inaccurate`` attempts end with
-    ``status`` (the short run that estimates OPT for the rescaled attempt is left as it ends)."""
-    original, seen = cp.Problem.solve, []
+    """Record every solve (margin_program._run, which every solve goes through) as its solver, its
+    settings and whether it started from an iterate ("from"); the first ``inaccurate`` attempts end
+    with ``status`` (the short run that estimates OPT for the rescaled attempt is left as it ends)."""
+    original, seen = mp._run, []
 
-    def solve(self, **kwargs):
-        seen.append(kwargs)
-        out = original(self, **kwargs)
-        if {k: v for k, v in kwargs.items() if k != "solver"} != mp.ESTIMATE and \
-                sum(s != {"solver": "SCS"} | mp.ESTIMATE for s in seen) <= inaccurate:
-            self._status = status
+    def run(prob, solver, opts, start=None):
+        seen.append({"solver": solver} | opts | {"from": start is not None})
+        out = original(prob, solver, opts, start)
+        if opts != mp.ESTIMATE and sum(not estimate_run(s) for s in seen) <= inaccurate:
+            prob._status = status
         return out
 
-    monkeypatch.setattr(cp.Problem, "solve", solve)
+    monkeypatch.setattr(mp, "_run", run)
     return seen
 
 
+def estimate_run(solve: dict) -> bool:
+    """Whether a recorded solve is the short run of ESTIMATE."""
+    return {k: v for k, v in solve.items() if k not in ("solver", "from")} == mp.ESTIMATE
+
+
 def documented_solves(attempts):
-    """The cvxpy solves that ``attempts`` make when each ends inaccurate: the rescaled attempt first
+    """The solves that ``attempts`` make when each ends inaccurate: the rescaled attempt first
     runs ESTIMATE, then its first stage (a stage that does not end optimal ends the attempt)."""
     out = []
     for name, opts in attempts:
@@ -51,7 +56,7 @@ def documented_solves(attempts):
         if opts.get("rescale"):
             out.append((name, mp.ESTIMATE))
         if "stages" in opts:
-            plain |= {"eps": opts["stages"]["kron"][0], "warm_start": False}
+            plain |= {"eps": opts["stages"]["kron"][0]}
         out.append((name, plain))
     return out
 
@@ -60,7 +65,7 @@ def documented_solves(attempts):
 def test_an_uncertified_attempt_is_retried_with_the_next_documented_solver_settings(monkeypatch, inaccurate):
     seen = record_solves(monkeypatch, inaccurate)
     sol = mp.solve(*sink_program())
-    assert [(s["solver"], {k: v for k, v in s.items() if k != "solver"}) for s in seen] == \
+    assert [(s["solver"], {k: v for k, v in s.items() if k not in ("solver", "from")}) for s in seen] == \
         documented_solves(mp.ATTEMPTS[:inaccurate + 1])
     assert sol.solver == mp.ATTEMPTS[inaccurate][0] and sol.lower <= sol.upper
 
@@ -73,7 +78,7 @@ def test_the_ladder_settings_differ_from_each_other_and_start_with_the_rescaled_
 
 
 def stages_run(monkeypatch, gaps):
-    """The (solver, eps, warm start) of the solves after the estimate run, when the k-th certified
+    """The (solver, eps, started from an iterate) of the solves after the estimate run, when the k-th certified
     bracket is widened to relative gap ``gaps[k]`` (the later ones left as they are) and the repair
     is off; and the solution."""
     seen, calls, original = record_solves(monkeypatch, 0), [], mp.certify
@@ -85,18 +90,19 @@ def stages_run(monkeypatch, gaps):
     monkeypatch.setattr(mp, "certify", widened)
     monkeypatch.setattr(mp, "repair", lambda *args: None)
     sol = mp.solve(*sink_program())
-    return [(s["solver"], s.get("eps"), s.get("warm_start")) for s in seen if s != {"solver": "SCS"} | mp.ESTIMATE], sol
+    return [(s["solver"], s.get("eps"), s["from"]) for s in seen if not estimate_run(s)], sol
 
 
-KRON = [("SCS", eps, k > 0) for k, eps in enumerate(mp.RESCALED["stages"]["kron"])]
-"""The rescaled attempt's stages on a kron-form program: eps 1e-6, 1e-7, 1e-8, 1e-9, each warm-started from the last."""
+KRON = [("SCS", eps, True) for eps in mp.RESCALED["stages"]["kron"]]
+"""The rescaled attempt's stages on a kron-form program: eps 1e-6, 1e-7, 1e-8, 1e-9, the first started
+from the estimate run's iterate and each of the others from the last."""
 
 
 @pytest.mark.parametrize("gaps,solves,winner", [
     ([], KRON[:1], "SCS"),                                                     # certified: one stage
     ([5e-4], KRON[:2], "SCS"),                                                 # far, but not before the last stage
     ([5e-4, 5e-4, 5e-6], KRON, "SCS"),                                         # close before the last stage: on to it
-    ([5e-4, 5e-4, 5e-4], KRON[:3] + [("CLARABEL", None, None)], "CLARABEL"),  # far before the last: the next attempt
+    ([5e-4, 5e-4, 5e-4], KRON[:3] + [("CLARABEL", None, False)], "CLARABEL"),  # far before the last: the next attempt
 ])
 def test_the_rescaled_attempt_goes_on_to_its_last_stage_only_from_a_gap_within_NEXT_STAGE_GAP(
         monkeypatch, gaps, solves, winner):
@@ -106,30 +112,91 @@ def test_the_rescaled_attempt_goes_on_to_its_last_stage_only_from_a_gap_within_N
 
 def scales_of_the_first_stage(monkeypatch, form):
     """The margins rho of each SCS solve of the rescaled attempt on the sink program in ``form``,
-    with the estimate runs marked "estimate"; and the solution."""
-    original, seen = cp.Problem.solve, []
+    with the estimate runs marked "estimate"; the iterate each solve started from and the one it
+    returned; and the solution."""
+    original, seen, starts, runs = mp._run, [], [], []
 
-    def solve(self, **kwargs):
-        seen.append("estimate" if {k: v for k, v in kwargs.items() if k != "solver"} == mp.ESTIMATE
-                    else float(self.parameters()[0].value))
-        return original(self, **kwargs)
-    monkeypatch.setattr(cp.Problem, "solve", solve)
-    return seen, mp.solve(*sink_program(), form=form)
+    def run(prob, solver, opts, start=None):
+        seen.append("estimate" if opts == mp.ESTIMATE else float(prob.parameters()[0].value))
+        starts.append(start)
+        runs.append(original(prob, solver, opts, start))
+        return runs[-1]
+    monkeypatch.setattr(mp, "_run", run)
+    return seen, starts, runs, mp.solve(*sink_program(), form=form)
 
 
 def test_the_split_form_rescales_by_the_weak_duality_bound_at_y_equal_1_without_a_solve(monkeypatch):
     Z, cons = sink_program()
     bound = mp.dual_lower(Z, cons, np.ones(len(cons)))  # K / ||G(1)||_op, a lower bound on OPT
-    seen, sol = scales_of_the_first_stage(monkeypatch, "split")
-    assert "estimate" not in seen and seen[0] == pytest.approx(1.0 / bound, rel=1e-12)
+    seen, starts, _, sol = scales_of_the_first_stage(monkeypatch, "split")
+    assert "estimate" not in seen and seen[0] == pytest.approx(1.0 / bound, rel=1e-12) and starts[0] is None
     assert 0 < bound <= sol.lower and sol.upper - sol.lower <= mp.SOLVER_RTOL * sol.upper
 
 
 @pytest.mark.parametrize("form", ["kron", "dual"])
-def test_the_kron_and_dual_forms_rescale_by_their_short_estimate_run(monkeypatch, form):
-    seen, sol = scales_of_the_first_stage(monkeypatch, form)
+def test_the_kron_and_dual_forms_rescale_by_their_short_estimate_run_and_start_from_its_iterate(monkeypatch, form):
+    seen, starts, runs, sol = scales_of_the_first_stage(monkeypatch, form)
     assert seen[0] == "estimate" and form not in mp.UNIFORM_SCALE
     assert seen[1] == pytest.approx(1.0 / sol.upper, rel=1e-2)  # ESTIMATE's eps: within a per cent of OPT
+    moved = mp.rescaled(runs[0], seen[1])  # the estimate's iterate, its margins 1 moved to rho
+    assert all(np.array_equal(starts[1][v], moved[v]) for v in "xys")
+
+
+@pytest.mark.parametrize("off", [1.0, 1 + 2 * mp.ESTIMATE_AGREEMENT])
+def test_a_short_run_whose_value_its_conic_objective_does_not_confirm_is_not_trusted(monkeypatch, off):
+    # the kron form's value ||M||_* at the iterate against SCS's conic objective at the same iterate:
+    # far apart, the LP's certified lower bound is the scale and the first stage starts cold
+    _, Z, cons = scaled_program(sample_instance(d=32, C=2, n=3, r_eta=6, lam=1.0, kappa=1.0, seed=0), "diag")
+    original, starts, scales = mp._run, [], []
+
+    def run(prob, solver, opts, start=None):
+        starts.append(start)
+        scales.append(float(prob.parameters()[0].value))
+        out = original(prob, solver, opts, start)
+        if opts == mp.ESTIMATE:
+            out["info"]["pobj"] *= off  # the conic objective, moved off the value by the factor off
+        return out
+    monkeypatch.setattr(mp, "_run", run)
+    sol = mp.solve(Z, cons, form="kron")
+    lp_bound = mp.dual_lower(Z, cons, mp.box_margin(mp._sparse(Z), cons)[1])
+    assert lp_bound > 0
+    if off == 1.0:
+        assert starts[1] is not None and scales[1] == pytest.approx(1.0 / sol.upper, rel=1e-2)
+    else:
+        assert starts[1] is None and scales[1] == pytest.approx(1.0 / lp_bound, rel=1e-9)
+    assert sol.upper - sol.lower <= mp.SOLVER_RTOL * sol.upper
+
+
+def scs_data(prob) -> tuple:
+    """A, b, c of the conic form min c^T x s.t. A x + s = b, s in K that cvxpy gives SCS."""
+    data = prob.get_problem_data(cp.SCS)[0]
+    return data["A"], data["b"], data["c"]
+
+
+def kkt_residuals(data, run) -> tuple[float, float, float]:
+    """The optimality residuals of SCS's iterate (x, y, s): primal ||A x + s - b||, dual ||A^T y + c||
+    and gap abs(c^T x + b^T y), each relative to the size of its terms (max norm)."""
+    A, b, c = data
+    x, y, s = run["x"], run["y"], run["s"]
+    primal = np.abs(A @ x + s - b).max() / max(np.abs(A @ x).max(), np.abs(s).max(), np.abs(b).max())
+    dual = np.abs(A.T @ y + c).max() / max(np.abs(A.T @ y).max(), np.abs(c).max())
+    gap = abs(c @ x + b @ y) / max(abs(c @ x), abs(b @ y))
+    return primal, dual, gap
+
+
+@pytest.mark.parametrize("form", mp.FORMS)
+@pytest.mark.parametrize("f", [1 / 7.3, 41.0])
+def test_an_iterate_moved_to_margins_f_rho_by_rescaled_is_as_optimal_there_as_it_was_at_rho(form, f):
+    # the start of the rescaled attempt's first stage (RESCALED): every constant of the program's
+    # conic form is a multiple of rho, so (f x, y, f s) meets the conditions that (x, y, s) met
+    Z, cons = sink_program()
+    rho = cp.Parameter(nonneg=True, value=1.0)
+    prob = mp.program(Z, cons, form, rho)[0]
+    run = mp._run(prob, "SCS", {"eps": 1e-9, "max_iters": 100_000})
+    at_rho = kkt_residuals(scs_data(prob), run)
+    rho.value = f
+    at_f_rho = kkt_residuals(scs_data(prob), mp.rescaled(run, f))
+    assert max(at_rho) < 1e-8 and at_f_rho == pytest.approx(at_rho, rel=1e-6, abs=1e-12)
 
 
 def test_a_solver_infeasible_after_a_feasible_LP_is_reported_with_its_status(monkeypatch):

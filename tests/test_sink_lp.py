@@ -111,23 +111,26 @@ def test_min_nuclear_sink_meets_the_default_margin_kappa_1():
 
 
 def _forced_fallback(monkeypatch, n_fail: int, *, raise_instead: bool = False):
-    """Make the first ``n_fail`` solver attempts end inaccurate (or raise); return the solves seen
-    (the rescaled attempt's short estimate run included, left as it ends)."""
+    """Make the first ``n_fail`` solver attempts end inaccurate (or every solve raise, as cvxpy does
+    when a solver fails); return the solves seen (margin_program._run, which every solve goes
+    through; the rescaled attempt's short estimate run included, left as it ends)."""
     import cvxpy as cp
 
-    original, seen = cp.Problem.solve, []
+    original, seen = mp._run, []
 
-    def solve(self, **kwargs):
-        seen.append(kwargs)
-        if raise_instead:
-            raise cp.error.SolverError("planted failure")
-        out = original(self, **kwargs)
-        estimate = {"solver": "SCS"} | mp.ESTIMATE
-        if kwargs != estimate and sum(s != estimate for s in seen) <= n_fail:
-            self._status = cp.OPTIMAL_INACCURATE
+    def run(prob, solver, opts, start=None):
+        seen.append({"solver": solver} | opts)
+        out = original(prob, solver, opts, start)
+        if opts != mp.ESTIMATE and sum(s != {"solver": "SCS"} | mp.ESTIMATE for s in seen) <= n_fail:
+            prob._status = cp.OPTIMAL_INACCURATE
         return out
 
-    monkeypatch.setattr(cp.Problem, "solve", solve)
+    def fail(self, *args):
+        raise cp.error.SolverError("planted failure")
+
+    monkeypatch.setattr(mp, "_run", run)
+    if raise_instead:
+        monkeypatch.setattr(cp.Problem, "unpack_results", fail)
     return seen
 
 

@@ -178,10 +178,12 @@ def test_clarabel_and_scs_agree_on_OPT(inst):
 def test_non_optimal_status_raises_solver_error(inst, monkeypatch):
     import cvxpy as cp
 
-    def stop_early(self, *args, **kwargs):
-        self._status = cp.OPTIMAL_INACCURATE
+    from sinkcheck.construct import margin_program
+
+    def stop_early(prob, *args, **kwargs):  # every solve goes through margin_program._run
+        prob._status = cp.OPTIMAL_INACCURATE
         return None
-    monkeypatch.setattr(cp.Problem, "solve", stop_early)
+    monkeypatch.setattr(margin_program, "_run", stop_early)
     with pytest.raises(SolverError, match="optimal_inaccurate"):
         min_cost(inst, "sink", retry_scs=False)
 

@@ -57,8 +57,9 @@ ladder (:data:`ATTEMPTS`) and stops at the first certified gap <= SOLVER_RTOL: S
 rescaled so that OPT is about 1 (:data:`RESCALED`; the first-order solver's iteration count depends
 on the scale of the solution, and the diagonal programs' OPT ~ 500 costs it 3 to 10 times more
 iterations unscaled; the scale comes from a short SCS run, or in the split form from a weak-duality
-bound, :data:`UNIFORM_SCALE`), in stages of decreasing tolerance, each
-warm-started from the last, until one is certified; Clarabel
+bound, :data:`UNIFORM_SCALE`), in stages of decreasing tolerance, the first started from the short
+run's last iterate moved to the new margins (:func:`rescaled`) and each of the others from the last,
+until one is certified; Clarabel
 (programs wider than :data:`CLARABEL_MAX_R` skip the Clarabel attempts, whose cost grows as r^4.5); Clarabel with tighter tolerances; Clarabel with a stronger static
 regularisation of its KKT systems, alone and with the tighter tolerances; Clarabel with more
 precise KKT solves; Clarabel without dynamic regularisation; and, only when no attempt ended
@@ -80,6 +81,8 @@ from typing import Iterator
 import cvxpy as cp
 import numpy as np
 import scipy.sparse as sp
+import scs
+from cvxpy.reductions.solvers.conic_solvers.scs_conif import dims_to_solver_dict
 from scipy.optimize import linprog
 
 from sinkcheck import validate
@@ -128,7 +131,21 @@ rescaled attempt then takes the feasibility LP's lower bound as OPT's scale. Mea
 d = 16384 (r = 71, so no Clarabel; OPT ~ 6.6e4 in the program's units, LP bound 4.0e4), rescaled by
 that bound: the kron form certifies a gap of 9.5e-6 at eps 1e-8 (100 s) and 7.5e-6 at eps 1e-9
 (148 s in all), before the stages from 1e-6 and :func:`repair` (:data:`RESCALED`). Before the bound was used, the ladder went on to :data:`LAST_RESORT`, which ended
-"optimal_inaccurate" after 21 minutes, and the program was refused."""
+"optimal_inaccurate" after 21 minutes, and the program was refused. (Those runs used MKL's linear
+solver; with :data:`SCS_LINEAR_SOLVER` the C = 32, d = 16384 run ends "optimal_inaccurate" with a
+value that its conic objective does not confirm, :data:`ESTIMATE_AGREEMENT`, and the LP's bound is
+taken all the same.)"""
+
+ESTIMATE_AGREEMENT = 0.1
+"""How far (relative) the short run's value, the program's objective at its iterate (||M||_*, or
+sum(y) in the dual form), may lie from the objective of SCS's conic form at the same iterate for
+the run to be trusted as the scale and start of the rescaled attempt (:data:`RESCALED`). The two
+agree only when the iterate nearly meets the cone constraints that define the objective (for
+||M||_*, the PSD block of its epigraph). Measured (diagonal programs, n = 3, r_eta = 6, :data:`SCS_LINEAR_SOLVER`): within 0.8 % on every run that
+ended with a positive value at d = 128 (C = 12, 24, 32) and d = 1024 (C = 16), but 20,939 against
+4,464 at C = 32, d = 16384 (kron form, seed 0), where OPT is about 6.6e4. Started from that run's
+iterate and scale, the stages took 2,050 + 10,450 iterations; from the LP's bound, cold, 2,525 +
+1,825 (min_cost 51 s)."""
 
 UNIFORM_SCALE = ("split",)
 """The forms whose rescaled attempt (:data:`RESCALED`) takes OPT's scale from the weak-duality bound
@@ -159,7 +176,9 @@ RESCALED = {"max_iters": 20_000, "rescale": True,
 :data:`ESTIMATE`, or the feasibility LP's lower bound when that run fails), so that the optimum
 has norm about 1;
 ``rescale`` and ``stages`` are this module's flags, not SCS settings. The attempt solves at the
-first tolerance of its form's stages, certifies (with :func:`repair` when it applies), and goes on
+first tolerance of its form's stages, starting from the short run's last iterate moved to the
+margins 1 / est (:func:`rescaled`; cold when there was no short run or it failed), certifies
+(with :func:`repair` when it applies), and goes on
 at the next tolerance from where it stopped (a warm start) until a stage is certified to
 SOLVER_RTOL; it goes on to its last stage only from a certified gap <= :data:`NEXT_STAGE_GAP`, and
 its stages share ``max_iters`` iterations. Measured (n = 3, r_eta = 6, seed 0, 2 cores; seconds of
@@ -167,6 +186,12 @@ the whole min_cost call):
 
 - Rescaling: at C = 12 the diagonal program (OPT ~ 500) takes 23,300 SCS iterations unscaled and
   4,375 rescaled.
+- Starting from the short run's iterate: on the C = 12 diagonal programs (dual form, d = 128,
+  seeds 0 to 3) the first stage took 1,250, 1,225, 1,500 and 1,525 iterations from it against
+  2,025, 1,625, 2,225 and 1,825 cold; min_cost 2.4 to 2.9 s against 3.3 to 3.7 s (seeds 0 to 3,
+  SCS's linear solver then MKL's, :data:`SCS_LINEAR_SOLVER`). Before the start was moved (cvxpy's
+  own warm start, at the short run's margins, and only after a run that ended "solved") it saved
+  iterations on one seed of six.
 - The kron form from 1e-6: on the C = 32, d = 16384 diagonal program, eps 1e-6 and then 1e-7 took
   4,125 + 2,425 iterations (the repair certified 7.2e-7), where eps 1e-7 from the start took 10,200
   and eps 1e-8 13,200; min_cost 110 to 113 s, against 212 s starting at 1e-8 with the repair (and
@@ -193,6 +218,12 @@ CLARABEL_MAX_R = 56
 Clarabel's time grows about as r^4.5 on the sink program (n = 3, r_eta = 6, seed 0): 1.1 s at
 r = 23 (C = 8), 25 s at r = 47 (C = 20), 56 s and 2.1 GB at r = 55 (C = 24); at r = 71 (C = 32)
 one attempt ran for minutes with 5.7 GB."""
+
+SCS_LINEAR_SOLVER = "qdldl"
+"""The linear-system solver SCS factorises its KKT matrix with (SCS's own sparse LDL^T). SCS's
+default picks MKL's Pardiso where the wheel ships it, which was slower here: at C = 32, d = 128 (kron
+form, n = 3, r_eta = 6, seed 0, 300 iterations at eps 1e-6) 1.80 s of set-up and 2.43 s of linear
+solves against 0.32 s and 1.51 s; on the C = 12 dual program 0.20 s of linear solves against 0.14 s."""
 
 LAST_RESORT = ("SCS", {"eps": 1e-9, "max_iters": 200_000})
 """The ladder's last attempt, run only when no other attempt ended optimal (slow on badly scaled
@@ -437,18 +468,22 @@ def _solve(Z: np.ndarray, cons, solver: str, opts: dict, form: str = "kron") -> 
     or rho = 1 / est with ``opts["rescale"]`` (:data:`RESCALED`), given to the solver in ``form``.
 
     Yields M, the duals y of the margin constraints (the same for every rho) and the status, once,
-    or once per tolerance of ``opts["stages"][form]``, each stage warm-started from the last and all
+    or once per tolerance of ``opts["stages"][form]``, each stage warm-started from the last (the
+    first from the short run of ESTIMATE, moved by :func:`rescaled`) and all
     of them within ``opts["max_iters"]`` iterations; a stage that does not end optimal ends the
     attempt (a SolverError when it is the first)."""
     opts = dict(opts)
     rescale, stages = opts.pop("rescale", False), opts.pop("stages", {}).get(form)
     rho = cp.Parameter(nonneg=True, value=1.0)
     prob, M_of, y_of = program(Z, cons, form, rho)
+    start = None
     if rescale:
-        rho.value = 1.0 / _estimate(prob, Z, cons, solver, form)
+        est, start = _estimate(prob, Z, cons, solver, form)
+        rho.value = 1.0 / est
+        start = rescaled(start, 1.0 / est)
     left = opts.get("max_iters")
     for k, eps in enumerate(stages or (None,)):
-        _run(prob, solver, opts if eps is None else opts | {"eps": eps, "warm_start": k > 0, "max_iters": left})
+        start = _run(prob, solver, opts if eps is None else opts | {"eps": eps, "max_iters": left}, start)
         if prob.status in (cp.INFEASIBLE, cp.INFEASIBLE_INACCURATE, cp.UNBOUNDED, cp.UNBOUNDED_INACCURATE):
             raise InfeasibleError(f"infeasible (status {prob.status}" + (" of the dual program)" if form == "dual" else ")"))
         if prob.status != cp.OPTIMAL:
@@ -462,24 +497,36 @@ def _solve(Z: np.ndarray, cons, solver: str, opts: dict, form: str = "kron") -> 
                 return
 
 
-def _estimate(prob, Z: np.ndarray, cons, solver: str, form: str) -> float:
-    """OPT's scale for the rescaled attempt (:data:`RESCALED`): in the forms of :data:`UNIFORM_SCALE`
-    the weak-duality bound at y = 1, K / ||G(1)||_op, when it is positive; otherwise the value of
-    the short run (:data:`ESTIMATE`) of ``prob``, its margins at 1, or, when that run ends with no
-    positive value, the feasibility LP's certified lower bound sum(y) / ||G(y)||_op
-    (:func:`dual_lower` of :func:`box_margin`'s duals). Raises SolverError when that bound is not
-    positive either (the LP then decides feasibility, :func:`solve`)."""
+def _estimate(prob, Z: np.ndarray, cons, solver: str, form: str) -> tuple[float, dict | None]:
+    """OPT's scale for the rescaled attempt (:data:`RESCALED`) and the iterate to start it from:
+    in the forms of :data:`UNIFORM_SCALE` the weak-duality bound at y = 1, K / ||G(1)||_op, when it
+    is positive, and no iterate; otherwise the value of the short run (:data:`ESTIMATE`) of
+    ``prob``, its margins at 1, and that run's iterate, or, when the run ends with no positive
+    value or a value that its conic objective does not confirm (:data:`ESTIMATE_AGREEMENT`), the
+    feasibility LP's certified lower bound sum(y) / ||G(y)||_op (:func:`dual_lower` of
+    :func:`box_margin`'s duals) and no iterate. Raises SolverError when that bound is not positive
+    either (the LP then decides feasibility, :func:`solve`)."""
     if form in UNIFORM_SCALE and (uniform := dual_lower(Z, cons, np.ones(len(cons)))) > 0:
-        return uniform
-    _run(prob, solver, ESTIMATE)
+        return uniform, None
+    run = _run(prob, solver, ESTIMATE)
     est = prob.value if prob.value is not None else np.nan
-    if prob.status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) and np.isfinite(est) and est > 0:
-        return float(est)
+    conic = abs(run["info"]["pobj"]) if run is not None else np.nan  # its objective in SCS's conic form
+    if prob.status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) and np.isfinite(est) and est > 0 \
+            and abs(est - conic) <= ESTIMATE_AGREEMENT * est:
+        return float(est), run
     lower = dual_lower(Z, cons, box_margin(_sparse(Z), cons)[1])
     if not lower > 0:
         raise SolverError(f"solver {solver}: no estimate of OPT to rescale by (status {prob.status!r}; "
                           f"feasibility LP's lower bound {lower:.2g})")
-    return lower
+    return lower, None
+
+
+def rescaled(run: dict | None, f: float) -> dict | None:
+    """SCS's iterate (x, y, s) of a program with margins rho, moved to the same program with margins
+    f rho: every constant of the program's conic form is a multiple of rho (the margins, and in the
+    dual form the blocks rho I), so its primal x and slack s scale by f and its dual y does not
+    (:data:`RESCALED` has what this start saves)."""
+    return None if run is None else {"x": f * run["x"], "y": run["y"], "s": f * run["s"]}
 
 
 def program(Z: np.ndarray, cons, form: str, rho) -> tuple:
@@ -511,12 +558,25 @@ def program(Z: np.ndarray, cons, form: str, rho) -> tuple:
             lambda: np.array(margins.dual_value).ravel())
 
 
-def _run(prob, solver: str, opts: dict) -> None:
-    """prob.solve with ``solver`` and ``opts``; a solver's crash is a SolverError."""
+def _run(prob, solver: str, opts: dict, start: dict | None = None) -> dict | None:
+    """prob.solve with ``solver`` and ``opts``; a solver's crash is a SolverError. SCS is called
+    through its own interface on cvxpy's problem data, so that it can start from ``start`` (an
+    iterate x, y, s of the same conic form, cold when None), and its iterate is returned for the next
+    start (None for Clarabel)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # cvxpy warns on inaccurate solves; the status says it
         try:
-            prob.solve(solver=solver, **opts)
+            if solver != "SCS":
+                prob.solve(solver=solver, **opts)
+                return None
+            data, chain, inverse = prob.get_problem_data(cp.SCS)
+            settings = {"linear_solver": SCS_LINEAR_SOLVER} | {k: v for k, v in opts.items() if k != "eps"} | {"verbose": False}
+            if "eps" in opts:
+                settings |= {"eps_abs": opts["eps"], "eps_rel": opts["eps"]}
+            problem = {"A": data["A"], "b": data["b"], "c": data["c"]} | (start or {})
+            run = scs.solve(problem, dims_to_solver_dict(data["dims"]), **settings)
+            prob.unpack_results(run, chain, inverse)
+            return run
         except cp.error.SolverError as exc:
             raise SolverError(f"solver {solver} failed: {exc}") from None
 
