@@ -141,9 +141,10 @@ ESTIMATE_AGREEMENT = 0.1
 sum(y) in the dual form), may lie from the objective of SCS's conic form at the same iterate for
 the run to be trusted as the scale and start of the rescaled attempt (:data:`RESCALED`). The two
 agree only when the iterate nearly meets the cone constraints that define the objective (for
-||M||_*, the PSD block of its epigraph). Measured (diagonal programs, n = 3, r_eta = 6, :data:`SCS_LINEAR_SOLVER`): within 0.8 % on every run that
-ended with a positive value at d = 128 (C = 12, 24, 32) and d = 1024 (C = 16), but 20,939 against
-4,464 at C = 32, d = 16384 (kron form, seed 0), where OPT is about 6.6e4. Started from that run's
+||M||_*, the PSD block of its epigraph). Measured (diagonal programs, n = 3, r_eta = 6,
+:data:`SCS_LINEAR_SOLVER`): within 0.8 % on every run that ended with a positive value at d = 128
+(C = 12, 24, 32) and d = 1024 (C = 16), but 20,939 against 4,464 at C = 32, d = 16384 (kron form,
+seed 0), where OPT is about 6.6e4. Started from that run's
 iterate and scale, the stages took 2,050 + 10,450 iterations; from the LP's bound, cold, 2,525 +
 1,825 (min_cost 51 s)."""
 
