@@ -7,8 +7,6 @@ Each check raises :class:`~sinkcheck.errors.InvalidInputError` with a message of
 from __future__ import annotations
 
 import math
-import os
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -67,6 +65,8 @@ def finite_array(name: str, value: Any, ndim: int | None = None, shape: tuple | 
 
     ``shape`` may contain ``None`` for a free axis.
     """
+    if np.iscomplexobj(value):
+        raise _fail(name, "must be a real array", "complex entries")
     try:
         a = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError):
@@ -89,17 +89,3 @@ def choice(name: str, value: str, options: tuple[str, ...]) -> str:
     if value not in options:
         raise _fail(name, f"must be one of {', '.join(options)}", value)
     return value
-
-
-def output_file(name: str, path: Any) -> Path:
-    """Return ``path`` as a Path if a file can be written there: its parent is an existing, writable
-    directory and ``path`` itself is not a directory (checked before any work is done)."""
-    p = Path(path)
-    parent = p.absolute().parent
-    if not parent.is_dir():
-        raise _fail(name, "must be in an existing directory", str(p))
-    if p.is_dir():
-        raise _fail(name, "must be a file, not a directory", str(p))
-    if not os.access(parent, os.W_OK):
-        raise _fail(name, "must be in a writable directory", str(p))
-    return p

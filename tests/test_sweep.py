@@ -4,6 +4,7 @@ The Dask runs (a real scheduler and workers) are in tests/test_sweep_distributed
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 
@@ -12,6 +13,7 @@ from click.testing import CliRunner
 
 from sinkcheck.cli import main
 from sinkcheck.errors import InvalidInputError
+from sinkcheck.verify.sweep import kinds as K
 from sinkcheck.verify.sweep import spec as S
 
 SMALL = {"kind": "sinkdiag", "seed": 3, "parameters": {"d": 9, "C": [1, 2], "r_eta": 2, "lam": [0.2, 20.0]}}
@@ -102,7 +104,7 @@ def test_a_rerun_computes_only_the_missing_rows_and_ends_with_the_bytes_of_one_r
     part = {**SMALL, "parameters": {**SMALL["parameters"], "lam": [0.2]}}
     first = sweep(tmp_path, part, "resumed")
     assert first.output.startswith("2 tasks: 0 already in")
-    second = sweep(tmp_path, SMALL, "resumed")
+    second = sweep(tmp_path, SMALL, "resumed", "--extend")  # SMALL has the part's tasks and two more
     assert second.output.startswith("4 tasks: 2 already in") and " 2 run now (0 failed)" in second.output
     third = sweep(tmp_path, SMALL, "resumed")
     assert " 0 run now" in third.output
@@ -110,13 +112,29 @@ def test_a_rerun_computes_only_the_missing_rows_and_ends_with_the_bytes_of_one_r
     assert (tmp_path / "resumed" / "rows.jsonl").read_bytes() == (tmp_path / "fresh" / "rows.jsonl").read_bytes()
 
 
-def test_a_sampler_error_is_a_failed_row_with_its_message_and_is_listed(tmp_path):
+def test_a_spec_point_that_can_never_run_is_a_spec_error_before_anything_is_written(tmp_path):
     spec = {**SMALL, "parameters": {**SMALL["parameters"], "d": 6}}  # C = 2 needs d >= 7
-    sweep(tmp_path, spec, "out", "--table")
+    f = write_spec(tmp_path / "s.json", spec)
+    res = run(["sweep", str(f), "--out", str(tmp_path / "out"), "--workers", "0"])
+    assert res.exit_code == 2 and res.output == "error: parameters.d: must be >= 2C + 1 + r_eta = 7 (got 6)\n"
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_task_that_raises_anything_is_a_failed_row_with_its_type_and_message_and_is_listed(tmp_path, monkeypatch):
+    real = K.SINKDIAG.run
+
+    def poisoned(params, seed, device="cpu"):  # a solver library's own error on one point
+        if params["lam"] == 20.0:
+            raise ZeroDivisionError("float division by zero")
+        return real(params, seed, device)
+
+    monkeypatch.setattr(K, "get", lambda name: dataclasses.replace(K.SINKDIAG, run=poisoned))
+    res = sweep(tmp_path, SMALL, "out", "--table")
+    assert "4 run now (2 failed)" in res.output
     rows = [json.loads(line) for line in (tmp_path / "out" / "rows.jsonl").read_text().splitlines()]
     failed = [r for r in rows if r["status"] == "failed"]
-    assert len(rows) == 4 and len(failed) == 2 and all(r["params"]["C"] == 2 and r["result"] is None for r in failed)
-    assert all(r["error"] == "InvalidInputError: d: must be >= 2C + 1 + r_eta = 7 (got 6)" for r in failed)
+    assert len(rows) == 4 and len(failed) == 2 and all(r["params"]["lam"] == 20.0 and r["result"] is None for r in failed)
+    assert all(r["error"] == "ZeroDivisionError: float division by zero" for r in failed)
     listed = json.loads((tmp_path / "out" / "tables" / "failures.json").read_text())["rows"]
     assert sorted(r["key"] for r in listed) == sorted(r["key"] for r in failed)
 

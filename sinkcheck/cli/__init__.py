@@ -1,13 +1,14 @@
 """The ``sinkcheck`` command line.
 
 Subcommands live next to the code they run and are imported only when called (click's lazy
-group pattern), so ``sinkcheck --help`` stays fast.  Every :class:`SinkcheckError` (and an
-unwritable output path) becomes a one-line ``error: ...`` on stderr and exit code 2.
+group pattern), so ``sinkcheck --help`` stays fast.  Every :class:`SinkcheckError`, usage error
+and unwritable path becomes a one-line ``error: ...`` on stderr and exit code 2 (:meth:`LazyGroup.main`).
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 
 import click
@@ -64,16 +65,38 @@ class LazyGroup(click.Group):
         module, attr = COMMANDS[name].split(":")
         return getattr(importlib.import_module(module), attr)
 
-    def invoke(self, ctx: click.Context):
+    def main(self, args=None, prog_name=None, **extra):
+        """Run the command; every way it can fail ends in one line on stderr, never a traceback:
+        bad input (click's usage errors and SinkcheckError) and refused paths exit 2, Ctrl-C 130,
+        an out-of-memory run 2, and an unexpected error 1 (``SINKCHECK_DEBUG=1`` re-raises it)."""
         try:
-            return super().invoke(ctx)
+            return super().main(args, prog_name, standalone_mode=False, **extra)
+        except click.exceptions.Exit as exc:
+            sys.exit(exc.exit_code)
+        except click.exceptions.NoArgsIsHelpError as exc:  # a group called bare: its help
+            click.echo(exc.ctx.get_help())
+            sys.exit(0)
+        except click.ClickException as exc:  # usage errors: a bad option value, a missing argument, ...
+            _fail(" ".join(exc.format_message().split()), exc.exit_code)
+        except (KeyboardInterrupt, click.exceptions.Abort):
+            _fail("interrupted (finished sweep rows are kept; other output is written only by a complete run)", 130)
         except SinkcheckError as exc:
-            click.echo(f"error: {exc}", err=True)
-            ctx.exit(2)
+            _fail(str(exc), 2)
+        except MemoryError:
+            _fail("out of memory: choose smaller sizes (README, \"Limits\")", 2)
         except OSError as exc:
             where = f" {exc.filename}" if exc.filename else ""
-            click.echo(f"error: cannot write or read{where}: {exc.strerror or exc}", err=True)
-            ctx.exit(2)
+            _fail(f"cannot write or read{where}: {exc.strerror or exc}", 2)
+        except Exception as exc:  # noqa: BLE001 -- a bug: say so in one line
+            if os.environ.get("SINKCHECK_DEBUG"):
+                raise
+            _fail(f"unexpected {type(exc).__name__}: {' '.join(str(exc).split())} (a bug in sinkcheck; "
+                  "SINKCHECK_DEBUG=1 shows the traceback)", 1)
+
+
+def _fail(message: str, code: int) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -5,12 +5,15 @@ figures into ``--out``."""
 from __future__ import annotations
 
 import contextlib
+import re
 from pathlib import Path
 
 import click
 
+from sinkcheck import validate
 from sinkcheck.core.attention import KINDS
-from sinkcheck.core.files import check_parent, staged
+from sinkcheck.cli.options import FORCE, out_option
+from sinkcheck.core.files import OutputDir
 from sinkcheck.errors import InvalidInputError
 from sinkcheck.core.tables import Table, dumps, render
 from sinkcheck.core.tables import write_table as write_table_files
@@ -21,32 +24,44 @@ DEVICE = click.option("--device", type=click.Choice(["cpu", "cuda"]), default="c
 NO_PROGRESS = click.option("--no-progress", is_flag=True, help="Hide progress bars.")
 
 
-def out_option(default: str):
-    return click.option("--out", type=click.Path(path_type=Path), default=Path(default), show_default=True,
-                        help="Output directory (replaced when the run completes; its parent must exist).")
+MAX_SEEDS = 1000
+"""The most seeds one ``--seeds`` may list (each seed is a whole grid of training runs)."""
 
 
 def parse_seeds(text: str | None) -> tuple[int, ...] | None:
-    """"0,1,2" or "0-4" -> a tuple of seeds (None -> the profile's seeds)."""
+    """"0,1,2" or "0-4" -> a tuple of at most MAX_SEEDS seeds >= 0 (None -> the profile's seeds),
+    counted before any tuple is made."""
     if text is None:
         return None
     try:
-        if "-" in text:
+        if re.fullmatch(r"\s*\d+\s*-\s*\d+\s*", text):  # a range lo-hi
             lo, hi = (int(v) for v in text.split("-"))
-            seeds = tuple(range(lo, hi + 1))
+            count, seeds = hi - lo + 1, None
         else:
             seeds = tuple(int(v) for v in text.split(","))
+            lo, count = min(seeds, default=0), len(seeds)
     except ValueError:
-        raise InvalidInputError(f"--seeds: must be a list like 0,1,2 or a range like 0-4 (got {text!r})") from None
-    if not seeds or min(seeds) < 0:
+        raise InvalidInputError(f"--seeds: must be a list like 0,1,2 or a range like 0-4 of seeds >= 0 (got {text!r})") from None
+    if count < 1 or lo < 0:
         raise InvalidInputError(f"--seeds: must be a non-empty list of seeds >= 0 (got {text!r})")
-    return seeds
+    if count > MAX_SEEDS:
+        raise InvalidInputError(f"--seeds: must list at most {MAX_SEEDS} seeds (got {count})")
+    return tuple(range(lo, lo + count)) if seeds is None else seeds
+
+
+def parse_list(option: str, text: str, convert, rule) -> tuple:
+    """A comma-separated option value, each item converted and checked by ``rule(name, value)``."""
+    try:
+        items = tuple(convert(v) for v in text.split(","))
+    except ValueError:
+        raise InvalidInputError(f"{option}: must be a comma-separated list (got {text!r})") from None
+    return tuple(rule(option, v) for v in items)
 
 
 @contextlib.contextmanager
-def output_dir(out: Path):
-    """The staged output directory (with ``figures/``), moved onto ``out`` when the block succeeds."""
-    with staged(out) as (root,):
+def output_dir(out: OutputDir):
+    """The staged output (with ``figures/``), moved into ``out`` when the block succeeds."""
+    with out.staged() as root:
         (root / "figures").mkdir()
         yield root
 
@@ -75,24 +90,23 @@ def train() -> None:
 @click.option("--weight-decays", default=None, help="Weight-decay sweep, e.g. 0,0.1,1 (default: the profile's).")
 @click.option("--mlp", is_flag=True, help="Give every block an MLP (default: attention only).")
 @DEVICE
-@out_option("sinkcheck-dormant")
+@out_option("sinkcheck-dormant", "train dormant")
+@FORCE
 @NO_PROGRESS
-def dormant(profile, seeds, steps, kinds, tasks, weight_decays, mlp, device, out, no_progress) -> None:
+def dormant(profile, seeds, steps, kinds, tasks, weight_decays, mlp, device, out, force, no_progress) -> None:
     """Sink emergence on switch-off tasks: Sink_1^0.3 per run, per kind, per weight decay."""
     from sinkcheck.verify.experiments import dormant_report as rep
-    from sinkcheck.verify.experiments.dormant_train import grid, run_grid
+    from sinkcheck.verify.experiments.dormant_train import TASKS, grid, run_grid
 
+    target = OutputDir(out, "train dormant", force=force)
     check_device(device)
-    try:
-        wds = None if weight_decays is None else tuple(float(v) for v in weight_decays.split(","))
-    except ValueError:
-        raise InvalidInputError(f"--weight-decays: must be numbers like 0,0.1,1 (got {weight_decays!r})") from None
-    runs = grid(profile, seeds=parse_seeds(seeds), steps=steps, kinds=tuple(kinds.split(",")),
-                tasks=tuple(tasks.split(",")), weight_decays=wds, mlp=mlp)
-    check_parent(out)
+    wds = None if weight_decays is None else parse_list("--weight-decays", weight_decays, float, validate.nonnegative)
+    choose = lambda options: lambda name, v: validate.choice(name, v, options)  # noqa: E731
+    runs = grid(profile, seeds=parse_seeds(seeds), steps=steps, kinds=parse_list("--kinds", kinds, str, choose(KINDS)),
+                tasks=parse_list("--tasks", tasks, str, choose(TASKS)), weight_decays=wds, mlp=mlp)
     results = run_grid(runs, device=device, progress=not no_progress)
     summary = rep.summary_table(results)
-    with output_dir(out) as root:
+    with output_dir(target) as root:
         write_table(root, "runs", rep.runs_table(results))
         write_table(root, "summary", summary)
         (root / "summary.json").write_text(dumps(rep.summary_json(results)))
@@ -108,17 +122,19 @@ def dormant(profile, seeds, steps, kinds, tasks, weight_decays, mlp, device, out
 @click.option("--steps", type=click.IntRange(1), default=None, help="Override the profile's training steps.")
 @click.option("--kind", type=click.Choice(KINDS), default="softmax", show_default=True)
 @DEVICE
-@out_option("sinkcheck-lm")
+@out_option("sinkcheck-lm", "train lm")
+@FORCE
 @NO_PROGRESS
-def lm(profile, seed, steps, kind, device, out, no_progress) -> None:
+def lm(profile, seed, steps, kind, device, out, force, no_progress) -> None:
     """Byte-level LM on the Python standard library's source; Sink_1 per layer over training."""
     from sinkcheck.verify.experiments import lm_train
 
+    target = OutputDir(out, "train lm", force=force)
+    validate.integer_at_least("--seed", seed, 0)
     check_device(device)
-    check_parent(out)
     res = lm_train.run(profile, seed=seed, steps=steps, kind=kind, device=device, progress=not no_progress)
     table = lm_train.table(res)
-    with output_dir(out) as root:
+    with output_dir(target) as root:
         write_table(root, "lm", table)
         (root / "summary.json").write_text(dumps(lm_train.summary_json(res)))
         lm_train.plot(res, root / "figures" / "lm_sink_per_layer.png")
@@ -131,21 +147,19 @@ def lm(profile, seed, steps, kind, device, out, no_progress) -> None:
 @click.option("--seeds", default=None, help="Seeds, e.g. 0,1 (default: the profile's).")
 @click.option("--steps", type=click.IntRange(1), default=None, help="Override the profile's training steps.")
 @click.option("--dims", default=None, help="Dimensions d, e.g. 8,16,32 (default: the profile's).")
-@out_option("sinkcheck-sinkdiag")
+@out_option("sinkcheck-sinkdiag", "train sinkdiag")
+@FORCE
 @NO_PROGRESS
-def sinkdiag(profile, seeds, steps, dims, out, no_progress) -> None:
+def sinkdiag(profile, seeds, steps, dims, out, force, no_progress) -> None:
     """Sink vs diagonal as a training problem: the pattern chosen and its cost next to L, OPT, U."""
     from sinkcheck.verify.experiments import sinkdiag_train as sd
 
-    try:
-        dims_t = None if dims is None else tuple(int(v) for v in dims.split(","))
-    except ValueError:
-        raise InvalidInputError(f"--dims: must be integers like 8,16,32 (got {dims!r})") from None
-    check_parent(out)
+    target = OutputDir(out, "train sinkdiag", force=force)
+    dims_t = None if dims is None else parse_list("--dims", dims, int, sd.check_dim)
     rows = sd.experiment(profile, seeds=parse_seeds(seeds), steps=steps, dims=dims_t, progress=not no_progress)
     table = Table(sd.COLUMNS, [[r[c] for c in sd.COLUMNS] for r in rows],
                   title="Trained head (weight decay) vs L, OPT, U of the sink and diagonal patterns (QK cost)")
-    with output_dir(out) as root:
+    with output_dir(target) as root:
         write_table(root, "sinkdiag", table)
         (root / "summary.json").write_text(dumps({"rows": rows, "instance": sd.INSTANCE}))
         sd.plot(rows, root / "figures" / "cost_vs_d.png")
@@ -165,18 +179,20 @@ def sinkdiag(profile, seeds, steps, dims, out, no_progress) -> None:
 @click.option("--smoothing/--no-smoothing", default=True, show_default=True,
               help="Also compute the per-head smoothing conditions (section 4).")
 @DEVICE
-@out_option("sinkcheck-pretrained")
+@out_option("sinkcheck-pretrained", "pretrained")
+@FORCE
 @NO_PROGRESS
-def pretrained(model_path, sentences_path, n_sentences, eps, smoothing, device, out, no_progress) -> None:
+def pretrained(model_path, sentences_path, n_sentences, eps, smoothing, device, out, force, no_progress) -> None:
     """Sinks on every position (Gu et al.'s metric), first-token alignment, value norms and smoothing
     conditions in a pretrained model on disk (default all-MiniLM-L6-v2), offline."""
     from sinkcheck.verify.experiments import pretrained_report as rep
 
+    target = OutputDir(out, "pretrained", force=force)
+    validate.in_interval("--eps", eps, 0.0, 1.0)  # click's range lets nan through
     check_device(device)
-    check_parent(out)
     result = rep.measure(n_sentences=n_sentences, smoothing=smoothing, device=device, progress=not no_progress,
                          eps=eps, model_path=model_path, sentences_path=sentences_path)
-    with output_dir(out) as root:
+    with output_dir(target) as root:
         for name, table in rep.tables(result).items():
             write_table(root, name, table)
         (root / "summary.json").write_text(dumps(rep.summary_json(result)))

@@ -7,7 +7,9 @@ from pathlib import Path
 
 import click
 
-from sinkcheck.core.files import check_parent, staged
+from sinkcheck import validate
+from sinkcheck.cli.options import FORCE
+from sinkcheck.core.files import OutputDir
 from sinkcheck.core.metrics import GU_EPS, IMPORTANCE
 from sinkcheck.core.tables import FORMATS, dumps, render
 from sinkcheck.core.tables import write_table
@@ -28,14 +30,16 @@ from sinkcheck.errors import InvalidInputError
                    "instead of requiring rows that sum to 1.")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="markdown", show_default=True)
 @click.option("--out", type=click.Path(path_type=Path), default=None,
-              help="Also write both tables (Markdown, CSV, JSON) and summary.json into this directory.")
-def metric(file, key, attention, variant, eps, proxy, fmt, out) -> None:
+              help="Also write both tables (Markdown, CSV, JSON) and summary.json into this directory: new, "
+                   "empty, or written by an earlier `sinkcheck metric` (only its own files are replaced).")
+@FORCE
+def metric(file, key, attention, variant, eps, proxy, fmt, out, force) -> None:
     """Gu et al.'s Sink_k^eps on saved attention maps (.npy, .npz, .pt) of shape (samples, layers,
     heads, T, T): per position and per layer, thresholded per (sample, layer, head)."""
     from sinkcheck.verify.measure import saved_maps
 
-    if out is not None:
-        check_parent(out)
+    validate.in_interval("--eps", eps, 0.0, 1.0)  # click's range lets nan through
+    target = None if out is None else OutputDir(out, "metric", force=force)
     maps = saved_maps.load_maps(file, key)
     try:
         rates = saved_maps.measure(maps, causal=attention == "causal", variant=variant, eps=eps, proxy=proxy)
@@ -46,8 +50,8 @@ def metric(file, key, attention, variant, eps, proxy, fmt, out) -> None:
         if fmt == "markdown":  # the other formats are for machines (json carries the title)
             click.echo(f"{table.title}\n")
         click.echo(render(table, fmt), nl=False)
-    if out is not None:
-        with staged(out) as (root,):
+    if target is not None:
+        with target.staged() as root:
             for name, table in tables.items():
                 write_table(table, root / name)
             (root / "summary.json").write_text(dumps({

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from sinkcheck.cli.options import FORCE, out_option
+from sinkcheck.core.files import OutputDir
 from sinkcheck.verify.checks.registry import VERDICTS
 from sinkcheck.verify.report.runner import VERDICT_TEXT, claim_rows, run_report
 
@@ -13,20 +15,21 @@ from sinkcheck.verify.report.runner import VERDICT_TEXT, claim_rows, run_report
 @click.command()
 @click.option("--profile", type=click.Choice(["quick", "full"]), default="quick", show_default=True,
               help="quick: minutes on 2 CPU cores; full: larger samples and training runs.")
-@click.option("--out", "out", type=click.Path(path_type=Path), default=Path("sinkcheck-report"),
-              show_default=True, help="Output directory (replaced when the run completes).")
+@out_option("sinkcheck-report", "report")
+@FORCE
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of every random instance and run.")
 @click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True)
 @click.option("--strict", is_flag=True, help="Exit 1 when any check fails.")
 @click.option("--only", multiple=True, help="Run only the named check, or the checks of the named claim id (repeatable).")
 @click.option("--no-progress", is_flag=True, help="Hide progress bars.")
-def report(profile: str, out: Path, seed: int, device: str, strict: bool, only: tuple[str, ...],
+def report(profile: str, out: Path, force: bool, seed: int, device: str, strict: bool, only: tuple[str, ...],
            no_progress: bool) -> None:
     """Run every check and write tables, figures, certificates and a summary to OUT."""
     from sinkcheck.core.attention_torch import pick_device
 
+    target = OutputDir(out, "report", force=force)
     pick_device(device)  # "cuda" without a GPU: a one-line error, exit 2
-    certs = run_report(out, seed=seed, profile=profile, device=device, only=only, progress=not no_progress)
+    certs = run_report(target, seed=seed, profile=profile, device=device, only=only, progress=not no_progress)
     rows = claim_rows(certs)
     counts = {v: sum(r.verdict == v for r in rows) for v in VERDICTS}
     click.echo(f"wrote {out}/summary.md and {out}/summary.html: {len(rows)} claims, " +

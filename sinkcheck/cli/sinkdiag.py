@@ -10,8 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from click.core import ParameterSource
 
-from sinkcheck.construct.sinkdiag.instance import load_instance, sample_instance
+from sinkcheck.cli.options import FORCE
+from sinkcheck.construct.sinkdiag.instance import check_arguments, load_instance, sample_instance
+from sinkcheck.core.figures import FIGURE_SUFFIXES
+from sinkcheck.core.files import OutputFile, staged_files
+from sinkcheck.errors import InvalidInputError
 from sinkcheck.verify.measure.sinkdiag_eval import evaluate, opt_cell
 from sinkcheck.verify.measure.sinkdiag_table import DEFAULT_GRID, load_grid, plot_cost_vs_d
 from sinkcheck.core.tables import FORMATS, Table, dumps, render
@@ -32,6 +37,10 @@ def _bounds_table(r: dict) -> Table:
                  title=f"OPT_diag / OPT_sink = {r['ratio_diag_over_sink']}; winner: {r['winner']}")
 
 
+SIZE_OPTIONS = ("d", "C", "n", "r_eta", "lam", "kappa", "seed", "no_h1", "no_h2")
+"""The options that draw an instance; ``--instance`` reads one instead, so they cannot go with it."""
+
+
 @click.command()
 @click.option("--d", type=int, default=32, show_default=True)
 @click.option("--C", "C", type=int, default=2, show_default=True)
@@ -42,43 +51,65 @@ def _bounds_table(r: dict) -> Table:
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--no-h1", is_flag=True, help="Do not centre the nuisance per group.")
 @click.option("--no-h2", is_flag=True, help="Do not equalise the nuisance norms.")
-@click.option("--instance", type=click.Path(path_type=Path), default=None, help="Read the instance from .npz.")
-@click.option("--save-instance", type=click.Path(path_type=Path), default=None, help="Write the instance to .npz.")
+@click.option("--instance", type=click.Path(path_type=Path), default=None,
+              help="Read the instance from .npz (then none of the options above may be given).")
+@click.option("--save-instance", type=click.Path(path_type=Path), default=None,
+              help="Write the instance to a new .npz file (an existing one only with --force).")
 @click.option("--no-fallback", is_flag=True, help="Drop the group-absent copy constraints.")
 @click.option("--no-progress", is_flag=True, help="No progress bar (on stderr) over the two solves.")
+@FORCE
 @_fmt
-def bounds(d, C, n, r_eta, lam, kappa, seed, no_h1, no_h2, instance, save_instance, no_fallback, no_progress,
-           fmt) -> None:
+@click.pass_context
+def bounds(ctx, d, C, n, r_eta, lam, kappa, seed, no_h1, no_h2, instance, save_instance, no_fallback, no_progress,
+           force, fmt) -> None:
     """L, OPT, construction cost and U for both patterns on one instance."""
-    inst = load_instance(instance) if instance else sample_instance(
-        d, C, n, r_eta, lam, kappa, seed, centred=not no_h1, equal_norms=not no_h2)
-    if save_instance:
-        inst.save(save_instance)
+    save = None if save_instance is None else OutputFile(save_instance, "--save-instance", force=force,
+                                                         suffixes=(".npz",))
+    if instance is not None:
+        given = [name for name in SIZE_OPTIONS if ctx.get_parameter_source(name) is not ParameterSource.DEFAULT]
+        if given:
+            raise InvalidInputError(f"--{given[0].replace('_', '-')}: cannot be given with --instance (the file fixes "
+                                    "the instance)")
+        inst = load_instance(instance)
+    else:
+        check_arguments(d, C, n, r_eta, lam, kappa, seed, centred=not no_h1, equal_norms=not no_h2)
+        inst = sample_instance(d, C, n, r_eta, lam, kappa, seed, centred=not no_h1, equal_norms=not no_h2)
+    if save is not None:
+        with staged_files(save) as (stage,):
+            inst.save(stage)
     r = evaluate(inst, fallback=not no_fallback, progress=not no_progress)
     click.echo(dumps(r) if fmt == "json" else render(_bounds_table(r), fmt), nl=False)
 
 
 @click.command()
 @click.option("--grid", type=click.Path(path_type=Path), default=None, help="JSON list of parameter dicts.")
-@click.option("--out", type=click.Path(path_type=Path), default=None, help="Write the table here.")
-@click.option("--plot", type=click.Path(path_type=Path), default=None, help="Write a cost-vs-d PNG here.")
+@click.option("--out", type=click.Path(path_type=Path), default=None,
+              help="Write the table to this new file (an existing one only with --force).")
+@click.option("--plot", type=click.Path(path_type=Path), default=None,
+              help="Write a cost-vs-d PNG to this new file (an existing one only with --force).")
 @click.option("--no-progress", is_flag=True)
 @click.option("--workers", type=click.IntRange(min=0), default=0, show_default=True,
               help="Dask worker processes (sweep engine); 0 runs in-process, serially.")
 @click.option("--scheduler", default=None, help="Address of an existing Dask scheduler, tcp://HOST:PORT.")
+@FORCE
 @_fmt
-def table(grid, out, plot, no_progress, workers, scheduler, fmt) -> None:
+def table(grid, out, plot, no_progress, workers, scheduler, force, fmt) -> None:
     """The bound-comparison table over a grid (default grid built in), through the sweep engine."""
-    from sinkcheck.verify.sweep.engine import session
+    from sinkcheck.verify.sweep.engine import scheduler_address, session
     from sinkcheck.verify.sweep.grid import grid_table
 
+    targets = [OutputFile(out, "--out", force=force)] if out else []
+    if plot:
+        targets.append(OutputFile(plot, "--plot", force=force, suffixes=FIGURE_SUFFIXES))
+    scheduler = scheduler_address(scheduler)
     g = load_grid(grid) if grid else DEFAULT_GRID
     with session(workers, scheduler) as client:
         tab, raw = grid_table(g, client, progress=not no_progress)
     text = render(tab, fmt)
-    if out:
-        Path(out).write_text(text)
-    else:
+    with staged_files(*targets) as stages:
+        if out:
+            stages[0].write_text(text)
+        if plot:
+            plot_cost_vs_d(g, raw, stages[-1])
+    if not out:
         click.echo(text, nl=False)
-    if plot:
-        plot_cost_vs_d(g, raw, plot)

@@ -6,8 +6,10 @@ from pathlib import Path
 
 import click
 
-from sinkcheck.core.files import staged
+from sinkcheck.cli.options import FORCE
+from sinkcheck.core.files import OutputFile, staged_files
 from sinkcheck import validate
+from sinkcheck.core.figures import FIGURE_SUFFIXES
 from sinkcheck.theory.smoothing import STATEMENT
 from sinkcheck.verify.measure import smoothing_cases as sc
 from sinkcheck.core.tables import render
@@ -23,27 +25,29 @@ from sinkcheck.core.tables import render
 @click.option("--out", "out", type=click.Path(path_type=Path), default=None, help="Write the table to FILE.")
 @click.option("--plot", "plot", type=click.Path(path_type=Path), default=None,
               help="Write a PNG scatter of predicted (ratio (2)) vs. measured change per case.")
-def smoothing(n: int, seed: int, n_seq: int, fmt: str, out: Path | None, plot: Path | None) -> None:
+@FORCE
+def smoothing(n: int, seed: int, n_seq: int, fmt: str, out: Path | None, plot: Path | None, force: bool) -> None:
     """Dense vs. sparse attention: D_k(lambda), its two conditions, and sampled cases."""
     validate.integer_at_least("n", n, 1)
     validate.integer_at_least("n_seq", n_seq, 2)
     validate.integer_at_least("seed", seed, 0)
     # check the output paths before any work; the files are staged and moved into place at the end
-    out = None if out is None else validate.output_file("--out", out)
-    plot = None if plot is None else validate.output_file("--plot", plot)
+    out_file = None if out is None else OutputFile(out, "--out", force=force)
+    plot_file = None if plot is None else OutputFile(plot, "--plot", force=force, suffixes=FIGURE_SUFFIXES)
     table = sc.case_table(n, seed, n_seq)
     text = render(table, fmt)
     if fmt == "markdown":
         text = STATEMENT + "\n\n" + text
-    targets = [t for t in (out, plot) if t is not None]
-    with staged(*targets, directory=False) as stages:
-        staged_at = dict(zip(targets, stages))
-        if out is not None:
-            staged_at[out].write_text(text)
-        if plot is not None:
-            sc.scatter_plot(sc.scatter_points(table), staged_at[plot], "predicted R(1) - R(0), ratio (2), closed form",
+    targets = [t for t in (out_file, plot_file) if t is not None]
+    with staged_files(*targets) as stages:
+        staged_at = dict(zip(map(id, targets), stages))
+        if out_file is not None:
+            staged_at[id(out_file)].write_text(text)
+        if plot_file is not None:
+            sc.scatter_plot(sc.scatter_points(table), staged_at[id(plot_file)],
+                            "predicted R(1) - R(0), ratio (2), closed form",
                             "measured change of avg cos sim (Monte Carlo)", f"{n} sampled cases, seed {seed}")
     for target in targets:
-        click.echo(f"wrote {target}")
+        click.echo(f"wrote {target.path}")
     if out is None:
         click.echo(text, nl=False)

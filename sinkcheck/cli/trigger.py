@@ -16,7 +16,8 @@ from tqdm import tqdm
 
 from sinkcheck import validate
 from sinkcheck.core.attention_torch import pick_device
-from sinkcheck.core.files import check_parent, staged
+from sinkcheck.cli.options import FORCE, out_option
+from sinkcheck.core.files import OutputDir
 from sinkcheck.core.tables import Table, dumps, render, write_table
 from sinkcheck.verify.measure.trigger_tables import constructions_table, necessity_table
 
@@ -28,26 +29,29 @@ from sinkcheck.verify.measure.trigger_tables import constructions_table, necessi
 @click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True)
 @click.option("--format", "formats", type=click.Choice(["markdown", "csv", "json", "latex"]), multiple=True,
               default=("markdown", "csv", "json"), show_default=True, help="Table formats (repeatable).")
-@click.option("--out", type=click.Path(path_type=Path), default=Path("sinkcheck-trigger"), show_default=True)
+@out_option("sinkcheck-trigger", "trigger")
+@FORCE
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the batches and sampled heads.")
 @click.option("--ablations", is_flag=True,
               help="Also vary loss weighting, init scale, weight decay, lr and positions (one head; minutes).")
 @click.option("--no-progress", is_flag=True, help="Hide progress bars.")
 def trigger(seeds: int, steps: int, heads: tuple[int, ...], device: str, formats: tuple[str, ...], out: Path,
-            seed: int, ablations: bool, no_progress: bool) -> None:
+            force: bool, seed: int, ablations: bool, no_progress: bool) -> None:
     """Trigger-conditional task: softmax needs a sink, ReLU does not (docs/trigger.md)."""
     import torch
 
     from sinkcheck.verify.experiments import trigger_train as tr
     from sinkcheck.verify.experiments.trigger_plots import attention_figure, trained_maps
 
-    validate.integer_at_least("seeds", seeds, 1)
-    validate.integer_at_least("steps", steps, 1)
+    target = OutputDir(out, "trigger", force=force)
+    validate.integer_at_least("--seeds", seeds, 1)
+    validate.integer_at_least("--steps", steps, 1)
+    validate.integer_at_least("--seed", seed, 0)
     for H in heads:
-        validate.integer_at_least("heads", H, 1)
+        validate.integer_at_least("--heads", H, 1)
+    tr.check_memory_of_sweep(heads, seeds, steps)
     pick_device(device)
     torch.set_num_threads(1)
-    check_parent(out)
     n_runs = 3 * len(heads) * seeds
     with tqdm(total=n_runs * steps + 2, desc="trigger", disable=no_progress, unit="step") as bar:
         tables = {"constructions": constructions_table(seed=seed)}
@@ -62,7 +66,7 @@ def trigger(seeds: int, steps: int, heads: tuple[int, ...], device: str, formats
             tables["ablations"] = Table(tr.ABLATION_COLUMNS, rows, title="One setting changed at a time (means over seeds)")
     tables["training"] = Table(tr.SUMMARY_COLUMNS, tr.summarise(runs),
                                title=f"Trained single-layer models: means over seeds 0..{seeds - 1}, {steps} steps")
-    with staged(out) as (root,):
+    with target.staged() as root:
         (root / "figures").mkdir()
         for name, table in tables.items():
             write_table(table, root / name, formats)

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+FIGURE_SUFFIXES = (".png",)
+"""Every figure is a PNG (:func:`save` writes PNG metadata); an option naming a figure file must end so."""
+
 
 def pyplot():
     """matplotlib.pyplot on the Agg backend (no display needed), imported on first use."""

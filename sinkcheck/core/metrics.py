@@ -96,7 +96,7 @@ def sink_rates(maps, eps: float = GU_EPS, variant: str = "gu") -> SinkRates:
     head), the strict test alpha_k > eps, the outcomes averaged over samples x layers x heads.
 
     Args:
-        maps: an array (N, L, H, T, T), or a sequence of N arrays (L, H, T_n, T_n) whose lengths
+        maps: an array (N, L, H, T, T), or an iterable of N arrays (L, H, T_n, T_n) whose lengths
             may differ (position k is then pooled over the samples with T_n > k).  Rows are
             queries; weights >= 0 (proxy scores for unnormalised attention: :func:`proxy_scores`).
         eps: the threshold in [0, 1].  variant: ``"gu"`` or ``"encoder"`` (:func:`importance`).
@@ -105,17 +105,18 @@ def sink_rates(maps, eps: float = GU_EPS, variant: str = "gu") -> SinkRates:
     validate.choice("variant", variant, IMPORTANCE)
     if isinstance(maps, np.ndarray) and maps.ndim != 5:
         raise InvalidInputError(f"maps: must have shape (samples, layers, heads, T, T) (got shape {maps.shape})")
-    if len(maps) == 0:
-        raise InvalidInputError("maps: must hold at least one sample (got none)")
     alphas = []
-    for n, A in enumerate(maps):
+    for n, A in enumerate(maps):  # one sample at a time: maps may be a stream
         A = validate.finite_array(f"maps[{n}]", A)
-        if A.ndim != 4 or A.shape[-1] != A.shape[-2] or A.shape[:2] != np.shape(maps[0])[:2]:
+        first = A.shape if n == 0 else first
+        if A.ndim != 4 or A.shape[-1] != A.shape[-2] or A.shape[:2] != first[:2]:
             raise InvalidInputError(f"maps[{n}]: must have shape (layers, heads, T, T) with the layers and heads "
-                                    f"of maps[0] (got shape {A.shape}, maps[0] has {np.shape(maps[0])})")
+                                    f"of maps[0] (got shape {A.shape}, maps[0] has {first})")
         if np.any(A < 0):
             raise InvalidInputError(f"maps[{n}]: attention weights must be >= 0 (got {A.min():.3g})")
         alphas.append(importance(A, variant))  # (L, H, T_n)
+    if not alphas:
+        raise InvalidInputError("maps: must hold at least one sample (got none)")
     L, H = alphas[0].shape[:2]
     T_max = max(a.shape[-1] for a in alphas)
     samples, total = np.zeros(T_max, dtype=int), np.zeros((L, H, T_max))

@@ -25,6 +25,8 @@ from pathlib import Path
 import numpy as np
 
 from sinkcheck import validate
+from sinkcheck.core import npz
+from sinkcheck.core.limits import check_memory
 from sinkcheck.errors import InvalidInputError
 
 ARRAYS = ("b", "dbar", "c", "d", "group", "eta", "lam", "kappa")
@@ -35,6 +37,15 @@ RANK_RTOL = 1e-9
 
 CONSISTENCY_ATOL = 1e-8
 """Relative tolerance of the structural checks (orthogonality, d = lam dbar + eta, norms)."""
+
+SCALES = (1e-6, 1e6)
+"""The range allowed for lam, kappa and delta. The margin programs' coefficients grow like
+lam^2 d and their solutions like kappa / lam; outside this range the LP and conic solvers' double
+precision no longer reaches them (a solver error or a failed factorisation instead of a number)."""
+
+
+def _scale(name: str, value: float) -> float:
+    return validate.in_interval(name, validate.positive(name, value), *SCALES)
 
 
 @dataclass(frozen=True, eq=False)
@@ -71,8 +82,8 @@ class SinkDiagInstance:
         counts = np.bincount(group, minlength=C)
         if counts.min() < 2:
             raise InvalidInputError(f"group: every group needs n_c >= 2 tokens (got counts {counts.tolist()})")
-        lam = validate.positive("lam", self.lam)
-        kappa = validate.positive("kappa", self.kappa)
+        lam = _scale("lam", self.lam)
+        kappa = _scale("kappa", self.kappa)
         # structure: S has the orthogonal basis b, dbar_c, c_c of norm sqrt(d); eta is orthogonal to S
         S = np.vstack([b[None], dbar, c]) / np.sqrt(dim)
         scale = max(1.0, float(np.abs(eta).max()), lam)
@@ -197,11 +208,16 @@ class SinkDiagInstance:
                 "r_eff": self.r_eff, "H1_centred": self.is_centred, "H2_equal_norms": self.has_equal_norms}
 
     # ---- files -------------------------------------------------------------------------------
-    def save(self, path: str | Path) -> None:
-        """Write the instance as ``.npz`` with the named arrays of :data:`ARRAYS`."""
+    def save(self, path) -> None:
+        """Write the instance as ``.npz`` with the named arrays of :data:`ARRAYS` to ``path`` (a
+        file name, or a binary file object)."""
+        arrays = dict(b=self.b, dbar=self.dbar, c=self.c, d=self.d, group=self.group, eta=self.eta,
+                      lam=np.float64(self.lam), kappa=np.float64(self.kappa))
+        if hasattr(path, "write"):
+            np.savez(path, **arrays)
+            return
         with open(path, "wb") as fh:
-            np.savez(fh, b=self.b, dbar=self.dbar, c=self.c, d=self.d, group=self.group, eta=self.eta,
-                     lam=np.float64(self.lam), kappa=np.float64(self.kappa))
+            np.savez(fh, **arrays)
 
 
 def load_instance(path: str | Path) -> SinkDiagInstance:
@@ -211,19 +227,31 @@ def load_instance(path: str | Path) -> SinkDiagInstance:
         InvalidInputError: unreadable, truncated or corrupted file, missing array, or arrays that
             do not form a valid instance.
     """
+    name = Path(path).name
+    if Path(path).suffix != ".npz":
+        raise InvalidInputError(f"instance: must be an .npz file written by --save-instance (got {name!r})")
+    heads = npz.headers(path, "instance")
+    missing = [k for k in ARRAYS if k not in heads]
+    if missing:
+        raise InvalidInputError(f"instance: file {name} lacks arrays {missing}")
+    for k in ("lam", "kappa"):
+        if heads[k].shape != ():
+            raise InvalidInputError(f"{k}: must be a scalar (got shape {heads[k].shape})")
+    for k in ARRAYS:
+        if heads[k].dtype.kind not in ("iu" if k == "group" else "iuf"):
+            raise InvalidInputError(f"{k}: must hold real numbers (got dtype {heads[k].dtype})")
+    shapes = {k: heads[k].shape for k in ("b", "dbar", "d")}
+    if [len(v) for v in shapes.values()] != [1, 2, 2]:
+        raise InvalidInputError(f"instance: b, dbar, d must have 1, 2, 2 axes (got shapes {list(shapes.values())})")
+    d, C, N = shapes["b"][0], shapes["dbar"][0], shapes["d"][0]
+    need = memory_bytes(d, max(C, 1), max(N // max(C, 1), 2), min(N, d), evaluation=False)
+    check_memory("instance", need + 8.0 * sum(h.nbytes for h in heads.values()),
+                 f"the instance in {name} (d = {d}, C = {C}, N = {N})")
     try:
         with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as z:
-            missing = [k for k in ARRAYS if k not in z.files]
-            if missing:
-                raise InvalidInputError(f"instance: file {Path(path).name} lacks arrays {missing}")
             arrays = {k: z[k] for k in ARRAYS}
-    except InvalidInputError:
-        raise
-    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
-        raise InvalidInputError(f"instance: cannot read {Path(path).name} as .npz ({type(exc).__name__})") from None
-    for k in ("lam", "kappa"):
-        if arrays[k].shape != ():
-            raise InvalidInputError(f"{k}: must be a scalar (got shape {arrays[k].shape})")
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError, TypeError, AttributeError) as exc:
+        raise InvalidInputError(f"instance: cannot read {name} as .npz ({type(exc).__name__})") from None
     return SinkDiagInstance(arrays["b"], arrays["dbar"], arrays["c"], arrays["d"], arrays["group"],
                             arrays["eta"], float(arrays["lam"]), float(arrays["kappa"]))
 
@@ -255,6 +283,70 @@ def _nuisance(rng: np.random.Generator, B: np.ndarray, spec: np.ndarray, n_c: in
     return E
 
 
+def memory_bytes(d: int, C: int, n: int | list[int], r_eta: int, evaluation: bool = True) -> float:
+    """An upper estimate of the bytes that sampling an instance takes (its arrays: N + 2C + 1 +
+    r_eta rows of length d, a few copies) and, with ``evaluation``, evaluating both patterns on it:
+    the within-group differences and their P x P Gram matrix (P pairs), and per pattern the K
+    margin constraints, each a row of r^2 coefficients in the program
+    (:func:`sinkcheck.core.limits.check_memory`)."""
+    r = 2 * C + 1 + r_eta
+    if isinstance(n, (int, np.integer)):  # closed forms: no list of C sizes is made
+        N, P = C * n, C * n * (n - 1) // 2
+        K = N * (C + N) + C * (n + 1) * (1 + C + N - n)
+    else:
+        N, P = sum(n), sum(v * (v - 1) // 2 for v in n)
+        K = N * (C + N) + sum((v + 1) * (1 + C + N - v) for v in n)
+    sampling = 32.0 * d * (r + 2 * N)
+    if not evaluation:
+        return sampling
+    return float(sampling + 16 * P * (d + P) + 200 * P + 32 * N * N + K * (200 + 8 * r * r))
+
+
+def check_size(d: int, C: int, n: int | list[int], r_eta: int, evaluation: bool = True,
+               label: str = "d, C, n, r_eta") -> None:
+    """Refuse an instance whose sampling (and, with ``evaluation``, evaluation) cannot fit in this
+    machine's memory, before anything is allocated."""
+    sizes = [n] if isinstance(n, (int, np.integer)) else list(n)
+    shown = sizes[0] if min(sizes) == max(sizes) else f"{min(sizes)}..{max(sizes)}"
+    what = "with its margin programs" if evaluation else "(its arrays)"
+    check_memory(label, memory_bytes(d, C, n, r_eta, evaluation),
+                 f"the instance d = {d}, C = {C}, n = {shown}, r_eta = {r_eta} {what}")
+
+
+def check_arguments(d: int, C: int, n: int | list[int], r_eta: int, lam: float, kappa: float, seed: int,
+                    centred: bool = True, equal_norms: bool = True, delta: float = 1.0, decay: float = 0.0,
+                    evaluation: bool = True) -> tuple:
+    """The arguments of :func:`sample_instance`, checked (each rule, the rules joining them, and the
+    memory that sampling and, with ``evaluation``, evaluating the instance need) and normalised:
+    (d, C, sizes, r_eta, lam, kappa, delta, decay, seed). Raises InvalidInputError naming the
+    parameter, before anything is drawn."""
+    d = validate.integer_at_least("d", d, 3)
+    C = validate.integer_at_least("C", C, 1)
+    r_eta = validate.integer_at_least("r_eta", r_eta, 1)
+    uniform = isinstance(n, (int, np.integer)) and not isinstance(n, bool)
+    if uniform:
+        n = validate.integer_at_least("n", n, 2)
+    else:
+        n = [validate.integer_at_least("n", v, 2) for v in n]
+        if len(n) != C:
+            raise InvalidInputError(f"n: must be an int or a list of C = {C} sizes (got {len(n)} sizes)")
+    lam = _scale("lam", lam)
+    kappa = _scale("kappa", kappa)
+    delta = _scale("delta", delta)
+    decay = validate.nonnegative("decay", decay)
+    seed = validate.integer_at_least("seed", seed, 0)
+    for name, flag in (("centred", centred), ("equal_norms", equal_norms)):
+        if not isinstance(flag, (bool, np.bool_)):
+            raise InvalidInputError(f"{name}: must be true or false (got {flag!r})")
+    if d < 2 * C + 1 + r_eta:
+        raise InvalidInputError(f"d: must be >= 2C + 1 + r_eta = {2 * C + 1 + r_eta} (got {d})")
+    check_size(d, C, n, r_eta, evaluation)
+    sizes = [n] * C if uniform else n
+    if centred and equal_norms and r_eta == 1 and any(v % 2 for v in sizes):
+        raise InvalidInputError("n: H1 and H2 with r_eta = 1 need even group sizes (got odd n_c)")
+    return d, C, sizes, r_eta, lam, kappa, delta, decay, seed
+
+
 def sample_instance(d: int, C: int, n: int | list[int], r_eta: int, lam: float, kappa: float, seed: int,
                     centred: bool = True, equal_norms: bool = True, delta: float = 1.0,
                     decay: float = 0.0) -> SinkDiagInstance:
@@ -279,22 +371,8 @@ def sample_instance(d: int, C: int, n: int | list[int], r_eta: int, lam: float, 
         InvalidInputError: a parameter breaks its rule (names it), or H1 + H2 with r_eta = 1
             and an odd group size (impossible: a centred set of equal norms on a line pairs up).
     """
-    d = validate.integer_at_least("d", d, 3)
-    C = validate.integer_at_least("C", C, 1)
-    r_eta = validate.integer_at_least("r_eta", r_eta, 1)
-    sizes = [n] * C if isinstance(n, (int, np.integer)) and not isinstance(n, bool) else list(n)
-    if len(sizes) != C:
-        raise InvalidInputError(f"n: must be an int or a list of C = {C} sizes (got {len(sizes)} sizes)")
-    sizes = [validate.integer_at_least("n", v, 2) for v in sizes]
-    lam = validate.positive("lam", lam)
-    kappa = validate.positive("kappa", kappa)
-    delta = validate.positive("delta", delta)
-    decay = validate.nonnegative("decay", decay)
-    seed = validate.integer_at_least("seed", seed, 0)
-    if d < 2 * C + 1 + r_eta:
-        raise InvalidInputError(f"d: must be >= 2C + 1 + r_eta = {2 * C + 1 + r_eta} (got {d})")
-    if centred and equal_norms and r_eta == 1 and any(v % 2 for v in sizes):
-        raise InvalidInputError("n: H1 and H2 with r_eta = 1 need even group sizes (got odd n_c)")
+    d, C, sizes, r_eta, lam, kappa, delta, decay, seed = check_arguments(
+        d, C, n, r_eta, lam, kappa, seed, centred, equal_norms, delta, decay, evaluation=False)
     # two independent streams: the nuisance coefficients do not depend on d, so for one seed the
     # Gram matrix of the tokens is the same at every d once delta scales like sqrt(d)
     seq_basis, seq_eta = np.random.SeedSequence(seed).spawn(2)

@@ -30,7 +30,9 @@ from sinkcheck.core.attention import KINDS
 from sinkcheck import validate
 from sinkcheck.core.metrics import GU_EPS, importance, proxy_scores, sink_rate
 from sinkcheck.core.attention_torch import pick_device
+from sinkcheck.core.limits import check_memory
 from sinkcheck.verify.experiments.gpt import GPT, GPTConfig
+from sinkcheck.verify.experiments.gpt import memory_bytes as gpt_memory_bytes
 
 TASKS = ("iid", "bb")
 
@@ -65,6 +67,25 @@ class TrainConfig:
     lr: float = 3e-3  # AdamW learning rate (constant after a 50-step linear warm-up)
     weight_decay: float = 0.1  # AdamW decoupled weight decay on every weight matrix
     n_eval: int = 100  # held-out sequences for the metric (Gu et al. use 100)
+
+    def __post_init__(self) -> None:
+        validate.integer_at_least("steps", self.steps, 0)
+        validate.integer_at_least("batch_size", self.batch_size, 1)
+        validate.positive("lr", self.lr)
+        validate.nonnegative("weight_decay", self.weight_decay)
+        validate.integer_at_least("n_eval", self.n_eval, 1)
+
+
+def memory_bytes(task: TaskConfig, model_cfg: GPTConfig, train: TrainConfig, check: bool = False) -> float:
+    """An upper estimate of one run's memory (the model's training,
+    :func:`sinkcheck.verify.experiments.gpt.memory_bytes`, and the n_eval held-out attention maps
+    in float64, a few copies); with ``check``, refuse it when it exceeds the machine's memory."""
+    model_cfg = replace(model_cfg, vocab_size=task.vocab_size, block_size=task.T)
+    maps = 8.0 * 6 * train.n_eval * model_cfg.n_layer * model_cfg.n_head * (task.T + 1) ** 2
+    need = gpt_memory_bytes(model_cfg, train.batch_size) + maps
+    if check:
+        check_memory("n_embd, n_layer, n_head, batch_size", need, "one training run")
+    return need
 
 
 def bigram_table(task: TaskConfig) -> np.ndarray:

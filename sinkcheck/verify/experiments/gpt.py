@@ -58,6 +58,16 @@ class GPTConfig:
         validate.positive("init_std", self.init_std)
 
 
+def memory_bytes(cfg: GPTConfig, batch: int) -> float:
+    """An upper estimate of training memory: parameters (about 12 n_embd^2 per block with the MLP,
+    4 without, plus the embeddings) with gradients and AdamW's moments, and one batch's
+    activations: attention maps (n_head T^2 per layer) and residual streams (float32)."""
+    C, T, L = cfg.n_embd, cfg.block_size, cfg.n_layer
+    params = L * (12 if cfg.mlp else 4) * C * C + (cfg.vocab_size + T) * C
+    acts = batch * L * (4 * cfg.n_head * T * T + 16 * T * C)
+    return 4.0 * (4 * params + 2 * acts)
+
+
 class SelfAttention(nn.Module):
     """Causal multi-head self-attention; the weights come from the core attention function."""
 

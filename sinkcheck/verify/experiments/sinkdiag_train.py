@@ -29,7 +29,9 @@ from tqdm import tqdm
 
 from sinkcheck.core.figures import pyplot, save
 from sinkcheck import validate
-from sinkcheck.construct.sinkdiag.instance import sample_instance
+from sinkcheck.construct.sinkdiag.instance import check_arguments, sample_instance
+from sinkcheck.core.limits import check_memory
+from sinkcheck.errors import InvalidInputError
 from sinkcheck.verify.measure.sinkdiag_eval import evaluate
 
 
@@ -149,13 +151,25 @@ PROFILES = {
 }
 
 
+def check_dim(name: str, d: int) -> int:
+    """``d`` if an instance of dimension d (:data:`INSTANCE`) can be drawn and a d x d head trained
+    on it within this machine's memory (the factors, their gradients and Adam's moments)."""
+    d = validate.integer_at_least(name, d, 3)
+    try:
+        check_arguments(d=d, seed=0, **INSTANCE)
+    except InvalidInputError as exc:
+        raise InvalidInputError(f"{name}: {exc}") from None
+    check_memory(name, 4.0 * 8 * d * d, f"training a {d} x {d} head")
+    return d
+
+
 def experiment(profile: str = "quick", seeds: tuple[int, ...] | None = None, steps: int | None = None,
                dims: tuple[int, ...] | None = None, progress: bool = True) -> list[dict]:
     """Train on one instance per (d, seed) and put the result next to L, OPT, U of both patterns."""
     validate.choice("profile", profile, tuple(PROFILES))
     p = PROFILES[profile]
     rows = []
-    jobs = [(d, s) for d in (dims or p["dims"]) for s in (seeds or p["seeds"])]
+    jobs = [(check_dim("dims", d), s) for d in (dims or p["dims"]) for s in (seeds or p["seeds"])]
     for d, s in tqdm(jobs, desc="train sinkdiag", disable=not progress):
         inst = sample_instance(d=d, seed=s, **INSTANCE)
         ev = evaluate(inst)

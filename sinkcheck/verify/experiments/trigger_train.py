@@ -24,6 +24,7 @@ from sinkcheck import validate
 from sinkcheck.core.attention_torch import pick_device
 from sinkcheck.construct.trigger_task import CONTENT, sample_batch
 from sinkcheck.core import attention_torch as att_t
+from sinkcheck.core.limits import check_memory
 from sinkcheck.core.metrics import proxy_scores, sink_rate
 
 
@@ -66,6 +67,29 @@ class TriggerRunConfig:
         validate.choice("relu_normalise", self.relu_normalise, ("length", "none"))
         validate.choice("device", self.device, ("cpu", "cuda"))
         return self
+
+
+def parameter_count(cfg: TriggerRunConfig) -> int:
+    """The number of weights of a model: W_Q, W_K (H, d_head, d) and V (H, p, d)."""
+    d = cfg.p + 3 + (cfg.T + 1 if cfg.positional else 0)
+    return cfg.heads * (2 * cfg.d_head + cfg.p) * d
+
+
+def memory_bytes(cfg: TriggerRunConfig) -> float:
+    """An upper estimate of one run's memory: the parameters with their gradients and Adam's two
+    moments, a batch's scores and weights per head (float32, a few copies for autograd), and the
+    loss curve (one Python float per step)."""
+    acts = cfg.batch * cfg.heads * (cfg.T + 1) * ((cfg.T + 1) + cfg.d_head + cfg.p)
+    return 4.0 * (4 * parameter_count(cfg) + 8 * acts) + 32.0 * cfg.steps
+
+
+def check_memory_of_sweep(heads: tuple[int, ...], seeds: int, steps: int) -> None:
+    """Refuse a :func:`sweep` with kept models (``sinkcheck trigger``) that cannot fit in memory: its
+    largest run while it trains, plus every model it keeps (one per kind, head count and seed)."""
+    cfgs = [TriggerRunConfig(heads=H, steps=steps) for H in heads]
+    kept = sum(len(att_t.KINDS) * seeds * (4.0 * parameter_count(c) + 10_000) for c in cfgs)
+    check_memory("--heads, --seeds, --steps", max(memory_bytes(c) for c in cfgs) + kept,
+                 f"{len(att_t.KINDS) * seeds * len(cfgs)} training runs of {steps} steps with heads {list(heads)}")
 
 
 class TriggerModel(torch.nn.Module):

@@ -29,7 +29,7 @@ from tqdm import tqdm
 from sinkcheck.construct.min_cost import min_cost
 from sinkcheck.construct.sinkdiag.cases import CASES
 from sinkcheck.construct.sinkdiag.constraints import min_margin_by_kind
-from sinkcheck.construct.sinkdiag.instance import SinkDiagInstance, sample_instance
+from sinkcheck.construct.sinkdiag.instance import SinkDiagInstance, check_size, sample_instance
 from sinkcheck.construct.sinkdiag.weights import construction
 from sinkcheck.errors import InfeasibleError, InvalidInputError, WideBracketError
 from sinkcheck.theory import sinkdiag_bounds as T
@@ -105,7 +105,9 @@ def _winner(sink: dict, diag: dict) -> str:
 def evaluate(inst: SinkDiagInstance, fallback: bool = True, solver: str = "CLARABEL",
              qk: dict | None = None, progress: bool = False) -> dict:
     """The chain for both patterns (see module docstring); ``qk`` overrides the bound expressions
-    (used by the planted-error tests); ``progress`` shows a bar over the two solves on stderr."""
+    (used by the planted-error tests); ``progress`` shows a bar over the two solves on stderr.
+    An instance whose evaluation cannot fit in memory is refused first (InvalidInputError)."""
+    check_size(inst.dim, inst.C, inst.n.tolist(), inst.r_eta)
     bv = bound_values(inst, fallback, qk)
     out = {"instance": inst.parameters(), "fallback": fallback}
     for pattern in tqdm(("sink", "diag"), disable=not progress, desc=f"min-cost programs (C = {inst.C})"):

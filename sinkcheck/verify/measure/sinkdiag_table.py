@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from sinkcheck.construct.sinkdiag.instance import check_arguments
 from sinkcheck.core.figures import pyplot, save
 from sinkcheck.errors import InvalidInputError
 from sinkcheck.verify.measure.sinkdiag_eval import opt_cell
@@ -22,36 +23,52 @@ DEFAULT_GRID = [dict(d=d, C=C, n=2, r_eta=2, lam=lam, kappa=1.0, seed=0)
 
 COLUMNS = ["d", "C", "lam", "r_eta", "kappa", "fallback", "L_sink", "OPT_sink", "con_sink", "U_sink",
            "L_diag", "OPT_diag", "con_diag", "U_diag", "OPT_diag/OPT_sink", "winner"]
+MAX_GRID_BYTES = 1_000_000
+"""The largest grid file read."""
 KEYS = {"d", "C", "n", "r_eta", "lam", "kappa", "seed", "centred", "equal_norms", "delta", "decay", "fallback"}
 
 
 def load_grid(path: str | Path) -> list[dict]:
-    """Read a JSON list of parameter dicts (unknown keys are refused)."""
+    """Read a JSON list of parameter dicts, each checked as :func:`entries` checks it."""
+    path = Path(path)
     try:
-        grid = json.loads(Path(path).read_text())
-    except (OSError, ValueError) as exc:
-        raise InvalidInputError(f"grid: cannot read {Path(path).name} as JSON ({type(exc).__name__})") from None
+        if path.stat().st_size > MAX_GRID_BYTES:
+            raise InvalidInputError(f"--grid: must be at most {MAX_GRID_BYTES} bytes (got {path.stat().st_size})")
+        grid = json.loads(path.read_text())
+    except (OSError, ValueError, RecursionError) as exc:
+        if isinstance(exc, InvalidInputError):
+            raise
+        raise InvalidInputError(f"--grid: cannot read {path.name} as JSON ({type(exc).__name__})") from None
     if not isinstance(grid, list) or not grid or not all(isinstance(g, dict) for g in grid):
-        raise InvalidInputError("grid: must be a non-empty JSON list of parameter objects")
-    for g in grid:
-        unknown = set(g) - KEYS
-        if unknown:
-            raise InvalidInputError(f"grid: unknown keys {sorted(unknown)} (allowed: {sorted(KEYS)})")
+        raise InvalidInputError("--grid: must be a non-empty JSON list of parameter objects")
+    entries(grid)
     return grid
 
 
 def entries(grid: list[dict]) -> list[tuple[dict, bool]]:
-    """The grid's rows as (sample_instance arguments with defaults n = 2, kappa = 1, seed = 0, fallback)."""
+    """The grid's rows as (sample_instance arguments with defaults n = 2, kappa = 1, seed = 0, fallback),
+    each checked before anything is solved: known keys, true/false flags, and every rule of
+    :func:`~sinkcheck.construct.sinkdiag.instance.check_arguments`."""
     out = []
-    for g in grid:
+    for i, g in enumerate(grid):
         g = dict(g)
-        fallback = bool(g.pop("fallback", True))
+        unknown = set(g) - KEYS
+        if unknown:
+            raise InvalidInputError(f"--grid: unknown keys {sorted(unknown)} in entry {i} (allowed: {sorted(KEYS)})")
+        missing = {"d", "C", "r_eta", "lam"} - set(g)
+        if missing:
+            raise InvalidInputError(f"--grid: entry {i} lacks keys {sorted(missing)}")
+        for flag in ("fallback", "centred", "equal_norms"):
+            if flag in g and not isinstance(g[flag], bool):
+                raise InvalidInputError(f"--grid: {flag} in entry {i} must be true or false (got {g[flag]!r})")
+        fallback = g.pop("fallback", True)
         g.setdefault("n", 2)
         g.setdefault("kappa", 1.0)
         g.setdefault("seed", 0)
-        missing = {"d", "C", "r_eta", "lam"} - set(g)
-        if missing:
-            raise InvalidInputError(f"grid: entry lacks keys {sorted(missing)}")
+        try:
+            check_arguments(**g)
+        except InvalidInputError as exc:
+            raise InvalidInputError(f"--grid: entry {i}: {exc}") from None
         out.append((g, fallback))
     return out
 

@@ -14,6 +14,7 @@ import numpy as np
 
 from sinkcheck.core.figures import pyplot, save
 from sinkcheck import validate
+from sinkcheck.core.limits import check_memory
 from sinkcheck.construct import smoothing_model as sm
 from sinkcheck.core.metrics import avg_pairwise_cosine
 from sinkcheck.theory import smoothing as th
@@ -57,9 +58,18 @@ def case_row(i: int, model: sm.SmoothingModel, n_seq: int, seed: int) -> list:
             e1["N"] / e1["Den"] - e0["N"] / e0["Den"], dcos, ok]
 
 
+def memory_bytes(n: int, n_seq: int) -> float:
+    """An upper estimate of :func:`case_table`'s memory: the n models and rows (a few KiB each) and
+    one case's n_seq sequences at once (k <= 8 tokens of d <= 6 dimensions: tokens, two outputs
+    and their k x k cosine matrices in float64, a few copies)."""
+    return 4096.0 * n + 8.0 * 8 * n_seq * (8 * 6 * 6 + 8 * 8 * 4)
+
+
 def case_table(n: int, seed: int, n_seq: int = 200):
     """The table (``sinkcheck.core.tables.Table``) of n sampled cases (deterministic in ``seed``)."""
+    n = validate.integer_at_least("n", n, 1)
     n_seq = validate.integer_at_least("n_seq", n_seq, 2)
+    check_memory("n, n_seq", memory_bytes(n, n_seq), f"{n} cases of {n_seq} sequences")
     rows = [case_row(i, m, n_seq, seed) for i, m in enumerate(sample_models(n, seed))]
     return Table(COLUMNS, rows, title="Sampled cases: conditions, predicted and measured change from sparse to dense")
 

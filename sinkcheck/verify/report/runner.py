@@ -21,7 +21,7 @@ from tqdm import tqdm
 from sinkcheck import claims, validate
 from sinkcheck.errors import InvalidInputError
 from sinkcheck.verify.checks.registry import Certificate, Context, library_versions, load_checks
-from sinkcheck.core.files import staged
+from sinkcheck.core.files import OutputDir
 from sinkcheck.core.tables import Table, dumps, fmt_number, render, write_table
 
 VERDICT_TEXT = {
@@ -148,14 +148,16 @@ def _html_table(table: Table) -> str:
     return tabulate(rows, headers=table.columns, tablefmt="html")
 
 
-def run_report(out: Path, seed: int = 0, profile: str = "quick", device: str = "cpu",
+def run_report(out: Path | OutputDir, seed: int = 0, profile: str = "quick", device: str = "cpu",
                only: tuple[str, ...] = (), progress: bool = True) -> list[Certificate]:
     """The main job, top-down: select the checks (all, or those named in ``only``: check names or
     claim ids), run them on one context, write each certificate with its tables, then the summary
-    by claim. Everything is staged next to ``out`` and replaces it only when the run completes."""
+    by claim. Everything is staged and replaces the report's earlier files only when the run
+    completes (:class:`~sinkcheck.core.files.OutputDir`: nothing else in ``out`` is touched)."""
     validate.integer_at_least("--seed", seed, 0)
+    out = out if isinstance(out, OutputDir) else OutputDir(out, "report")
     checks = select_checks(only)
-    with staged(Path(out)) as (root,):
+    with out.staged() as root:
         for sub in ("certificates", "tables", "figures"):
             (root / sub).mkdir()
         ctx = Context(seed=seed, profile=profile, out_dir=root, device=device, progress=progress)

@@ -1,8 +1,9 @@
 """Running tasks: in-process and serially, or on ``dask.distributed``.
 
 :func:`execute` runs one task where it lands (a worker, or this process) and returns its outcome;
-a :class:`~sinkcheck.errors.SinkcheckError` (a sampler's InvalidInputError, a SolverError) becomes
-a "failed" outcome carrying the message, never a lost task. :func:`session` gives no client
+any exception of the task (a SolverError, a solver library's own error, MemoryError) becomes a
+"failed" outcome carrying its type and message, never a lost task or an aborted sweep; so does a
+task that Dask cannot finish (its worker died). :func:`session` gives no client
 (``workers=0``: serial, in-process), a client of an existing scheduler (``scheduler``, or the
 ``DASK_SCHEDULER_ADDRESS`` environment variable), or a client of an embedded ``LocalCluster`` of
 ``workers`` processes (one thread each). :func:`run` submits the tasks and hands each outcome to a
@@ -12,18 +13,51 @@ callback as it finishes, in this process (so only the client writes results), un
 from __future__ import annotations
 
 import contextlib
+import math
 import os
+import re
+import signal
+import socket
+import threading
 import time
 from typing import Callable, Iterator
 
 from tqdm import tqdm
 
 from sinkcheck import __version__
-from sinkcheck.errors import InvalidInputError, SinkcheckError
+from sinkcheck.errors import InvalidInputError
 from sinkcheck.verify.sweep import kinds as K
 from sinkcheck.verify.sweep.tasks import Task
 
 ENV_SCHEDULER = "DASK_SCHEDULER_ADDRESS"
+ADDRESS = re.compile(r"^(tcp|tls)://(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_.-]+):(\d{1,5})$")
+"""A Dask scheduler address as sinkcheck accepts it (tcp or tls, a host, and a port)."""
+
+
+def scheduler_address(scheduler: str | None) -> str | None:
+    """The scheduler to use: ``scheduler`` (``--scheduler``), else ``DASK_SCHEDULER_ADDRESS``, else
+    None; checked to be ``tcp://HOST:PORT`` (or tls://) before anything starts."""
+    name, value = ("--scheduler", scheduler) if scheduler is not None else (ENV_SCHEDULER, os.environ.get(ENV_SCHEDULER))
+    if value is None or (name == ENV_SCHEDULER and not value.strip()):
+        return None
+    match = ADDRESS.match(value.strip())
+    if not match or not 0 < int(match.group(3)) < 65536:
+        raise InvalidInputError(f"{name}: must be a Dask scheduler address like tcp://HOST:PORT (got {value!r})")
+    return value.strip()
+
+
+def check_loopback() -> None:
+    """Fail fast when local workers cannot listen on 127.0.0.1 (instead of a LocalCluster that hangs)."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.settimeout(2)
+            s.bind(("127.0.0.1", 0))
+            s.listen(1)
+            with socket.create_connection(s.getsockname(), timeout=2):
+                pass
+    except OSError as exc:
+        raise InvalidInputError(f"--workers: cannot start local Dask workers: 127.0.0.1 is not reachable "
+                                f"({exc.strerror or exc}); use --workers 0 or --scheduler") from None
 
 
 def _worker_name() -> str:
@@ -41,10 +75,22 @@ def execute(kind: str, params: dict, seed: int, device: str = "cpu") -> dict:
     start = time.perf_counter()
     try:
         result, status, error = K.get(kind).run(params, seed, device), "ok", None
-    except SinkcheckError as exc:
-        result, status, error = None, "failed", f"{type(exc).__name__}: {exc}"
+    except Exception as exc:  # noqa: BLE001 -- every failure of a task is a row, not a lost sweep
+        result, status, error = None, "failed", error_text(exc)
     return {"status": status, "error": error, "result": result, "version": __version__,
             "wall_time": time.perf_counter() - start, "worker": _worker_name()}
+
+
+def error_text(exc: BaseException) -> str:
+    """``"Type: message"`` of an exception, on one line."""
+    message = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+
+
+def failed(exc: BaseException) -> dict:
+    """The outcome of a task that never returned one (its worker died, or Dask gave up on it)."""
+    return {"status": "failed", "error": error_text(exc), "result": None, "version": __version__,
+            "wall_time": 0.0, "worker": "unknown"}
 
 
 def parse_resources(text: str | None) -> dict[str, float]:
@@ -56,7 +102,7 @@ def parse_resources(text: str | None) -> dict[str, float]:
             value = float(amount)
         except ValueError:
             value = -1.0
-        if not name.strip() or value <= 0:
+        if not name.strip() or not math.isfinite(value) or value <= 0:
             raise InvalidInputError(f"--resources: must be NAME=AMOUNT[,NAME=AMOUNT] with AMOUNT > 0 (got {text!r})")
         out[name.strip()] = value
     return out
@@ -69,13 +115,16 @@ def session(workers: int | None = None, scheduler: str | None = None,
 
     ``scheduler`` (or DASK_SCHEDULER_ADDRESS) wins over ``workers``; ``workers`` None means one
     process per core; a LocalCluster's workers declare ``resources``."""
-    scheduler = scheduler or os.environ.get(ENV_SCHEDULER) or None
+    scheduler = scheduler_address(scheduler)
     if scheduler is None and workers == 0:
         yield None
         return
     import logging
 
     from distributed import Client, LocalCluster
+
+    if scheduler is None:
+        check_loopback()
 
     if scheduler is not None:
         try:
@@ -86,9 +135,24 @@ def session(workers: int | None = None, scheduler: str | None = None,
             yield client
         return
     n = workers if workers is not None else (os.cpu_count() or 1)
-    with LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
-                      resources=resources or None, silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+    with _sigint_ignored():  # the worker processes inherit it: Ctrl-C stops the client, which stops them
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
+                               dashboard_address=None, resources=resources or None, silence_logs=logging.ERROR)
+    with cluster, Client(cluster) as client:
         yield client
+
+
+@contextlib.contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """SIGINT ignored while child processes start (in the main thread; elsewhere nothing changes)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def run(tasks: list[Task], on_outcome: Callable[[Task, dict], None], client=None,
@@ -125,7 +189,11 @@ def run(tasks: list[Task], on_outcome: Callable[[Task, dict], None], client=None
         try:
             for fut in as_completed([f for _, f in by_key.values()]):
                 task, _ = by_key.pop(fut.key)
-                finished(task, fut.result())
+                try:
+                    outcome = fut.result()
+                except Exception as exc:  # noqa: BLE001 -- the worker died, or Dask gave up on the task
+                    outcome = failed(exc)
+                finished(task, outcome)
                 fut.release()
         finally:
             if by_key:  # interrupted: let the scheduler forget what this client will not collect

@@ -41,6 +41,17 @@ class Kind:
     run: Callable[[dict, int, str], dict]
     trains: bool = False
     metrics: tuple[str, ...] = field(default=())
+    joint: Callable[[dict], None] | None = None
+
+    def check_point(self, params: dict, where: str = "parameters") -> None:
+        """The rules joining a point's parameters, and the memory its task needs, checked before any
+        task runs (``joint`` raises naming the parameter; the message gains the ``where.`` prefix)."""
+        if self.joint is None:
+            return
+        try:
+            self.joint(params)
+        except InvalidInputError as exc:
+            raise InvalidInputError(f"{where}.{exc}") from None
 
     def check(self, name: str, value: Any, where: str = "parameters") -> Any:
         """``value`` of parameter ``name``, type-checked and normalised (an int given for a float
@@ -157,12 +168,18 @@ def violations(result: dict) -> list[tuple[str, str, bool]]:
     return out
 
 
+def _sinkdiag_joint(params: dict) -> None:
+    from sinkcheck.construct.sinkdiag.instance import check_arguments
+
+    check_arguments(**{k: params[k] for k in INSTANCE_ARGS}, seed=0)
+
+
 SINKDIAG = Kind("sinkdiag", {
     "d": Param(32, _at_least(3)), "C": Param(2, _at_least(1)), "n": Param(2, _at_least(2)),
     "r_eta": Param(2, _at_least(1)), "lam": Param(1.0, _positive), "kappa": Param(1.0, _positive),
     "centred": Param(True), "equal_norms": Param(True), "fallback": Param(True),
     "delta": Param(1.0, _positive), "decay": Param(0.0, _nonnegative),
-}, run_sinkdiag)
+}, run_sinkdiag, joint=_sinkdiag_joint)
 
 
 # ---- training runs ----------------------------------------------------------------------------
@@ -176,13 +193,27 @@ def _trigger_params() -> dict[str, Param]:
     return out
 
 
-def run_trigger(params: dict, seed: int, device: str = "cpu") -> dict:
-    """One trigger-task training run (:func:`~sinkcheck.verify.experiments.trigger_train.run`)."""
-    from sinkcheck.verify.experiments.trigger_train import TriggerRunConfig, run
+def _trigger_config(params: dict, seed: int = 0, device: str = "cpu"):
+    from sinkcheck.verify.experiments.trigger_train import TriggerRunConfig
 
     cfg = {k: v for k, v in params.items() if k not in ("attention", "replicate")}
+    return TriggerRunConfig(kind=params["attention"], seed=seed, device=device, **cfg)
+
+
+def _trigger_joint(params: dict) -> None:
+    from sinkcheck.core.limits import check_memory
+    from sinkcheck.verify.experiments.trigger_train import memory_bytes
+
+    cfg = _trigger_config(params).validated()
+    check_memory("heads, batch, T", memory_bytes(cfg), "one training run")
+
+
+def run_trigger(params: dict, seed: int, device: str = "cpu") -> dict:
+    """One trigger-task training run (:func:`~sinkcheck.verify.experiments.trigger_train.run`)."""
+    from sinkcheck.verify.experiments.trigger_train import run
+
     with _one_thread():
-        out = run(TriggerRunConfig(kind=params["attention"], seed=seed, device=device, **cfg))
+        out = run(_trigger_config(params, seed, device))
     return {**{k: v for k, v in out.items() if k != "config"}, "device": device}
 
 
@@ -191,18 +222,28 @@ DORMANT_DEFAULTS = {"task": "bb", "attention": "softmax", "mlp": False, "key_bia
 """The defaults of a dormant task, those of the quick profile's runs of ``sinkcheck train dormant``."""
 
 
-def run_dormant(params: dict, seed: int, device: str = "cpu") -> dict:
-    """One sink-emergence training run (:func:`~sinkcheck.verify.experiments.dormant_train.train_run`)."""
-    from sinkcheck.verify.experiments.dormant_train import TaskConfig, TrainConfig, train_run
+def _dormant_configs(p: dict) -> tuple:
+    from sinkcheck.verify.experiments.dormant_train import TaskConfig, TrainConfig
     from sinkcheck.verify.experiments.gpt import GPTConfig
 
-    p = params
+    return (TaskConfig(task=p["task"]),
+            GPTConfig(kind=p["attention"], mlp=p["mlp"], key_bias=p["key_bias"], n_layer=p["n_layer"],
+                      n_head=p["n_head"], n_embd=p["n_embd"]),
+            TrainConfig(steps=p["steps"], weight_decay=p["weight_decay"], lr=p["lr"], batch_size=p["batch_size"]))
+
+
+def _dormant_joint(params: dict) -> None:
+    from sinkcheck.verify.experiments.dormant_train import memory_bytes
+
+    memory_bytes(*_dormant_configs(params), check=True)
+
+
+def run_dormant(params: dict, seed: int, device: str = "cpu") -> dict:
+    """One sink-emergence training run (:func:`~sinkcheck.verify.experiments.dormant_train.train_run`)."""
+    from sinkcheck.verify.experiments.dormant_train import train_run
+
     with _one_thread():
-        res = train_run(TaskConfig(task=p["task"]),
-                        GPTConfig(kind=p["attention"], mlp=p["mlp"], key_bias=p["key_bias"], n_layer=p["n_layer"],
-                                  n_head=p["n_head"], n_embd=p["n_embd"]),
-                        TrainConfig(steps=p["steps"], weight_decay=p["weight_decay"], lr=p["lr"],
-                                    batch_size=p["batch_size"]), seed=seed, device=device)
+        res = train_run(*_dormant_configs(params), seed=seed, device=device)
     return {**{k: v for k, v in asdict(res).items() if k != "attn"}, "device": device}
 
 
@@ -226,6 +267,6 @@ def get(name: str) -> Kind:
     if name == "trigger":
         return Kind("trigger", _trigger_params(), run_trigger, trains=True,
                     metrics=("final_loss", "bos_nontrigger", "bos_trigger", "error_sup", "relative_error_trigger",
-                             "sink_rate"))
+                             "sink_rate"), joint=_trigger_joint)
     return Kind("dormant", _dormant_params(), run_dormant, trains=True,
-                metrics=("loss", "sink", "sink_init", "bos_nontrigger", "bos_trigger", "bos_raw"))
+                metrics=("loss", "sink", "sink_init", "bos_nontrigger", "bos_trigger", "bos_raw"), joint=_dormant_joint)

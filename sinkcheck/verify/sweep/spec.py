@@ -14,11 +14,14 @@ is crossed with ``replicate`` = 0 .. seeds - 1, and each task's seed derives fro
 and its parameters (:func:`~sinkcheck.verify.sweep.tasks.derive_seed`).
 
 Every rule is checked before any work: a bad SPEC raises InvalidInputError naming the key
-(``kind``, ``seeds``, ``parameters.lam``, ...) and the rule.
+(``kind``, ``seeds``, ``parameters.lam``, ...) and the rule. That includes the rules joining
+parameters (``d >= 2C + 1 + r_eta``), sizes that cannot fit in memory, duplicate keys, and more
+than ``max_tasks`` tasks (:data:`MAX_TASKS`; counted before any task is made).
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import math
@@ -27,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import yaml
 
 from sinkcheck import validate
 from sinkcheck.errors import InvalidInputError
@@ -35,36 +39,87 @@ from sinkcheck.verify.sweep.tasks import Task, derive_seed
 
 TOP_KEYS = ("kind", "parameters", "random", "seed", "seeds")
 
+MAX_TASKS = 100_000
+"""The most tasks a SPEC may expand to unless ``--max-tasks`` raises it (a million sinkdiag tasks
+take days on a small cluster and their rows about 10 GB)."""
+
+MAX_BYTES = 1_000_000
+"""The largest SPEC file read (a SPEC is a few lines; lists of values are short)."""
+
 
 @dataclass(frozen=True)
 class Spec:
-    """A checked SPEC and its tasks (distinct, in expansion order)."""
+    """A checked SPEC, its canonical form and its tasks (distinct, in expansion order)."""
 
     kind: str
     seed: int
     tasks: tuple[Task, ...]
 
+    @property
+    def fingerprint(self) -> str:
+        """A hash of the SPEC's set of task keys (two SPECs with the same tasks share it)."""
+        return hashlib.sha256(" ".join(sorted(t.key for t in self.tasks)).encode()).hexdigest()[:16]
 
-def read(path: str | Path) -> Spec:
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML's safe loader, refusing a mapping that repeats a key (YAML would keep the last)."""
+
+    def construct_mapping(self, node, deep=False):
+        seen = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise InvalidInputError(f"{key}: appears twice in one mapping of the SPEC (line {key_node.start_mark.line + 1})")
+            seen.add(key)
+        return super().construct_mapping(node, deep)
+
+
+def _unique_pairs(pairs: list) -> dict:
+    seen = {}
+    for k, v in pairs:
+        if k in seen:
+            raise InvalidInputError(f"{k}: appears twice in one object of the SPEC")
+        seen[k] = v
+    return seen
+
+
+def read(path: str | Path, max_tasks: int = MAX_TASKS) -> Spec:
     """Read and check the SPEC file at ``path`` (``.yaml``/``.yml`` or ``.json``)."""
     path = Path(path)
     if path.suffix not in (".yaml", ".yml", ".json"):
         raise InvalidInputError(f"SPEC: must be a .yaml, .yml or .json file (got {path.name!r})")
     try:
+        if path.stat().st_size > MAX_BYTES:
+            raise InvalidInputError(f"SPEC: must be at most {MAX_BYTES} bytes (got {path.stat().st_size} in {path.name})")
         text = path.read_text()
-    except OSError as exc:
-        raise InvalidInputError(f"SPEC: cannot read {path.name} ({exc.strerror})") from None
-    import yaml
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInputError(f"SPEC: cannot read {path.name} ({getattr(exc, 'strerror', None) or exc})") from None
 
     try:
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (ValueError, yaml.YAMLError) as exc:
+        if path.suffix == ".json":
+            data = json.loads(text, object_pairs_hook=_unique_pairs)
+        else:
+            data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 (a SafeLoader subclass)
+    except (ValueError, yaml.YAMLError, RecursionError) as exc:
+        if isinstance(exc, InvalidInputError):
+            raise
         raise InvalidInputError(f"SPEC: cannot parse {path.name} ({type(exc).__name__})") from None
-    return parse(data)
+    return parse(data, max_tasks)
 
 
-def parse(data: Any) -> Spec:
-    """Check a SPEC given as a mapping and expand it into tasks."""
+def count_tasks(kind: K.Kind, data: dict, params: dict, seeds: int) -> int:
+    """The number of tasks of a SPEC before any is made (points x seeds; an upper count, as equal
+    points are merged)."""
+    if "random" in data:
+        return validate.integer_at_least("random", data["random"], 1) * seeds
+    points = 1
+    for value in params.values():
+        points *= len(value) if isinstance(value, list) else 1
+    return points * seeds
+
+
+def parse(data: Any, max_tasks: int = MAX_TASKS) -> Spec:
+    """Check a SPEC given as a mapping and expand it into tasks (at most ``max_tasks``)."""
     if not isinstance(data, dict):
         raise InvalidInputError("SPEC: must be a mapping with the keys kind, parameters, ... (got "
                                 f"{type(data).__name__})")
@@ -81,15 +136,21 @@ def parse(data: Any) -> Spec:
     params = data.get("parameters", {}) or {}
     if not isinstance(params, dict):
         raise InvalidInputError(f"parameters: must be a mapping of parameter names to values (got {params!r})")
+    count = count_tasks(kind, data, params, seeds)
+    if count > max_tasks:
+        raise InvalidInputError(f"seeds, parameters: the SPEC has {count} tasks, more than the limit of {max_tasks} "
+                                "(raise it with --max-tasks)")
     if "random" in data:
-        points = _random_points(kind, params, validate.integer_at_least("random", data["random"], 1), seed)
+        points = _random_points(kind, params, data["random"], seed)
     else:
         points = _grid_points(kind, params)
     tasks: dict[str, Task] = {}
     for point in points:
+        full = {**{k: p.default for k, p in kind.params.items()}, **point}
+        kind.check_point(full)
         for r in range(seeds):
-            full = {**{k: p.default for k, p in kind.params.items()}, **point, "replicate": r}
-            task = Task(kind.name, full, derive_seed(seed, kind.name, full))
+            full_r = {**full, "replicate": r}
+            task = Task(kind.name, full_r, derive_seed(seed, kind.name, full_r))
             tasks.setdefault(task.key, task)
     return Spec(kind.name, seed, tuple(tasks.values()))
 

@@ -1,8 +1,9 @@
 """A task of a sweep: a kind, its parameters and its seed; its key and canonical JSON.
 
 The seed of a task derives from the sweep seed and the task's parameters only (a hash), never
-from its place in the sweep or the machine it ran on; the key hashes the kind, the parameters,
-that seed and the package version, so a rerun of the same sweep finds the task's row.
+from its place in the sweep or the machine it ran on; the key hashes the kind, the parameters
+and that seed, so a rerun of the same sweep finds the task's row (the sinkcheck version that
+computed a row is stored beside it; a database holds the rows of one version only).
 """
 
 from __future__ import annotations
@@ -12,8 +13,6 @@ import json
 import math
 from dataclasses import dataclass
 from typing import Any
-
-from sinkcheck import __version__
 
 SEED_BITS = 31
 """Derived seeds lie in [0, 2^31), valid for numpy, torch and every seeded function of the suite."""
@@ -57,5 +56,5 @@ class Task:
 
     @property
     def key(self) -> str:
-        """Hash of kind, parameters, seed and package version (the row's primary key)."""
-        return _digest({"kind": self.kind, "params": self.params, "seed": self.seed, "version": __version__})[:24]
+        """Hash of kind, parameters and seed (the row's primary key)."""
+        return _digest({"kind": self.kind, "params": self.params, "seed": self.seed})[:24]
