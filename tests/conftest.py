@@ -19,7 +19,7 @@ from hypothesis import is_hypothesis_test
 
 from tests.support import profiles
 
-_state = {"start": time.monotonic(), "over_budget": []}
+_state = {"start": time.monotonic()}
 
 
 def pytest_addoption(parser):
@@ -52,7 +52,6 @@ def pytest_runtest_setup(item):
     budget = item.config.getoption("budget_minutes")
     if budget is not None and is_hypothesis_test(getattr(item, "obj", None)):
         if time.monotonic() - _state["start"] > 60 * budget:
-            _state["over_budget"].append(item.nodeid)
             pytest.skip(f"the budget of {budget:g} min is spent")
 
 
@@ -61,6 +60,7 @@ def pytest_terminal_summary(terminalreporter, config):
         terminalreporter.write_line(f"explored (seed {config.getoption('hypothesis_seed')}): "
                                     + ", ".join(sorted({r.nodeid.split('[')[0] for r in terminalreporter.getreports('passed')
                                                         + terminalreporter.getreports('failed')})))
-    if _state["over_budget"]:
-        terminalreporter.write_line(f"{len(_state['over_budget'])} property tests not run: the budget was spent "
-                                    f"(first: {_state['over_budget'][0]})", yellow=True)
+    over = [r.nodeid for r in terminalreporter.stats.get("skipped", []) if "the budget of" in str(r.longrepr)]
+    if over:  # counted from the reports, so also when pytest-xdist ran the tests in workers
+        terminalreporter.write_line(f"{len(over)} property tests not run: the budget was spent (first: {over[0]})",
+                                    yellow=True)

@@ -205,6 +205,7 @@ def mates_in_hull(I):
                for g in range(I.C) for k, x in enumerate(I.d[I.group == g]))
 
 
+@pytest.mark.slow  # about 5 minutes: five instances with C = 10 to 20 groups
 @settings(max_examples=examples(3, thorough=8))
 # found by the thorough profile: with r_eta = 1 and H2 without H1 every nuisance is +-delta u, so
 # two group mates coincide with probability 1/2 per group; the diagonal program is then infeasible

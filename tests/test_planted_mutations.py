@@ -10,8 +10,9 @@ import importlib.util
 
 import pytest
 
+from sinkcheck.errors import InvalidInputError
 from sinkcheck.construct.sinkdiag.instance import sample_instance
-from tests.support.planted import planted, plant_source
+from sinkcheck.planted import plant, plant_source, planted
 from tests import (test_cost_identity, test_min_cost_certificate, test_sink_geometry, test_sinkdiag_bounds,
                    test_sink_metric, test_sinkdiag_construct, test_smoothing_model, test_smoothing_theory, test_switch,
                    test_switch_heads, test_trigger_counterexamples, test_trigger_theory)
@@ -169,3 +170,20 @@ def test_planted_source_names_the_changed_expression():
 
     _, change = plant_source(th.D_closed, "constant", 0)
     assert change == "1 -> 2"
+
+
+def my_bound(kappa, C, d):
+    """A bound of a user's own, kappa C / sqrt(d) (docs/tutorial_own_bound.md plants an error in it)."""
+    return kappa * C / d ** 0.5
+
+
+@pytest.mark.parametrize("operator, index, planted_value", [("constant", 0, 2 / 8 ** 1.5), ("drop_term", 0, None)])
+def test_plant_puts_the_error_in_a_function_of_ones_own_only_inside_the_block(operator, index, planted_value):
+    if planted_value is None:
+        with pytest.raises(InvalidInputError, match=r"^index: my_bound has 0 drop_term site\(s\) \(got 0\)$"):
+            with plant(my_bound, operator, index):
+                pass
+        return
+    with plant(my_bound, operator, index) as change:
+        assert change == "0.5 -> 1.5" and my_bound(1.0, 2, 8) == pytest.approx(planted_value, rel=1e-15)
+    assert my_bound(1.0, 2, 8) == 2 / 8 ** 0.5

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
@@ -46,8 +47,10 @@ def metric(file, key, attention, variant, eps, proxy, fmt, out, force) -> None:
     except InvalidInputError as exc:
         raise InvalidInputError(f"{file.name}: {exc}") from None
     tables = saved_maps.tables(rates, f"{file.name} ({attention})")
-    for table in tables.values():
-        if fmt == "markdown":  # the other formats are for machines (json carries the title)
+    if fmt == "json":  # one document holding both tables (each carries its title)
+        click.echo(dumps({name: json.loads(render(table, "json")) for name, table in tables.items()}), nl=False)
+    for table in tables.values() if fmt != "json" else ():
+        if fmt == "markdown":  # the other formats are for machines
             click.echo(f"{table.title}\n")
         click.echo(render(table, fmt), nl=False)
     if target is not None:
@@ -59,4 +62,4 @@ def metric(file, key, attention, variant, eps, proxy, fmt, out, force) -> None:
                 "proxy": proxy, "samples": int(rates.samples[0]), "sink_k": rates.sink_k,
                 "sink_per_layer_first": rates.per_layer[:, 0],
                 "heads_mean_alpha_above_eps": rates.heads_mean_alpha_above_eps}))
-        click.echo(f"wrote {out}/sink_per_position.*, sink_per_layer.* and summary.json")
+        click.echo(f"wrote {out}/sink_per_position.*, sink_per_layer.* and summary.json", err=fmt != "markdown")

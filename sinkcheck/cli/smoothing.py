@@ -47,7 +47,7 @@ def smoothing(n: int, seed: int, n_seq: int, fmt: str, out: Path | None, plot: P
             sc.scatter_plot(sc.scatter_points(table), staged_at[id(plot_file)],
                             "predicted R(1) - R(0), ratio (2), closed form",
                             "measured change of avg cos sim (Monte Carlo)", f"{n} sampled cases, seed {seed}")
-    for target in targets:
-        click.echo(f"wrote {target.path}")
+    for target in targets:  # on stderr for the machine formats, so that stdout stays one document
+        click.echo(f"wrote {target.path}", err=fmt != "markdown")
     if out is None:
         click.echo(text, nl=False)

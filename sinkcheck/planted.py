@@ -1,15 +1,18 @@
-"""Planted errors in memory: the fast companion of the mutmut run (docs/testing.md).
+"""Plant an error in a function, in memory, to see that a test of it can fail (docs/testing.md,
+docs/tutorial_own_bound.md). A test that passes with the error planted proves nothing.
 
-:func:`planted` rewrites one function of a theorem encoding with one of four operators (the errors
-a referee fears most in a bound formula) and swaps its code object in place, so every reference to
-the function (``from m import f`` included) sees the planted error until the context exits:
+:func:`plant` rewrites one function with one of four operators (the errors a referee fears most in
+a bound formula) and swaps its code object in place, so every reference to the function (``from m
+import f`` included) sees the planted error until the context exits; :func:`planted` does the same
+for a function named by its module:
 
 - ``constant``: the ``index``-th numeric literal c becomes c + 1 (a wrong constant);
 - ``compare``: the ``index``-th comparison is flipped (< <-> >=, <= <-> >, == <-> !=);
 - ``drop_term``: the ``index``-th ``a + b`` or ``a - b`` becomes ``a`` (a dropped term);
 - ``sign``: the ``index``-th ``a + b`` becomes ``a - b`` and vice versa (a sign error).
 
-Nodes are counted in source order (line, column) inside the function body.
+Nodes are counted in source order (line, column) inside the function body. The suite's own
+planted-error tests (tests/test_planted_mutations.py) use it on every theorem encoding.
 """
 
 from __future__ import annotations
@@ -81,18 +84,27 @@ def plant_source(func, operator: str, index: int) -> tuple[str, str]:
 
 
 @contextlib.contextmanager
-def planted(module: str, function: str, operator: str, index: int = 0):
-    """Within the block, ``module.function`` carries the planted error; yields its "old -> new" text."""
-    mod = importlib.import_module(module)
-    func = getattr(mod, function)
+def plant(func, operator: str, index: int = 0):
+    """Within the block, ``func`` carries the planted error; yields its "old -> new" text.
+
+    ``func`` must be a plain Python function whose source ``inspect`` can read (a module's, or
+    one defined in a notebook cell)."""
     src, change = plant_source(func, operator, index)
     code = compile(src, inspect.getsourcefile(func) or "<planted>", "exec",
                    flags=__future__.annotations.compiler_flag, dont_inherit=True)
-    scratch = dict(vars(mod))
-    exec(code, scratch)  # noqa: S102 - our own source, one function definition
+    scratch = dict(func.__globals__)
+    exec(code, scratch)  # noqa: S102 - the function's own source, one definition
     original = func.__code__
-    func.__code__ = scratch[function].__code__
+    func.__code__ = scratch[func.__name__].__code__
     try:
         yield change
     finally:
         func.__code__ = original
+
+
+@contextlib.contextmanager
+def planted(module: str, function: str, operator: str, index: int = 0):
+    """Within the block, ``module.function`` carries the planted error (:func:`plant`); yields its
+    "old -> new" text."""
+    with plant(getattr(importlib.import_module(module), function), operator, index) as change:
+        yield change
