@@ -180,3 +180,22 @@ def test_a_local_cluster_of_two_workers_writes_the_bytes_of_the_serial_run(seria
                          text=True, timeout=300)
     assert res.returncode == 0, res.stderr[-3000:]
     assert outputs(tmp_path / "out") == expected
+
+
+def test_ctrl_c_to_the_whole_process_group_prints_one_line_and_no_worker_traceback(serial, tmp_path):
+    spec, _ = serial
+    out = tmp_path / "out"
+    sweep = subprocess.Popen(sweep_cmd(spec, out, "--workers", "2"), env=env(), stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, start_new_session=True)  # as a terminal's group
+    try:
+        wait_for(lambda: finished_rows(out) >= 3 or sweep.poll() is not None, 120, "the first rows")
+        assert sweep.poll() is None, "the sweep ended before Ctrl-C"
+        os.killpg(sweep.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the client and its workers
+        stdout, stderr = sweep.communicate(timeout=120)
+    finally:
+        if sweep.poll() is None:
+            os.killpg(sweep.pid, signal.SIGKILL)
+            sweep.wait()
+    lines = [ln for ln in stderr.splitlines() if ln.strip()]
+    assert sweep.returncode == 130 and len(lines) == 1 and lines[0].startswith("error: interrupted"), stderr[-3000:]
+    assert "Traceback" not in stderr and stdout == ""
