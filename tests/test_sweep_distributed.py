@@ -186,7 +186,8 @@ def test_ctrl_c_to_the_whole_process_group_prints_one_line_and_no_worker_traceba
     spec, _ = serial
     out = tmp_path / "out"
     sweep = subprocess.Popen(sweep_cmd(spec, out, "--workers", "2"), env=env(), stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True, start_new_session=True)  # as a terminal's group
+                             stderr=subprocess.PIPE, text=True, start_new_session=True,  # a terminal's group
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # even if we ignore it
     try:
         wait_for(lambda: finished_rows(out) >= 3 or sweep.poll() is not None, 120, "the first rows")
         assert sweep.poll() is None, "the sweep ended before Ctrl-C"
