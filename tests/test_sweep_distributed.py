@@ -199,4 +199,16 @@ def test_ctrl_c_to_the_whole_process_group_prints_one_line_and_no_worker_traceba
             sweep.wait()
     lines = [ln for ln in stderr.splitlines() if ln.strip()]
     assert sweep.returncode == 130 and len(lines) == 1 and lines[0].startswith("error: interrupted"), stderr[-3000:]
-    assert "Traceback" not in stderr and stdout == ""
+    assert "Traceback" not in stderr, stderr[-3000:]
+    assert stdout == "", stdout[-3000:]
+
+
+def test_local_workers_ignore_ctrl_c_also_after_their_nanny_restarted_them():
+    from sinkcheck.verify.sweep import engine
+
+    ignored = lambda: signal.getsignal(signal.SIGINT) == signal.SIG_IGN  # noqa: E731
+    with engine.session(workers=1) as client:
+        assert list(client.run(ignored).values()) == [True]
+        client.restart()  # new worker processes, spawned while the client handles Ctrl-C itself
+        assert list(client.run(ignored).values()) == [True]
+    assert signal.getsignal(signal.SIGINT) is not signal.SIG_IGN  # the client's own handler is back

@@ -137,7 +137,8 @@ def session(workers: int | None = None, scheduler: str | None = None,
     n = workers if workers is not None else (os.cpu_count() or 1)
     with _sigint_ignored():  # the worker processes inherit it: Ctrl-C stops the client, which stops them
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
-                               dashboard_address=None, resources=resources or None, silence_logs=logging.ERROR)
+                               dashboard_address=None, resources=resources or None, silence_logs=logging.ERROR,
+                               preload=["sinkcheck.verify.sweep.worker_setup"])
     with cluster, Client(cluster) as client:
         yield client
 
