@@ -1,25 +1,41 @@
 """The claims ledger: every claim of the three papers that sinkcheck checks, one record each.
 
-A claim is one statement of one paper. Its record gives the paper and where the claim is made,
-the claim as the paper gives it (in our words, with its formula), the precise statement that
-sinkcheck checks, the hypothesis that had to be added (None: checked as stated), the verdict that
-the quick profile of ``sinkcheck report`` gives, the report checks that decide it, the tests that
-pin it, and its docs page (each page labels the claim's statement with the claim id).
+A claim is one statement of one paper. Its record says what kind of claim it is (``kind``), whose
+statement is checked (``statement_source``), where the paper makes it, the claim as the paper gives
+it (in our words, with its formula), the precise statement that sinkcheck checks, the hypothesis
+that had to be added (None: none), the verdict that the quick profile of ``sinkcheck report``
+gives, the report checks that decide it, the tests that pin it, and its docs page (each page
+labels the claim's statement with the claim id).
 
-Verdicts: "holds" (as stated), "holds_with_hypothesis" (fails as stated on a kept counterexample,
-holds under the named hypothesis), "fails" (a finding against the paper, with its counterexample).
-A claim's verdict in a report is the most severe verdict among its checks.
+- ``kind``: "theorem" (a mathematical statement, decided exactly or by certified numerics) or
+  "empirical" (an observation about trained or pretrained models). Each has its own verdicts
+  (:data:`VERDICTS`).
+- ``statement_source``: "paper" when the paper's own statement is available to us (``where`` cites
+  it), "reconstructed" when only an abstract or a cut-off text is: the checked statement is then
+  ours, and the paper's may differ.
+- Theorem verdicts: "holds" (as checked), "holds_with_hypothesis" (fails as stated on a kept
+  counterexample, holds under the named hypothesis), "fails" (with its counterexample),
+  "undecided" (neither proved nor refuted: a part of it is not derived).
+- Empirical verdicts, always beside ``setting`` (what we ran) and ``paper_setting`` (what the
+  paper ran): "reproduced", "not_reproduced", "inconclusive" (the measurement cannot decide: the
+  metric is ill-posed there, the run did not reach the regime, too few seeds), "out_of_scope"
+  (the paper's setting cannot be run here). A toy run never makes a paper wrong.
+
+A claim's verdict in a report is the most severe verdict among its checks. Where a proof has a
+step the suite decides while the stated claim is undecided, they are two records (the QK step of a
+Section 7 bound, and the bound as stated).
 
 This module is the one source of truth: the report names each certificate's claim from
-:data:`CLAIMS_LIST`, ``sinkcheck claims`` lists it, and the docs' ledger page renders it. Where the
-hypothesis is a condition on an instance's parameters, the record carries it as ``predicate``,
-the function the check uses to split its sample (so text and check cannot drift).
+:data:`CLAIMS_LIST`, ``sinkcheck claims`` lists it, the docs' ledger page and the README's findings
+table render it. Where the hypothesis is a condition on an instance's parameters, the record
+carries it as ``predicate``, the function the check uses to split its sample (so text and check
+cannot drift).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 from sinkcheck.errors import InvalidInputError
@@ -43,7 +59,29 @@ PAPERS = {p.key: p for p in (
 )}
 """The three papers, in the order the ledger and the report list them."""
 
-VERDICTS = ("holds", "holds_with_hypothesis", "fails")
+KINDS = ("theorem", "empirical")
+SOURCES = ("paper", "reconstructed")
+VERDICTS = {"theorem": ("holds", "holds_with_hypothesis", "fails", "undecided"),
+            "empirical": ("reproduced", "not_reproduced", "inconclusive", "out_of_scope")}
+"""The verdicts of each kind of claim."""
+
+VERDICT_TEXT = {"holds": "holds as checked", "holds_with_hypothesis": "holds with an added hypothesis",
+                "fails": "fails", "undecided": "undecided", "reproduced": "reproduced",
+                "not_reproduced": "not reproduced", "inconclusive": "inconclusive", "out_of_scope": "out of scope",
+                "skipped": "skipped"}
+"""Each verdict in words (the report, ``sinkcheck claims``, the docs)."""
+
+SEVERITY = {"fails": 4, "not_reproduced": 4, "holds_with_hypothesis": 3, "undecided": 2, "inconclusive": 2,
+            "out_of_scope": 1, "holds": 1, "reproduced": 1, "skipped": 0}
+"""A claim's verdict is the most severe verdict among its checks."""
+
+FAILING = ("fails", "not_reproduced")
+"""The verdicts that ``sinkcheck report --strict`` exits 1 on."""
+
+ALIGNMENT_CONDITION = ("(a) 0 is not in the convex hull of the queries {z_i : i in J} and (b) the sink z_0 is not in "
+                       "the convex hull of the keys every query sees besides it")
+"""The one necessary (and sufficient) condition for a sink that the suite proves (Theorem G), stated
+once: Prop. 4.1's records, the Figure 1 record and the docs use this text."""
 
 
 # ---- the hypotheses that are conditions on a Section 7 instance -----------------------------------
@@ -84,6 +122,22 @@ class Claim:
     tests: tuple[str, ...]
     docs: str
     predicate: Callable[[dict, bool, dict], bool] | None = None
+    kind: str = field(default="", kw_only=True)
+    statement_source: str = field(default="", kw_only=True)
+    setting: str | None = field(default=None, kw_only=True)
+    paper_setting: str | None = field(default=None, kw_only=True)
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"{self.id}: kind must be one of {', '.join(KINDS)} (got {self.kind!r})")
+        if self.statement_source not in SOURCES:
+            raise ValueError(f"{self.id}: statement_source must be one of {', '.join(SOURCES)} "
+                             f"(got {self.statement_source!r})")
+        if self.expected_verdict not in VERDICTS[self.kind]:
+            raise ValueError(f"{self.id}: a {self.kind}'s verdict is one of {', '.join(VERDICTS[self.kind])} "
+                             f"(got {self.expected_verdict!r})")
+        if (self.kind == "empirical") != bool(self.setting and self.paper_setting):
+            raise ValueError(f"{self.id}: an empirical claim (and only one) has a setting and a paper_setting")
 
     @property
     def anchor(self) -> str:
@@ -97,220 +151,344 @@ class Claim:
 
     def as_dict(self) -> dict:
         """The record as ``sinkcheck claims --format json`` prints it."""
-        return {"id": self.id, "paper": PAPERS[self.paper].citation, "where": self.where,
+        return {"id": self.id, "kind": self.kind, "statement_source": self.statement_source,
+                "paper": PAPERS[self.paper].citation, "where": self.where,
                 "paper_statement": self.paper_statement, "checked_statement": self.checked_statement,
                 "hypothesis": self.hypothesis, "expected_verdict": self.expected_verdict,
+                "setting": self.setting, "paper_setting": self.paper_setting,
                 "docs": self.docs_url, "checks": list(self.checks), "tests": list(self.tests)}
 
 
 _SEC7_LOWER_HYP = ("the fallback constraints and C <= 15 (proved for any lam, no H1: OPT >= 2 kappa C / sqrt(d (C + 1))), "
                    "or H1 (centred nuisance) and lam <= sqrt(15) (proved by pinching and trace duality)")
 
+_SEC7_STATED = ("The bound as stated, on the total cost (QK cost plus the value part, both >= 0). Its QK part is "
+                "decided by the record {qk}; the value part {value} is the paper's constant, which we could not "
+                "derive, so the QK cost alone decides the stated bound only where it settles it: {how}.")
+
+_SEC7_CONSTRAINTS = ("The constraint set (every pair of tokens in both orders; the fallback constraints of a copy "
+                     "query whose group is absent, with BOS and the query itself among the competitors) is our "
+                     "reconstruction of the setting; the paper's excerpt of the L_sink proof uses only some of them.")
+
+_TRIGGER_MODEL = ("Our model of the task: content x_j with ||x_j|| <= R; BOS and the trigger carry no content; the target "
+                  "at the trigger is the mean of the content before it (BOS excluded), 0 elsewhere.")
+
+_ENCODER = ("all-MiniLM-L6-v2 (a 6-layer BERT encoder, bidirectional attention, post-LayerNorm, query and key "
+            "biases), the {n} shipped English sentences of the quick profile, offline")
+
 CLAIMS_LIST: tuple[Claim, ...] = (
     # ---- Súkeník et al. ----------------------------------------------------------------------------
-    Claim("sukenik.sec4.switch_forward", "sukenik", "Section 4 (sinks and the hard attention switch)",
+    # Section numbers: the appendix heads "A Proofs for Section 4, Proposition 4.1" and "E.3 ... the patterns
+    # from Section 7"; the abstract's order (geometry, smoothing, switch, costs) puts the switch in Section 6.
+    Claim("sukenik.sec6.switch_forward", "sukenik", "Section 6 (sinks and the hard attention switch)",
           "A sink is a hard attention switch: a head that puts all its attention on the sink z_0, whose value "
-          "V z_0 is zero, outputs exactly 0.",
-          "||o_i|| <= (1 - A_i0) max_{j != 0} ||V z_j|| + A_i0 ||V z_0|| (attained); A_i0 = 1 and V z_0 = 0 "
-          "give o_i = 0; a softmax head with zero sink value reaches ||o|| <= eps over the content ball once "
-          "its sink gap is >= log(n (R - eps) / eps), with equality at that gap (Theorems S1, S4).",
-          None, "holds", ("switch.forward",), ("tests/test_switch.py",), "switch"),
-    Claim("sukenik.sec4.switch_converse_values", "sukenik", "Section 4 (sinks are equivalent to the switch)",
+          "V z_0 is zero, outputs exactly 0 (the text available to us states this in the abstract only).",
+          "||o_i|| <= (1 - A_i0) max_{j != 0} ||V z_j|| + A_i0 ||V z_0|| (attained when the free values can share a "
+          "direction and the weights do not move with them); A_i0 = 1 and V z_0 = 0 give o_i = 0; a softmax head "
+          "with zero sink value reaches ||o|| <= eps over the content ball once its sink gap is "
+          ">= log(n (R - eps) / eps), with equality at that gap (Theorems S1, S4).",
+          None, "holds", ("switch.forward",), ("tests/test_switch.py",), "switch",
+          kind="theorem", statement_source="reconstructed"),
+    Claim("sukenik.sec6.switch_converse_values", "sukenik", "Section 6 (sinks are equivalent to the switch)",
           "Conversely, a head that is switched off (outputs 0) puts its attention on a sink.",
           "Scores fixed, values free over a set containing +-R u: ||o|| <= eps for every content of the other "
-          "tokens (one input says nothing) implies mass "
-          ">= 1 - eps/R on the fixed positions, whose averaged value has norm <= eps; eps = 0 gives an exact "
-          "sink with zero value; eps/R is tight (Theorem S2).",
-          None, "holds", ("switch.converse_values",), ("tests/test_switch.py",), "switch"),
-    Claim("sukenik.sec4.switch_converse_tokens", "sukenik", "Section 4 (sinks are equivalent to the switch)",
+          "tokens implies mass >= 1 - eps/R on the fixed positions, whose averaged value has norm <= eps; eps = 0 "
+          "gives an exact sink with zero value; eps/R is tight (Theorem S2).",
+          "'switched off' read as ||o|| <= eps for every content of the other tokens: for one input the converse "
+          "fails (values that cancel give o = 0 with no sink; kept counterexample)",
+          "holds_with_hypothesis", ("switch.converse_values",), ("tests/test_switch.py",), "switch",
+          kind="theorem", statement_source="reconstructed"),
+    Claim("sukenik.sec6.switch_converse_tokens", "sukenik", "Section 6 (sinks are equivalent to the switch)",
           "Conversely, a head that is switched off puts its attention on a sink, also when the content changes "
           "the keys as well as the values.",
           "Free tokens over a set containing z_+- with V z_+- = +-R u: ||o|| <= eps < R in both homogeneous "
           "configurations implies 1 - a_P <= 2 eps / (R + eps), the supremum; the value-only bound eps/R is "
           "false once keys move with content (counterexample kept) (Theorem S3).",
-          None, "holds", ("switch.converse_tokens",),
-          ("tests/test_switch.py",), "switch"),
-    Claim("sukenik.prop4_1.representability", "sukenik", "Proposition 4.1",
+          "'switched off' read as ||o|| <= eps for every content of the other tokens (for one input the converse "
+          "fails: kept counterexample); once keys move, the bound is 2 eps / (R + eps), not eps / R",
+          "holds_with_hypothesis", ("switch.converse_tokens",), ("tests/test_switch.py",), "switch",
+          kind="theorem", statement_source="reconstructed"),
+    Claim("sukenik.prop4_1.representability", "sukenik", "Section 4, Proposition 4.1",
           "Given embeddings z_0..z_T and queries J, a sink on z_0 can be represented only under a necessary "
           "alignment between the sink's embedding and all other embeddings (the statement is cut off in the "
           "text available to us).",
-          "Causal or full mask: some W_QK gives every query in J margin kappa on z_0 iff (a) 0 is not in "
-          "conv{z_i : i in J} and (b) z_0 is not in conv{z_j : j in K_max}; then a rank-one W suffices; "
-          "decided exactly by an LP with a Gordan certificate (Theorem G).",
+          "Bias-free bilinear scores, causal or full mask: some W_QK gives every query in J margin kappa on z_0 "
+          "iff " + ALIGNMENT_CONDITION + "; then a rank-one W suffices; decided exactly by an LP with a Gordan "
+          "certificate (Theorem G, ours). Read as 'a positive cosine between z_0 and every other token', the "
+          "necessary condition is false: z_0 = (0, -1), z_1 = (1, 0.5), z_2 = (1, 0.2), causal mask, is "
+          "LP-feasible with cosines -0.45 and -0.20.",
           None, "holds", ("sink.representability",),
-          ("tests/test_sink_geometry.py", "tests/test_sink_lp.py"),
-          "sink_geometry"),
-    Claim("sukenik.prop4_1.sink_cost", "sukenik", "Proposition 4.1 and Figure 1 (alignment and cost)",
+          ("tests/test_sink_geometry.py", "tests/test_sink_lp.py"), "sink_geometry",
+          kind="theorem", statement_source="reconstructed"),
+    Claim("sukenik.prop4_1.sink_cost", "sukenik", "Section 4, Proposition 4.1 and Figure 1 (alignment and cost)",
           "The alignment between the sink and the other tokens (cosines of Figure 1) governs how easily a sink "
           "is represented.",
           "Full mask: the minimum cost min 2 ||W||_* of a sink with margin kappa is 2 kappa sqrt(d) / "
           "(gamma_Q gamma_0), gamma_Q = dist(0, conv Q), gamma_0 = dist(z_0, conv K); causal mask: between "
-          "the stated lower and upper bounds (Theorem C, reconstructed here).",
-          None, "holds", ("sink.cost",), ("tests/test_sink_geometry.py",),
-          "sink_geometry"),
+          "the stated lower and upper bounds (Theorem C, ours). The bound grows with c = max cos(z_0, z_j): a "
+          "sink anti-aligned with the keys is the cheapest, the opposite of 'aligned sinks are easy'.",
+          None, "holds", ("sink.cost",), ("tests/test_sink_geometry.py",), "sink_geometry",
+          kind="theorem", statement_source="reconstructed"),
     Claim("sukenik.fig1.pretrained_alignment", "sukenik", "Figure 1",
           "In pretrained models the sink token (BOS) is aligned with every other token at the layer inputs "
-          "(positive cosine), the necessary condition of Proposition 4.1.",
+          "(Figure 1 plots the cosines), the necessary condition of Proposition 4.1.",
           "At every layer input of all-MiniLM-L6-v2, the sink token [CLS] has cosine > 0 with every other "
-          "token.", None, "fails", ("empirical.pretrained_alignment",),
-          ("tests/test_empirical_pretrained.py",), "empirical"),
+          "token.", None, "inconclusive", ("empirical.pretrained_alignment",),
+          ("tests/test_empirical_pretrained.py",), "empirical",
+          kind="empirical", statement_source="paper",
+          setting=_ENCODER.format(n=20) + "; the minimum cosine of [CLS] with the other tokens at each layer input",
+          paper_setting="the cosine between BOS and the other tokens of the paper's pretrained decoders (Figure 1)"),
     Claim("sukenik.sec5.smoothing_derivatives", "sukenik", "Section 5 (dense vs. sparse attention)",
           "Along the path a_i(lam) = (1 - lam) e_i + (lam / k) 1 from sparse to dense attention, the smoothing "
           "D_k(lam) = E||Y_i - Ybar||^2 has D_k'(1) = -2 beta (1 - 1/k) tr(BW) and "
           "D_k'(0) = -2 (1 - 1/k) (beta tr(BW) + tr(B W^T W)).",
-          "D_k(lam) = (1 - 1/k)(tr Sigma_x + 2 (1 - lam) beta tr(BW) + (1 - lam)^2 tr(B W^T W)), exactly "
-          "(sympy), against exact expectations and Monte Carlo; the two derivatives as stated; D_k'' >= 0.",
+          "In our model of the setting (tokens with covariance B, Cov(x_i, z_i) = beta B, independent across "
+          "tokens, Y_i = x_i + W sum_j a_ij z_j): D_k(lam) = (1 - 1/k)(tr Sigma_x + 2 (1 - lam) beta tr(BW) + "
+          "(1 - lam)^2 tr(B W^T W)), exactly (sympy), against exact expectations and Monte Carlo; the two "
+          "derivatives as stated; D_k'' >= 0.",
           None, "holds", ("smoothing.symbolic", "smoothing.exact_vs_closed", "smoothing.monte_carlo"),
-          ("tests/test_smoothing_theory.py", "tests/test_smoothing_model.py"), "smoothing"),
+          ("tests/test_smoothing_theory.py", "tests/test_smoothing_model.py"), "smoothing",
+          kind="theorem", statement_source="paper"),
     Claim("sukenik.sec5.monotonicity", "sukenik", "Section 5 (dense vs. sparse attention)",
           "D_k strictly decreases on [0, 1] (dense attention smooths more) iff beta tr(BW) > 0, and strictly "
           "increases iff beta tr(BW) + tr(B W^T W) < 0.",
-          "The same, with 'strictly decreases (increases)' read as D_k' < 0 (> 0) on all of [0, 1].",
-          "read as 'D_k' < 0 on [0, 1]'; read as 'strictly monotone', the 'only if' fails on the boundary "
+          "The same, in our model of the setting, with 'strictly decreases (increases)' read as D_k' < 0 (> 0) "
+          "on all of [0, 1].",
+          "off the boundary: read as 'strictly monotone', the 'only if' fails on the measure-zero boundary "
           "beta tr(BW) = 0 < tr(B W^T W) (kept counterexample); exactly: strictly decreasing iff "
           "beta tr(BW) >= 0, strictly increasing iff beta tr(BW) + tr(B W^T W) <= 0 when tr(B W^T W) > 0",
-          "holds_with_hypothesis", ("smoothing.monotonicity",), ("tests/test_smoothing_theory.py",), "smoothing"),
+          "holds_with_hypothesis", ("smoothing.monotonicity",), ("tests/test_smoothing_theory.py",), "smoothing",
+          kind="theorem", statement_source="paper"),
     Claim("sukenik.sec5.cosine_direction", "sukenik", "Section 5, approximation (2)",
           "If beta tr(BW) > 0 the average cosine similarity R(lam) = E[Y_i^T Y_j] / E||Y_i||^2 increases as "
           "attention gets denser (given that numerator and denominator are positive); if "
           "beta tr(BW) + tr(B W^T W) < 0 it decreases.",
-          "R(lam) strictly increases on [0, 1] if beta tr(BW) > 0 and strictly decreases if "
-          "beta tr(BW) + tr(B W^T W) < 0, needing only S = E||Ybar||^2 > 0 (weaker than the paper's "
-          "positivity hypothesis, which fails at lam = 0).",
-          None, "holds", ("smoothing.cosine_direction",), ("tests/test_smoothing_theory.py",), "smoothing"),
+          "In our model of the setting: R(lam) strictly increases on [0, 1] if beta tr(BW) > 0 and strictly "
+          "decreases if beta tr(BW) + tr(B W^T W) < 0, needing only S = E||Ybar||^2 > 0 (the paper's positivity "
+          "hypothesis fails at lam = 0 for every head whose tokens have zero mean).",
+          None, "holds", ("smoothing.cosine_direction",), ("tests/test_smoothing_theory.py",), "smoothing",
+          kind="theorem", statement_source="paper"),
     Claim("sukenik.fig8_9.pretrained_smoothing", "sukenik", "Figures 8 and 9",
           "In pretrained models, heads with beta tr(BW) > 0 raise the average cosine similarity when their "
           "attention is made dense, and heads with beta tr(BW) + tr(B W^T W) < 0 lower it.",
           "In all-MiniLM-L6-v2, a majority of the heads with beta tr(BW) > 0 raise the average cosine "
-          "similarity when attention is replaced by uniform attention, and the heads with "
-          "beta tr(BW) + tr(B W^T W) < 0 lower it.",
-          None, "holds", ("empirical.pretrained_smoothing",), ("tests/test_empirical_pretrained.py",
-                                                              "tests/test_smoothing_heads.py"), "smoothing"),
+          "similarity when attention is replaced by uniform attention, and a majority of the heads with "
+          "beta tr(BW) + tr(B W^T W) < 0 lower it (each class is decided only if it has heads).",
+          None, "inconclusive", ("empirical.pretrained_smoothing",), ("tests/test_empirical_pretrained.py",
+                                                                      "tests/test_smoothing_heads.py"), "smoothing",
+          kind="empirical", statement_source="paper",
+          setting=_ENCODER.format(n=20) + "; X = Z = the post-LN hidden states (so beta = 1 by construction); no "
+                  "head has beta tr(BW) + tr(B W^T W) < 0, so the second half is not tested",
+          paper_setting="several pretrained models and datasets at context length 512 (Figures 8 and 9)"),
     Claim("sukenik.sec7.cost_identity", "sukenik", "Section 7 and Figure 3 (cost of a head)",
           "The cost of a head is its Frobenius squared cost ||W_Q||_F^2 + ||W_K||_F^2; for a fixed product "
           "W = W_Q^T W_K its minimum is 2 ||W||_* (the bounds are stated in this cost).",
           "min{||W_Q||_F^2 + ||W_K||_F^2 : W_Q^T W_K = W} = 2 ||W||_*, attained by balanced SVD factors.",
-          None, "holds", ("cost.identity",), ("tests/test_cost_identity.py",), "cost_identity"),
+          None, "holds", ("cost.identity",), ("tests/test_cost_identity.py",), "cost_identity",
+          kind="theorem", statement_source="reconstructed"),
     Claim("sukenik.sec7.constructions", "sukenik", "Section 7 (the explicit constructions)",
           "The sink construction W = Pi^T (a r e_0^T + b sum_c e_{C+c} e_c^T) Pi and the diagonal construction "
           "W = Pi^T M_diag Pi + alpha_diag P_eta meet every margin and witness the upper bounds.",
           "With the smallest knobs that meet the margins (derived where the text is cut off), the sink "
           "construction's nuclear norm has the closed form checked against the SVD; the diagonal "
-          "construction's scores meet every margin exactly; the steps of the lower-bound proofs hold exactly "
-          "(sympy).", None, "holds", ("sinkdiag.symbolic",),
-          ("tests/test_sinkdiag_bounds.py", "tests/test_sinkdiag_construct.py"), "sink_vs_diagonal"),
-    Claim("sukenik.sec7.u_sink", "sukenik", "Section 7, upper bound 1",
-          "Some sink solution costs at most U_sink = 12 kappa C / sqrt(d) + 5 (r_eta + C).",
+          "construction's scores meet every margin exactly, the cross-group dormant margins included under H2; "
+          "the steps of the lower-bound proofs hold exactly (sympy). The constructions witness the upper bounds "
+          "only above their lambda thresholds. " + _SEC7_CONSTRAINTS,
+          "H2 (equal nuisance norms) for the diagonal construction: without it a cross-group dormant margin "
+          "breaks (kept counterexample)",
+          "holds_with_hypothesis", ("sinkdiag.symbolic",),
+          ("tests/test_sinkdiag_bounds.py", "tests/test_sinkdiag_construct.py"), "sink_vs_diagonal",
+          kind="theorem", statement_source="reconstructed"),
+    Claim("sukenik.sec7.u_sink_qk", "sukenik", "Section 7, upper bound 1 (its QK part, a step of its proof)",
+          "Some sink solution costs at most U_sink = 12 kappa C / sqrt(d) + 5 (r_eta + C); its QK part is "
+          "12 kappa C / sqrt(d).",
           "OPT_sink <= 12 kappa C / sqrt(d), the QK part of U_sink (OPT_sink = the minimum QK cost 2 ||W||_* "
-          "of a sink pattern, solved and certified).",
+          "of a sink pattern, solved and certified). " + _SEC7_CONSTRAINTS,
           "lam >= 1 (proved via the construction; the exact construction threshold lam*(C) < 1)",
           "holds_with_hypothesis", ("sinkdiag.sink_upper",),
           ("tests/test_sinkdiag_bounds.py",), "sink_vs_diagonal",
-          u_sink_hypothesis),
+          u_sink_hypothesis, kind="theorem", statement_source="reconstructed"),
+    Claim("sukenik.sec7.u_sink", "sukenik", "Section 7, upper bound 1",
+          "Some sink solution costs at most U_sink = 12 kappa C / sqrt(d) + 5 (r_eta + C).",
+          _SEC7_STATED.format(qk="sukenik.sec7.u_sink_qk", value="5 (r_eta + C)",
+                              how="it fails wherever OPT_sink alone exceeds the whole bound (no value cost >= 0 "
+                                  "can save it): at small lam it does (kept instance, lam = 0.05), in our "
+                                  "reconstruction of the constraint set; under the QK step's hypothesis it is "
+                                  "undecided"),
+          None, "fails", ("sinkdiag.sink_upper_stated",), ("tests/test_sinkdiag_bounds.py",), "sink_vs_diagonal",
+          kind="theorem", statement_source="paper"),
+    Claim("sukenik.sec7.l_diag_qk", "sukenik", "Section 7, lower bound 2 (its QK part, a step of its proof)",
+          "Every diagonal solution costs at least L_diag = (kappa / delta^2) sqrt(d) r_eff(Sigma_D) + "
+          "kappa C / (2 sqrt(d)); the proof bounds the QK cost.",
+          "OPT_diag >= kappa sqrt(d) r_eff(Sigma_D) / delta^2 + kappa C / (2 sqrt(d)) (QK costs). " + _SEC7_CONSTRAINTS,
+          _SEC7_LOWER_HYP, "holds_with_hypothesis", ("sinkdiag.diag_lower",),
+          ("tests/test_sinkdiag_bounds.py",), "sink_vs_diagonal",
+          lower_bound_hypothesis, kind="theorem", statement_source="reconstructed"),
     Claim("sukenik.sec7.l_diag", "sukenik", "Section 7, lower bound 2",
           "Every diagonal solution costs at least L_diag = (kappa / delta^2) sqrt(d) r_eff(Sigma_D) + "
           "kappa C / (2 sqrt(d)).",
-          "OPT_diag >= kappa sqrt(d) r_eff(Sigma_D) / delta^2 + kappa C / (2 sqrt(d)) (QK costs).",
-          _SEC7_LOWER_HYP, "holds_with_hypothesis", ("sinkdiag.diag_lower",),
-          ("tests/test_sinkdiag_bounds.py",), "sink_vs_diagonal",
-          lower_bound_hypothesis),
-    Claim("sukenik.sec7.u_diag", "sukenik", "Section 7, upper bound 3",
+          _SEC7_STATED.format(qk="sukenik.sec7.l_diag_qk", value="(none stated for the lower bound)",
+                              how="the total is at least the QK cost, so the bound holds wherever the QK step does "
+                                  "(under its hypothesis) and is undecided where OPT_diag < L_diag"),
+          None, "undecided", ("sinkdiag.diag_lower_stated",), ("tests/test_sinkdiag_bounds.py",), "sink_vs_diagonal",
+          kind="theorem", statement_source="paper"),
+    Claim("sukenik.sec7.u_diag_qk", "sukenik", "Section 7, upper bound 3 (its QK part, a step of its proof)",
           "Some diagonal solution costs at most U_diag = 13 kappa C / sqrt(d) + (4 kappa sqrt(d) / Delta_diag) "
-          "r_eta + 3 (r_eta + C).",
-          "OPT_diag <= 13 kappa C / sqrt(d) + 4 kappa sqrt(d) r_eta / Delta_diag, the QK part of U_diag.",
+          "r_eta + 3 (r_eta + C); its QK part is 13 kappa C / sqrt(d) + 4 kappa sqrt(d) r_eta / Delta_diag.",
+          "OPT_diag <= 13 kappa C / sqrt(d) + 4 kappa sqrt(d) r_eta / Delta_diag, the QK part of U_diag. "
+          + _SEC7_CONSTRAINTS,
           "H2 (equal nuisance norms), Delta_diag > 0 and lam >= 0.4945 = 1/sqrt(sqrt(201)/2 - 3)",
           "holds_with_hypothesis", ("sinkdiag.diag_upper",),
           ("tests/test_sinkdiag_bounds.py",), "sink_vs_diagonal",
-          u_diag_hypothesis),
-    Claim("sukenik.sec7.l_sink", "sukenik", "Section 7, lower bound 4",
-          "Every sink solution costs at least L_sink = kappa C / (2 sqrt(d)).",
-          "OPT_sink >= kappa C / (2 sqrt(d)) (QK costs).",
+          u_diag_hypothesis, kind="theorem", statement_source="reconstructed"),
+    Claim("sukenik.sec7.u_diag", "sukenik", "Section 7, upper bound 3",
+          "Some diagonal solution costs at most U_diag = 13 kappa C / sqrt(d) + (4 kappa sqrt(d) / Delta_diag) "
+          "r_eta + 3 (r_eta + C).",
+          _SEC7_STATED.format(qk="sukenik.sec7.u_diag_qk", value="3 (r_eta + C)",
+                              how="it fails wherever OPT_diag alone exceeds the whole bound: at small lam it does, "
+                                  "with H1 and H2 (kept instance, lam = 0.15), in our reconstruction of the "
+                                  "constraint set; under the QK step's hypothesis it is undecided"),
+          None, "fails", ("sinkdiag.diag_upper_stated",), ("tests/test_sinkdiag_bounds.py",), "sink_vs_diagonal",
+          kind="theorem", statement_source="paper"),
+    Claim("sukenik.sec7.l_sink_qk", "sukenik", "Section 7, lower bound 4 (its QK part, a step of its proof)",
+          "Every sink solution costs at least L_sink = kappa C / (2 sqrt(d)); the proof bounds the QK cost.",
+          "OPT_sink >= kappa C / (2 sqrt(d)) (QK costs). " + _SEC7_CONSTRAINTS,
           _SEC7_LOWER_HYP + "; with the fallback it fails for C > 32 at large lam (kept counterexample)",
           "holds_with_hypothesis", ("sinkdiag.sink_lower",),
           ("tests/test_sinkdiag_bounds.py",), "sink_vs_diagonal",
-          lower_bound_hypothesis),
+          lower_bound_hypothesis, kind="theorem", statement_source="reconstructed"),
+    Claim("sukenik.sec7.l_sink", "sukenik", "Section 7, lower bound 4",
+          "Every sink solution costs at least L_sink = kappa C / (2 sqrt(d)).",
+          _SEC7_STATED.format(qk="sukenik.sec7.l_sink_qk", value="(none stated for the lower bound)",
+                              how="the total is at least the QK cost, so the bound holds wherever the QK step does "
+                                  "(under its hypothesis) and is undecided where OPT_sink < L_sink"),
+          None, "undecided", ("sinkdiag.sink_lower_stated",), ("tests/test_sinkdiag_bounds.py",), "sink_vs_diagonal",
+          kind="theorem", statement_source="paper"),
     Claim("sukenik.sec7.sinks_cheaper", "sukenik", "Section 7 and Figure 3 (conclusion)",
           "When self-communication is allowed, sinks cost less to represent than diagonal patterns once d is "
           "large, which accounts for their prevalence.",
-          "On the default grid (C, lam, d), OPT_sink < OPT_diag for the certified minimum QK costs, with "
-          "OPT_diag / OPT_sink growing with d.",
+          "On the default grid (C, lam, d; nuisance norm delta = 1 while b, the group directions and the copy "
+          "queries have norm sqrt(d)), OPT_sink < OPT_diag for the certified minimum QK costs (the value parts "
+          "are not compared: they are not derived).",
           None, "holds", ("sinkdiag.table",), ("tests/test_sinkdiag_bounds.py", "tests/test_sinkdiag_cli.py"),
-          "sink_vs_diagonal"),
+          "sink_vs_diagonal", kind="theorem", statement_source="reconstructed"),
     Claim("sukenik.sec7.weight_decay_selects", "sukenik", "Section 7 (why sinks prevail)",
           "Training with a cost on the weights (weight decay) selects the cheaper pattern, so trained heads "
-          "form sinks where sinks are cheaper.",
+          "form sinks where sinks are cheaper (our reading of the paper's explanation of why sinks prevail; the "
+          "text available to us does not state it as a result).",
           "A head trained with weight decay on the Section 7 task sends every dormant token to BOS at large d "
           "(where OPT_sink < OPT_diag) and fewer of them at small d (where OPT_diag <= OPT_sink).",
-          None, "fails", ("empirical.sinkdiag_training",), ("tests/test_empirical_sinkdiag.py",), "empirical"),
+          None, "inconclusive", ("empirical.sinkdiag_training",), ("tests/test_empirical_sinkdiag.py",), "empirical",
+          kind="empirical", statement_source="reconstructed",
+          setting="one softmax head (d x d factors), Adam with weight decay, 400 steps, one seed, d = 8 and 128, the "
+                  "instance C = 2, n = 3, r_eta = 3, delta = 4; the trained cost is compared with OPT, and a head "
+                  "whose cost stays far above OPT has not reached the regime the claim is about",
+          paper_setting="pretrained transformers (the explanation is about trained models in general)"),
     # ---- Ran-Milo ------------------------------------------------------------------------------------
     Claim("ranmilo.necessity.single_head", "ranmilo", "main theorem (necessity)",
           "A single softmax attention head that solves the trigger-conditional task (output the mean of the "
           "preceding tokens at a trigger, 0 elsewhere) to error eps must put attention >= 1 - f(eps) on BOS "
-          "at non-trigger positions: it forms a sink.",
+          "at non-trigger positions: it forms a sink (the abstract gives no f).",
           "One softmax head, error <= eps on the all-equal probes of norm r: content mass <= "
           "f(eps) = (eps + beta) / (r - eps - beta) at every non-trigger position, so BOS >= 1 - f before the "
-          "trigger and BOS + trigger >= 1 - f after it; tight for beta = 0 (Theorem 1).",
+          "trigger and BOS + trigger >= 1 - f after it; tight for beta = 0 (Theorem 1, ours, with our f). "
+          + _TRIGGER_MODEL,
           "the content-free value parts are bounded, ||u_j|| <= beta (beta = 0: V z = V_x x; without it a "
-          "counterexample); after the trigger the sink may be BOS or the trigger token",
+          "counterexample, with value norms of order 2e4 and content dimension p = 1); after the trigger the sink "
+          "may be BOS or the trigger token; the sink is shown on the all-equal probes",
           "holds_with_hypothesis", ("trigger.necessity",),
-          ("tests/test_trigger_theory.py", "tests/test_trigger_necessity.py"),
-          "trigger"),
+          ("tests/test_trigger_theory.py", "tests/test_trigger_necessity.py"), "trigger",
+          kind="theorem", statement_source="reconstructed"),
     Claim("ranmilo.necessity.multi_head", "ranmilo", "abstract (multi-head variants)",
           "Softmax models with several heads also develop sinks on the trigger task (an experimental claim).",
-          "With H >= 2 heads no per-head BOS bound holds (two heads cancel, kept counterexample); if every "
-          "head has g_h = <V_x^h x, x> / r >= 0, the g-weighted mean content mass is <= eps / (r - eps) "
-          "(Theorem 2).",
-          "g_h >= 0 for every head (no head pushes against the target); the bound is on the g-weighted mean "
-          "over heads", "holds_with_hypothesis", ("trigger.multi_head",),
-          ("tests/test_trigger_theory.py", "tests/test_trigger_counterexamples.py"), "trigger"),
+          "With H >= 2 heads no per-head BOS bound holds (two hand-built heads cancel, kept counterexample); if "
+          "every head has V^h z = V^h_x x (no content-free value part) and g_h = <V_x^h x, x> / r >= 0, the "
+          "g-weighted mean content mass is <= eps / (r - eps) (Theorem 2, ours). " + _TRIGGER_MODEL,
+          "V^h z = V^h_x x and g_h >= 0 for every head (no head pushes against the target); the bound is on the "
+          "g-weighted mean over heads", "holds_with_hypothesis", ("trigger.multi_head",),
+          ("tests/test_trigger_theory.py", "tests/test_trigger_counterexamples.py"), "trigger",
+          kind="theorem", statement_source="reconstructed"),
     Claim("ranmilo.construction.softmax_sink", "ranmilo", "construction (softmax with a sink)",
           "A softmax head with a BOS sink solves the trigger task to any error eps > 0.",
           "The BOS-sink head has sup error R T / (e^L + T); error eps needs sink logit "
-          "L = log(T (R - eps) / eps) (Theorem 3).",
-          None, "holds", ("trigger.sink_logit",), ("tests/test_trigger_weights.py",),
-          "trigger"),
+          "L = log(T (R - eps) / eps) (Theorem 3, ours; its converse holds before the trigger and on trigger-free "
+          "probes). " + _TRIGGER_MODEL,
+          None, "holds", ("trigger.sink_logit",), ("tests/test_trigger_weights.py",), "trigger",
+          kind="theorem", statement_source="reconstructed"),
     Claim("ranmilo.relu.sufficiency", "ranmilo", "ReLU attention theorem",
           "Non-normalised ReLU attention solves the same task without any sink.",
           "A ReLU head (plain or length-normalised) with one-hot positions solves the task exactly with zero "
-          "BOS attention; without positions (T >= 3) every sum of ReLU heads has error >= R/5 (length) or "
-          "R/3 (plain), attained at T = 3 (Theorem 4).",
+          "BOS attention; without positions (T >= 3) every sum of ReLU heads with those normalisers has error "
+          ">= R/5 (length) or R/3 (plain), attained at T = 3 (Theorem 4, ours; the need for positions is shown "
+          "for these two normalisers only). " + _TRIGGER_MODEL,
           None, "holds", ("trigger.relu",), ("tests/test_trigger_weights.py", "tests/test_trigger_theory.py"),
-          "trigger"),
+          "trigger", kind="theorem", statement_source="reconstructed"),
     Claim("ranmilo.experiments.softmax_vs_relu", "ranmilo", "experiments",
           "Trained softmax models develop strong sinks on the trigger task, while ReLU attention eliminates "
           "them, in single- and multi-head variants.",
           "Trained single-layer softmax models put >= 0.9 BOS attention at non-trigger positions; ReLU (and "
           "sigmoid) models put <= 0.2 there (the coefficient itself, not its share).",
-          None, "holds", ("trigger.training",), ("tests/test_trigger_train.py",), "trigger"),
+          None, "reproduced", ("trigger.training",), ("tests/test_trigger_train.py",), "trigger",
+          kind="empirical", statement_source="reconstructed",
+          setting="one attention layer without residual or MLP, T = 8 tokens after BOS, content dimension 4, Adam; "
+                  "one and two heads, 2 seeds, 200 steps (quick profile; full: 3 seeds, 400 steps)",
+          paper_setting="trained softmax and ReLU models on the trigger task, single- and multi-head (the abstract "
+                        "gives no sizes)"),
     # ---- Gu et al. -----------------------------------------------------------------------------------
-    Claim("gu.sink_emergence.softmax", "gu", "attention-operation experiments",
+    Claim("gu.sink_emergence.softmax", "gu", "Section 7.4, Table 6 (attention operation)",
           "With softmax attention a sink on the first token emerges: Sink_1^eps (eps = 0.3), the fraction of "
           "(sample, layer, head) triples in which the first token's importance (the average attention the "
-          "queries that see it put on it) exceeds eps, is well above 0 (18.18 % in their 60M model).",
+          "queries that see it put on it) exceeds eps, is well above 0 (18.18 % in their 60M model, Table 6).",
           "On the bigram-backcopy (switch-off) task, every trained softmax model has Sink_1^0.3 > 0 (Gu et al.'s "
           "pooling: thresholded per held-out sequence, layer and head, then averaged).",
-          None, "holds", ("empirical.dormant_softmax",), ("tests/test_empirical_train.py",), "empirical"),
-    Claim("gu.sink_emergence.relu", "gu", "attention-operation experiments",
-          "Attention without normalisation forms no sink (identity kernel without normalisation: Sink_1 = 0 %).",
-          "On the bigram-backcopy task, no trained ReLU-attention model (no normalisation) has Sink_1^0.3 > 0.",
-          None, "holds", ("empirical.dormant_relu",), ("tests/test_empirical_train.py",), "empirical"),
-    Claim("gu.sink_emergence.sigmoid", "gu", "attention-operation experiments",
-          "Sigmoid attention without normalisation forms no sink: its proxy Sink_1 (raw weights normalised "
-          "only for the metric) is 0.44 %, against 18.18 % for softmax.",
+          None, "reproduced", ("empirical.dormant_softmax",), ("tests/test_empirical_train.py",), "empirical",
+          kind="empirical", statement_source="paper",
+          setting="a 2-layer, 2-head, width-64 attention-only GPT on bigram-backcopy (T = 32, 32 ids), AdamW weight "
+                  "decay 0.1, 500 steps, one seed (quick profile), Sink_1^0.3 on 100 held-out sequences",
+          paper_setting="60M-parameter LLaMA-style models trained on 5B tokens of natural text (Table 6)"),
+    Claim("gu.sink_emergence.relu", "gu", "Section 7.4, Table 6 (attention operation)",
+          "Attention without normalisation forms no sink (the identity kernel without normalisation: "
+          "Sink_1* = 0.00 %, Table 6).",
+          "On the bigram-backcopy task, no trained ReLU-attention model (ReLU of the scores divided by the number "
+          "of visible keys) has proxy Sink_1^0.3 > 0.",
+          None, "inconclusive", ("empirical.dormant_relu",), ("tests/test_empirical_train.py",), "empirical",
+          kind="empirical", statement_source="paper",
+          setting="the same GPT and task as gu.sink_emergence.softmax, with ReLU attention divided by the number of "
+                  "visible keys: another operation than the paper's identity kernel without normalisation, so the "
+                  "run speaks to the claim only by analogy",
+          paper_setting="60M-parameter models with the identity kernel and no normalisation, 5B tokens (Table 6)"),
+    Claim("gu.sink_emergence.sigmoid", "gu", "Section 7.4, Table 6 (attention operation)",
+          "Sigmoid attention without normalisation forms no sink: its proxy Sink_1* (raw weights normalised "
+          "only for the metric) is 0.44 %, against 18.18 % for softmax (Table 6).",
           "On the bigram-backcopy task, no trained sigmoid-attention model (no normalisation) has proxy "
-          "Sink_1^0.3 > 0.",
-          None, "fails", ("empirical.dormant_sigmoid",), ("tests/test_empirical_train.py",), "empirical"),
-    Claim("gu.small_data.no_sink", "gu", "data-scale experiments",
+          "Sink_1^0.3 > 0; beside it, the raw first-token weight against softmax's.",
+          None, "inconclusive", ("empirical.dormant_sigmoid",), ("tests/test_empirical_train.py",), "empirical",
+          kind="empirical", statement_source="paper",
+          setting="the same GPT and task as gu.sink_emergence.softmax, sigmoid attention with bias -log(T); the proxy "
+                  "Sink_1 and the raw first-token weight are both reported, since the proxy cannot tell 'off' from "
+                  "'sink' when the raw weights are near 0",
+          paper_setting="60M-parameter models, 5B tokens (Table 6; 1B parameters: 2.46 % against softmax's 45.11 %)"),
+    Claim("gu.small_data.no_sink", "gu", "Section 5 (training data amount, Figure 5)",
           "Language models trained on too little data (50M tokens) form no sink.",
           "A byte-level LM that does learn from a few hundred thousand bytes (held-out loss down by more "
           "than 0.5 nats/byte) has Sink_1^0.3 = 0 in every layer.",
-          None, "holds", ("empirical.lm_smoke",), ("tests/test_empirical_cli.py",), "empirical"),
-    Claim("gu.open_models.first_token_sink", "gu", "open-model measurements",
-          "Pretrained open models all show first-token attention sinks.",
+          None, "inconclusive", ("empirical.lm_smoke",), ("tests/test_empirical_cli.py",), "empirical",
+          kind="empirical", statement_source="paper",
+          setting="a byte-level GPT on the Python standard library's source, 40 steps, seed 0 (quick profile): no "
+                  "run here is long enough to form a sink, so its absence is not diagnostic",
+          paper_setting="60M-parameter models on 50M tokens, against the same models on 5B tokens, which do sink"),
+    Claim("gu.open_models.first_token_sink", "gu", "Sections 3.3 and 3.4 (open models), Table 1",
+          "Pretrained open models (GPT-2, Pythia, OPT, LLaMA, Mistral: all autoregressive) show first-token "
+          "attention sinks.",
           "all-MiniLM-L6-v2 (a BERT encoder, bidirectional attention) has first-token ([CLS]) sinks: "
           "Sink_[CLS]^0.3 > 0, Gu et al.'s pooling (per sentence, layer and head) with the encoder importance "
           "(the mean over all queries, since every query sees [CLS]).",
-          None, "holds", ("empirical.pretrained_sinks",), ("tests/test_empirical_pretrained.py",), "empirical"),
+          None, "out_of_scope", ("empirical.pretrained_sinks",), ("tests/test_empirical_pretrained.py",), "empirical",
+          kind="empirical", statement_source="paper",
+          setting=_ENCODER.format(n=20) + "; Sink_[CLS] is measured and reported, on an encoder that the claim "
+                  "does not cover",
+          paper_setting="autoregressive open LMs (GPT-2, Pythia from 14M, OPT, LLaMA, Mistral) on natural and "
+                        "random-token inputs, 64 tokens, 100 sequences (Table 1)"),
 )
 """Every claim, grouped by paper in :data:`PAPERS` order, in the order each paper makes them."""
 

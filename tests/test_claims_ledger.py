@@ -23,19 +23,26 @@ from sinkcheck.verify.checks.registry import Certificate, load_checks
 ROOT = Path(__file__).resolve().parent.parent
 
 EXPECTED_IDS = {
-    "sukenik": ["sukenik.sec4.switch_forward", "sukenik.sec4.switch_converse_values",
-                "sukenik.sec4.switch_converse_tokens", "sukenik.prop4_1.representability", "sukenik.prop4_1.sink_cost",
+    "sukenik": ["sukenik.sec6.switch_forward", "sukenik.sec6.switch_converse_values",
+                "sukenik.sec6.switch_converse_tokens", "sukenik.prop4_1.representability", "sukenik.prop4_1.sink_cost",
                 "sukenik.fig1.pretrained_alignment", "sukenik.sec5.smoothing_derivatives", "sukenik.sec5.monotonicity",
                 "sukenik.sec5.cosine_direction", "sukenik.fig8_9.pretrained_smoothing", "sukenik.sec7.cost_identity",
-                "sukenik.sec7.constructions", "sukenik.sec7.u_sink", "sukenik.sec7.l_diag", "sukenik.sec7.u_diag",
+                "sukenik.sec7.constructions", "sukenik.sec7.u_sink_qk", "sukenik.sec7.u_sink", "sukenik.sec7.l_diag_qk",
+                "sukenik.sec7.l_diag", "sukenik.sec7.u_diag_qk", "sukenik.sec7.u_diag", "sukenik.sec7.l_sink_qk",
                 "sukenik.sec7.l_sink", "sukenik.sec7.sinks_cheaper", "sukenik.sec7.weight_decay_selects"],
     "ranmilo": ["ranmilo.necessity.single_head", "ranmilo.necessity.multi_head", "ranmilo.construction.softmax_sink",
                 "ranmilo.relu.sufficiency", "ranmilo.experiments.softmax_vs_relu"],
     "gu": ["gu.sink_emergence.softmax", "gu.sink_emergence.relu", "gu.sink_emergence.sigmoid",
            "gu.small_data.no_sink", "gu.open_models.first_token_sink"],
 }
+EMPIRICAL = {"sukenik.fig1.pretrained_alignment", "sukenik.fig8_9.pretrained_smoothing",
+             "sukenik.sec7.weight_decay_selects", "ranmilo.experiments.softmax_vs_relu", "gu.sink_emergence.softmax",
+             "gu.sink_emergence.relu", "gu.sink_emergence.sigmoid", "gu.small_data.no_sink",
+             "gu.open_models.first_token_sink"}
+"""The claims about trained or pretrained models, written out by hand."""
 ALL_IDS = [i for ids in EXPECTED_IDS.values() for i in ids]
-JSON_KEYS = {"id", "paper", "where", "paper_statement", "checked_statement", "hypothesis", "expected_verdict", "docs"}
+JSON_KEYS = {"id", "kind", "statement_source", "paper", "where", "paper_statement", "checked_statement", "hypothesis",
+             "expected_verdict", "setting", "paper_setting", "docs"}
 
 
 @pytest.mark.parametrize("claim_id", ALL_IDS)
@@ -52,13 +59,44 @@ def test_the_ledger_has_no_claim_this_file_does_not_name_and_lists_papers_in_ord
 
 @pytest.mark.parametrize("claim", CLAIMS_LIST, ids=lambda c: c.id)
 def test_every_record_is_complete(claim):
-    assert claim.id.startswith(claim.paper + ".") and claim.expected_verdict in claims.VERDICTS
+    assert claim.kind == ("empirical" if claim.id in EMPIRICAL else "theorem")
+    assert claim.id.startswith(claim.paper + ".") and claim.expected_verdict in claims.VERDICTS[claim.kind]
+    assert claim.statement_source in ("paper", "reconstructed")
+    assert bool(claim.setting and claim.paper_setting) == (claim.kind == "empirical")
     assert claim.paper_statement and claim.checked_statement and claim.where and claim.checks
     # an added hypothesis exactly when the verdict says one is needed
     assert (claim.hypothesis is not None) == (claim.expected_verdict == "holds_with_hypothesis"), claim.id
     assert all((ROOT / t).is_file() for t in claim.tests), [t for t in claim.tests if not (ROOT / t).is_file()]
     page = ROOT / "docs" / f"{claim.docs}.md"
     assert page.is_file() and f"({claim.id})=" in page.read_text(), f"{claim.id}: no MyST label on docs/{claim.docs}.md"
+
+
+@pytest.mark.parametrize("change, fragment", [
+    ({"expected_verdict": "reproduced"}, "a theorem's verdict is one of"),
+    ({"kind": "empirical"}, "a empirical's verdict is one of"),
+    ({"kind": "lemma"}, "kind must be one of"),
+    ({"statement_source": "ours"}, "statement_source must be one of"),
+    ({"setting": "a toy run", "paper_setting": "a 60M model"}, "an empirical claim (and only one)"),
+])
+def test_a_record_outside_its_kinds_vocabulary_is_refused(change, fragment):
+    import dataclasses
+
+    with pytest.raises(ValueError, match=re.escape(fragment)):
+        dataclasses.replace(CLAIMS["sukenik.sec7.cost_identity"], **change)
+
+
+def test_an_empirical_record_without_the_papers_setting_is_refused():
+    import dataclasses
+
+    with pytest.raises(ValueError, match="an empirical claim"):
+        dataclasses.replace(CLAIMS["gu.sink_emergence.softmax"], paper_setting=None)
+
+
+def test_a_check_may_only_give_its_claim_kinds_verdicts():
+    with pytest.raises(ValueError, match=r"decides a empirical claim, whose verdicts are reproduced"):
+        Certificate(check="empirical.dormant_softmax", verdict="holds")
+    with pytest.raises(ValueError, match=r"decides a theorem claim, whose verdicts are holds"):
+        Certificate(check="cost.identity", verdict="reproduced")
 
 
 def test_every_report_check_decides_exactly_one_claim():
@@ -71,14 +109,14 @@ def test_every_report_check_decides_exactly_one_claim():
 def test_the_hypothesis_predicates_use_the_thresholds_the_theory_derives():
     assert math.isclose(claims.LAM_DIAG, float(T.diag_upper_lambda_threshold()), rel_tol=1e-12)
     assert claims.C_MAX_FALLBACK == T.C_MAX_FALLBACK
-    assert f"lam >= {claims.LAM_DIAG:.4f}" in CLAIMS["sukenik.sec7.u_diag"].hypothesis
+    assert f"lam >= {claims.LAM_DIAG:.4f}" in CLAIMS["sukenik.sec7.u_diag_qk"].hypothesis
     kw = {"lam": 1.0, "C": 15, "centred": False, "equal_norms": True}
-    assert CLAIMS["sukenik.sec7.u_sink"].predicate(kw, False, {}) and not \
-        CLAIMS["sukenik.sec7.u_sink"].predicate({**kw, "lam": 0.99}, False, {})
-    assert CLAIMS["sukenik.sec7.l_sink"].predicate(kw, True, {}) and not \
-        CLAIMS["sukenik.sec7.l_sink"].predicate({**kw, "C": 16}, True, {})
-    assert CLAIMS["sukenik.sec7.u_diag"].predicate({**kw, "lam": 0.5}, True, {"Delta_diag": 0.1}) and not \
-        CLAIMS["sukenik.sec7.u_diag"].predicate({**kw, "lam": 0.49}, True, {"Delta_diag": 0.1})
+    assert CLAIMS["sukenik.sec7.u_sink_qk"].predicate(kw, False, {}) and not \
+        CLAIMS["sukenik.sec7.u_sink_qk"].predicate({**kw, "lam": 0.99}, False, {})
+    assert CLAIMS["sukenik.sec7.l_sink_qk"].predicate(kw, True, {}) and not \
+        CLAIMS["sukenik.sec7.l_sink_qk"].predicate({**kw, "C": 16}, True, {})
+    assert CLAIMS["sukenik.sec7.u_diag_qk"].predicate({**kw, "lam": 0.5}, True, {"Delta_diag": 0.1}) and not \
+        CLAIMS["sukenik.sec7.u_diag_qk"].predicate({**kw, "lam": 0.49}, True, {"Delta_diag": 0.1})
 
 
 def test_sinkcheck_claims_lists_every_record_with_every_key_in_each_format():
@@ -119,7 +157,7 @@ def test_a_flipped_verdict_in_any_one_check_is_caught_and_names_its_claim(monkey
     from sinkcheck.verify.checks import registry
     from sinkcheck.verify.report.runner import run_report
 
-    flipped = {"holds": "fails", "holds_with_hypothesis": "holds", "fails": "holds"}
+    flipped = {"holds": "fails", "holds_with_hypothesis": "holds", "fails": "holds", "undecided": "holds"}
     for name, claim_id in (("cost.identity", "sukenik.sec7.cost_identity"),
                            ("smoothing.monotonicity", "sukenik.sec5.monotonicity")):
         real = registry.load_checks()[name]
@@ -133,16 +171,26 @@ def test_a_flipped_verdict_in_any_one_check_is_caught_and_names_its_claim(monkey
         assert [m.split(":")[0] for m in verdict_mismatches(certs)] == [claim_id]
 
 
-def test_the_readme_findings_name_only_ledger_claims_and_every_claim_that_fails():
+def test_the_readme_findings_table_is_the_ledgers():
+    from sinkcheck.cli.claims import findings_table
+
     readme = (ROOT / "README.md").read_text()
-    section = readme[readme.index("## What the checks found"):readme.index("## Docs and benchmark")]
+    begin, end = "<!-- findings: sinkcheck claims --format markdown --brief -->\n", "<!-- end of findings -->"
+    assert begin in readme and end in readme
+    assert readme[readme.index(begin) + len(begin):readme.index(end)].strip() == \
+        __import__("sinkcheck.core.tables", fromlist=["render"]).render(findings_table(), "markdown").strip()
+
+
+def test_the_readme_notes_name_only_ledger_claims_each_with_its_verdict():
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("<!-- end of findings -->"):readme.index("## Docs and benchmark")]
     named = set(re.findall(r"`([a-z0-9_]+\.[a-z0-9_.]+)`", section))
     assert named <= set(CLAIMS), named - set(CLAIMS)
-    failing = {c.id for c in CLAIMS_LIST if c.expected_verdict == "fails"}
-    assert failing <= named, f"README findings omit failing claims {sorted(failing - named)}"
-    # each named claim's verdict word follows it, before the next claim id or the end of its bullet
+    failing = {c.id for c in CLAIMS_LIST if c.expected_verdict in claims.FAILING}
+    assert failing <= named, f"README notes omit failing claims {sorted(failing - named)}"
+    # each named claim's verdict in words follows it, before the next claim id or the end of its bullet
     mentions = list(re.finditer(r"`([a-z0-9_]+\.[a-z0-9_.]+)`", section))
     for m, nxt in zip(mentions, mentions[1:] + [None]):
-        span = section[m.end():nxt.start() if nxt else len(section)].split("\n- ")[0]
-        word = {"holds": "holds", "holds_with_hypothesis": "hypothesis", "fails": "fails"}[CLAIMS[m[1]].expected_verdict]
+        span = " ".join(section[m.end():nxt.start() if nxt else len(section)].split("\n- ")[0].split())
+        word = claims.VERDICT_TEXT[CLAIMS[m[1]].expected_verdict].replace(" as checked", "")
         assert word in span, f"README: {m[1]} should read '{word}' (ledger verdict {CLAIMS[m[1]].expected_verdict})"

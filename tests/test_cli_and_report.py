@@ -53,9 +53,26 @@ def test_a_claim_with_one_failing_check_is_reported_as_failing_and_claims_keep_l
              Certificate("smoothing.monte_carlo", verdict="fails", counterexample={"x": 1}),
              Certificate("cost.identity", verdict="holds")]
     rows = claim_table(certs).rows
+    columns = claim_table(certs).columns
+    verdict, note, key = (columns.index(c) for c in ("verdict", "added hypothesis / settings", "counterexample"))
     assert [r[0] for r in rows] == ["sukenik.sec5.smoothing_derivatives", "sukenik.sec7.cost_identity", "mine.U"]
-    assert [r[2] for r in rows] == ["fails", "holds as stated", "holds with an added hypothesis"]
-    assert rows[0][4] == "x = 1" and rows[2][3] == "H"
+    assert [r[verdict] for r in rows] == ["fails", "holds as checked", "holds with an added hypothesis"]
+    assert rows[0][key] == "x = 1" and rows[2][note] == "H"
+    assert [r[1] for r in rows] == ["theorem"] * 3 and [r[2] for r in rows] == ["paper", "reconstructed", "yours"]
+
+
+def test_the_summary_puts_theorems_first_and_gives_an_empirical_claim_both_settings():
+    from sinkcheck.claims import CLAIMS
+    from sinkcheck.verify.checks.registry import Certificate
+    from sinkcheck.verify.report.runner import claim_table
+
+    certs = [Certificate("empirical.dormant_softmax", verdict="reproduced"), Certificate("cost.identity", verdict="holds")]
+    table = claim_table(certs)
+    rows = table.rows
+    assert [r[0] for r in rows] == ["sukenik.sec7.cost_identity", "gu.sink_emergence.softmax"]
+    claim = CLAIMS["gu.sink_emergence.softmax"]
+    note = rows[1][table.columns.index("added hypothesis / settings")]
+    assert claim.setting in note and claim.paper_setting in note and rows[1][1] == "empirical"
 
 
 def test_a_builtin_check_takes_its_statement_and_hypothesis_from_the_ledger():
@@ -74,13 +91,13 @@ def test_the_summary_names_every_claim_once_and_never_defers_the_hypothesis(tmp_
     assert result.exit_code == 0, result.output
     md = (tmp_path / "r" / "summary.md").read_text()
     page = (tmp_path / "r" / "summary.html").read_text()
-    assert "see its section" not in md and "read as 'D_k' < 0 on [0, 1]'" in md
+    assert "see its section" not in md and "off the boundary: read as 'strictly monotone'" in md
     assert md.count("## `sukenik.sec5.monotonicity`") == 1 and md.count("## `sukenik.sec7.cost_identity`") == 1
     assert 'id="sukenik.sec5.monotonicity"' in page and 'class="badge holds_with_hypothesis"' in page
     assert 'href="certificates/smoothing.monotonicity.json"' in page
     assert json.loads((tmp_path / "r" / "certificates" / "cost.identity.json").read_text())["claim"] == \
         "sukenik.sec7.cost_identity"
-    assert "2 claims" in result.output
+    assert "2 theorem claims" in result.output
 
 
 def test_strict_exits_1_only_when_a_check_fails(tmp_path, monkeypatch):
@@ -92,7 +109,12 @@ def test_strict_exits_1_only_when_a_check_fails(tmp_path, monkeypatch):
                                                 counterexample={"x": 0}))
     args = ["report", "--out", str(tmp_path / "r"), "--only", "planted.failure", "--no-progress"]
     assert CliRunner().invoke(main, args).exit_code == 0
-    assert CliRunner().invoke(main, args + ["--strict"]).exit_code == 1
+    assert CliRunner().invoke(main, args + ["--strict", "--force"]).exit_code == 1
+    # an empirical claim not reproduced counts as failing too; undecided and inconclusive do not
+    for verdict, code in (("not_reproduced", 1), ("inconclusive", 0), ("undecided", 0)):
+        monkeypatch.setitem(registry.CHECKS, "planted.failure",
+                            lambda ctx, v=verdict: Certificate("planted.failure", "planted", "a planted claim", v))
+        assert CliRunner().invoke(main, args + ["--strict", "--force"]).exit_code == code, verdict
 
 
 def test_cuda_without_a_gpu_is_a_one_line_error_with_exit_code_2(tmp_path):

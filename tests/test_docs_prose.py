@@ -42,3 +42,17 @@ def test_a_cell_without_its_assert_is_found():
     page = "```{code-cell} python\nx = 1\nx\n```\n\nThe output is 1.\n"
     checked = page.replace("\n\nThe", "\n\n```{code-cell} python\n:tags: [remove-cell]\nassert x == 1\n```\n\nThe")
     assert unchecked_cells(page) == ["x"] and unchecked_cells(checked) == []
+
+
+LOST_BACKSLASH = re.compile(r"[_^]\{\n[a-z]")
+"""A TeX command whose backslash became a line break (``\\rm`` written through an unraw string
+turns into a carriage return): ``$U_{`` then ``m sink}$`` on the next line."""
+
+
+@pytest.mark.parametrize("page", sorted(p.stem for p in DOCS.glob("*.md")))
+def test_no_tex_command_of_a_page_has_lost_its_backslash_to_a_line_break(page):
+    assert LOST_BACKSLASH.findall((DOCS / f"{page}.md").read_text()) == []
+
+
+def test_a_lost_backslash_is_found():
+    assert LOST_BACKSLASH.findall("for $U_{\nm sink}$ and") == ["_{\nm"]

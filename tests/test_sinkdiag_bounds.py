@@ -382,3 +382,40 @@ def test_qk_value_evaluates_the_stated_bound_at_the_given_numbers_and_ignores_un
     assert T.qk_value("L_sink", kappa=2.0, C=3, d=4, r_eta=7, Delta_diag=0.1) == pytest.approx(2 * 3 / 4, rel=1e-15)
     # U_diag = 13 kappa C / sqrt(d) + 4 kappa sqrt(d) r_eta / Delta
     assert T.qk_value("U_diag", kappa=1.0, C=2, d=9, r_eta=2, Delta_diag=0.5) == pytest.approx(26 / 3 + 48, rel=1e-15)
+
+
+# ---- the bounds as stated, on the total cost (QK part plus the paper's value constant) ---------------
+def _stated(pattern: str, inequality: str, case: str):
+    """The report's check of a stated bound on its pinned case alone (an empty shared sample)."""
+    from sinkcheck.verify.checks.registry import Context
+    from sinkcheck.verify.checks.sinkdiag import _stated_check
+
+    name = f"sinkdiag.{pattern}_{'upper' if inequality == 'opt<=upper' else 'lower'}_stated"
+    return _stated_check(Context(samples={"sinkdiag.sample": ((), 0)}), name, pattern, inequality, case)
+
+
+@pytest.mark.parametrize("case, pattern", [("u_sink_total_small_lambda", "sink"), ("u_diag_total_small_lambda", "diag")])
+def test_a_stated_upper_bound_fails_at_small_lambda_even_with_its_value_constant(case, pattern):
+    I, fb = case_instance(case)
+    r = evaluate(I, fb)[pattern]
+    # a cost is >= 0, so the total cost of any solution is >= OPT >= opt_lower (certified)
+    assert r["opt_lower"] > r["upper"] + r["value_cost"] and r["status"] == "optimal"
+    if pattern == "diag":
+        assert I.is_centred and I.has_equal_norms and I.Delta_diag > 0  # with H1 and H2
+    cert = _stated(pattern, "opt<=upper", case)
+    assert cert.verdict == "fails" and cert.counterexample["total_slack"] < 0
+
+
+@pytest.mark.parametrize("case, pattern", [("u_sink_small_lambda", "sink"), ("u_diag_small_lambda", "diag")])
+def test_a_stated_upper_bound_is_not_refuted_where_the_value_constant_covers_the_QK_excess(case, pattern):
+    I, fb = case_instance(case)
+    r = evaluate(I, fb)[pattern]
+    assert r["verdicts"]["opt<=upper"]["verdict"] == "violated"  # the QK part fails here ...
+    assert r["opt_lower"] <= r["upper"] + r["value_cost"]  # ... but not the whole bound
+    assert _stated("sink" if pattern == "sink" else "diag", "opt<=upper", case).verdict == "undecided"
+
+
+@pytest.mark.parametrize("pattern", ["sink", "diag"])
+def test_a_stated_lower_bound_holds_where_its_QK_part_does_and_is_undecided_where_it_fails(pattern):
+    assert _stated(pattern, "lower<=opt", f"l_{pattern}_large_lambda_no_fallback").verdict == "undecided"
+    assert _stated(pattern, "lower<=opt", f"u_{pattern}_small_lambda").verdict == "holds"

@@ -8,6 +8,7 @@ import click
 
 from sinkcheck.cli.options import FORCE, out_option
 from sinkcheck.core.files import OutputDir
+from sinkcheck.claims import FAILING, KINDS
 from sinkcheck.verify.checks.registry import VERDICTS
 from sinkcheck.verify.report.runner import VERDICT_TEXT, claim_rows, run_report
 
@@ -19,7 +20,7 @@ from sinkcheck.verify.report.runner import VERDICT_TEXT, claim_rows, run_report
 @FORCE
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of every random instance and run.")
 @click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True)
-@click.option("--strict", is_flag=True, help="Exit 1 when any check fails.")
+@click.option("--strict", is_flag=True, help="Exit 1 when a theorem fails or an empirical claim is not reproduced.")
 @click.option("--only", multiple=True, help="Run only the named check, or the checks of the named claim id (repeatable).")
 @click.option("--no-progress", is_flag=True, help="Hide progress bars.")
 def report(profile: str, out: Path, force: bool, seed: int, device: str, strict: bool, only: tuple[str, ...],
@@ -31,8 +32,13 @@ def report(profile: str, out: Path, force: bool, seed: int, device: str, strict:
     pick_device(device)  # "cuda" without a GPU: a one-line error, exit 2
     certs = run_report(target, seed=seed, profile=profile, device=device, only=only, progress=not no_progress)
     rows = claim_rows(certs)
-    counts = {v: sum(r.verdict == v for r in rows) for v in VERDICTS}
-    click.echo(f"wrote {out}/summary.md and {out}/summary.html: {len(rows)} claims, " +
-               ", ".join(f"{counts[v]} {VERDICT_TEXT[v]}" for v in VERDICTS if counts[v]))
-    if strict and counts["fails"]:
+    parts = []
+    for kind in KINDS:
+        mine = [r for r in rows if r.kind == kind]
+        counts = {v: sum(r.verdict == v for r in mine) for v in VERDICTS}
+        if mine:
+            parts.append(f"{len(mine)} {kind} claims: " + ", ".join(f"{counts[v]} {VERDICT_TEXT[v]}"
+                                                                  for v in VERDICTS if counts[v]))
+    click.echo(f"wrote {out}/summary.md and {out}/summary.html; " + "; ".join(parts))
+    if strict and any(r.verdict in FAILING for r in rows):
         raise SystemExit(1)

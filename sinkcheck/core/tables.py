@@ -77,7 +77,8 @@ def render(table: Table, fmt: str = "markdown", verbatim: tuple[int, ...] = ()) 
     validate.choice("format", fmt, FORMATS)
     rows = [[fmt_number(v) for v in row] for row in table.rows]
     keep = list(verbatim) or False
-    if fmt == "markdown":
+    if fmt == "markdown":  # a | inside a cell would end it: escape it
+        rows = [[v.replace("|", r"\|") if isinstance(v, str) else v for v in row] for row in rows]
         return tabulate(rows, headers=table.columns, tablefmt="github", floatfmt="g", disable_numparse=keep) + "\n"
     if fmt == "latex":
         return tabulate(rows, headers=table.columns, tablefmt="latex_booktabs", floatfmt="g",

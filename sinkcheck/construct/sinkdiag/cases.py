@@ -25,6 +25,12 @@ CASES: dict[str, dict] = {
     # L_sink fails even WITH fallback when C > 32 and lam is large: the paper's own sink construction
     # meets every margin and costs 1.969 < kappa C / (2 sqrt d) = 2.182 (no solver needed).
     "l_sink_many_groups_with_fallback": dict(d=84, C=40, n=2, r_eta=2, lam=1000.0, kappa=1.0, seed=0, fallback=True),
+    # U_sink as stated (total cost) fails for smaller lam: OPT_sink alone exceeds the QK part plus the
+    # paper's value constant 5 (r_eta + C), so no value cost >= 0 can save it (our constraint set).
+    "u_sink_total_small_lambda": dict(d=12, C=2, n=2, r_eta=2, lam=0.05, kappa=1.0, seed=0, fallback=True),
+    # U_diag as stated (total cost) fails at small lam, with H1 and H2: OPT_diag alone exceeds the QK
+    # part plus 3 (r_eta + C). Found by the report's seeded sample (without H2), kept with H2.
+    "u_diag_total_small_lambda": dict(d=9, C=3, n=2, r_eta=2, lam=0.15, kappa=1.0, seed=752, fallback=True),
     # Without H2 the diagonal construction breaks a cross-group margin (||eta_ci||^2 < eta_ci^T eta_c'j)
     # although Delta_diag > 0: "some diagonal solution" is then not this one.
     "diag_construction_without_H2": dict(d=14, C=3, n=2, r_eta=3, lam=1.0, kappa=1.0, seed=0, fallback=True,

@@ -16,9 +16,10 @@ from typing import Any, Callable
 from sinkcheck import claims
 from sinkcheck.core.tables import Table
 
-VERDICTS = ("holds", "holds_with_hypothesis", "fails", "skipped")
-"""holds as stated / holds with an added (named) hypothesis / fails (with counterexample) /
-skipped (with the reason, e.g. an optional extra that is not installed)."""
+VERDICTS = tuple(dict.fromkeys(v for kind in claims.KINDS for v in claims.VERDICTS[kind])) + ("skipped",)
+"""Every verdict a check may give. A check gives one of its claim kind's vocabulary
+(:data:`sinkcheck.claims.VERDICTS`), or "skipped" (with the reason, e.g. an optional extra that is
+not installed)."""
 
 CHECK_MODULES = [
     "sinkcheck.verify.checks.foundation",
@@ -86,6 +87,10 @@ class Certificate:
         if self.claim is None:
             ledger = claims.claim_of_check(self.check)
             self.claim = ledger.id
+            allowed = claims.VERDICTS[ledger.kind] + ("skipped",)
+            if self.verdict not in allowed:
+                raise ValueError(f"verdict: the check {self.check!r} decides a {ledger.kind} claim, whose verdicts "
+                                 f"are {', '.join(allowed)} (got {self.verdict!r})")
             if self.statement is None:
                 self.statement = ledger.checked_statement
             if self.verdict == "holds_with_hypothesis" and self.added_hypothesis is None:

@@ -71,6 +71,17 @@ def _converse(ctx: Context, keys_move: bool) -> tuple[int, int, float]:
     return n, used, worst
 
 
+def one_input_counterexample(head: dict) -> dict | None:
+    """The head whose values cancel: output 0 on its one input with no mass on a zero-value
+    position (so "switched off" must mean "for every content"), or None if it does not."""
+    A, values, o = sh.evaluate_head(head["Z"], head["W"], head["V"], head["i"])
+    zero_value_mass = float(sum(a for a, v in zip(A, values) if np.linalg.norm(v) < 1e-12))
+    if np.linalg.norm(o) > 1e-12 or zero_value_mass > 0.5:
+        return None
+    return {"construction": "sinkcheck.construct.switch_heads.cancellation_head()", "output_norm": float(np.linalg.norm(o)),
+            "mass_on_zero_values": zero_value_mass, "weights": A}
+
+
 @check("switch.converse_values")
 def switch_converse_values(ctx: Context) -> Certificate:
     """S2: content changes values only; mass on fixed positions >= 1 - eps/R, tight; counterexamples."""
@@ -81,9 +92,11 @@ def switch_converse_values(ctx: Context) -> Certificate:
     a1, _, o1 = sh.evaluate_head(c1["Z"], c1["W"], c1["V"], c1["i"])
     a2, v2, o2 = sh.evaluate_head(c2["Z"], c2["W"], c2["V"], c2["i"])
     ok = worst <= 1e-12 and used > n // 2 and abs(rt["deficits"].max() - 0.1) < 1e-12 and all(switch.symbolic_steps().values())
+    one_input = one_input_counterexample(c1)  # "for every content" is needed: one input says nothing
     return Certificate(
         check="switch.converse_values",
-        verdict="holds" if ok else "fails",
+        verdict=("holds_with_hypothesis" if one_input else "holds") if ok else "fails",
+        counterexample=one_input,
         parameters={"samples": n, "seed": ctx.seed},
         evidence={"non_vacuous_samples": used, "max_excess_of_deficit_over_f": worst, "tight_head_deficit": float(rt["deficits"].max()),
                   "tight_head_eps": rt["eps"], "symbolic_steps": switch.symbolic_steps(),
@@ -104,16 +117,19 @@ def switch_converse_tokens(ctx: Context) -> Certificate:
     broken = max(r[2] for r in rows)
     ok = worst <= 1e-12 and used > n // 2 and max(r[1] for r in rows) <= 0.1 + 1e-12 and broken > 0.1
     t = sh.tight_tokens_head(0.1, 0.09, 1.0, 2)
+    one_input = one_input_counterexample(sh.cancellation_head())
     return Certificate(
         check="switch.converse_tokens",
-        verdict="holds" if ok else "fails",
+        verdict=("holds_with_hypothesis" if one_input else "holds") if ok else "fails",
         parameters={"samples": n, "seed": ctx.seed, "eps": 0.1, "R": 1.0},
         evidence={"non_vacuous_samples": used, "max_excess_of_deficit_over_g": worst, "largest_deficit_of_construction": broken,
                   "value_only_f": 0.1, "g": 2 * 0.1 / 1.1, "symbolic_bound_step": switch.check_tokens_bound_step(),
                   "symbolic_tightness": switch.check_tokens_tightness()},
-        counterexample={"claim_refuted": "1 - a_P <= eps/R when keys move with content",
-                        "construction": "sinkcheck.construct.switch_heads.tight_tokens_head(0.1, 0.09, 1.0, 2)",
-                        "Z": t["Z"], "W": t["W"], "contents": t["contents"], "deficit": t["b_plus"]},
+        counterexample={"value_only_bound_refuted": {
+                            "claim_refuted": "1 - a_P <= eps/R when keys move with content",
+                            "construction": "sinkcheck.construct.switch_heads.tight_tokens_head(0.1, 0.09, 1.0, 2)",
+                            "Z": t["Z"], "W": t["W"], "contents": t["contents"], "deficit": t["b_plus"]},
+                        "one_input": one_input},
         tables={"tightness": Table(["eps'", "max ||o||", "1 - a_P", "eps/R", "2eps/(R+eps)"], rows,
                                    title="Keys that move: deficit exceeds eps/R, approaches 2 eps/(R + eps)")},
     )

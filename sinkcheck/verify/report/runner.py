@@ -24,12 +24,7 @@ from sinkcheck.verify.checks.registry import Certificate, Context, library_versi
 from sinkcheck.core.files import OutputDir
 from sinkcheck.core.tables import Table, dumps, fmt_number, render, write_table
 
-VERDICT_TEXT = {
-    "holds": "holds as stated",
-    "holds_with_hypothesis": "holds with an added hypothesis",
-    "fails": "fails",
-    "skipped": "skipped",
-}
+VERDICT_TEXT = claims.VERDICT_TEXT
 
 
 def _write_certificate(cert: Certificate, ctx: Context, root: Path) -> None:
@@ -53,8 +48,7 @@ def _write_certificate(cert: Certificate, ctx: Context, root: Path) -> None:
         write_table(table, root / "tables" / f"{cert.check}.{name}", ("markdown", "csv", "latex"))
 
 
-SEVERITY = {"fails": 3, "holds_with_hypothesis": 2, "holds": 1, "skipped": 0}
-"""A claim's verdict is the most severe verdict among its checks."""
+SEVERITY = claims.SEVERITY
 
 DOCS_BASE = "../docs/_build/html"
 """Where the summary's docs links point, relative to the report (the README's docs build, next to
@@ -73,6 +67,24 @@ class ClaimRow:
     @property
     def verdict(self) -> str:
         return max(self.certs, key=lambda c: SEVERITY[c.verdict]).verdict
+
+    @property
+    def kind(self) -> str:
+        """The claim's kind ("theorem" or "empirical"); a check of your own says by its verdict."""
+        if self.record:
+            return self.record.kind
+        return "empirical" if self.verdict in claims.VERDICTS["empirical"] else "theorem"
+
+    @property
+    def source(self) -> str:
+        return self.record.statement_source if self.record else "yours"
+
+    @property
+    def setting(self) -> str:
+        """Our setting and the paper's, for an empirical claim."""
+        if not (self.record and self.record.setting):
+            return ""
+        return f"ours: {self.record.setting}; the paper's: {self.record.paper_setting}"
 
     @property
     def paper(self) -> str:
@@ -112,26 +124,29 @@ def key_numbers(counterexample: dict, limit: int = 4) -> str:
 
 
 def claim_rows(certs: list[Certificate]) -> list[ClaimRow]:
-    """The certificates grouped by claim, in ledger order (paper order), claims outside it last."""
+    """The certificates grouped by claim: theorems first, then empirical claims, each in ledger order
+    (paper order), claims outside the ledger last within their kind."""
     by_claim: dict[str, list[Certificate]] = {}
     for c in certs:
         by_claim.setdefault(c.claim, []).append(c)
     order = [c.id for c in claims.CLAIMS_LIST if c.id in by_claim] + \
         [cid for cid in by_claim if cid not in claims.CLAIMS]
-    return [ClaimRow(cid, claims.CLAIMS.get(cid), by_claim[cid]) for cid in order]
+    rows = [ClaimRow(cid, claims.CLAIMS.get(cid), by_claim[cid]) for cid in order]
+    return sorted(rows, key=lambda r: claims.KINDS.index(r.kind))  # stable: ledger order within a kind
 
 
 def claim_table(certs: list[Certificate]) -> Table:
-    """One row per claim: paper, where, verdict, added hypothesis, counterexample, checks."""
-    rows = [[r.id, f"{r.paper}, {r.where}" if r.where else r.paper, VERDICT_TEXT[r.verdict], r.hypothesis,
-             r.key_numbers, ", ".join(c.check for c in r.certs)] for r in claim_rows(certs)]
-    return Table(["claim", "paper", "verdict", "added hypothesis", "counterexample", "checks"], rows,
-                 title="Verdict per claim")
+    """One row per claim: kind, statement source, paper, verdict, added hypothesis or settings,
+    counterexample, checks."""
+    rows = [[r.id, r.kind, r.source, f"{r.paper}, {r.where}" if r.where else r.paper, VERDICT_TEXT[r.verdict],
+             r.setting or r.hypothesis, r.key_numbers, ", ".join(c.check for c in r.certs)] for r in claim_rows(certs)]
+    return Table(["claim", "kind", "statement", "paper", "verdict", "added hypothesis / settings", "counterexample",
+                  "checks"], rows, title="Verdict per claim")
 
 
 def _write_summary(certs: list[Certificate], ctx: Context, root: Path, docs_base: str = DOCS_BASE) -> None:
     rows = claim_rows(certs)
-    context = {"ctx": ctx, "rows": rows, "papers": claims.PAPERS, "verdict_text": VERDICT_TEXT,
+    context = {"ctx": ctx, "rows": rows, "papers": claims.PAPERS, "verdict_text": VERDICT_TEXT, "kinds": claims.KINDS,
                "docs_base": docs_base, "dumps": lambda x: dumps(x).strip(), "html_table": _html_table,
                "markdown_table": lambda t: render(t, "markdown"), "claim_table": render(claim_table(certs), "markdown")}
     for name in ("summary.md", "summary.html"):
