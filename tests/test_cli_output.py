@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from sinkcheck.cli import main
 from sinkcheck.core import attention as att
 from sinkcheck.core.files import MARKER, STAGE_PREFIX
+from tests.support.profiles import examples
 
 BIN = Path(sys.executable).parent / "sinkcheck"
 COST = ["report", "--only", "sukenik.sec7.cost_identity", "--no-progress"]
@@ -176,7 +177,7 @@ user_trees = st.dictionaries(names, st.binary(max_size=8), max_size=5).filter(
 
 
 @settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow], deadline=None,
-          max_examples=15)
+          max_examples=examples(15, thorough=120))
 @given(command=st.sampled_from(sorted(WRITERS)), user=user_trees, before=st.booleans(), force=st.booleans())
 def test_no_command_ever_deletes_or_changes_a_file_the_user_put_in_its_output_directory(tmp_path_factory, command,
                                                                                        user, before, force):
