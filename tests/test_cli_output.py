@@ -5,7 +5,6 @@ the user owns (README, "Output directories")."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time

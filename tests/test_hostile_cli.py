@@ -4,8 +4,6 @@ table, so a new option without a case here fails this suite."""
 
 from __future__ import annotations
 
-import json
-import os
 import subprocess
 import sys
 import time

@@ -108,7 +108,8 @@ def sink_rates(maps, eps: float = GU_EPS, variant: str = "gu") -> SinkRates:
     alphas = []
     for n, A in enumerate(maps):  # one sample at a time: maps may be a stream
         A = validate.finite_array(f"maps[{n}]", A)
-        first = A.shape if n == 0 else first
+        if n == 0:
+            first = A.shape
         if A.ndim != 4 or A.shape[-1] != A.shape[-2] or A.shape[:2] != first[:2]:
             raise InvalidInputError(f"maps[{n}]: must have shape (layers, heads, T, T) with the layers and heads "
                                     f"of maps[0] (got shape {A.shape}, maps[0] has {first})")
