@@ -302,3 +302,20 @@ def test_a_copied_marker_does_not_make_a_foreign_database_sinkchecks(tmp_path):
     shutil.copy(tmp_path / "out" / MARKER, tmp_path / "theirs" / MARKER)
     (tmp_path / "theirs" / "results.sqlite").write_bytes(b"SQLite format 3\0" + bytes(100))
     assert one_line(invoke("results", tmp_path / "theirs"), "results.sqlite")
+
+
+def test_random_points_that_break_a_joint_rule_are_drawn_again_and_the_draws_stay_seeded():
+    spec = {"kind": "sinkdiag", "random": 40, "parameters": {"C": {"range": [1, 6]}, "d": {"range": [9, 14]},
+                                                              "r_eta": 2, "lam": {"range": [0.5, 2.0]}}}
+    tasks = S.parse(spec).tasks
+    assert len(tasks) == 40 and all(t.params["d"] >= 2 * t.params["C"] + 3 for t in tasks)
+    assert len({t.params["C"] for t in tasks}) > 1 and [t.key for t in S.parse(spec).tasks] == [t.key for t in tasks]
+
+
+@pytest.mark.parametrize("parameters, fragment", [
+    ({"C": {"range": [5, 6]}, "d": {"range": [9, 10]}, "r_eta": 2}, "every one of 1000 random draws broke it"),
+    ({"d": {"range": [9, 10**30]}}, "parameters.d.range: an integer range must end below 2^63"),
+])
+def test_a_random_spec_that_can_never_draw_a_runnable_point_is_a_one_line_error(tmp_path, parameters, fragment):
+    res = sweep(tmp_path, {"kind": "sinkdiag", "random": 3, "parameters": parameters})
+    assert one_line(res, fragment) and not (tmp_path / "out").exists()

@@ -9,7 +9,8 @@
 
 With ``random: N`` the sweep draws N parameter points from a generator seeded by the sweep seed
 instead of crossing lists: a list is then a uniform choice, and ``{range: [lo, hi]}`` (with
-``log: true`` for a log-uniform draw) a uniform draw (integers inclusive). Every parameter point
+``log: true`` for a log-uniform draw) a uniform draw (integers inclusive); a drawn point that
+breaks a rule joining its parameters is drawn again. A crossed grid must list runnable points only. Every parameter point
 is crossed with ``replicate`` = 0 .. seeds - 1, and each task's seed derives from the sweep seed
 and its parameters (:func:`~sinkcheck.verify.sweep.tasks.derive_seed`).
 
@@ -171,11 +172,30 @@ def _grid_points(kind: K.Kind, params: dict) -> list[dict]:
     return [dict(zip(names, combo)) for combo in itertools.product(*lists)]
 
 
+REDRAWS = 1000
+"""How many times a random point that breaks a rule joining its parameters is drawn again."""
+
+
 def _random_points(kind: K.Kind, params: dict, count: int, seed: int) -> list[dict]:
-    """``count`` points drawn by ``default_rng([seed, 1])``, parameters in sorted order."""
+    """``count`` points drawn by ``default_rng([seed, 1])``, parameters in sorted order. A point that
+    breaks a rule joining its parameters (``d >= 2C + 1 + r_eta``, ...) is drawn again, so the
+    points follow the ranges conditioned on being runnable (still seeded); after :data:`REDRAWS`
+    failed draws in a row the rule is the SPEC's error."""
     draws = {n: _sampler(kind, n, params[n]) for n in sorted(params)}
+    defaults = {k: p.default for k, p in kind.params.items()}
     rng = np.random.default_rng([seed, 1])
-    return [{n: kind.check(n, draw(rng)) for n, draw in draws.items()} for _ in range(count)]
+    points = []
+    for _ in range(count):
+        for attempt in range(REDRAWS):
+            point = {n: kind.check(n, draw(rng)) for n, draw in draws.items()}
+            try:
+                kind.check_point({**defaults, **point})
+                break
+            except InvalidInputError as exc:
+                if attempt == REDRAWS - 1:
+                    raise InvalidInputError(f"{exc} (every one of {REDRAWS} random draws broke it)") from None
+        points.append(point)
+    return points
 
 
 def _sampler(kind: K.Kind, name: str, value: Any):
@@ -201,6 +221,8 @@ def _sampler(kind: K.Kind, name: str, value: Any):
     if log and lo <= 0:
         raise InvalidInputError(f"{label}.range: a log range needs lo > 0 (got {bounds!r})")
     if isinstance(lo, int):
+        if hi >= 2**63 - 1:
+            raise InvalidInputError(f"{label}.range: an integer range must end below 2^63 (got {bounds!r})")
         if log:
             return lambda rng: int(round(math.exp(rng.uniform(math.log(lo), math.log(hi)))))
         return lambda rng: int(rng.integers(lo, hi + 1))
