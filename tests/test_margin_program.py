@@ -5,6 +5,8 @@ with its status, and an M that meets no scaling of the constraints is refused, n
 
 from __future__ import annotations
 
+import os
+
 import cvxpy as cp
 import numpy as np
 import pytest
@@ -454,3 +456,33 @@ def test_the_spread_is_the_longest_constraint_direction_over_the_shortest_comput
     assert mp.spread(Z, cons) == pytest.approx(2 * np.sqrt(5), rel=1e-15)
     same = mp.Triples(query=np.array([1, 2]), target=np.array([0, 2]), competitor=np.array([1, 2]))
     assert mp.spread(Z, same) == np.inf  # a constraint with w = 0 (no margin possible)
+
+
+def scs_interrupted(monkeypatch, handler):
+    """SCS's answer when Ctrl-C came during its solve (status -5; it catches SIGINT itself), in a
+    process whose SIGINT handler is ``handler``."""
+    def solve(problem, cone, **settings):
+        os.write(1, b"Failure:interrupted\n")  # what SCS prints from C, verbose or not
+        n, m = len(problem["c"]), len(problem["b"])
+        return {"x": np.zeros(n), "y": np.zeros(m), "s": np.zeros(m),
+                "info": {"status_val": -5, "status": "interrupted", "solve_time": 0.0, "setup_time": 0.0, "iter": 1,
+                         "pobj": np.nan, "dobj": np.nan}}
+    monkeypatch.setattr(mp.scs, "solve", solve)
+    monkeypatch.setattr(mp.signal, "getsignal", lambda signum: handler)
+    Z, cons = sink_program()
+    return mp.program(Z, cons, "kron", 1.0)[0]
+
+
+def test_a_ctrl_c_that_SCS_caught_is_raised_as_KeyboardInterrupt_not_taken_for_a_failed_attempt(monkeypatch, capfd):
+    import signal
+    prob = scs_interrupted(monkeypatch, signal.default_int_handler)
+    with pytest.raises(KeyboardInterrupt):
+        mp._run(prob, "SCS", {})
+    assert capfd.readouterr().out == ""  # SCS's own line never reaches the user's stdout
+
+
+def test_a_ctrl_c_that_SCS_caught_in_a_process_that_ignores_SIGINT_is_a_failed_solve(monkeypatch):
+    import signal
+    prob = scs_interrupted(monkeypatch, signal.SIG_IGN)
+    with pytest.raises(SolverError, match="interrupted"):
+        mp._run(prob, "SCS", {})

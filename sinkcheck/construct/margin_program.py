@@ -73,6 +73,10 @@ never its validity: every bracket is computed by :func:`certify` from the exact 
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
+import sys
 import time
 import warnings
 from dataclasses import dataclass
@@ -575,11 +579,43 @@ def _run(prob, solver: str, opts: dict, start: dict | None = None) -> dict | Non
             if "eps" in opts:
                 settings |= {"eps_abs": opts["eps"], "eps_rel": opts["eps"]}
             problem = {"A": data["A"], "b": data["b"], "c": data["c"]} | (start or {})
-            run = scs.solve(problem, dims_to_solver_dict(data["dims"]), **settings)
+            with _stdout_silenced():  # SCS prints "Failure:<why>" from C even when not verbose
+                run = scs.solve(problem, dims_to_solver_dict(data["dims"]), **settings)
+            if run["info"]["status_val"] == SCS_SIGINT:
+                _interrupted()
             prob.unpack_results(run, chain, inverse)
             return run
         except cp.error.SolverError as exc:
             raise SolverError(f"solver {solver} failed: {exc}") from None
+
+
+SCS_SIGINT = -5
+"""SCS's status when a SIGINT came during its solve: SCS catches Ctrl-C itself (its own handler while
+it runs), so the status is all that is left of it."""
+
+
+@contextlib.contextmanager
+def _stdout_silenced() -> Iterator[None]:
+    """File descriptor 1 on the null device meanwhile: stdout is the user's (a table, JSON), and the
+    status already says what a C library would print there."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(null)
+
+
+def _interrupted() -> None:
+    """A Ctrl-C that SCS caught is the user's: KeyboardInterrupt, as if SCS had not been there. In a
+    process that ignores SIGINT (a sweep's worker, whose client handles Ctrl-C) it is a failed solve."""
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        raise SolverError("solver SCS was interrupted (SIGINT)")
+    raise KeyboardInterrupt
 
 
 def certify(Z: np.ndarray, cons, Mp: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, float, float]:

@@ -1,15 +1,23 @@
 """Run by every local Dask worker process as it starts (the LocalCluster's ``preload``): Ctrl-C is
 the client's to handle (it cancels the tasks and stops the cluster), so a worker ignores SIGINT,
 also one that its nanny restarted after the sweep began (the first ones already start with it
-ignored, :func:`sinkcheck.verify.sweep.engine.session`)."""
+ignored, :func:`sinkcheck.verify.sweep.engine.session`). A worker's standard output goes to the null
+device: the client's stdout is the user's (a summary, JSON), and a solver library may print there
+from C (SCS prints "Failure:interrupted" when Ctrl-C reaches it through its own handler)."""
 
 from __future__ import annotations
 
+import os
 import signal
+import sys
 import threading
 
 
 def dask_setup(worker) -> None:
-    """Dask's preload hook: ignore SIGINT in this worker process."""
+    """Dask's preload hook: ignore SIGINT and silence file descriptor 1 in this worker process."""
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.stdout.flush()
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, 1)
+    os.close(null)
