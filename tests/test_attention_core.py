@@ -61,6 +61,13 @@ def test_relu_attention_is_length_normalised_and_zero_below_zero():
                                   [[2.0, 0.0], [0.0, 4.0]])
 
 
+def test_the_preceding_normaliser_divides_by_the_tokens_between_BOS_and_the_query():
+    # by hand, causal, 4 positions: n_i = max(i + 1 - 2, 1) = 1, 1, 1, 2
+    S = np.full((4, 4), 6.0)
+    A = att.relu_attention(S, att.causal_mask(4), normalise="preceding")
+    np.testing.assert_array_equal(A.max(axis=-1), [6.0, 6.0, 6.0, 3.0])
+
+
 def test_sigmoid_attention_is_not_normalised():
     A = att.sigmoid_attention(np.zeros((3, 3)), att.full_mask(3))
     np.testing.assert_allclose(A.sum(axis=-1), 1.5)

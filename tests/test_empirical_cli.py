@@ -2,6 +2,8 @@
 
 import json
 
+import numpy as np
+
 import pytest
 from click.testing import CliRunner
 
@@ -62,3 +64,19 @@ def test_pretrained_checks_are_skipped_with_a_reason_when_the_extra_is_missing(m
                checks_empirical.pretrained_smoothing):
         cert = fn(Context(progress=False))
         assert cert.verdict == "skipped" and "pretrained" in cert.evidence["reason"]
+
+
+@pytest.mark.parametrize("b,baseline,verdict", [
+    ([1.0] * 6, [1.0] * 6, "inconclusive"),   # holds for every token alike: says nothing about alignment
+    ([1.0] * 6, [0.2] * 6, "reproduced"),     # holds for [CLS] and singles it out
+    ([1.0] * 5 + [0.9], [0.2] * 6, "inconclusive"),  # fails in one sentence: one encoder does not refute decoders
+])
+def test_the_figure_1_record_is_reproduced_only_when_theorem_g_singles_the_sink_out(monkeypatch, b, baseline, verdict):
+    import sinkcheck.verify.experiments.pretrained as P
+
+    monkeypatch.setattr(P, "missing_extra", lambda: None)
+    res = {"n_sentences": 20, "alignment": {"first": np.zeros(6), "first_min": np.zeros(6), "baseline": np.zeros(6)},
+           "theorem_g": {"a": np.ones(6), "b": np.array(b), "baseline_b": np.array(baseline), "max_tokens": 21,
+                         "dim": 384}}
+    monkeypatch.setattr(checks_empirical, "_pretrained", lambda ctx: res)
+    assert checks_empirical.pretrained_alignment(Context(progress=False)).verdict == verdict

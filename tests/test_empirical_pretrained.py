@@ -119,3 +119,33 @@ def test_the_last_position_is_pooled_like_the_absolute_positions_on_equal_length
     same = [r for r in runs if r.attn.shape[-1] == T]
     s = P.sink_by_position(same, variant="encoder")
     assert s["sink_last"] == sink_rate(np.stack([r.attn for r in same]), k=T - 1, variant="encoder")
+
+
+def _run_of(Z):
+    from sinkcheck.verify.experiments.pretrained import SentenceRun
+
+    L, T, _ = Z.shape
+    return SentenceRun(["t"] * T, ["word"] * T, np.zeros((L, 1, T, T)), Z)
+
+
+def test_theorem_g_condition_b_fails_when_the_first_token_is_a_mean_of_the_others_and_a_fails_around_0():
+    from sinkcheck.verify.experiments.pretrained import theorem_g
+
+    # by hand, in the plane: in layer 0, z_0 = (1, 1) is the midpoint of (2, 0) and (0, 2); in layer 1 the
+    # others surround 0 (weights 1/3 each)
+    layer0 = np.array([[1.0, 1.0], [2.0, 0.0], [0.0, 2.0], [1.0, 3.0]])
+    layer1 = np.array([[5.0, 5.0], [1.0, 0.0], [-1.0, 1.0], [0.0, -1.0]])
+    Z = np.stack([layer0, layer1])
+    g = theorem_g([_run_of(Z)], [Z])
+    assert list(g["b"]) == [0.0, 1.0] and list(g["a"]) == [1.0, 0.0]
+    # ordinary tokens as the sink, layer 0: (2, 0), (0, 2), (1, 3) are vertices of the hull of all four: outside
+    # the others' hull; layer 1: (1, 0), (-1, 1), (0, -1) are vertices too
+    assert list(g["baseline_b"]) == [1.0, 1.0]
+
+
+def test_theorem_g_condition_holds_for_every_token_when_there_are_fewer_tokens_than_dimensions():
+    from sinkcheck.verify.experiments.pretrained import theorem_g
+
+    Z = np.random.default_rng(0).standard_normal((2, 8, 32))
+    g = theorem_g([_run_of(Z)], [Z])
+    assert list(g["b"]) == [1.0, 1.0] and list(g["baseline_b"]) == [1.0, 1.0] and g["dim"] == 32

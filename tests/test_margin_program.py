@@ -15,7 +15,7 @@ from sinkcheck.construct import margin_program as mp
 from sinkcheck.construct.min_cost import min_cost, scaled_program
 from sinkcheck.construct.sink_lp import min_nuclear_sink
 from sinkcheck.construct.sinkdiag.instance import sample_instance
-from sinkcheck.errors import IllConditionedError, InfeasibleError, InvalidInputError, SolverError
+from sinkcheck.errors import IllConditionedError, InfeasibleError, InvalidInputError, SolverError, WideBracketError
 
 Z3 = np.eye(3)
 """The smallest sink problem of tests/test_sink_lp_claims.py: z_0, z_1, z_2 orthonormal, J = {1, 2}."""
@@ -203,8 +203,9 @@ def test_an_iterate_moved_to_margins_f_rho_by_rescaled_is_as_optimal_there_as_it
 
 def test_a_solver_infeasible_after_a_feasible_LP_is_reported_with_its_status(monkeypatch):
     record_solves(monkeypatch, 100, status=cp.INFEASIBLE)
-    with pytest.raises(SolverError, match=r"^min-nuclear sink: infeasible \(status infeasible\) "
-                                          r"\(but the feasibility LP found t\* = .* > 0\)$"):
+    with pytest.raises(WideBracketError, match=r"^min-nuclear sink: infeasible \(status infeasible\) "
+                                               r"\(but the feasibility LP found t\* = .* > 0, and its box solution "
+                                               r"gives the certified bracket on this error\)$"):
         min_nuclear_sink(Z3, [1, 2])
 
 
@@ -486,3 +487,22 @@ def test_a_ctrl_c_that_SCS_caught_in_a_process_that_ignores_SIGINT_is_a_failed_s
     prob = scs_interrupted(monkeypatch, signal.SIG_IGN)
     with pytest.raises(SolverError, match="interrupted"):
         mp._run(prob, "SCS", {})
+
+
+def test_when_no_attempt_ends_optimal_the_feasibility_LP_still_brackets_OPT(monkeypatch):
+    # found by the issue's sweep task (C = 17, lam = 1000): every attempt failed and the whole task was lost
+    Z, cons = sink_program()
+    exact = mp.solve(Z, cons)
+    fake_ladder(monkeypatch, [None] * 8)
+    with pytest.raises(WideBracketError, match=r"^margin program: solver .* \(but the feasibility LP found t\* = ") as err:
+        mp.solve(Z, cons)
+    assert err.value.lower <= exact.lower * (1 + 1e-9) and exact.upper <= err.value.upper * (1 + 1e-9)
+    assert 0 < err.value.lower <= err.value.upper
+
+
+def test_the_box_bracket_contains_OPT_computed_by_hand():
+    # the smallest sink problem: OPT = 2 / sqrt(3) (tests/test_sink_lp_claims.py), in its scaled units here 1 / sqrt(3)
+    Z, cons = sink_program()
+    lower, upper = mp.box_bracket(Z, cons)
+    exact = mp.solve(Z, cons)
+    assert lower <= exact.lower * (1 + 1e-9) and exact.upper <= upper * (1 + 1e-9)

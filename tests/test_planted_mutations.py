@@ -116,9 +116,9 @@ TARGETS = [
     # Wolfe's minor cycle flipped: an affine point with a negative weight is accepted, one in the hull is not
     ("sinkcheck.construct.sink_hulls", "_min_norm_point", "compare", 1,
      test_sink_geometry.test_hull_distance_returns_the_projection_onto_the_hull, {}),
-    # Section 7's fallback-only lower bound: the Gram matrix I + J checked against C - 1 instead of C + 1
-    ("sinkcheck.theory.sinkdiag_bounds", "check_fallback_lower_bound", "sign", 3,
-     test_sinkdiag_bounds.test_the_fallback_lower_bound_steps_hold_exactly, {}),
+    # Section 7's fallback certificates: the diagonal dual's weight q = (1 - p) / C with 1 + p instead
+    ("sinkcheck.theory.sinkdiag_bounds", "_fallback_matrices", "sign", 2,
+     test_sinkdiag_bounds.test_the_fallback_certificates_and_ranges_hold_exactly, {}),
     # the diagonal program's infeasibility message: coinciding mates no longer recognised as coinciding
     ("sinkcheck.construct.min_cost", "coinciding_mates", "compare", 1,
      test_min_cost_certificate.test_coinciding_group_mates_make_the_diag_program_infeasible_and_leave_the_sink_one_feasible, {}),

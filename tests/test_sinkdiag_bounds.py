@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 import pytest
 import sympy as sp
 from hypothesis import assume, example, given, settings
@@ -21,10 +23,14 @@ from sinkcheck.construct.min_cost import min_cost
 from sinkcheck.construct.sinkdiag.instance import sample_instance
 from sinkcheck.strategies import sec7_arguments
 from sinkcheck.construct.sinkdiag.constraints import violations
-from sinkcheck.construct.sinkdiag.weights import construction
+from sinkcheck import claims
+from sinkcheck.construct.sinkdiag.weights import construction, sink_fallback_construction
+from sinkcheck.errors import SolverError
 from sinkcheck.theory import sinkdiag_bounds as T
 from sinkcheck.construct.sinkdiag.cases import CASES, case_instance
 from sinkcheck.verify.measure.sinkdiag_eval import EXACT_RTOL, _verdict, bound_values, crossing_lambda, evaluate
+from sinkcheck.verify.measure.sinkdiag_table import DEFAULT_GRID, PROPORTIONAL_GRID, ratio_bracket, ratio_grows_with_d
+from sinkcheck.verify.sweep.grid import grid_table
 from tests.support.brackets import opt_bracket
 from tests.support.profiles import examples
 
@@ -82,15 +88,60 @@ def test_with_fallback_every_copy_query_scores_its_group_2_kappa_sqrt_d_above_it
 
 
 # ---- the fallback-only lower bounds (docs/sink_vs_diagonal.md, "Lower bounds from the fallback constraints")
-def test_the_fallback_lower_bound_steps_hold_exactly():
-    assert T.check_fallback_lower_bound() == {"gram_I_plus_J": True, "trace_duality": True, "C_threshold_15": True,
-                                              "diag_same_threshold": True}
+def test_the_fallback_certificates_and_ranges_hold_exactly():
+    assert T.check_fallback_certificates() == {
+        "dual_op_norm_1": True, "dual_value": True, "primal_meets_constraints": True, "primal_value": True,
+        "dual_gram_generic_C": True, "sink_C_threshold_15": True, "diag_exceeds_stated_for_every_C": True,
+        "sink_construction_below_L_sink_beyond_lambda": True}
 
 
-def test_the_fallback_lower_bound_by_hand():
-    # kappa = 1, C = 3, d = 16: 2 * 3 / sqrt(16 * 4) = 3/4; the diagonal adds sqrt(16) r_eff / delta^2
+@pytest.mark.parametrize("name,value,fact", [
+    ("L_diag_fallback_S", 2 * T.kappa * T.C / sp.sqrt(T.d), "primal_value"),                  # dropped term (- 1 + ...)
+    ("L_sink_fallback", 3 * T.kappa * T.C / sp.sqrt(T.d * (T.C + 1)), "primal_value"),        # wrong constant
+    ("C_MAX_FALLBACK", 16, "sink_C_threshold_15"),                                              # range one too wide
+    ("L_diag_fallback", T.L_diag_eta_term + T.kappa * T.C / (4 * sp.sqrt(T.d)), "diag_exceeds_stated_for_every_C"),
+])
+def test_a_planted_error_in_the_fallback_ranges_is_caught(monkeypatch, name, value, fact):
+    monkeypatch.setattr(T, name, value)
+    assert T.check_fallback_certificates()[fact] is False
+
+
+def test_the_fallback_lower_bounds_by_hand():
+    # kappa = 1, C = 3, d = 16: sink 2 * 3 / sqrt(16 * 4) = 3/4; diagonal S-part 2 (2 + 1/2) / 4 = 5/4,
+    # plus sqrt(16) r_eff / delta^2 = 8
     at = {T.kappa: 1, T.C: 3, T.d: 16, T.r_eff: 2, T.delta: 1}
-    assert T.L_sink_fallback.subs(at) == sp.Rational(3, 4) and T.L_diag_fallback.subs(at) == sp.Rational(3, 4) + 8
+    assert T.L_sink_fallback.subs(at) == sp.Rational(3, 4) and T.L_diag_fallback.subs(at) == sp.Rational(5, 4) + 8
+
+
+def test_the_lambda_beyond_which_L_sink_fails_with_fallback_by_hand():
+    # C = 16: (2C/sqrt(C+1)) + (2/lam)(2(C-1) + (C+2)/(C+1) + sqrt(C)) = C/2 in units kappa/sqrt(d)
+    C = 16
+    by_hand = 2 * (2 * (C - 1) + (C + 2) / (C + 1) + math.sqrt(C)) / (C / 2 - 2 * C / math.sqrt(C + 1))
+    assert float(T.l_sink_fallback_lambda().subs(T.C, C)) == pytest.approx(by_hand, rel=1e-12)
+    assert 293 < by_hand < 294
+
+
+def test_stated_L_sink_fails_with_fallback_just_outside_C_15_for_any_nuisance():
+    # C = 16, lam = 1000, neither H1 nor H2: the construction meets every margin and costs less than
+    # L_sink, and the solver's certified bracket of OPT lies below L_sink too
+    I, fallback = case_instance("l_sink_C16_with_fallback")
+    con = sink_fallback_construction(I)
+    L = bound_values(I)["L_sink"]
+    assert I.C == 16 and not I.is_centred and fallback
+    assert not violations(I, con.form, "sink", fallback, tol=1e-9) and con.cost < L
+    assert con.cost <= float(T.sink_fallback_construction_cost().subs(
+        {T.kappa: I.kappa, T.d: I.dim, T.C: I.C, T.lam: I.lam})) * (1 + 1e-12)
+    assert min_cost(I, "sink", fallback).opt < L
+
+
+def test_the_L_sink_and_L_diag_predicates_follow_their_exact_ranges():
+    inst = {"Delta_diag": 1.0}
+    kw = dict(C=17, lam=1000.0, centred=False, equal_norms=False)
+    assert not claims.l_sink_hypothesis(kw, True, inst) and claims.l_diag_hypothesis(kw, True, inst)
+    assert claims.l_sink_hypothesis({**kw, "C": 15}, True, inst)
+    assert not claims.l_diag_hypothesis(kw, False, inst) and claims.l_diag_hypothesis({**kw, "lam": 3.0, "centred": True}, False, inst)
+    assert claims.l_sink_hypothesis({**kw, "lam": math.sqrt(63), "centred": True}, True, inst)
+    assert not claims.l_sink_hypothesis({**kw, "lam": 8.0, "centred": True}, True, inst)
 
 
 @settings(max_examples=examples(15))
@@ -174,7 +225,7 @@ def test_stated_bound_fails_on_its_named_counterexample(name, pattern, inequalit
     assert v["verdict"] == "violated" and v["slack"] < -1e-3
 
 
-def test_stated_L_sink_fails_with_fallback_for_many_groups_and_large_lam():
+def test_stated_L_sink_fails_with_fallback_for_many_groups_and_large_lam_with_the_papers_construction():
     # a valid sink solution (the paper's own construction) is cheaper than L_sink: OPT <= its cost < L_sink
     I, fallback = case_instance("l_sink_many_groups_with_fallback")
     con = construction(I, "sink", fallback)
@@ -419,3 +470,43 @@ def test_a_stated_upper_bound_is_not_refuted_where_the_value_constant_covers_the
 def test_a_stated_lower_bound_holds_where_its_QK_part_does_and_is_undecided_where_it_fails(pattern):
     assert _stated(pattern, "lower<=opt", f"l_{pattern}_large_lambda_no_fallback").verdict == "undecided"
     assert _stated(pattern, "lower<=opt", f"u_{pattern}_small_lambda").verdict == "holds"
+
+
+def test_a_failed_solve_of_one_pattern_leaves_the_other_patterns_result_standing(monkeypatch):
+    # the sweep task (C = 17, lam = 1000) lost the sink's certified result with the diagonal's failure
+    import sinkcheck.verify.measure.sinkdiag_eval as ev
+    real = ev.min_cost
+
+    def diag_fails(inst, pattern, *args, **kwargs):
+        if pattern == "diag":
+            raise SolverError("min-cost program (diag): solver SCS ended with status 'optimal_inaccurate'")
+        return real(inst, pattern, *args, **kwargs)
+
+    monkeypatch.setattr(ev, "min_cost", diag_fails)
+    r = ev.evaluate(sample_instance(d=12, C=2, n=2, r_eta=2, lam=1.0, kappa=1.0, seed=0))
+    assert r["sink"]["status"] == "optimal" and r["sink"]["verdicts"]["lower<=opt"]["verdict"] == "holds"
+    assert r["diag"]["status"] == "failed" and "optimal_inaccurate" in r["diag"]["error"]
+    assert {v["verdict"] for k, v in r["diag"]["verdicts"].items() if k != "construction<=upper"} == {"n/a"}
+    assert r["winner"] == "undecided" and r["ratio_diag_over_sink"] is None and ev.opt_cell(r["diag"]) == "failed"
+
+
+# ---- sinks_cheaper: both scalings of the nuisance (docs/sink_vs_diagonal.md, "A generated table")
+def test_with_the_nuisance_as_long_as_b_the_gram_matrix_is_d_times_a_fixed_one():
+    # the premise of "the ratio does not depend on d": delta = sqrt(d) scales every token by sqrt(d)
+    G = [sample_instance(**g).tokens() for g in PROPORTIONAL_GRID]
+    grams = [X @ X.T / g["d"] for X, g in zip(G, PROPORTIONAL_GRID)]
+    assert all(np.allclose(A, grams[0], atol=1e-10) for A in grams[1:])
+
+
+def test_with_the_nuisance_as_long_as_b_the_ratio_is_the_same_at_every_d_and_the_diagonal_is_cheaper():
+    _, raw = grid_table(PROPORTIONAL_GRID)
+    brackets = [ratio_bracket(r) for r in raw]
+    assert max(lo for lo, _ in brackets) <= min(hi for _, hi in brackets)  # one ratio in every bracket
+    assert all(r["winner"] == "diag" for r in raw) and brackets[0][1] < 1
+
+
+def test_with_a_short_nuisance_the_ratio_grows_with_d_and_a_ratio_that_does_not_is_caught():
+    grid = [g for g in DEFAULT_GRID if g["C"] == 2 and g["lam"] == 1.0 and g["d"] <= 256]
+    _, raw = grid_table(grid)
+    assert all(r["winner"] == "sink" for r in raw) and ratio_grows_with_d(grid, raw)
+    assert not ratio_grows_with_d(grid, [raw[0]] * len(raw))  # planted: the same row at every d

@@ -79,7 +79,8 @@ STEPS = {
     th.check_multi_head_algebra: {"mass_gap_identity", "weighted_mass_identity"},
     th.check_sink_logit_algebra: {"logit_solves_error_eq_eps", "trigger_error_below", "margin_odds"},
     th.check_relu_exact: {"knob_per_trigger_position", "mean_weights", "content_scores_nonpositive"},
-    th.check_relu_needs_positions: {"eliminate_h", "symmetrise", "length_is_R_over_5", "plain_is_R_over_3"},
+    th.check_relu_needs_positions: {"eliminate_h", "symmetrise", "length_is_R_over_5", "plain_is_R_over_3",
+                                    "preceding_is_0"},
 }
 
 

@@ -98,6 +98,21 @@ def test_position_free_relu_head_attains_the_no_position_bound_at_T_3(normalise,
     assert errs[0] <= bound + 1e-12 and errs[1] == pytest.approx(bound, rel=1e-12)
 
 
+@given(st.integers(0, 10**6), st.integers(2, 12), st.integers(1, 4))
+def test_with_the_preceding_normaliser_a_position_free_relu_head_solves_the_task_exactly_with_no_BOS_weight(seed, T, p):
+    batch = sample_batch(seed, 64, T, p, 1.0, positional=False)
+    O, A = tw.head_forward(batch, *tw.relu_preceding_head(p, T), "relu", "preceding")
+    assert tw.sup_error(batch, O) < 1e-12 and A[..., 0].max() == 0.0
+
+
+@pytest.mark.parametrize("normalise, bound", [("length", 0.2), ("none", 1 / 3)])
+def test_the_same_position_free_head_under_the_other_normalisers_keeps_the_no_position_error(normalise, bound):
+    # the exactness above is the normaliser's: with n_t = t + 1 or 1 the bound of Theorem 4(b) applies
+    probes = equal_content_batch(np.array([1.0]), 3, positional=False)
+    err = tw.sup_error(probes, tw.head_forward(probes, *tw.relu_preceding_head(1, 3), "relu", normalise)[0])
+    assert err >= bound - 1e-12
+
+
 def test_planted_stronger_no_position_bound_is_refuted_by_the_explicit_head():
     probes = equal_content_batch(np.array([1.0]), 3, positional=False)
     err = tw.sup_error(probes, tw.head_forward(probes, *tw.relu_positionless_head(1, 3), "relu", "length")[0])

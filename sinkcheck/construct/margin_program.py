@@ -326,9 +326,10 @@ def solve(Z: np.ndarray, cons, solver: str = "CLARABEL", retry_scs: bool = True,
         InfeasibleError: the feasibility LP proves that no M meets the constraints.
         IllConditionedError: too badly conditioned (t* < ILL_CONDITIONED); the error carries a
             certified lower bound on OPT from the feasibility LP's dual.
-        SolverError: no attempt ended optimal.
-        WideBracketError: the best optimal attempt's certified gap exceeds MAX_GAP (its bracket
-            [lower, upper] is on the error).
+        WideBracketError: the best optimal attempt's certified gap exceeds MAX_GAP, or no attempt
+            ended optimal and the bracket is the feasibility LP's (:func:`box_bracket`); the
+            bracket [lower, upper] is on the error.
+        SolverError: otherwise, when no certified bracket can be had.
     """
     validate.choice("solver", solver, SOLVERS)
     validate.choice("form", form, FORMS)
@@ -346,8 +347,10 @@ def solve(Z: np.ndarray, cons, solver: str = "CLARABEL", retry_scs: bool = True,
             best = (Mf, upper, lower, name, status)
         if upper - lower <= SOLVER_RTOL * upper:
             break
-    if best is None:
-        raise SolverError(f"{what}: {errors[-1]} (but the feasibility LP found t* = {t_star:.2g} > 0)")
+    if best is None:  # no attempt ended optimal: the feasibility LP still brackets OPT (a wide bracket)
+        lower, upper = box_bracket(Z, cons)
+        raise WideBracketError(f"{what}: {errors[-1]} (but the feasibility LP found t* = {t_star:.2g} > 0, and "
+                               "its box solution gives the certified bracket on this error)", lower, upper)
     Mf, upper, lower, name, status = best
     if upper * ILL_CONDITIONED >= 1.0 and t_star is None:  # only then can the LP refuse (module docstring)
         t_star = _decided(Z, cons, what)
@@ -458,14 +461,31 @@ def box_margin(Z: np.ndarray, cons) -> tuple[float, np.ndarray]:
 
     y is a weak-duality certificate for the margin program too (:func:`dual_lower`): when t* is
     small, sum(y) / ||G(y)||_op is large, of order 1/t*."""
+    return _box_lp(Z, cons)[:2]
+
+
+def box_bracket(Z: np.ndarray, cons) -> tuple[float, float]:
+    """A certified bracket (lower, upper) on OPT from the feasibility LP alone, for when no solver
+    attempt ends optimal: its box solution M, scaled by its smallest constraint value computed with
+    the exact Z, is feasible (upper = its nuclear norm), and its duals give the weak-duality bound."""
+    _, y, Mp = _box_lp(_sparse(Z), cons, cap=None)  # uncapped t: the duals then sum to 1, never all 0
+    g = float(np.min(constraint_matrix(Z, cons) @ Mp.ravel()))
+    if not g > 0:
+        raise SolverError(f"the feasibility LP's box solution violates a margin (smallest value {g:.3g} <= 0)")
+    return dual_lower(Z, cons, y), float(np.linalg.svd(Mp / g, compute_uv=False).sum())
+
+
+def _box_lp(Z: np.ndarray, cons, cap: float | None = 1.0) -> tuple[float, np.ndarray, np.ndarray]:
+    """The feasibility LP of :func:`box_margin` (t <= ``cap``; None: t bounded by the box alone):
+    t*, the duals y and the box solution M (r, r)."""
     r, K = Z.shape[1], len(cons)
     A_ub = sp.hstack([-constraint_matrix(Z, cons), sp.csr_matrix(np.ones((K, 1)))]).tocsr()  # t - value_k <= 0
     c = np.zeros(r * r + 1)
     c[-1] = -1.0
-    res = linprog(c, A_ub=A_ub, b_ub=np.zeros(K), bounds=[(-1, 1)] * (r * r) + [(None, 1)], method="highs")
+    res = linprog(c, A_ub=A_ub, b_ub=np.zeros(K), bounds=[(-1, 1)] * (r * r) + [(None, cap)], method="highs")
     if res.status != 0:
         raise SolverError(f"feasibility LP: HiGHS ended with status {res.status} ({res.message})")
-    return float(-res.fun), -np.asarray(res.ineqlin.marginals)
+    return float(-res.fun), -np.asarray(res.ineqlin.marginals), res.x[:r * r].reshape(r, r)
 
 
 def _solve(Z: np.ndarray, cons, solver: str, opts: dict, form: str = "kron") -> Iterator[tuple[np.ndarray, np.ndarray, str]]:
@@ -590,8 +610,8 @@ def _run(prob, solver: str, opts: dict, start: dict | None = None) -> dict | Non
 
 
 SCS_SIGINT = -5
-"""SCS's status when a SIGINT came during its solve: SCS catches Ctrl-C itself (its own handler while
-it runs), so the status is all that is left of it."""
+"""SCS's status when a SIGINT came during its solve. SCS catches Ctrl-C itself (its own handler
+while it runs), so the status is all that is left of it."""
 
 
 @contextlib.contextmanager

@@ -214,3 +214,26 @@ def relu_positionless_head(p: int, T: int, normalise: str = "length") -> tuple[n
     W[lay.flag(TRIGGER), lay.flag(CONTENT)] = k
     W[lay.flag(CONTENT), lay.flag(CONTENT)] = -1.0  # content queries: off
     return W, value_reads_content_only(p, lay)
+
+
+def relu_preceding_head(p: int, T: int) -> tuple[np.ndarray, np.ndarray]:
+    """A position-free ReLU head that solves the task exactly with zero attention on BOS, under the
+    normaliser n_t = t - 1 ("preceding", :data:`sinkcheck.core.attention.RELU_NORMALISERS`), for which
+    Theorem 4(b)'s bound R abs(2 n_2 - n_3) / (2 n_2 + n_3) is 0.
+
+    Margin walk-through: W[trigger, content] = 1 and W[content, content] = -1.
+    - trigger query at t on each of its t - 1 content keys: score 1, weight 1 / (t - 1): the mean;
+    - content query on a content key: score -1, weight 0;
+    - every query on BOS or on a trigger key: score 0, weight 0.
+    So non-trigger outputs are exactly 0 and trigger outputs exactly the mean, with V z = x.
+
+    Args:
+        p: content dimension.  T: tokens after BOS (>= 1; the task's batches have T >= 2).
+    Returns:
+        (W, V) for :func:`head_forward` with kind "relu" and normalise "preceding".
+    """
+    lay = layout(p, T, positional=False)
+    W = np.zeros((lay.d, lay.d))
+    W[lay.flag(TRIGGER), lay.flag(CONTENT)] = 1.0
+    W[lay.flag(CONTENT), lay.flag(CONTENT)] = -1.0
+    return W, value_reads_content_only(p, lay)

@@ -73,14 +73,23 @@ def softmax_attention(S: np.ndarray, mask: np.ndarray | None = None) -> np.ndarr
     return e / e.sum(axis=-1, keepdims=True)
 
 
+RELU_NORMALISERS = ("length", "none", "preceding")
+"""The normalisers n_i of ReLU attention, in order the number of visible keys, 1, and the number of
+visible keys other than the first (BOS) and the query itself, at least 1 (under the causal mask
+i - 1 at position i, the number of tokens between BOS and the query)."""
+
+
 def relu_attention(S: np.ndarray, mask: np.ndarray | None = None, normalise: str = "length") -> np.ndarray:
-    """A_ij = relu(s_ij) / n_i, with n_i the number of visible keys ("length") or 1 ("none")."""
+    """A_ij = relu(s_ij) / n_i, with n_i of :data:`RELU_NORMALISERS`: the number of visible keys
+    ("length"), 1 ("none"), or that number less 2, at least 1 ("preceding")."""
     S = validate.finite_array("S", S)
     mask = _check_mask(S, mask)
-    validate.choice("normalise", normalise, ("length", "none"))
+    validate.choice("normalise", normalise, RELU_NORMALISERS)
     A = np.where(mask, np.maximum(S, 0.0), 0.0)
     if normalise == "length":
         A = A / mask.sum(axis=-1, keepdims=True)
+    elif normalise == "preceding":
+        A = A / np.maximum(mask.sum(axis=-1, keepdims=True) - 2, 1)
     return A
 
 

@@ -53,20 +53,26 @@ L_diag_proved = L_diag_eta_term + L_sink_proved.subs(sigma_op, 0)
 """Diagonal QK cost >= this under H1 (pairs in both orders + pinching + trace duality). Without
 H1 only the first term is proved."""
 
-L_fallback_S = 2 * kappa * C / sp.sqrt(d * (C + 1))
-"""Lower bound on the S-part of the QK cost from the fallback constraints alone, for the sink and
-the diagonal pattern, with no hypothesis on the nuisance and any lam: the fallback constraint
-c_c^T W (b - c_c) >= kappa sqrt d (sink: BOS beats c_c; diagonal: c_c^T W (c_c - b) >= kappa sqrt d)
-summed over c is <W, X> >= kappa C sqrt d with X = +-sum_c c_c (b - c_c)^T, ||X||_op = d sqrt(C + 1)
-(:func:`check_fallback_lower_bound`), and trace duality gives 2 ||W||_* >= 2 kappa C / sqrt(d (C + 1))."""
-L_sink_fallback = L_fallback_S
-"""Sink QK cost >= this with the fallback constraints (any lam, no H1)."""
-L_diag_fallback = L_diag_eta_term + L_fallback_S
-"""Diagonal QK cost >= this with the fallback constraints, for any lam and without H1.  Pinching
-splits the S-block, which the fallback constraints read alone, from the nuisance block of the pair
-constraints."""
+L_sink_fallback = 2 * kappa * C / sp.sqrt(d * (C + 1))
+"""Sink QK cost >= this with the fallback constraints, for any lam and any nuisance, without H1. The
+fallback constraints c_c^T W (b - c_c) >= kappa sqrt d summed over c give <W, X> >= kappa C sqrt d with
+X = sum_c c_c (b - c_c)^T, ||X||_op = d sqrt(C + 1), and trace duality (:func:`check_fallback_certificates`).
+It is the exact minimum over the fallback constraints alone (a rank-one W attains it), and OPT_sink
+tends to it as lam grows (:func:`sink_fallback_construction_cost`), so no better bound holds for every lam."""
+L_diag_fallback_S = 2 * kappa * (C - 1 + 1 / sp.sqrt(C + 1)) / sp.sqrt(d)
+"""S-part of the diagonal QK cost with the fallback constraints c_c^T W (c_c - y) >= kappa sqrt d
+against y = b and y = every other copy query: the exact minimum of 2 ||P_S W P_S||_* over these
+constraints alone (a dual certificate with all singular values 1 and a primal W of the same value,
+:func:`check_fallback_certificates`)."""
+L_diag_fallback = L_diag_eta_term + L_diag_fallback_S
+"""Diagonal QK cost >= this with the fallback constraints, for any lam and any nuisance (no H1):
+pinching splits the S-block, which those fallback constraints read alone, from the nuisance block
+of the pair constraints. It is >= the stated L_diag for every C >= 1."""
 C_MAX_FALLBACK = 15
-"""The fallback bounds imply the stated L_sink and L_diag iff C <= 15 (2 / sqrt(C + 1) >= 1/2)."""
+"""With the fallback constraints the stated L_sink holds for every lam and every nuisance iff
+C <= 15: 2 / sqrt(C + 1) >= 1/2 below, and for every C >= 16 the construction of
+:func:`sink_fallback_construction_cost` costs less than L_sink once lam > :func:`l_sink_fallback_lambda`.
+The stated L_diag has no such limit (:data:`L_diag_fallback`)."""
 
 LAMBDA_MAX_L_SINK = sp.sqrt(15)
 """Stated L_sink <= L_sink_proved iff lam <= sqrt(15) (and the same for L_diag's second term)."""
@@ -166,6 +172,27 @@ def l_sink_fails_beyond_C() -> sp.Expr:
     return sp.solve(sp.Eq(sink_cost_large_lambda_limit(), C / 2), C)[0]
 
 
+def sink_fallback_construction_cost() -> sp.Expr:
+    """Upper bound (triangle inequality over its three blocks) on 2 ||M||_* of the sink construction
+    that meets the fallback constraints at the least cost as lam grows
+    (:func:`sinkcheck.construct.sinkdiag.weights.sink_fallback_construction`): the rank-one fallback
+    block costs exactly :data:`L_sink_fallback`, the blocks that serve the lam-scaled constraints
+    (copy on its group, fallback against other groups, dormant on b) cost O(1 / lam) and never read
+    the nuisance, so the bound holds for every nuisance."""
+    g = kappa * (2 * C + 1) / ((C + 1) * lam * sp.sqrt(d))  # copy query on its own group
+    e = kappa / ((C + 1) * lam * sp.sqrt(d))  # copy query against another group's tokens
+    th = kappa / (lam * sp.sqrt(d))  # dormant token on b
+    # the C x C block g I - e (J - I) has eigenvalues g + e (C - 1 times) and g + e - e C > 0
+    return L_sink_fallback + 2 * ((C - 1) * (g + e) + (g + e - e * C) + th * sp.sqrt(C))
+
+
+def l_sink_fallback_lambda() -> sp.Expr:
+    """For C >= 16: the lam above which :func:`sink_fallback_construction_cost` < the stated L_sink,
+    so OPT_sink < L_sink even with the fallback constraints (in closed form, as a function of C)."""
+    sol = sp.solve(sp.Eq(sink_fallback_construction_cost(), QK["L_sink"]), lam)
+    return sp.simplify(sol[0])
+
+
 def check_diag_scores_meet_margins_exactly() -> dict[str, bool]:
     """The diagonal construction's score gaps equal kappa on the binding constraints (exact)."""
     n1, n2, g = sp.symbols("n1 n2 g", real=True)  # ||eta_ci||^2, eta_ci^T eta_cj, ||.||^2 - eta^T eta
@@ -208,28 +235,77 @@ def check_lower_bound_steps() -> dict[str, bool]:
             "lambda_threshold": thr == [LAMBDA_MAX_L_SINK], "lambda_threshold_fallback": thr_fb == [LAMBDA_MAX_L_SINK_FALLBACK]}
 
 
-def check_fallback_lower_bound(Cs: tuple[int, ...] = (1, 2, 3, 5, 8)) -> dict[str, bool]:
-    """Exact steps of the fallback-only lower bound (:data:`L_fallback_S`).
+def _fallback_matrices(c_: int) -> dict[str, sp.Matrix]:
+    """The fallback certificates at C = c_, as matrices on the S-coordinates (b, group directions,
+    copy queries; rows of copy queries), in units t = kappa / sqrt(d) of the constraint
+    M[C+c, target] - M[C+c, y] >= t: dual matrices Y (combinations of constraint directions with
+    weights >= 0) and primal matrices M meeting every fallback constraint against b and the copy queries."""
+    m = 2 * c_ + 1
+    p = 1 / sp.sqrt(c_ + 1)
+    q = (1 - p) / c_
+    Ys, Yd, Ms, Md = (sp.zeros(m, m) for _ in range(4))
+    for i in range(c_):
+        row = c_ + 1 + i
+        Ys[row, 0], Ys[row, row] = p, -p  # weight p on "b beats c_c" (sink)
+        Yd[row, 0], Yd[row, row] = -p, p + q * c_  # weight p on "c_c beats b", q on "c_c beats c_c'" (diag)
+        Ms[row, 0] = sp.Rational(c_, c_ + 1)  # t 1 (alpha e_0 - beta 1)^T, alpha = C/(C+1), beta = 1/(C+1)
+        Md[row, 0], Md[row, row] = -sp.Rational(1, c_ + 1), 1  # t (-g 1 e_0^T + I - g J), g = 1/(C+1)
+        for j in range(c_):
+            Yd[row, c_ + 1 + j] -= q
+            Ms[row, c_ + 1 + j] = -sp.Rational(1, c_ + 1)
+            Md[row, c_ + 1 + j] -= sp.Rational(1, c_ + 1)
+    return {"Ys": Ys, "Yd": Yd, "Ms": Ms, "Md": Md}
 
-    - the rows e_0 - e_{C+c} of X / d (coordinates in U) have Gram matrix I + J, whose eigenvalues
-      are C + 1 (once) and 1, so ||X||_op = d sqrt(C + 1) (exact for each C in ``Cs``);
-    - kappa C sqrt(d) / (d sqrt(C + 1)) doubled is L_fallback_S;
-    - L_fallback_S >= the stated L_sink = kappa C / (2 sqrt d) iff C <= 15, and the same for the
-      C-terms of L_diag (whose r_eff-terms agree).
+
+def _nuclear(A: sp.Matrix) -> sp.Expr:
+    """Exact nuclear norm: the sum of the square roots of the eigenvalues of A^T A."""
+    return sp.nsimplify(sum(k * sp.sqrt(ev) for ev, k in (A.T * A).eigenvals().items()))
+
+
+def check_fallback_certificates(Cs: tuple[int, ...] = (1, 2, 3, 5, 8)) -> dict[str, bool]:
+    """Exact steps behind :data:`L_sink_fallback`, :data:`L_diag_fallback` and :data:`C_MAX_FALLBACK`.
+
+    For each C in ``Cs`` (exact matrices, ``_fallback_matrices``): the dual matrices have
+    operator norm 1, so ||M||_* >= <M, Y> >= t sum(weights) = C t / sqrt(C + 1) (sink) and
+    (C - 1 + 1 / sqrt(C + 1)) t (diagonal); the primal matrices meet every fallback constraint against
+    b and the copy queries with value exactly t and have exactly these nuclear norms, so the bounds are
+    the minima over those constraints. For every C: the dual's Gram matrix alpha I + beta J has
+    eigenvalues 1 (symbolic in C); 4 / sqrt(C + 1) >= 1 iff C <= 15 (sink); the diagonal S-part
+    exceeds the stated C-term kappa C / (2 sqrt d) for every C >= 1; and above
+    :func:`l_sink_fallback_lambda` (positive for C >= 16) the sink construction costs less than the
+    stated L_sink at C = 16, 17, 40 (twice that lam is checked; for C <= 15 no lam can do it, as its
+    cost exceeds L_sink_fallback >= L_sink).
     """
-    gram = True
+    facts = {"dual_op_norm_1": True, "dual_value": True, "primal_meets_constraints": True, "primal_value": True}
     for c_ in Cs:
-        X = sp.zeros(c_, 2 * c_ + 1)
-        for i in range(c_):
-            X[i, 0], X[i, 1 + c_ + i] = 1, -1
-        ev = (X * X.T).eigenvals()
-        gram &= max(ev) == c_ + 1 and set(ev) <= {1, c_ + 1}
-    trace = sp.simplify(2 * kappa * C * sp.sqrt(d) / (d * sp.sqrt(C + 1)) - L_fallback_S) == 0
+        A = _fallback_matrices(c_)
+        copy = range(c_ + 1, 2 * c_ + 1)
+        for Y in (A["Ys"], A["Yd"]):
+            facts["dual_op_norm_1"] &= max((Y * Y.T).eigenvals()) == 1
+        p = 1 / sp.sqrt(c_ + 1)
+        facts["dual_value"] &= sp.simplify(sum(A["Ys"][r, 0] for r in copy) - c_ * p) == 0
+        facts["dual_value"] &= sp.simplify(sum(A["Yd"][r, r] for r in copy) - c_ * (p + (1 - p) / c_ * (c_ - 1))) == 0
+        Ms, Md = A["Ms"], A["Md"]
+        facts["primal_meets_constraints"] &= all(Ms[r, 0] - Ms[r, k] == 1 for r in copy for k in copy)
+        facts["primal_meets_constraints"] &= all(Md[r, r] - Md[r, k] == 1 for r in copy for k in [0, *copy] if k != r)
+        facts["primal_value"] &= sp.simplify(_nuclear(Ms) - (L_sink_fallback / 2 * sp.sqrt(d) / kappa).subs(C, c_)) == 0
+        facts["primal_value"] &= sp.simplify(_nuclear(Md) - (L_diag_fallback_S / 2 * sp.sqrt(d) / kappa).subs(C, c_)) == 0
+    # generic C: Y_d Y_d^T = (p + q C)^2 I + (p^2 - 2 q (p + q C) + q^2 C) J has eigenvalues 1 (twice named)
+    p = 1 / sp.sqrt(C + 1)
+    q = (1 - p) / C
+    alpha, beta = (p + q * C) ** 2, p**2 - 2 * q * (p + q * C) + q**2 * C
+    facts["dual_gram_generic_C"] = sp.simplify(alpha - 1) == 0 and sp.simplify(alpha + beta * C - 1) == 0
     Cv = sp.symbols("C_v", positive=True)
-    ratio = sp.simplify((L_fallback_S / QK["L_sink"]).subs(C, Cv))  # 4 / sqrt(C + 1)
-    threshold = sp.solve(sp.Eq(ratio, 1), Cv) == [C_MAX_FALLBACK]
-    diag = sp.simplify((L_diag_fallback - QK["L_diag"]) - (L_sink_fallback - QK["L_sink"])) == 0
-    return {"gram_I_plus_J": gram, "trace_duality": trace, "C_threshold_15": threshold, "diag_same_threshold": diag}
+    ratio = sp.simplify((L_sink_fallback / QK["L_sink"]).subs(C, Cv))  # 4 / sqrt(C + 1)
+    facts["sink_C_threshold_15"] = sp.solve(sp.Eq(ratio, 1), Cv) == [C_MAX_FALLBACK]
+    excess = sp.simplify(((L_diag_fallback - QK["L_diag"]) * sp.sqrt(d) / kappa).subs(C, Cv))
+    facts["diag_exceeds_stated_for_every_C"] = sp.reduce_inequalities([excess <= 0, Cv >= 1], Cv) == sp.false
+    lam_c = l_sink_fallback_lambda()
+    below = sink_fallback_construction_cost() - QK["L_sink"]
+    facts["sink_construction_below_L_sink_beyond_lambda"] = all(
+        below.subs({C: c_, lam: 2 * lam_c.subs(C, c_), kappa: 1, d: 1}).evalf() < 0 and lam_c.subs(C, c_).evalf() > 0
+        for c_ in (16, 17, 40))
+    return facts
 
 
 def sinks_win_threshold(repaired: bool = False) -> sp.Expr:

@@ -50,7 +50,10 @@ uses the one-hot positions, and must: without positions, for T >= 3, every ReLU 
 sigmoid) head, and every sum of such heads, with normaliser n_t (n_t = t + 1 visible keys, or 1)
 has error >= R abs(2 n_2 - n_3) / (2 n_2 + n_3): R/5 length-normalised, R/3 plain
 (:func:`check_relu_needs_positions`).  At T = 3 this is tight:
-:func:`~sinkcheck.construct.trigger_weights.relu_positionless_head` attains it.
+:func:`~sinkcheck.construct.trigger_weights.relu_positionless_head` attains it.  The bound is 0 when
+2 n_2 = n_3, and with n_t = t - 1 (the tokens between BOS and the query) a position-free head is
+exact: :func:`~sinkcheck.construct.trigger_weights.relu_preceding_head`.  So positions are needed
+for the two normalisers above, not for every one.
 """
 
 from __future__ import annotations
@@ -218,7 +221,9 @@ def check_relu_needs_positions() -> dict[str, bool]:
     depending on x.  With errors e_t: C + h = n_2 (x + e_2), C + 2 h = n_3 (x + e_3), so
     C = (2 n_2 - n_3) x + 2 n_2 e_2 - n_3 e_3.  Equating C at x and at -x:
     2 (2 n_2 - n_3) x = 2 n_2 (e_2' - e_2) - n_3 (e_3' - e_3), whose norm is at most
-    2 (2 n_2 + n_3) eps.  Checked: the elimination of h, and the values R/5 and R/3.
+    2 (2 n_2 + n_3) eps.  Checked: the elimination of h, the values R/5 and R/3, and 0 for
+    n_t = t - 1 (n_2 = 1, n_3 = 2), where a position-free head is exact
+    (:func:`~sinkcheck.construct.trigger_weights.relu_preceding_head`).
     """
     C, h, x, n2, n3, e2, e3, e2p, e3p = sp.symbols("C h x n2 n3 e2 e3 e2p e3p")
     sol = sp.solve([C + h - n2 * (x + e2), C + 2 * h - n3 * (x + e3)], [C, h], dict=True)[0]
@@ -232,4 +237,5 @@ def check_relu_needs_positions() -> dict[str, bool]:
         "symmetrise": sym,
         "length_is_R_over_5": sp.simplify(bound(3, 4) - Rs / 5) == 0,
         "plain_is_R_over_3": sp.simplify(bound(1, 1) - Rs / 3) == 0,
+        "preceding_is_0": bound(1, 2) == 0,
     }

@@ -25,6 +25,11 @@ CASES: dict[str, dict] = {
     # L_sink fails even WITH fallback when C > 32 and lam is large: the paper's own sink construction
     # meets every margin and costs 1.969 < kappa C / (2 sqrt d) = 2.182 (no solver needed).
     "l_sink_many_groups_with_fallback": dict(d=84, C=40, n=2, r_eta=2, lam=1000.0, kappa=1.0, seed=0, fallback=True),
+    # L_sink with fallback, just outside its exact range C <= 15, with neither H1 nor H2: at C = 16 the
+    # cheapest sink construction meets every margin and costs less than kappa C / (2 sqrt d) once
+    # lam > 293.6 (closed form, sinkdiag_bounds.l_sink_fallback_lambda).
+    "l_sink_C16_with_fallback": dict(d=64, C=16, n=2, r_eta=2, lam=1000.0, kappa=1.0, seed=0, fallback=True,
+                                     centred=False, equal_norms=False),
     # U_sink as stated (total cost) fails for smaller lam: OPT_sink alone exceeds the QK part plus the
     # paper's value constant 5 (r_eta + C), so no value cost >= 0 can save it (our constraint set).
     "u_sink_total_small_lambda": dict(d=12, C=2, n=2, r_eta=2, lam=0.05, kappa=1.0, seed=0, fallback=True),

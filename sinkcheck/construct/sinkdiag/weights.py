@@ -75,6 +75,35 @@ def sink_construction(inst: SinkDiagInstance, fallback: bool = True) -> Construc
     return Construction("sink", SpanForm(inst.U, M), {"a": a, "b": b})
 
 
+def sink_fallback_construction(inst: SinkDiagInstance) -> Construction:
+    """The sink construction that meets the fallback constraints at the least cost as lam grows.
+
+    M (basis U) has three blocks, in units t = kappa / sqrt(d).
+
+    - Copy query c_c on b and on every copy query: t (alpha e_0 - beta sum_c' e_{C+c'}), with
+      alpha = C/(C+1) and beta = 1/(C+1), so "b beats c_c'" holds with value exactly t (the
+      rank-one minimum of the fallback constraints alone,
+      :data:`sinkcheck.theory.sinkdiag_bounds.L_sink_fallback`).
+    - Copy query c_c on the group directions: g on its own (it must beat b's alpha t by t), -e on
+      the others (the fallback against another group's tokens), g = (1 + alpha) t / lam and
+      e = beta t / lam.
+    - Dormant group direction on b: t / lam.
+
+    No block reads the nuisance, so every margin holds for every nuisance; the cost is at most
+    :func:`sinkcheck.theory.sinkdiag_bounds.sink_fallback_construction_cost`.
+    """
+    C, m = inst.C, 2 * inst.C + 1
+    t, lam = inst.kappa / np.sqrt(inst.dim), inst.lam
+    alpha, beta = C / (C + 1), 1 / (C + 1)
+    g, e = (1 + alpha) * t / lam, beta * t / lam
+    M = np.zeros((m, m))
+    M[C + 1:, 0] = alpha * t
+    M[C + 1:, C + 1:] = -beta * t
+    M[C + 1:, 1:C + 1] = (g + e) * np.eye(C) - e
+    M[1:C + 1, 0] = t / lam
+    return Construction("sink", SpanForm(inst.U, M), {"alpha": alpha, "beta": beta, "g": g, "e": e})
+
+
 def diag_knobs(d: int, lam: float, kappa: float, Delta_diag: float, fallback: bool = True) -> dict:
     """The paper's knobs s, a, b, alpha_diag of the diagonal construction (a = 0 without fallback)."""
     if not Delta_diag > RANK_RTOL:

@@ -18,9 +18,10 @@ from sinkcheck.theory import sinkdiag_bounds as T
 from sinkcheck.verify.checks.registry import Certificate, Context, check
 from sinkcheck.construct.sinkdiag.cases import CASES, case_instance
 from sinkcheck.construct.sinkdiag.constraints import violations
-from sinkcheck.construct.sinkdiag.weights import construction
+from sinkcheck.construct.sinkdiag.weights import sink_fallback_construction
 from sinkcheck.verify.measure.sinkdiag_eval import bound_values, evaluate, opt_cell
-from sinkcheck.verify.measure.sinkdiag_table import DEFAULT_GRID, plot_cost_vs_d
+from sinkcheck.verify.measure.sinkdiag_table import (DEFAULT_GRID, PROPORTIONAL_GRID, plot_cost_vs_d, ratio_bracket,
+                                                     ratio_grows_with_d)
 from sinkcheck.verify.sweep.grid import evaluate_entries, grid_table, reraise
 from sinkcheck.core.tables import Table
 
@@ -66,6 +67,9 @@ def _bound_check(ctx: Context, name: str, pattern: str, inequality: str, case: s
         ok_in = inside(kw, fallback, r["instance"])
         n_in += ok_in
         undecided += v["verdict"] == "undecided"
+        if r[pattern]["status"] == "failed":  # left out, not guessed (the other pattern's row stands)
+            failures += 1
+            continue
         if r[pattern]["status"] != "infeasible":
             gap = max(gap, (r[pattern]["opt_upper"] - r[pattern]["opt_lower"]) / r[pattern]["opt_upper"])
         if v["verdict"] == "violated":
@@ -75,12 +79,13 @@ def _bound_check(ctx: Context, name: str, pattern: str, inequality: str, case: s
     I, fb = case_instance(case)
     pinned = evaluate(I, fb)[pattern]["verdicts"][inequality]
     extra = {}
-    if name == "sinkdiag.sink_lower":  # with fallback too: a valid construction below L_sink (C = 40)
-        J, fbj = case_instance("l_sink_many_groups_with_fallback")
-        con = construction(J, "sink", fbj)
-        extra = {"many_groups_case": "l_sink_many_groups_with_fallback",
-                 "many_groups_construction_violations": len(violations(J, con.form, "sink", fbj, tol=1e-9)),
-                 "many_groups_construction_cost": con.cost, "many_groups_L_sink": bound_values(J)["L_sink"]}
+    if name == "sinkdiag.sink_lower":  # with fallback too, just outside C <= 15: a valid construction below L_sink
+        J, fbj = case_instance("l_sink_C16_with_fallback")
+        con = sink_fallback_construction(J)
+        extra = {"fallback_case": "l_sink_C16_with_fallback",
+                 "fallback_construction_violations": len(violations(J, con.form, "sink", fbj, tol=1e-9)),
+                 "fallback_construction_cost": con.cost, "fallback_case_L_sink": bound_values(J)["L_sink"],
+                 "fallback_lambda_threshold_C16": float(T.l_sink_fallback_lambda().subs(T.C, 16))}
     worst = min(fails_in or fails_out, key=lambda f: f[0] if f[0] is not None else -math.inf, default=None)
     verdict = "fails" if fails_in else ("holds_with_hypothesis" if fails_out or pinned["verdict"] == "violated"
                                         else "holds")
@@ -191,7 +196,7 @@ def symbolic(ctx: Context) -> Certificate:
     facts = {"sink_nuclear_norm_closed_form": T.check_sink_nuclear_norm(),
              "sink_upper_for_lam_ge_1": T.check_sink_upper_for_lam_at_least_one(),
              **T.check_diag_scores_meet_margins_exactly(), **T.check_lower_bound_steps(),
-             **{f"fallback_{k}": v for k, v in T.check_fallback_lower_bound().items()}}
+             **{f"fallback_{k}": v for k, v in T.check_fallback_certificates().items()}}
     I, fb = case_instance("diag_construction_without_H2")  # the kept counterexample: H2 is needed
     without_h2 = evaluate(I, fb)["diag"]["construction_min_margin"]
     return Certificate(
@@ -209,14 +214,27 @@ def symbolic(ctx: Context) -> Certificate:
 
 @check("sinkdiag.table")
 def comparison_table(ctx: Context) -> Certificate:
-    """The default grid: OPT_sink < OPT_diag everywhere, the ratio grows with d; figure."""
+    """Both scalings of the nuisance: with delta = 1 (the grid) OPT_sink < OPT_diag everywhere and
+    the ratio grows with d; with delta = sqrt(d) (:data:`PROPORTIONAL_GRID`) the ratio is the same
+    at every d, and below 1: the diagonal pattern is the cheaper one however large d is."""
     grid = DEFAULT_GRID if ctx.profile == "full" else [g for g in DEFAULT_GRID if g["C"] == 2 and g["lam"] == 1.0]
     tab, raw = grid_table(grid, progress=ctx.progress)
     plot_cost_vs_d(grid, raw, ctx.figure_dir / "sinkdiag_cost_vs_d.png")
     sink_wins = sum(r["winner"] == "sink" for r in raw)
+    grows = ratio_grows_with_d(grid, raw)
+    tab_p, raw_p = grid_table(PROPORTIONAL_GRID, progress=ctx.progress)
+    brackets = [ratio_bracket(r) for r in raw_p]
+    constant = max(b[0] for b in brackets) <= min(b[1] for b in brackets)  # one ratio lies in every bracket
+    diag_wins = [r["winner"] == "diag" for r in raw_p]
+    bounded_holds = sink_wins == len(raw) and grows
+    verdict = "fails" if not bounded_holds else ("holds_with_hypothesis" if all(diag_wins) else "holds")
     return Certificate(
-        check="sinkdiag.table",
-        verdict="holds" if sink_wins == len(raw) else "fails",
-        parameters={"grid": grid}, evidence={"rows": len(raw), "sink_wins": sink_wins,
-                                             "ratios": [r["ratio_diag_over_sink"] for r in raw]},
-        tables={"sinkdiag_grid": tab}, figures=["sinkdiag_cost_vs_d.png"])
+        check="sinkdiag.table", verdict=verdict,
+        counterexample={"grid": PROPORTIONAL_GRID, "ratio_brackets": brackets, "winners": [r["winner"] for r in raw_p]}
+        if verdict == "holds_with_hypothesis" else None,
+        parameters={"grid": grid, "proportional_grid": PROPORTIONAL_GRID},
+        evidence={"rows": len(raw), "sink_wins": sink_wins, "ratio_grows_with_d": grows,
+                  "ratios": [r["ratio_diag_over_sink"] for r in raw],
+                  "proportional_ratio_constant_in_d": constant, "proportional_diag_wins": sum(diag_wins),
+                  "proportional_ratios": [r["ratio_diag_over_sink"] for r in raw_p]},
+        tables={"sinkdiag_grid": tab, "sinkdiag_grid_delta_sqrt_d": tab_p}, figures=["sinkdiag_cost_vs_d.png"])

@@ -160,15 +160,22 @@ def relu(ctx: Context) -> Certificate:
         probes = equal_content_batch(np.array([1.0]), 3, positional=False)
         err = tw.sup_error(probes, tw.head_forward(probes, *tw.relu_positionless_head(1, 3, norm), "relu", norm)[0])
         attained[norm] = err - th.relu_no_position_error(n2, n3, 1.0)
+    preceding_err, preceding_bos = 0.0, 0.0  # n_t = t - 1: a position-free head is exact
+    for T in (2, 3, 9):
+        bt = sample_batch(ctx.seed, 256, T, 3, positional=False)
+        O, A = tw.head_forward(bt, *tw.relu_preceding_head(3, T), "relu", "preceding")
+        preceding_err, preceding_bos = max(preceding_err, tw.sup_error(bt, O)), max(preceding_bos, float(A[..., 0].max()))
     ok = all(th.check_relu_exact().values()) and all(th.check_relu_needs_positions().values())
-    ok = ok and max(abs(v) for v in attained.values()) < 1e-12
+    ok = ok and max(abs(v) for v in attained.values()) < 1e-12 and preceding_err < 1e-12 and preceding_bos == 0.0
     ok = ok and worst_err < 1e-12 and worst_bos == 0.0 and slack >= -TOL
     return Certificate(
         check="trigger.relu",
         verdict="holds" if ok else "fails", parameters={"seed": ctx.seed, "R": 1.0},
         evidence={"max_error_exact_head": worst_err, "max_bos_exact_head": worst_bos,
                   "min_slack_position_free_heads": float(slack),
-                  "tightness_at_T3_error_minus_bound": attained},
+                  "tightness_at_T3_error_minus_bound": attained,
+                  "position_free_preceding_normaliser_error": preceding_err,
+                  "position_free_preceding_normaliser_max_bos": preceding_bos},
     )
 
 

@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from sinkcheck.construct.sink_hulls import in_hull
 from sinkcheck.core.metrics import GU_EPS, SinkRates, avg_pairwise_cosine, cosine_matrix, importance, sink_rates
 from sinkcheck.errors import InvalidInputError, SinkcheckError
 from sinkcheck.verify.experiments.pretrained_heads import analyse_head
@@ -290,6 +291,28 @@ def alignment(runs: list[SentenceRun], Z: list[np.ndarray]) -> dict:
         base.append(np.mean(b) if b else np.nan)
     return {"first": np.array(first), "first_min": np.array(first_min), "last": np.array(last),
             "baseline": np.array(base)}
+
+
+def theorem_g(runs: list[SentenceRun], Z: list[np.ndarray]) -> dict:
+    """Per layer, Theorem G's condition at the layer input (hull LPs, exact) with the first token as
+    the sink of every other token: (a) 0 not in conv{z_j : j >= 1} and (b) z_0 not in
+    conv{z_j : j >= 1} (the keys the last query sees besides the sink), as fractions of the
+    sentences; and the baseline, (b) with each other token k as the sink (z_k not in
+    conv{z_j : j != k}), as a fraction of those tokens. With query and key biases the scores are
+    bilinear in (z, 1), for which (a) always holds, so (b) decides there."""
+    L = runs[0].attn.shape[0]
+    a, b, base, tokens = np.zeros(L), np.zeros(L), np.zeros(L), 0
+    used = [z for z in Z if z.shape[1] >= 3]
+    for z in used:
+        tokens = max(tokens, z.shape[1])
+        for layer in range(L):
+            X = z[layer]
+            a[layer] += not in_hull(X[1:], np.zeros(X.shape[1]))[0]
+            b[layer] += not in_hull(X[1:], X[0])[0]
+            base[layer] += np.mean([not in_hull(np.delete(X, k, axis=0), X[k])[0] for k in range(1, X.shape[0])])
+    n = max(len(used), 1)
+    return {"a": a / n, "b": b / n, "baseline_b": base / n, "sentences": len(used), "max_tokens": tokens,
+            "dim": int(Z[0].shape[-1])}
 
 
 def value_norms(runs: list[SentenceRun], Z: list[np.ndarray], model) -> np.ndarray:

@@ -36,6 +36,7 @@ def measure(n_sentences: int | None = None, smoothing: bool = True, device: str 
         "sinks": P.sink_by_position(runs, eps, "gu" if causal else "encoder"),
         "roles": P.mass_by_role(runs),
         "alignment": P.alignment(runs, Z),
+        "theorem_g": P.theorem_g(runs, Z),
         "values": P.value_norms(runs, Z, model) if known else None,
         "first_logit": P.first_logit_split(runs, Z, model) if known else None,
         "smoothing": P.smoothing(runs, Z, model, causal) if smoothing and known else None,
@@ -77,15 +78,19 @@ def tables(res: dict) -> dict[str, Table]:
     out["sink_per_layer"] = Table(
         ["layer", "sink_first", "sink_last", "sink_last_minus_1", "heads_mean_alpha_first_above_eps", "mean_alpha_first",
          "mass_first", "mass_special", "mass_punct", "mass_word", "cos_first_others", "min_cos_first_others",
-         "cos_last_others", "cos_token_token", "value_norm_first", "value_norm_last", "value_norm_others"],
+         "cos_last_others", "cos_token_token", "theorem_g_b_first", "theorem_g_b_ordinary", "value_norm_first",
+         "value_norm_last", "value_norm_others"],
         [[l, float(rates.per_layer[l, 0]), float(s["last_per_layer"][l]), float(s["last1_per_layer"][l]),
           float((rates.mean_alpha[l, :, 0] > res["eps"]).mean()), float(rates.mean_alpha[l, :, 0].mean()),
           *(float(x) for x in res["roles"][l].mean(axis=0)), float(al["first"][l]), float(al["first_min"][l]),
-          float(al["last"][l]), float(al["baseline"][l]), *values(l)]
+          float(al["last"][l]), float(al["baseline"][l]), float(res["theorem_g"]["b"][l]),
+          float(res["theorem_g"]["baseline_b"][l]), *values(l)]
          for l in range(L)],
         title=f"{res['model']} per layer. sink_*: {metric_name(res)}; heads_mean_alpha_first_above_eps: the fraction "
               "of heads whose importance of the first token, averaged over the sentences first, exceeds eps (a "
-              "different statistic); attention mass by token role; cosines of the tokens the heads read; ||W_OV z||")
+              "different statistic); attention mass by token role; cosines of the tokens the heads read; "
+              "theorem_g_b_*: the fraction of sentences (of ordinary tokens) for which the first token (an ordinary "
+              "token) lies outside the convex hull of the others, Theorem G's (b); ||W_OV z||")
     T = len(rates.samples)
     out["sink_per_position"] = Table(
         ["k", "sentences_with_k", "sink_k", "heads_mean_alpha_above_eps", "mean_alpha_k", "max_head_mean_alpha_k"],
@@ -129,6 +134,8 @@ def summary_json(res: dict) -> dict:
         "sink_k": [float(x) for x in rates.sink_k],
         "cos_first_others": [float(x) for x in res["alignment"]["first"]],
         "cos_token_token": [float(x) for x in res["alignment"]["baseline"]],
+        "theorem_g_b_first": [float(x) for x in res["theorem_g"]["b"]],
+        "theorem_g_b_ordinary": [float(x) for x in res["theorem_g"]["baseline_b"]],
     }
     if res["first_logit"] is not None:
         out["first_score_adv_per_layer"] = [float(x) for x in res["first_logit"][..., 0].mean(axis=1)]

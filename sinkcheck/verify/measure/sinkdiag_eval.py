@@ -5,9 +5,11 @@ reported separately as ``value_cost``. JSON keys (stable): for each of ``sink`` 
 ``lower``, ``opt``, ``construction``, ``upper`` (QK parts; ``opt`` None when infeasible; ``opt`` is
 the cost of a W meeting every margin), ``opt_lower`` (certified lower bound on OPT, weak duality),
 ``opt_upper`` (the upper end of that bracket: ``opt`` when reported), ``value_cost``,
-``lower_proved`` (our repaired lower bound, H1), ``status`` ("optimal", "infeasible", or "bracket":
+``lower_proved`` (our repaired lower bound, H1), ``status`` ("optimal", "infeasible", "bracket":
 the solve's certified gap exceeded MAX_GAP, so ``opt`` is None and only the bracket
-[``opt_lower``, ``opt_upper``] is known), ``solver``, ``construction_min_margin``, and ``verdicts``: a dict
+[``opt_lower``, ``opt_upper``] is known, or "failed": the solve raised a SolverError, whose text is
+``error``; then nothing is known of OPT and its verdicts are "n/a", while the other pattern's
+result stands), ``solver``, ``construction_min_margin``, and ``verdicts``: a dict
 ``{"lower<=opt", "opt<=construction", "construction<=upper", "opt<=upper"}`` of
 ``{"verdict": "holds"|"violated"|"undecided"|"n/a", "slack": rhs - lhs}``.
 
@@ -31,7 +33,7 @@ from sinkcheck.construct.sinkdiag.cases import CASES
 from sinkcheck.construct.sinkdiag.constraints import min_margin_by_kind
 from sinkcheck.construct.sinkdiag.instance import SinkDiagInstance, check_size, sample_instance
 from sinkcheck.construct.sinkdiag.weights import construction
-from sinkcheck.errors import InfeasibleError, InvalidInputError, WideBracketError
+from sinkcheck.errors import InfeasibleError, InvalidInputError, SolverError, WideBracketError
 from sinkcheck.theory import sinkdiag_bounds as T
 
 EXACT_RTOL = 1e-9
@@ -56,7 +58,7 @@ def bound_values(inst: SinkDiagInstance, fallback: bool = True, qk: dict | None 
     out["L_diag_proved"] = float(diag.subs(subs))
     if fallback:  # the fallback-only bounds (any lam, no H1); the larger of two lower bounds is one
         out["L_sink_proved"] = max(out["L_sink_proved"], float(T.L_sink_fallback.subs(subs)))
-        out["L_diag_proved"] = max(out["L_diag_proved"], float(T.L_diag_fallback.subs(subs)))
+        out["L_diag_proved"] = max(out["L_diag_proved"], float(T.L_diag_fallback.subs(subs)))  # any C
     out["value_sink"] = float(T.VALUE_PAPER_CONSTANT["U_sink"].subs({T.r_eta: inst.r_eta, T.C: inst.C}))
     out["value_diag"] = float(T.VALUE_PAPER_CONSTANT["U_diag"].subs({T.r_eta: inst.r_eta, T.C: inst.C}))
     return out
@@ -83,18 +85,21 @@ def _verdict(lhs, rhs) -> dict:
 
 def opt_cell(x: dict):
     """OPT of one pattern's result for a table: the number, "infeasible", or its bracket "[lo, hi]"."""
-    if x["status"] == "infeasible":
-        return "infeasible"
+    if x["status"] in ("infeasible", "failed"):
+        return x["status"]
     return x["opt"] if x["status"] == "optimal" else f"[{x['opt_lower']:.6g}, {x['opt_upper']:.6g}]"
 
 
 def _winner(sink: dict, diag: dict) -> str:
     """The cheaper pattern: "sink" when the diagonal program is infeasible or OPT_sink's bracket lies
-    wholly below OPT_diag's, "diag" when the reverse, "undecided" when the brackets overlap."""
+    wholly below OPT_diag's, "diag" when the reverse, "undecided" when the brackets overlap or a
+    solve failed."""
     if diag["status"] == "infeasible":
         return "sink"
     if sink["status"] == "infeasible":
         return "diag"
+    if "failed" in (sink["status"], diag["status"]):
+        return "undecided"
     if sink["opt_upper"] < diag["opt_lower"]:
         return "sink"
     if diag["opt_upper"] < sink["opt_lower"]:
@@ -111,6 +116,7 @@ def evaluate(inst: SinkDiagInstance, fallback: bool = True, solver: str = "CLARA
     bv = bound_values(inst, fallback, qk)
     out = {"instance": inst.parameters(), "fallback": fallback}
     for pattern in tqdm(("sink", "diag"), disable=not progress, desc=f"min-cost programs (C = {inst.C})"):
+        error = None
         try:
             sol = min_cost(inst, pattern, fallback, solver)
             opt, opt_lower, status, used = sol.opt, sol.opt_lower, "optimal", sol.solver
@@ -121,6 +127,9 @@ def evaluate(inst: SinkDiagInstance, fallback: bool = True, solver: str = "CLARA
         except WideBracketError as err:  # no number reported; the bracket still decides what it can
             opt, opt_lower, status, used = None, err.lower, "bracket", solver
             bracket = (err.lower, err.upper)
+        except SolverError as err:  # this pattern's OPT is unknown; the other pattern's result stands
+            opt, opt_lower, status, used = None, None, "failed", solver
+            bracket, error = None, f"{type(err).__name__}: {err}"
         try:
             con = construction(inst, pattern, fallback)
             ccost = con.cost
@@ -138,10 +147,10 @@ def evaluate(inst: SinkDiagInstance, fallback: bool = True, solver: str = "CLARA
         }
         out[pattern] = {
             "lower": lower, "opt": opt, "opt_lower": opt_lower,
-            "opt_upper": bracket[1] if status != "infeasible" else None, "construction": ccost, "upper": upper,
+            "opt_upper": bracket[1] if isinstance(bracket, tuple) else None, "construction": ccost, "upper": upper,
             "value_cost": bv["value_" + pattern], "lower_proved": bv[f"L_{pattern}_proved"],
             "status": status, "solver": used, "construction_min_margin": cmargin,
-            "construction_valid": valid, "verdicts": verdicts,
+            "construction_valid": valid, "verdicts": verdicts, "error": error,
         }
     s, g = out["sink"]["opt"], out["diag"]["opt"]
     out["ratio_diag_over_sink"] = (g / s) if (s and g is not None) else None

@@ -19,7 +19,14 @@ from sinkcheck.core.tables import Table
 
 DEFAULT_GRID = [dict(d=d, C=C, n=2, r_eta=2, lam=lam, kappa=1.0, seed=0)
                 for C in (2, 4) for lam in (0.5, 1.0, 2.0) for d in (16, 64, 256, 1024)]
-"""The built-in grid, d in 16..1024, C in {2, 4}, lam in {0.5, 1, 2}, with H1, H2 and fallback on."""
+"""The built-in grid, d in 16..1024, C in {2, 4}, lam in {0.5, 1, 2}, with H1, H2 and fallback on.
+The nuisance norm delta is 1 while b, the group directions and the copy queries have norm sqrt(d)."""
+
+PROPORTIONAL_GRID = [dict(d=d, C=2, n=2, r_eta=2, lam=1.0, kappa=1.0, seed=0, delta=float(d) ** 0.5)
+                     for d in (16, 64, 256)]
+"""The other scaling, delta = sqrt(d) (the nuisance as long as b). The tokens' Gram matrix is then d
+times one fixed matrix (the sampler's nuisance coefficients do not depend on d), so both OPTs scale
+like 1 / sqrt(d) and their ratio does not depend on d."""
 
 COLUMNS = ["d", "C", "lam", "r_eta", "kappa", "fallback", "L_sink", "OPT_sink", "con_sink", "U_sink",
            "L_diag", "OPT_diag", "con_diag", "U_diag", "OPT_diag/OPT_sink", "winner"]
@@ -108,3 +115,21 @@ def plot_cost_vs_d(grid_rows: list[dict], raw: list[dict], path: str | Path) -> 
     ax.legend(fontsize=7)
     fig.tight_layout()
     save(fig, path, dpi=120)
+
+
+def ratio_bracket(row: dict) -> tuple[float, float]:
+    """The certified bracket of OPT_diag / OPT_sink from both patterns' brackets (nan when either
+    is unknown)."""
+    sink, diag = row["sink"], row["diag"]
+    if None in (sink["opt_lower"], sink["opt_upper"], diag["opt_lower"], diag["opt_upper"]):
+        return float("nan"), float("nan")
+    return diag["opt_lower"] / sink["opt_upper"], diag["opt_upper"] / sink["opt_lower"]
+
+
+def ratio_grows_with_d(grid: list[dict], raw: list[dict]) -> bool:
+    """For every (C, lam) of the grid, the certified ratio bracket at each larger d lies wholly
+    above the one at the next smaller d."""
+    series: dict[tuple, list[tuple[int, tuple[float, float]]]] = {}
+    for g, r in zip(grid, raw):
+        series.setdefault((g["C"], g["lam"]), []).append((g["d"], ratio_bracket(r)))
+    return all(b[1][0] > a[1][1] for s in series.values() for a, b in zip(sorted(s), sorted(s)[1:]))
