@@ -79,7 +79,8 @@ FAILING = ("fails", "not_reproduced")
 """The verdicts that ``sinkcheck report --strict`` exits 1 on."""
 
 ALIGNMENT_CONDITION = ("(a) 0 is not in the convex hull of the queries {z_i : i in J} and (b) the sink z_0 is not in "
-                       "the convex hull of the keys every query sees besides it")
+                       "the convex hull of K_max, the keys other than z_0 that the last query max J sees "
+                       "({1..max J} causal, {1..T} full)")
 """The one necessary (and sufficient) condition for a sink that the suite proves (Theorem G), stated
 once: Prop. 4.1's records, the Figure 1 record and the docs use this text."""
 
@@ -158,6 +159,17 @@ class Claim:
         """The claim's statement in the built docs, relative to the site root."""
         return f"{self.docs}.html#{self.anchor}"
 
+    def card(self) -> str:
+        """The record in a few lines of text, for the docs: id, verdict, whose statement, and for an
+        empirical claim our setting next to the paper's."""
+        lines = [f"{self.id}: {VERDICT_TEXT[self.expected_verdict]} ({self.kind}; statement: {self.statement_source})",
+                 f"  checked: {self.checked_statement}"]
+        if self.hypothesis:
+            lines.append(f"  hypothesis: {self.hypothesis}")
+        if self.kind == "empirical":
+            lines += [f"  our setting: {self.setting}", f"  the paper's setting: {self.paper_setting}"]
+        return "\n".join(lines)
+
     def as_dict(self) -> dict:
         """The record as ``sinkcheck claims --format json`` prints it."""
         return {"id": self.id, "kind": self.kind, "statement_source": self.statement_source,
@@ -169,10 +181,13 @@ class Claim:
 
 
 _SEC7_L_SINK_HYP = ("the fallback constraints and C <= 15 (exact: for every lam and nuisance, OPT_sink >= "
-                    "2 kappa C / sqrt(d (C + 1)), the minimum over the fallback constraints, which OPT_sink approaches as "
+                    "2 kappa C / sqrt(d (C + 1)), the minimum over the fallback constraints against the copy queries, which "
+                    "OPT_sink approaches as "
                     "lam grows; for every C >= 16 a construction beats L_sink once lam exceeds a closed-form threshold, "
                     "kept instance C = 16, lam = 1000), or H1 (centred nuisance) and lam <= sqrt(63) with the fallback, "
-                    "lam <= sqrt(15) without (proved by trace duality)")
+                    "lam <= sqrt(15) without (proved by trace duality; without H1, d (1 + lam^2) + sigma_op^2 <= 64 d "
+                    "with the fallback, <= 16 d without, sigma_op the operator norm of the group means of the nuisance; the "
+                    "checks' predicate uses the conditions on C and on H1 only)")
 
 _SEC7_L_DIAG_HYP = ("the fallback constraints, for every C, lam and nuisance (proved: OPT_diag >= kappa sqrt(d) r_eff / "
                     "delta^2 + 2 kappa (C - 1 + 1 / sqrt(C + 1)) / sqrt(d), the exact minimum of the S-part over the "
@@ -200,7 +215,7 @@ CLAIMS_LIST: tuple[Claim, ...] = (
     Claim("sukenik.sec6.switch_forward", "sukenik", "Section 6 (sinks and the hard attention switch)",
           "A sink is a hard attention switch: a head that puts all its attention on the sink z_0, whose value "
           "V z_0 is zero, outputs exactly 0 (the text available to us states this in the abstract only).",
-          "||o_i|| <= (1 - A_i0) max_{j != 0} ||V z_j|| + A_i0 ||V z_0|| (attained when the free values can share a "
+          "For attention weights that sum to 1: ||o_i|| <= (1 - A_i0) max_{j != 0} ||V z_j|| + A_i0 ||V z_0|| (attained when the free values can share a "
           "direction and the weights do not move with them); A_i0 = 1 and V z_0 = 0 give o_i = 0; a softmax head "
           "with zero sink value reaches ||o|| <= eps over the content ball once its sink gap is "
           ">= log(n (R - eps) / eps), with equality at that gap (Theorems S1, S4).",
@@ -209,8 +224,9 @@ CLAIMS_LIST: tuple[Claim, ...] = (
     Claim("sukenik.sec6.switch_converse_values", "sukenik", "Section 6 (sinks are equivalent to the switch)",
           "Conversely, a head that is switched off (outputs 0) puts its attention on a sink.",
           "Scores fixed, values free over a set containing +-R u: ||o|| <= eps for every content of the other "
-          "tokens implies mass >= 1 - eps/R on the fixed positions, whose averaged value has norm <= eps; eps = 0 "
-          "gives an exact sink with zero value; eps/R is tight (Theorem S2).",
+          "tokens implies mass >= 1 - eps/R on the fixed positions, and a_P ||vbar_P|| <= eps for their mass a_P and "
+          "averaged value vbar_P (||vbar_P|| <= eps itself when the free values range over the whole ball); "
+          "eps = 0 gives an exact sink with zero value; eps/R is tight (Theorem S2).",
           "'switched off' read as ||o|| <= eps for every content of the other tokens: for one input the converse "
           "fails (values that cancel give o = 0 with no sink; kept counterexample)",
           "holds_with_hypothesis", ("switch.converse_values",), ("tests/test_switch.py",), "switch",
@@ -241,7 +257,8 @@ CLAIMS_LIST: tuple[Claim, ...] = (
           "The alignment between the sink and the other tokens (cosines of Figure 1) governs how easily a sink "
           "is represented.",
           "Full mask: the minimum cost min 2 ||W||_* of a sink with margin kappa is 2 kappa sqrt(d) / "
-          "(gamma_Q gamma_0), gamma_Q = dist(0, conv Q), gamma_0 = dist(z_0, conv K); causal mask: between "
+          "(gamma_Q gamma_0), gamma_Q = dist(0, conv Q) with Q = {z_i : i in J}, gamma_0 = dist(z_0, conv K_max) with "
+          "K_max the keys other than z_0 that the last query sees; causal mask: between "
           "the stated lower and upper bounds (Theorem C, ours). The bound grows with c = max cos(z_0, z_j): a "
           "sink anti-aligned with the keys is the cheapest, the opposite of 'aligned sinks are easy'.",
           None, "holds", ("sink.cost",), ("tests/test_sink_geometry.py",), "sink_geometry",
@@ -263,8 +280,8 @@ CLAIMS_LIST: tuple[Claim, ...] = (
           "Along the path a_i(lam) = (1 - lam) e_i + (lam / k) 1 from sparse to dense attention, the smoothing "
           "D_k(lam) = E||Y_i - Ybar||^2 has D_k'(1) = -2 beta (1 - 1/k) tr(BW) and "
           "D_k'(0) = -2 (1 - 1/k) (beta tr(BW) + tr(B W^T W)).",
-          "In our model of the setting (tokens with covariance B, Cov(x_i, z_i) = beta B, independent across "
-          "tokens, Y_i = x_i + W sum_j a_ij z_j): D_k(lam) = (1 - 1/k)(tr Sigma_x + 2 (1 - lam) beta tr(BW) + "
+          "In our model of the setting (tokens with covariance B, Cov(x_i, z_i) = beta B, uncorrelated across "
+          "tokens with equal means, Y_i = x_i + W sum_j a_ij z_j): D_k(lam) = (1 - 1/k)(tr Sigma_x + 2 (1 - lam) beta tr(BW) + "
           "(1 - lam)^2 tr(B W^T W)), exactly (sympy), against exact expectations and Monte Carlo; the two "
           "derivatives as stated; D_k'' >= 0.",
           None, "holds", ("smoothing.symbolic", "smoothing.exact_vs_closed", "smoothing.monte_carlo"),
@@ -275,8 +292,8 @@ CLAIMS_LIST: tuple[Claim, ...] = (
           "increases iff beta tr(BW) + tr(B W^T W) < 0.",
           "The same, in our model of the setting, with 'strictly decreases (increases)' read as D_k' < 0 (> 0) "
           "on all of [0, 1].",
-          "off the boundary: read as 'strictly monotone', the 'only if' fails on the measure-zero boundary "
-          "beta tr(BW) = 0 < tr(B W^T W) (kept counterexample); exactly: strictly decreasing iff "
+          "off the boundary: read as 'strictly monotone', the 'only if' fails on the measure-zero boundaries "
+          "beta tr(BW) = 0 < tr(B W^T W) and beta tr(BW) + tr(B W^T W) = 0 < tr(B W^T W) (kept counterexample); exactly: strictly decreasing iff "
           "beta tr(BW) >= 0, strictly increasing iff beta tr(BW) + tr(B W^T W) <= 0 when tr(B W^T W) > 0",
           "holds_with_hypothesis", ("smoothing.monotonicity",), ("tests/test_smoothing_theory.py",), "smoothing",
           kind="theorem", statement_source="paper"),
@@ -418,7 +435,8 @@ CLAIMS_LIST: tuple[Claim, ...] = (
           "f(eps) = (eps + beta) / (r - eps - beta) at every non-trigger position, so BOS >= 1 - f before the "
           "trigger and BOS + trigger >= 1 - f after it; tight for beta = 0 (Theorem 1, ours, with our f). "
           + _TRIGGER_MODEL,
-          "the content-free value parts are bounded, ||u_j|| <= beta (beta = 0: V z = V_x x; without it a "
+          "the content-free value parts are bounded, ||sum_j A_ij u_j|| <= beta at the probe positions (implied by "
+          "||u_j|| <= beta; beta = 0: V z = V_x x; without it a "
           "counterexample, with value norms of order 2e4 and content dimension p = 1); after the trigger the sink "
           "may be BOS or the trigger token; the sink is shown on the all-equal probes",
           "holds_with_hypothesis", ("trigger.necessity",),
@@ -430,20 +448,23 @@ CLAIMS_LIST: tuple[Claim, ...] = (
           "every head has V^h z = V^h_x x (no content-free value part) and g_h = <V_x^h x, x> / r >= 0, the "
           "g-weighted mean content mass is <= eps / (r - eps) (Theorem 2, ours). " + _TRIGGER_MODEL,
           "V^h z = V^h_x x and g_h >= 0 for every head (no head pushes against the target); the bound is on the "
-          "g-weighted mean over heads", "holds_with_hypothesis", ("trigger.multi_head",),
+          "g-weighted mean over heads; eps < r", "holds_with_hypothesis", ("trigger.multi_head",),
           ("tests/test_trigger_theory.py", "tests/test_trigger_counterexamples.py"), "trigger",
           kind="theorem", statement_source="reconstructed"),
     Claim("ranmilo.construction.softmax_sink", "ranmilo", "construction (softmax with a sink)",
           "A softmax head with a BOS sink solves the trigger task to any error eps > 0.",
           "The BOS-sink head has sup error R T / (e^L + T); error eps needs sink logit "
-          "L = log(T (R - eps) / eps) (Theorem 3, ours; its converse holds before the trigger and on trigger-free "
-          "probes). " + _TRIGGER_MODEL,
-          None, "holds", ("trigger.sink_logit",), ("tests/test_trigger_weights.py",), "trigger",
+          "L = log(T (R - eps) / eps) (Theorem 3, ours). Converse: a single softmax head with error <= eps on the "
+          "probes of norm R and equal content logits needs a sink logit gap >= log(i (R - 2 eps - 2 beta) / "
+          "(eps + beta)) at a position i before the trigger or in a trigger-free probe. " + _TRIGGER_MODEL,
+          "for the converse: eps + beta < R/2 with the content-free value parts bounded by beta as in Theorem 1, "
+          "and positions before the trigger (after it the trigger token may be the sink)", "holds", ("trigger.sink_logit",), ("tests/test_trigger_weights.py",), "trigger",
           kind="theorem", statement_source="reconstructed"),
     Claim("ranmilo.relu.sufficiency", "ranmilo", "ReLU attention theorem",
           "Non-normalised ReLU attention solves the same task without any sink.",
           "A ReLU head (plain or length-normalised) with one-hot positions solves the task exactly with zero "
-          "BOS attention; without positions (T >= 3) every sum of ReLU heads with those normalisers has error "
+          "BOS attention; without positions (T >= 3) every sum of ReLU (or unnormalised sigmoid) heads with those "
+          "normalisers (n_t = t + 1 visible keys, or 1) has error "
           ">= R/5 (length) or R/3 (plain), attained at T = 3; with the normaliser n_t = t - 1 (the tokens between "
           "BOS and the query) a position-free ReLU head solves it exactly with zero BOS attention (Theorem 4, "
           "ours: positions are needed for the first two normalisers only). " + _TRIGGER_MODEL,

@@ -237,3 +237,19 @@ def test_a_dormant_sweep_trains_one_run_per_task(tmp_path):
 def test_a_bad_training_parameter_names_the_parameter_and_the_rule():
     with pytest.raises(InvalidInputError, match=r"parameters.heads: must be an integer >= 1 \(got 0\)"):
         S.parse({"kind": "trigger", "parameters": {"heads": [1, 0]}})
+
+
+def test_a_sinkdiag_tasks_hypothesis_flags_follow_the_exact_ranges_of_the_lower_bounds(monkeypatch):
+    # C = 17, lam = 1000 with the fallback, neither H1 nor H2: L_diag's QK part is proved for every C,
+    # L_sink's only for C <= 15 (docs/sink_vs_diagonal.md, the exact ranges)
+    import sinkcheck.verify.measure.sinkdiag_eval as ev
+
+    monkeypatch.setattr(ev, "evaluate", lambda inst, fallback: {"instance": {"Delta_diag": 1.0}})
+    monkeypatch.setattr(K, "sinkdiag_instance", lambda params, seed: None)
+    params = dict(d=64, C=17, n=2, r_eta=2, lam=1000.0, kappa=1.0, centred=False, equal_norms=False, fallback=True)
+    flags = K.run_sinkdiag(params, 0)["hypotheses"]
+    assert flags["sink lower<=opt"] is False and flags["diag lower<=opt"] is True
+    flags = K.run_sinkdiag({**params, "C": 15}, 0)["hypotheses"]
+    assert flags["sink lower<=opt"] is True
+    flags = K.run_sinkdiag({**params, "fallback": False}, 0)["hypotheses"]
+    assert flags["sink lower<=opt"] is False and flags["diag lower<=opt"] is False

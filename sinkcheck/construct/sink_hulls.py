@@ -181,11 +181,12 @@ def cost_bounds(Z, J, kappa: float = 1.0, mask: str = "causal") -> dict:
     """Theorem C: certified bounds lower <= min ||W||_* <= upper (equal for the full mask, up to the
     accuracy of the nearest points).
 
-    The nearest points come from a QP, and gamma_Q, gamma_0 are the norms of actual hull points, so
-    they are >= the true distances: c / (gamma_Q gamma_0) (c = kappa sqrt(d)) and each causal lower
-    term are valid lower bounds.  The upper bound is the cost ||W||_* = c / (alpha beta) of
-    :func:`rank_one_witness`, which meets every margin (alpha <= gamma_Q, beta <= gamma_0 are the
-    attained minima).  The two differ by the QP's accuracy (about 1e-9 relative).
+    The nearest points come from Wolfe's algorithm (:func:`hull_distance`), and gamma_Q, gamma_0 are
+    the norms of actual hull points, so they are >= the true distances: c / (gamma_Q gamma_0)
+    (c = kappa sqrt(d)) and each causal lower term are valid lower bounds.  The upper bound is the
+    nuclear norm ||W||_* = c / (alpha beta) of :func:`rank_one_witness`, which meets every margin
+    (alpha <= gamma_Q, beta <= gamma_0 are the attained minima).  The two differ by the accuracy of
+    the nearest points.
 
     Raises:
         InvalidInputError: if condition (a) or (b) of Theorem G fails (no W exists).

@@ -30,6 +30,9 @@ MASKS = ("causal", "full")
 """The supported masks.  Under "causal" query i sees positions 0 to i, itself included; under
 "full" every query sees positions 0 to T."""
 
+CERTIFICATE_RTOL = 1e-7
+"""Largest relative residual of an infeasibility certificate that :func:`decide` accepts."""
+
 
 def check_problem(Z, J, kappa: float = 1.0, mask: str = "causal") -> tuple[np.ndarray, list[int], float]:
     """Validate (Z, J, kappa, mask); return Z as float64 (T+1, d), J sorted, kappa."""
@@ -155,7 +158,7 @@ def decide(Z, J, kappa: float = 1.0, mask: str = "causal", tol: float = 1e-9) ->
         raise SolverError("sink LP: t* = 0 but the dual multipliers vanish")
     y = y / y.sum()
     residual = verify_certificate(Z, pairs, y)
-    if residual > 1e-7:
+    if residual > CERTIFICATE_RTOL:
         raise SolverError(f"sink LP: undecided (t* = {t_star:.3g}, certificate residual {residual:.3g})")
     return SinkLPResult(False, pairs, y=y, residual=residual, info={"t_star": t_star, "r": r})
 

@@ -8,7 +8,7 @@
 - :func:`trigger_sink_head`: with (H), after the trigger the trigger token itself can take the
   sink's place, so "BOS >= 1 - f(eps)" fails there (BOS + trigger >= 1 - f(eps) holds).
 - :func:`two_head_cancellation`: with (H) and two heads, the heads' outputs cancel at every
-  non-trigger position; no head attends to BOS anywhere (the second head parks its trigger
+  non-trigger position; every BOS coefficient is small and tends to 0 as M grows (the second head parks its trigger
   query on the trigger token).  So no single-head-style sink bound holds for several heads.
 """
 

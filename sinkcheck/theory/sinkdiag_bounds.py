@@ -57,8 +57,8 @@ L_sink_fallback = 2 * kappa * C / sp.sqrt(d * (C + 1))
 """Sink QK cost >= this with the fallback constraints, for any lam and any nuisance, without H1. The
 fallback constraints c_c^T W (b - c_c) >= kappa sqrt d summed over c give <W, X> >= kappa C sqrt d with
 X = sum_c c_c (b - c_c)^T, ||X||_op = d sqrt(C + 1), and trace duality (:func:`check_fallback_certificates`).
-It is the exact minimum over the fallback constraints alone (a rank-one W attains it), and OPT_sink
-tends to it as lam grows (:func:`sink_fallback_construction_cost`), so no better bound holds for every lam."""
+It is the exact minimum over the fallback constraints against the copy queries (a rank-one W attains
+it; that W scores below the margin against other groups' tokens), and OPT_sink tends to it as lam grows (:func:`sink_fallback_construction_cost`), so no better bound holds for every lam."""
 L_diag_fallback_S = 2 * kappa * (C - 1 + 1 / sp.sqrt(C + 1)) / sp.sqrt(d)
 """S-part of the diagonal QK cost with the fallback constraints c_c^T W (c_c - y) >= kappa sqrt d
 against y = b and y = every other copy query: the exact minimum of 2 ||P_S W P_S||_* over these

@@ -9,7 +9,7 @@ Statements and proofs (plain text)::
     vbar_P = sum_{j in P} a_j v_j / a_P is the softmax average of the fixed values: it does not depend
     on the free tokens (the common normaliser cancels).  Only the sink fixed: a_P = A_i0, vbar_P = V z_0.
 
-    Theorem S1 (forward; any weights, softmax or not).  If ||v_j|| <= R for j in F, then
+    Theorem S1 (forward; any weights that sum to 1, softmax or not).  If ||v_j|| <= R for j in F, then
         ||o|| <= (1 - a_P) R + a_P ||vbar_P||,
     in particular ||o_i|| <= (1 - A_i0) max_j ||V z_j|| + A_i0 ||V z_0||, and a_P = 1, vbar_P = 0 gives
     o = 0 exactly (hard switch).  The bound is attained (all v_j = R vbar_P / ||vbar_P||).
@@ -121,11 +121,18 @@ def fixed_part(a: np.ndarray, values: np.ndarray, fixed: list[int]) -> tuple[flo
 _a, _R, _eps, _epsp, _rho, _b, _n, _D = sp.symbols("a R epsilon epsilon' rho b n Delta", positive=True)
 
 
-def check_forward_attainment() -> bool:
-    """S1 attainment: with every free value R u (u = vbar/||vbar||) the output is
-    (a_P ||vbar|| + (1 - a_P) R) u, i.e. the bound holds with equality."""
-    coeff = _a * _rho + (1 - _a) * _R  # o = a_P * rho u + (1 - a_P) * R u
-    return sp.simplify(coeff - ((1 - _a) * _R + _a * _rho)) == 0
+def check_forward_attainment(n: int = 3, p: int = 2) -> bool:
+    """S1 attainment: with fixed weights a_0 (sink value vbar = rho u, u a unit vector) and free
+    weights a_1..a_n summing to 1 - a_0, every free value R u gives o = sum_j a_j v_j =
+    (a_0 rho + (1 - a_0) R) u, whose norm is the bound (1 - a_0) R + a_0 ||vbar|| (exact, symbolic
+    vectors in R^p on the unit circle's rational parametrisation)."""
+    a = sp.symbols(f"a1:{n + 1}", positive=True)
+    s_ = sp.symbols("s", real=True)
+    u = sp.Matrix([(1 - s_**2) / (1 + s_**2), 2 * s_ / (1 + s_**2)] + [0] * (p - 2))  # ||u|| = 1 for every s
+    a0 = 1 - sum(a)
+    o = a0 * _rho * u + sum((a_j * _R * u for a_j in a), sp.zeros(p, 1))
+    bound = (1 - a0) * _R + a0 * _rho
+    return sp.simplify(o.dot(o) - bound**2) == 0 and sp.simplify(u.dot(u) - 1) == 0
 
 
 def check_sign_flip_identities(n: int = 3, p: int = 2) -> bool:

@@ -22,7 +22,7 @@ CASES: dict[str, dict] = {
     # L_diag fails for large lam without fallback, even under H1 + H2 (its C-term is not earned).
     # Restored by lam <= sqrt(15) under H1 (proved).
     "l_diag_large_lambda_no_fallback": dict(d=12, C=2, n=2, r_eta=4, lam=16.0, kappa=1.0, seed=1, fallback=False),
-    # L_sink fails even WITH fallback when C > 32 and lam is large: the paper's own sink construction
+    # L_sink fails even WITH fallback when C > 32 and lam is large: the paper's sink construction (our knobs)
     # meets every margin and costs 1.969 < kappa C / (2 sqrt d) = 2.182 (no solver needed).
     "l_sink_many_groups_with_fallback": dict(d=84, C=40, n=2, r_eta=2, lam=1000.0, kappa=1.0, seed=0, fallback=True),
     # L_sink with fallback, just outside its exact range C <= 15, with neither H1 nor H2: at C = 16 the

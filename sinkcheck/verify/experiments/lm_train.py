@@ -10,8 +10,8 @@ What a short CPU run shows and does not: it exercises the whole path (data, trai
 per-layer Sink_1 measured on 100 held-out windows of length 64, as Gu et al.) and shows the loss
 falling; Gu et al. see no sink below ~50M training tokens, and the quick profile sees ~1M, so
 the absence of a sink in a quick run is expected and says nothing about larger runs.  The
-``full`` profile (6 layers x 6 heads x 384, 20k steps of 32 x 256 bytes = 164M tokens) is sized
-for a GPU (about an hour) or many hours of CPU.
+``full`` profile (6 layers x 6 heads x 384, 20k steps of 32 windows of 256 bytes, 255 predicted
+each = 163M tokens) is sized for a GPU (about an hour) or many hours of CPU.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ PROFILES = {
     # quick: seconds to minutes on CPU; tests the path, far too small for a sink (see module doc)
     "quick": {"byte_budget": 1_000_000, "n_layer": 2, "n_head": 2, "n_embd": 64, "T": 64, "batch": 16,
               "steps": 200, "eval_every": 100, "lr": 3e-3},
-    # full: GPU (or hours of CPU); 20k steps x 32 x 256 bytes = 164M training tokens
+    # full: GPU (or hours of CPU); 20k steps x 32 windows x 255 predicted bytes = 163M training tokens
     "full": {"byte_budget": 50_000_000, "n_layer": 6, "n_head": 6, "n_embd": 384, "T": 256, "batch": 32,
              "steps": 20_000, "eval_every": 1000, "lr": 6e-4},
 }

@@ -41,7 +41,7 @@ def necessity_table(seed: int = 0, n_random: int = 60, T: int = 5, p: int = 2) -
             "random (H_beta)": [tn.random_head(rng, p, T, content_free=True) for _ in range(n_random)],
             "optimised": [tn.optimised_head(seed + k, p, T, 150) for k in range(2)],
             "optimised, BOS penalty": [tn.optimised_head(seed + k, p, T, 150, bos_penalty=2.0) for k in range(2)],
-            "tight (delta = 1e-3)": [tw.tight_head(p, T, 1.0, e, 1e-3 * e, True)[:2] for e in (0.05, 0.2)]}
+            "tight (delta = 1e-3 eps)": [tw.tight_head(p, T, 1.0, e, 1e-3 * e, True)[:2] for e in (0.05, 0.2)]}
     rows = []
     for name, heads in fams.items():
         pr = [tn.probe(x, T, [h], True) for h in heads]
