@@ -9,7 +9,7 @@ Statements and proofs (plain text)::
     vbar_P = sum_{j in P} a_j v_j / a_P is the softmax average of the fixed values: it does not depend
     on the free tokens (the common normaliser cancels).  Only the sink fixed: a_P = A_i0, vbar_P = V z_0.
 
-    Theorem S1 (forward; any weights that sum to 1, softmax or not).  If ||v_j|| <= R for j in F, then
+    Theorem S1 (forward; any non-negative weights that sum to 1, softmax or not).  If ||v_j|| <= R for j in F, then
         ||o|| <= (1 - a_P) R + a_P ||vbar_P||,
     in particular ||o_i|| <= (1 - A_i0) max_j ||V z_j|| + A_i0 ||V z_0||, and a_P = 1, vbar_P = 0 gives
     o = 0 exactly (hard switch).  The bound is attained (all v_j = R vbar_P / ||vbar_P||).
