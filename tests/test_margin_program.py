@@ -18,7 +18,7 @@ from sinkcheck.construct.sinkdiag.instance import sample_instance
 from sinkcheck.errors import IllConditionedError, InfeasibleError, InvalidInputError, SolverError, WideBracketError
 
 Z3 = np.eye(3)
-"""The smallest sink problem of tests/test_sink_lp_claims.py: z_0, z_1, z_2 orthonormal, J = {1, 2}."""
+"""The smallest sink problem of tests/test_sink_lp.py: z_0, z_1, z_2 orthonormal, J = {1, 2}."""
 
 
 def sink_program():
@@ -500,8 +500,8 @@ def test_when_no_attempt_ends_optimal_the_feasibility_LP_still_brackets_OPT(monk
     assert 0 < err.value.lower <= err.value.upper
 
 
-def test_the_box_bracket_contains_OPT_computed_by_hand():
-    # the smallest sink problem: OPT = 2 / sqrt(3) (tests/test_sink_lp_claims.py), in its scaled units here 1 / sqrt(3)
+def test_the_box_bracket_contains_the_certified_bracket_of_the_ladder():
+    # the smallest sink problem of tests/test_sink_lp.py, solved by the ladder for the exact value
     Z, cons = sink_program()
     lower, upper = mp.box_bracket(Z, cons)
     exact = mp.solve(Z, cons)
