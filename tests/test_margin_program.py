@@ -204,8 +204,8 @@ def test_an_iterate_moved_to_margins_f_rho_by_rescaled_is_as_optimal_there_as_it
 def test_a_solver_infeasible_after_a_feasible_LP_is_reported_with_its_status(monkeypatch):
     record_solves(monkeypatch, 100, status=cp.INFEASIBLE)
     with pytest.raises(WideBracketError, match=r"^min-nuclear sink: infeasible \(status infeasible\) "
-                                               r"\(but the feasibility LP found t\* = .* > 0, and its box solution "
-                                               r"gives the certified bracket on this error\)$"):
+                                               r"\(but the feasibility LP found t\* = .* > 0, and the certified iterates "
+                                               r"and the LP's box solution bracket OPT; best upper end: .*\)$"):
         min_nuclear_sink(Z3, [1, 2])
 
 
@@ -503,6 +503,38 @@ def test_when_no_attempt_ends_optimal_the_feasibility_LP_still_brackets_OPT(monk
 def test_the_box_bracket_contains_the_certified_bracket_of_the_ladder():
     # the smallest sink problem of tests/test_sink_lp.py, solved by the ladder for the exact value
     Z, cons = sink_program()
-    lower, upper = mp.box_bracket(Z, cons)
+    _, upper, lower = mp.box_bracket(Z, cons)
     exact = mp.solve(Z, cons)
     assert lower <= exact.lower * (1 + 1e-9) and exact.upper <= upper * (1 + 1e-9)
+
+
+def test_when_no_attempt_ends_optimal_a_certified_inaccurate_iterate_tightens_the_bracket(monkeypatch):
+    # every attempt ends "optimal_inaccurate" with an iterate near the optimum (the exact one, perturbed):
+    # certify turns it into a bracket far tighter than the feasibility LP's, and the solve returns it
+    Z, cons = sink_program()
+    exact = mp.solve(Z, cons)
+    prob, M_of, y_of = mp.program(Z, cons, "kron", 1.0)
+    prob.solve(solver="CLARABEL")
+    M_near, y_near = M_of() * (1 + 1e-9), y_of()
+
+    def solve(Z_, cons_, name, opts, form):
+        raise mp.InaccurateSolve(f"solver {name} ended with status 'optimal_inaccurate'", M_near, y_near)
+        yield  # a generator, as _solve is
+
+    monkeypatch.setattr(mp, "_solve", solve)
+    sol = mp.solve(Z, cons)
+    assert sol.status == "optimal_inaccurate" and sol.lower <= exact.upper * (1 + 1e-9)
+    assert exact.lower <= sol.upper * (1 + 1e-9) and (sol.upper - sol.lower) / sol.upper <= mp.MAX_GAP
+    box_upper = mp.box_bracket(Z, cons)[1]
+    assert sol.upper <= box_upper
+
+
+def test_an_inaccurate_attempt_without_a_finite_iterate_is_a_plain_solver_error():
+    class Prob:
+        status = cp.OPTIMAL_INACCURATE
+    err = mp._ended_inaccurate("solver X ended", Prob(), lambda: None, lambda: np.ones(2))
+    assert type(err) is SolverError
+    err = mp._ended_inaccurate("solver X ended", Prob(), lambda: np.full((2, 2), np.nan), lambda: np.ones(2))
+    assert type(err) is SolverError
+    err = mp._ended_inaccurate("solver X ended", Prob(), lambda: np.eye(2), lambda: np.ones(2))
+    assert isinstance(err, mp.InaccurateSolve)

@@ -172,10 +172,15 @@ def test_min_nuclear_sink_with_the_full_mask_reports_the_minimum_margin_over_eve
     assert res.min_margin == pytest.approx(min(margins), rel=1e-9)
 
 
-def test_when_every_attempt_ends_inaccurate_the_status_is_reported(monkeypatch):
+def test_when_every_attempt_ends_inaccurate_a_certified_iterate_is_still_an_answer(monkeypatch):
+    # an "optimal_inaccurate" status is not a result, but the iterate is certified by weak duality:
+    # when no attempt ends optimal, the tightest certified bracket within MAX_GAP is the answer
+    exact = sink_lp.min_nuclear_sink(np.eye(3), [1, 2])
     _forced_fallback(monkeypatch, len(mp.ATTEMPTS))
-    with pytest.raises(SolverError, match=r"^min-nuclear sink: solver SCS ended with status 'optimal_inaccurate'"):
-        sink_lp.min_nuclear_sink(np.eye(3), [1, 2])
+    res = sink_lp.min_nuclear_sink(np.eye(3), [1, 2])
+    assert res.feasible and res.min_margin >= 1 - 1e-6
+    assert (res.cost - res.info["cost_lower"]) / res.cost <= mp.MAX_GAP
+    assert res.info["cost_lower"] <= exact.cost * (1 + 1e-9) and exact.info["cost_lower"] <= res.cost * (1 + 1e-9)
 
 
 def test_problem_defaults_are_kappa_1_and_the_causal_mask():

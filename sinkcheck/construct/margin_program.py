@@ -67,7 +67,10 @@ optimal, a long unscaled SCS run. A caller that knows SCS to stall on its progra
 diagonal programs of :data:`sinkcheck.construct.min_cost.BADLY_SCALED`) puts the Clarabel attempts
 before the SCS one (:func:`ladder`). Failing SOLVER_RTOL it returns the best optimal attempt whose gap
 is <= MAX_GAP, and the caller compares claims with the bracket [lower, upper], never with a
-tolerance. Otherwise it raises SolverError. Which attempt wins changes only the bracket's width,
+tolerance. When no attempt ends optimal, the iterates of the attempts that ended
+"optimal_inaccurate" are certified too, and with the feasibility LP's box solution they give the
+bracket (largest lower end, smallest upper end): returned within MAX_GAP, on a WideBracketError
+otherwise. Which attempt wins changes only the bracket's width,
 never its validity: every bracket is computed by :func:`certify` from the exact coordinates.
 """
 
@@ -327,13 +330,15 @@ def solve(Z: np.ndarray, cons, solver: str = "CLARABEL", retry_scs: bool = True,
         IllConditionedError: too badly conditioned (t* < ILL_CONDITIONED); the error carries a
             certified lower bound on OPT from the feasibility LP's dual.
         WideBracketError: the best optimal attempt's certified gap exceeds MAX_GAP, or no attempt
-            ended optimal and the bracket is the feasibility LP's (:func:`box_bracket`); the
-            bracket [lower, upper] is on the error.
+            ended optimal and the certified iterates of the "optimal_inaccurate" attempts together
+            with the feasibility LP (:func:`box_bracket`) bracket OPT no tighter than MAX_GAP (the
+            largest lower end and the smallest upper end; within MAX_GAP that bracket is returned,
+            with status "optimal_inaccurate"); the bracket [lower, upper] is on the error.
         SolverError: otherwise, when no certified bracket can be had.
     """
     validate.choice("solver", solver, SOLVERS)
     validate.choice("form", form, FORMS)
-    t0, best, errors, t_star = time.perf_counter(), None, [], None
+    t0, best, errors, t_star, inaccurate = time.perf_counter(), None, [], None, []
     for name, opts in ladder(Z.shape[1], solver, retry_scs, clarabel_first):
         if opts is LAST_RESORT[1] and best is not None:
             break
@@ -342,15 +347,25 @@ def solve(Z: np.ndarray, cons, solver: str = "CLARABEL", retry_scs: bool = True,
         except SolverError as exc:  # an "infeasible" status included: the LP decides
             errors.append(str(exc))
             t_star = _decided(Z, cons, what) if t_star is None else t_star
+            if isinstance(exc, InaccurateSolve):  # its iterate may still be certified: kept for the fallback
+                try:
+                    inaccurate.append((*certify(Z, cons, exc.M, exc.y), name))
+                except SolverError:
+                    pass
             continue
         if best is None or (upper - lower) / upper < (best[1] - best[2]) / best[1]:
             best = (Mf, upper, lower, name, status)
         if upper - lower <= SOLVER_RTOL * upper:
             break
-    if best is None:  # no attempt ended optimal: the feasibility LP still brackets OPT (a wide bracket)
-        lower, upper = box_bracket(Z, cons)
-        raise WideBracketError(f"{what}: {errors[-1]} (but the feasibility LP found t* = {t_star:.2g} > 0, and "
-                               "its box solution gives the certified bracket on this error)", lower, upper)
+    if best is None:  # no attempt ended optimal: the certified iterates and the feasibility LP bracket OPT
+        Mb, ub, lb = box_bracket(Z, cons)
+        Mf, upper, name = min([(Mb, ub, "feasibility LP")] + [(m, u, n) for m, u, _, n in inaccurate], key=lambda c: c[1])
+        lower = max([lb] + [low for _, _, low, _ in inaccurate])  # every lower end is certified: the largest holds
+        if upper - lower > MAX_GAP * upper:
+            raise WideBracketError(f"{what}: {errors[-1]} (but the feasibility LP found t* = {t_star:.2g} > 0, and "
+                                   f"the certified iterates and the LP's box solution bracket OPT; best upper end: "
+                                   f"{name})", lower, upper)
+        best = (Mf, upper, lower, name, "optimal_inaccurate")
     Mf, upper, lower, name, status = best
     if upper * ILL_CONDITIONED >= 1.0 and t_star is None:  # only then can the LP refuse (module docstring)
         t_star = _decided(Z, cons, what)
@@ -464,15 +479,38 @@ def box_margin(Z: np.ndarray, cons) -> tuple[float, np.ndarray]:
     return _box_lp(Z, cons)[:2]
 
 
-def box_bracket(Z: np.ndarray, cons) -> tuple[float, float]:
-    """A certified bracket (lower, upper) on OPT from the feasibility LP alone, for when no solver
-    attempt ends optimal: its box solution M, scaled by its smallest constraint value computed with
-    the exact Z, is feasible (upper = its nuclear norm), and its duals give the weak-duality bound."""
+def box_bracket(Z: np.ndarray, cons) -> tuple[np.ndarray, float, float]:
+    """A certified bracket on OPT from the feasibility LP alone, for when no solver attempt ends
+    optimal: its box solution M, scaled by its smallest constraint value computed with the exact Z,
+    is feasible (returned with upper = its nuclear norm), and its duals give the weak-duality lower
+    bound. Returns (M, upper, lower), as :func:`certify` does."""
     _, y, Mp = _box_lp(_sparse(Z), cons, cap=None)  # uncapped t: the duals then sum to 1, never all 0
     g = float(np.min(constraint_matrix(Z, cons) @ Mp.ravel()))
     if not g > 0:
         raise SolverError(f"the feasibility LP's box solution violates a margin (smallest value {g:.3g} <= 0)")
-    return dual_lower(Z, cons, y), float(np.linalg.svd(Mp / g, compute_uv=False).sum())
+    return Mp / g, float(np.linalg.svd(Mp / g, compute_uv=False).sum()), dual_lower(Z, cons, y)
+
+
+class InaccurateSolve(SolverError):
+    """An attempt that ended "optimal_inaccurate": not a result, but its iterate (M, y) may still be
+    certified by weak duality (:func:`certify`), which :func:`solve` does when no attempt ends optimal."""
+
+    def __init__(self, message: str, M: np.ndarray, y: np.ndarray):
+        super().__init__(message)
+        self.M, self.y = M, y
+
+
+def _ended_inaccurate(message: str, prob, M_of, y_of) -> SolverError:
+    """The error for an attempt whose first stage did not end optimal: an :class:`InaccurateSolve`
+    carrying the iterate when the status is "optimal_inaccurate" and the iterate is finite."""
+    if prob.status == cp.OPTIMAL_INACCURATE:
+        try:
+            M, y = np.asarray(M_of(), dtype=float), np.asarray(y_of(), dtype=float)
+        except (TypeError, ValueError):
+            return SolverError(message)
+        if np.all(np.isfinite(M)) and np.all(np.isfinite(y)):
+            return InaccurateSolve(message, M, y)
+    return SolverError(message)
 
 
 def _box_lp(Z: np.ndarray, cons, cap: float | None = 1.0) -> tuple[float, np.ndarray, np.ndarray]:
@@ -513,7 +551,7 @@ def _solve(Z: np.ndarray, cons, solver: str, opts: dict, form: str = "kron") -> 
             raise InfeasibleError(f"infeasible (status {prob.status}" + (" of the dual program)" if form == "dual" else ")"))
         if prob.status != cp.OPTIMAL:
             if k == 0:
-                raise SolverError(f"solver {solver} ended with status {prob.status!r}")
+                raise _ended_inaccurate(f"solver {solver} ended with status {prob.status!r}", prob, M_of, y_of)
             return
         yield M_of(), y_of(), prob.status
         if stages:

@@ -168,8 +168,9 @@ def min_cost(inst: SinkDiagInstance, pattern: str, fallback: bool = True, solver
         InfeasibleError: no W meets the constraints (e.g. a dormant token in the convex hull of
             its group mates under the diagonal pattern).
         IllConditionedError: too badly conditioned; the error carries a certified lower bound on OPT.
-        WideBracketError: the certified gap exceeds MAX_GAP, or no attempt ended optimal (then the
-            bracket is the feasibility LP's); the error carries the bracket of OPT.
+        WideBracketError: the certified gap exceeds MAX_GAP, also when no attempt ended optimal
+            (then the bracket comes from the inaccurate attempts' certified iterates and the
+            feasibility LP); the error carries the bracket of OPT.
         SolverError: no certified bracket could be had.
     """
     Q, Z, cons = scaled_program(inst, pattern, fallback, reduce)
