@@ -274,3 +274,18 @@ def test_no_run_ever_deletes_or_changes_a_file_the_user_put_in_an_output_directo
         pass
     after = snapshot(out)
     assert {k: after.get(k) for k in mine} == mine
+
+
+def test_the_cleanup_helper_refuses_any_path_that_is_not_a_staging_path_and_leaves_it_as_it_is(tmp_path):
+    user_dir, user_file = tmp_path / "results", tmp_path / "notes.txt"
+    user_dir.mkdir()
+    (user_dir / "a.csv").write_text("1")
+    user_file.write_text("mine")
+    for path in (user_dir, user_file):
+        with pytest.raises(RuntimeError, match="not a staging path"):
+            files._remove_own(path)
+    assert (user_dir / "a.csv").read_text() == "1" and user_file.read_text() == "mine"
+    stage = tmp_path / (files.STAGE_PREFIX + "x")
+    stage.mkdir()
+    files._remove_own(stage)
+    assert not stage.exists()

@@ -234,15 +234,17 @@ def fake_ladder(monkeypatch, gaps, scale=1.0):
     """Attempt k of the ladder ends optimal with certified relative gap gaps[k] and upper bound
     scale * (k + 1) (None: the solver fails); returns the names of the attempts run."""
     Z, cons = sink_program()
-    run = []
+    run, marker, real = [], np.outer(Z[1] + Z[2], Z[0]), mp.certify
 
     def solve(Z, cons, name, opts, form):
         run.append(name)
         if gaps[len(run) - 1] is None:
             raise SolverError(f"solver {name} ended with status 'optimal_inaccurate'")
-        yield np.outer(Z[1] + Z[2], Z[0]), np.full(len(cons), float(len(run))), "optimal"
+        yield marker, np.full(len(cons), float(len(run))), "optimal"
 
     def certify(Z, cons, Mp, y):  # attempt k: upper scale (k + 1), relative gap gaps[k]
+        if Mp is not marker:  # not an attempt's (the feasibility LP's box solution): certified for real
+            return real(Z, cons, Mp, y)
         k = int(y[0]) - 1
         return Mp, scale * (k + 1.0), scale * (k + 1.0) * (1.0 - gaps[k])
 

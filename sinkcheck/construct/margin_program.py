@@ -485,10 +485,7 @@ def box_bracket(Z: np.ndarray, cons) -> tuple[np.ndarray, float, float]:
     is feasible (returned with upper = its nuclear norm), and its duals give the weak-duality lower
     bound. Returns (M, upper, lower), as :func:`certify` does."""
     _, y, Mp = _box_lp(_sparse(Z), cons, cap=None)  # uncapped t: the duals then sum to 1, never all 0
-    g = float(np.min(constraint_matrix(Z, cons) @ Mp.ravel()))
-    if not g > 0:
-        raise SolverError(f"the feasibility LP's box solution violates a margin (smallest value {g:.3g} <= 0)")
-    return Mp / g, float(np.linalg.svd(Mp / g, compute_uv=False).sum()), dual_lower(Z, cons, y)
+    return certify(Z, cons, Mp, y)
 
 
 class InaccurateSolve(SolverError):

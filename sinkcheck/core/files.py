@@ -156,7 +156,10 @@ def _files_under(root: Path) -> list[str]:
 
 
 def _remove_own(path: Path) -> None:
-    """Remove a staging directory or file that this process created (never a user's path)."""
+    """Remove a staging directory or file that this process created (never a user's path): only a
+    name made by ``tempfile`` with :data:`STAGE_PREFIX` is ever removed, anything else is an error."""
+    if not path.name.startswith(STAGE_PREFIX):
+        raise RuntimeError(f"refusing to remove {path}: not a staging path of sinkcheck")
     if path.is_dir() and not path.is_symlink():
         shutil.rmtree(path, ignore_errors=True)
     else:

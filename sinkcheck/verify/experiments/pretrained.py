@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from sinkcheck.construct.sink_hulls import in_hull
+from sinkcheck.construct.sink_hulls import alignment_condition
 from sinkcheck.core.metrics import GU_EPS, SinkRates, avg_pairwise_cosine, cosine_matrix, importance, sink_rates
 from sinkcheck.errors import InvalidInputError, SinkcheckError
 from sinkcheck.verify.experiments.pretrained_heads import analyse_head
@@ -303,13 +303,18 @@ def theorem_g(runs: list[SentenceRun], Z: list[np.ndarray]) -> dict:
     L = runs[0].attn.shape[0]
     a, b, base, tokens = np.zeros(L), np.zeros(L), np.zeros(L), 0
     used = [z for z in Z if z.shape[1] >= 3]
+
+    def condition(X: np.ndarray, sink: int) -> dict:  # token ``sink`` as z_0, every other token a query
+        X = np.vstack([X[sink], np.delete(X, sink, axis=0)])
+        return alignment_condition(X, list(range(1, X.shape[0])), mask="full")
+
     for z in used:
         tokens = max(tokens, z.shape[1])
         for layer in range(L):
-            X = z[layer]
-            a[layer] += not in_hull(X[1:], np.zeros(X.shape[1]))[0]
-            b[layer] += not in_hull(X[1:], X[0])[0]
-            base[layer] += np.mean([not in_hull(np.delete(X, k, axis=0), X[k])[0] for k in range(1, X.shape[0])])
+            first = condition(z[layer], 0)
+            a[layer] += first["queries_in_open_halfspace"]
+            b[layer] += first["sink_separated_from_keys"]
+            base[layer] += np.mean([condition(z[layer], k)["sink_separated_from_keys"] for k in range(1, z.shape[1])])
     n = max(len(used), 1)
     return {"a": a / n, "b": b / n, "baseline_b": base / n, "sentences": len(used), "max_tokens": tokens,
             "dim": int(Z[0].shape[-1])}
