@@ -319,3 +319,18 @@ def test_random_points_that_break_a_joint_rule_are_drawn_again_and_the_draws_sta
 def test_a_random_spec_that_can_never_draw_a_runnable_point_is_a_one_line_error(tmp_path, parameters, fragment):
     res = sweep(tmp_path, {"kind": "sinkdiag", "random": 3, "parameters": parameters})
     assert one_line(res, fragment) and not (tmp_path / "out").exists()
+
+
+def test_a_worker_process_ignores_ctrl_c_and_keeps_stdout_and_dasks_error_log_off_the_users_terminal():
+    # what the preload does in each local Dask worker (a heartbeat traceback after Ctrl-C was seen on stderr)
+    import subprocess
+    import sys
+
+    code = ("import logging, signal, sys\n"
+            "from sinkcheck.verify.sweep.worker_setup import dask_setup\n"
+            "dask_setup(None)\n"
+            "print('to stdout')\n"
+            "logging.getLogger('distributed.worker').error('heartbeat failed')\n"
+            "sys.stderr.write(str(signal.getsignal(signal.SIGINT) is signal.SIG_IGN))\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and r.stdout == "" and r.stderr == "True", r.stderr
