@@ -29,11 +29,11 @@ import time
 
 import numpy as np
 
-from sinkcheck.construct import margin_program
-from sinkcheck.construct.min_cost import min_cost, scaled_program
+from sinkcheck.solvers import ladder as margin_program
+from sinkcheck.construct.sinkdiag.min_cost import min_cost, scaled_program
 from sinkcheck.construct.sinkdiag.instance import sample_instance
-from sinkcheck.verify.measure import sinkdiag_eval
-from sinkcheck.verify.measure.sinkdiag_eval import evaluate
+from sinkcheck.evaluate import sinkdiag_eval
+from sinkcheck.evaluate.sinkdiag_eval import evaluate
 
 
 GOAL = 1.3

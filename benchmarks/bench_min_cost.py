@@ -31,8 +31,8 @@ import cvxpy as cp
 import numpy as np
 import scipy.sparse as sp
 
-from sinkcheck.construct import margin_program as mp
-from sinkcheck.construct.min_cost import min_cost, scaled_program
+from sinkcheck.solvers import ladder as mp
+from sinkcheck.construct.sinkdiag.min_cost import min_cost, scaled_program
 from sinkcheck.construct.sinkdiag.instance import sample_instance
 from sinkcheck.errors import SolverError
 

@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-from sinkcheck.construct.min_cost import min_cost
+from sinkcheck.construct.sinkdiag.min_cost import min_cost
 from sinkcheck.construct.sinkdiag.instance import sample_instance
 
 

@@ -23,10 +23,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from sinkcheck.verify.sweep import engine
-from sinkcheck.verify.sweep.db import ResultsDB
-from sinkcheck.verify.sweep.run import run_sweep
-from sinkcheck.verify.sweep.spec import parse
+from sinkcheck.runtime import engine
+from sinkcheck.runtime.db import ResultsDB
+from sinkcheck.sweep.resume import run_sweep
+from sinkcheck.sweep.spec import parse
 
 SPEC = {"kind": "sinkdiag", "seed": 0, "random": 200, "parameters": {
     "C": {"range": [1, 6]}, "d": {"range": [16, 64]}, "r_eta": {"range": [1, 3]}, "n": [2, 3],
@@ -50,7 +50,7 @@ def main() -> int:
     t_serial, w_serial = timed_sweep(root / "serial", workers=0)
     t0 = time.perf_counter()
     with engine.session(workers=2) as client:
-        client.run(lambda: __import__("sinkcheck.verify.sweep.kinds") and __import__("sinkcheck.verify.measure.sinkdiag_eval"))
+        client.run(lambda: __import__("sinkcheck.sweep.kinds") and __import__("sinkcheck.evaluate.sinkdiag_eval"))
         startup = time.perf_counter() - t0
         t_cluster, w_cluster = timed_sweep(root / "cluster", client=client)
     median = statistics.median(w_serial)

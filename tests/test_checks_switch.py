@@ -2,7 +2,7 @@
 
 import pytest
 
-from sinkcheck.verify.checks.registry import Context, load_checks
+from sinkcheck.report.registry import Context, load_checks
 
 NAMES = ["switch.forward", "switch.converse_values", "switch.converse_tokens", "sink.representability", "sink.cost"]
 

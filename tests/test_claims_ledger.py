@@ -18,7 +18,7 @@ from sinkcheck import claims
 from sinkcheck.claims import CLAIMS, CLAIMS_LIST, PAPERS
 from sinkcheck.cli import main
 from sinkcheck.theory import sinkdiag_bounds as T
-from sinkcheck.verify.checks.registry import Certificate, load_checks
+from sinkcheck.report.registry import Certificate, load_checks
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -132,7 +132,7 @@ def test_sinkcheck_claims_lists_every_record_with_every_key_in_each_format():
 # ---- the verdicts, pinned -------------------------------------------------------------------------
 def verdict_mismatches(certs: list[Certificate]) -> list[str]:
     """One line per claim whose report verdict differs from its ledger verdict (skipped: an extra missing)."""
-    from sinkcheck.verify.report.runner import claim_rows
+    from sinkcheck.report.runner import claim_rows
 
     return [f"{r.id}: the report says {r.verdict!r}, the ledger {r.record.expected_verdict!r}"
             for r in claim_rows(certs) if r.verdict not in (r.record.expected_verdict, "skipped")]
@@ -140,7 +140,7 @@ def verdict_mismatches(certs: list[Certificate]) -> list[str]:
 
 @pytest.fixture(scope="module")
 def quick_report(tmp_path_factory):
-    from sinkcheck.verify.report.runner import run_report
+    from sinkcheck.report.runner import run_report
 
     return run_report(tmp_path_factory.mktemp("report") / "r", progress=False)
 
@@ -154,8 +154,8 @@ def test_the_quick_report_gives_each_claim_its_ledger_verdict(quick_report, clai
 
 
 def test_a_flipped_verdict_in_any_one_check_is_caught_and_names_its_claim(monkeypatch, tmp_path):
-    from sinkcheck.verify.checks import registry
-    from sinkcheck.verify.report.runner import run_report
+    from sinkcheck.report import registry
+    from sinkcheck.report.runner import run_report
 
     flipped = {"holds": "fails", "holds_with_hypothesis": "holds", "fails": "holds", "undecided": "holds"}
     for name, claim_id in (("cost.identity", "sukenik.sec7.cost_identity"),

@@ -45,8 +45,8 @@ def test_unwritable_output_parent_is_a_one_line_error(tmp_path):
 
 
 def test_a_claim_with_one_failing_check_is_reported_as_failing_and_claims_keep_ledger_order():
-    from sinkcheck.verify.checks.registry import Certificate
-    from sinkcheck.verify.report.runner import claim_table
+    from sinkcheck.report.registry import Certificate
+    from sinkcheck.report.runner import claim_table
 
     certs = [Certificate("mine.2", "mine.U", "s", "holds_with_hypothesis", added_hypothesis="H"),
              Certificate("smoothing.symbolic", verdict="holds"),
@@ -63,8 +63,8 @@ def test_a_claim_with_one_failing_check_is_reported_as_failing_and_claims_keep_l
 
 def test_the_summary_puts_theorems_first_and_gives_an_empirical_claim_both_settings():
     from sinkcheck.claims import CLAIMS
-    from sinkcheck.verify.checks.registry import Certificate
-    from sinkcheck.verify.report.runner import claim_table
+    from sinkcheck.report.registry import Certificate
+    from sinkcheck.report.runner import claim_table
 
     certs = [Certificate("empirical.dormant_softmax", verdict="reproduced"), Certificate("cost.identity", verdict="holds")]
     table = claim_table(certs)
@@ -77,7 +77,7 @@ def test_the_summary_puts_theorems_first_and_gives_an_empirical_claim_both_setti
 
 def test_a_builtin_check_takes_its_statement_and_hypothesis_from_the_ledger():
     from sinkcheck.claims import CLAIMS
-    from sinkcheck.verify.checks.registry import Certificate
+    from sinkcheck.report.registry import Certificate
 
     c = Certificate("trigger.necessity", verdict="holds_with_hypothesis")
     claim = CLAIMS["ranmilo.necessity.single_head"]
@@ -101,8 +101,8 @@ def test_the_summary_names_every_claim_once_and_never_defers_the_hypothesis(tmp_
 
 
 def test_strict_exits_1_only_when_a_check_fails(tmp_path, monkeypatch):
-    from sinkcheck.verify.checks import registry
-    from sinkcheck.verify.checks.registry import Certificate
+    from sinkcheck.report import registry
+    from sinkcheck.report.registry import Certificate
 
     monkeypatch.setitem(registry.CHECKS, "planted.failure",
                         lambda ctx: Certificate("planted.failure", "planted", "a planted false claim", "fails",

@@ -8,9 +8,9 @@ import pytest
 from click.testing import CliRunner
 
 from sinkcheck.cli import main
-from sinkcheck.verify.checks import empirical as checks_empirical
-from sinkcheck.verify.experiments.pretrained import missing_extra
-from sinkcheck.verify.checks.registry import Context
+from sinkcheck.report.checks import empirical as checks_empirical
+from sinkcheck.experiments.pretrained import missing_extra
+from sinkcheck.report.registry import Context
 
 TINY_DORMANT = ["train", "dormant", "--steps", "2", "--seeds", "0", "--tasks", "bb", "--weight-decays", "0.1",
                 "--no-progress"]
@@ -57,7 +57,7 @@ def test_pretrained_writes_overall_and_per_layer_first_position_sink(tmp_path):
 
 
 def test_pretrained_checks_are_skipped_with_a_reason_when_the_extra_is_missing(monkeypatch):
-    import sinkcheck.verify.experiments.pretrained as P
+    import sinkcheck.experiments.pretrained as P
 
     monkeypatch.setattr(P, "missing_extra", lambda: "needs the optional extra 'pretrained'")
     for fn in (checks_empirical.pretrained_sinks, checks_empirical.pretrained_alignment,
@@ -72,7 +72,7 @@ def test_pretrained_checks_are_skipped_with_a_reason_when_the_extra_is_missing(m
     ([1.0] * 5 + [0.9], [0.2] * 6, "inconclusive"),  # fails in one sentence: one encoder does not refute decoders
 ])
 def test_the_figure_1_record_is_reproduced_only_when_theorem_g_singles_the_sink_out(monkeypatch, b, baseline, verdict):
-    import sinkcheck.verify.experiments.pretrained as P
+    import sinkcheck.experiments.pretrained as P
 
     monkeypatch.setattr(P, "missing_extra", lambda: None)
     res = {"n_sentences": 20, "alignment": {"first": np.zeros(6), "first_min": np.zeros(6), "baseline": np.zeros(6)},

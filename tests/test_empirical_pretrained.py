@@ -5,9 +5,9 @@ import pytest
 
 from sinkcheck.core.metrics import sink_rate
 from sinkcheck.errors import InvalidInputError
-from sinkcheck.verify.experiments.pretrained import load_sentences, missing_extra, token_roles
-from sinkcheck.verify.experiments.pretrained_heads import analyse_head, head_class
-from sinkcheck.verify.measure.smoothing_heads import uniform_attention
+from sinkcheck.experiments.pretrained import load_sentences, missing_extra, token_roles
+from sinkcheck.experiments.pretrained_heads import analyse_head, head_class
+from sinkcheck.evaluate.smoothing_heads import uniform_attention
 
 needs_model = pytest.mark.skipif(missing_extra() is not None, reason=f"pretrained extra missing: {missing_extra()}")
 
@@ -76,7 +76,7 @@ def test_analyse_head_rejects_bad_shapes_and_non_finite_input(args):
 
 @pytest.fixture(scope="module")
 def minilm():
-    from sinkcheck.verify.experiments import pretrained as P
+    from sinkcheck.experiments import pretrained as P
 
     tok, model = P.load_model()
     return P, model, P.run_sentences(tok, model, load_sentences(6))
@@ -122,14 +122,14 @@ def test_the_last_position_is_pooled_like_the_absolute_positions_on_equal_length
 
 
 def _run_of(Z):
-    from sinkcheck.verify.experiments.pretrained import SentenceRun
+    from sinkcheck.experiments.pretrained import SentenceRun
 
     L, T, _ = Z.shape
     return SentenceRun(["t"] * T, ["word"] * T, np.zeros((L, 1, T, T)), Z)
 
 
 def test_theorem_g_condition_b_fails_when_the_first_token_is_a_mean_of_the_others_and_a_fails_around_0():
-    from sinkcheck.verify.experiments.pretrained import theorem_g
+    from sinkcheck.experiments.pretrained import theorem_g
 
     # by hand, in the plane: in layer 0, z_0 = (1, 1) is the midpoint of (2, 0) and (0, 2); in layer 1 the
     # others surround 0 (weights 1/3 each)
@@ -144,7 +144,7 @@ def test_theorem_g_condition_b_fails_when_the_first_token_is_a_mean_of_the_other
 
 
 def test_theorem_g_condition_holds_for_every_token_when_there_are_fewer_tokens_than_dimensions():
-    from sinkcheck.verify.experiments.pretrained import theorem_g
+    from sinkcheck.experiments.pretrained import theorem_g
 
     Z = np.random.default_rng(0).standard_normal((2, 8, 32))
     g = theorem_g([_run_of(Z)], [Z])

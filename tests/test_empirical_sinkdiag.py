@@ -2,7 +2,7 @@
 
 import pytest
 
-from sinkcheck.verify.experiments.sinkdiag_train import INSTANCE, read_pattern, train_head
+from sinkcheck.experiments.sinkdiag_train import INSTANCE, read_pattern, train_head
 
 pytestmark = pytest.mark.torch
 
@@ -35,7 +35,7 @@ def test_trained_head_solves_its_realised_pattern_and_pays_at_least_twice_its_nu
 def test_planted_scaling_error_is_caught_by_the_optimum():
     # halving a construction's W halves its cost but breaks the margins: the read-out must then
     # rescale back, never report the halved cost
-    from sinkcheck.construct.min_cost import min_cost
+    from sinkcheck.construct.sinkdiag.min_cost import min_cost
     from sinkcheck.construct.sinkdiag.weights import construction
 
     inst = _inst()

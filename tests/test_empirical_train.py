@@ -5,9 +5,9 @@ import pytest
 import torch
 
 from sinkcheck.errors import InvalidInputError
-from sinkcheck.verify.experiments.dormant_train import TaskConfig, TrainConfig, bigram_table, grid, sample_task_batch, train_run
+from sinkcheck.experiments.dormant_train import TaskConfig, TrainConfig, bigram_table, grid, sample_task_batch, train_run
 from sinkcheck.core.attention_torch import pick_device
-from sinkcheck.verify.experiments.gpt import GPT, GPTConfig
+from sinkcheck.experiments.gpt import GPT, GPTConfig
 
 pytestmark = pytest.mark.torch
 

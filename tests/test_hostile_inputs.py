@@ -21,8 +21,8 @@ from sinkcheck.core import metrics
 from sinkcheck.errors import InvalidInputError
 from sinkcheck.theory import smoothing as th
 from tools import mutation
-from sinkcheck.verify.measure import smoothing_cases
-from sinkcheck.verify.measure import smoothing_heads
+from sinkcheck.evaluate import smoothing_cases
+from sinkcheck.evaluate import smoothing_heads
 from sinkcheck.core.tables import Table, render
 
 NAN, INF = float("nan"), float("inf")

@@ -1,6 +1,6 @@
-"""Dependencies run one way (README, "Layout"): core <- theory <- construct <- verify.measure <-
-verify.checks / verify.experiments <- verify.report <- cli. A module may import its own layer and
-those below it, never one above."""
+"""Dependencies run one way (README, "Layout"): core <- theory <- solvers, runtime <- construct <-
+evaluate <- experiments <- sweep <- report.registry <- report.checks <- report <- cli. A module may
+import its own layer and those below it, never one above."""
 
 import ast
 from pathlib import Path
@@ -10,14 +10,18 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "sinkcheck"
 
 LAYERS = [  # (prefix, rank); the longest matching prefix decides
-    ("sinkcheck.errors", 0), ("sinkcheck.validate", 0), ("sinkcheck.claims", 0), ("sinkcheck.core", 0),
+    ("sinkcheck.errors", 0), ("sinkcheck.validate", 0), ("sinkcheck.claims", 0), ("sinkcheck.profiles", 0),
+    ("sinkcheck.core", 0),
     ("sinkcheck.theory", 1),
-    ("sinkcheck.construct", 2), ("sinkcheck.strategies", 2),
-    ("sinkcheck.verify.measure", 3),
-    ("sinkcheck.verify.checks.registry", 3),
-    ("sinkcheck.verify.checks", 4), ("sinkcheck.verify.experiments", 4), ("sinkcheck.verify.sweep", 4),
-    ("sinkcheck.verify.report", 5),
-    ("sinkcheck.cli", 6), ("sinkcheck.__main__", 6), ("sinkcheck", 0),
+    ("sinkcheck.solvers", 2), ("sinkcheck.runtime", 2),
+    ("sinkcheck.construct", 3), ("sinkcheck.strategies", 3), ("sinkcheck.planted", 3),
+    ("sinkcheck.evaluate", 4),
+    ("sinkcheck.experiments", 5),
+    ("sinkcheck.sweep", 6),
+    ("sinkcheck.report.registry", 7),
+    ("sinkcheck.report.checks", 8),
+    ("sinkcheck.report", 9),
+    ("sinkcheck.cli", 10), ("sinkcheck.__main__", 10), ("sinkcheck", 0),
 ]
 
 
@@ -55,6 +59,6 @@ def test_no_module_imports_a_layer_above_its_own(path):
 
 
 def test_a_planted_upward_import_is_caught():
-    source = "def f():\n    from sinkcheck.verify.report.runner import run_report\n"
+    source = "def f():\n    from sinkcheck.report.runner import run_report\n"
     assert upward_imports(source, "sinkcheck.theory.cost") == \
-        ["sinkcheck.theory.cost:2 imports sinkcheck.verify.report.runner"]
+        ["sinkcheck.theory.cost:2 imports sinkcheck.report.runner"]

@@ -1,4 +1,4 @@
-"""Claims of the certified margin program (sinkcheck.construct.margin_program) that the solver tests
+"""Claims of the certified margin program (sinkcheck.solvers.ladder) that the solver tests
 left unstated (found by mutation testing, docs/testing.md): the documented solver ladder is what
 runs when an attempt cannot be certified, a solver's "infeasible" after a feasible LP is reported
 with its status, and an M that meets no scaling of the constraints is refused, not rescaled."""
@@ -11,8 +11,8 @@ import cvxpy as cp
 import numpy as np
 import pytest
 
-from sinkcheck.construct import margin_program as mp
-from sinkcheck.construct.min_cost import min_cost, scaled_program
+from sinkcheck.solvers import ladder as mp
+from sinkcheck.construct.sinkdiag.min_cost import min_cost, scaled_program
 from sinkcheck.construct.sink_lp import min_nuclear_sink
 from sinkcheck.construct.sinkdiag.instance import sample_instance
 from sinkcheck.errors import IllConditionedError, InfeasibleError, InvalidInputError, SolverError, WideBracketError
@@ -371,7 +371,7 @@ def test_a_program_wider_than_CLARABEL_MAX_R_is_not_given_to_Clarabel(monkeypatc
 def sampled_program(pattern, C=3, seed=0):
     """A scaled Section 7 program: its Z (span coordinates / sqrt(d), round-off dropped as the solver
     does) and constraints."""
-    from sinkcheck.construct.min_cost import scaled_program
+    from sinkcheck.construct.sinkdiag.min_cost import scaled_program
     _, Z, cons = scaled_program(sample_instance(d=32, C=C, n=3, r_eta=4, lam=1.0, kappa=1.0, seed=seed), pattern)
     return mp._sparse(Z), cons
 

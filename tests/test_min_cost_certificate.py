@@ -1,4 +1,4 @@
-"""The minimum-cost solver certifies what it reports (sinkcheck.construct.min_cost).
+"""The minimum-cost solver certifies what it reports (sinkcheck.construct.sinkdiag.min_cost).
 
 Claims: weak duality (any y >= 0 gives a lower bound on the cost of every feasible W), the
 reported bracket opt_lower <= OPT <= opt with a W that meets every margin, the feasibility LP
@@ -15,15 +15,15 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from sinkcheck.construct import margin_program as mp
-from sinkcheck.construct import min_cost as mc
+from sinkcheck.solvers import ladder as mp
+from sinkcheck.construct.sinkdiag import min_cost as mc
 from sinkcheck.construct.factors import nuclear_norm
 from sinkcheck.construct.sinkdiag.constraints import margin_constraints, violations
 from sinkcheck.construct.sinkdiag.instance import SinkDiagInstance, sample_instance
 from sinkcheck.construct.sinkdiag.weights import construction
 from sinkcheck.errors import IllConditionedError, InfeasibleError, InvalidInputError, SolverError, WideBracketError
 from sinkcheck.construct.sink_hulls import in_hull
-from sinkcheck.verify.measure.sinkdiag_eval import EXACT_RTOL, bound_values, evaluate, opt_cell
+from sinkcheck.evaluate.sinkdiag_eval import EXACT_RTOL, bound_values, evaluate, opt_cell
 from tests.support.brackets import opt_bracket
 from tests.support.profiles import examples
 

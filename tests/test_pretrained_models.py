@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from sinkcheck.cli import main
 from sinkcheck.errors import InvalidInputError
-from sinkcheck.verify.experiments import pretrained as P
+from sinkcheck.experiments import pretrained as P
 
 pytestmark = [pytest.mark.pretrained, pytest.mark.torch,
               pytest.mark.skipif(P.missing_extra("any") is not None, reason="needs transformers")]

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sinkcheck.construct import margin_program as mp
+from sinkcheck.solvers import ladder as mp
 from sinkcheck.construct import sink_lp
 from sinkcheck.errors import InvalidInputError, SolverError
 

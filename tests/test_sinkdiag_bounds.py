@@ -1,7 +1,7 @@
 """The four cost bounds of Súkeník et al., Section 7: L <= OPT <= cost(construction) <= U.
 
 Everything compares QK costs (2 ||W_QK||_*) with the QK parts of the bounds. OPT is known within its
-certified bracket [opt_lower, opt] (weak duality, sinkcheck.construct.min_cost), so "X <= OPT" is
+certified bracket [opt_lower, opt] (weak duality, sinkcheck.construct.sinkdiag.min_cost), so "X <= OPT" is
 checked as X <= opt and "OPT <= Y" as opt_lower <= Y: each fails only when the claim is certainly
 false. Closed forms and constructions are exact to EXACT_RTOL (float rounding).
 Where a stated bound fails, the failing instance is a named case (sinkcheck.construct.sinkdiag.cases)
@@ -19,7 +19,7 @@ import sympy as sp
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-from sinkcheck.construct.min_cost import min_cost
+from sinkcheck.construct.sinkdiag.min_cost import min_cost
 from sinkcheck.construct.sinkdiag.instance import sample_instance
 from sinkcheck.strategies import sec7_arguments
 from sinkcheck.construct.sinkdiag.constraints import violations
@@ -28,9 +28,9 @@ from sinkcheck.construct.sinkdiag.weights import construction, sink_fallback_con
 from sinkcheck.errors import SolverError
 from sinkcheck.theory import sinkdiag_bounds as T
 from sinkcheck.construct.sinkdiag.cases import CASES, case_instance
-from sinkcheck.verify.measure.sinkdiag_eval import EXACT_RTOL, _verdict, bound_values, crossing_lambda, evaluate
-from sinkcheck.verify.measure.sinkdiag_table import DEFAULT_GRID, PROPORTIONAL_GRID, ratio_bracket, ratio_grows_with_d
-from sinkcheck.verify.sweep.grid import grid_table
+from sinkcheck.evaluate.sinkdiag_eval import EXACT_RTOL, _verdict, bound_values, crossing_lambda, evaluate
+from sinkcheck.evaluate.sinkdiag_table import DEFAULT_GRID, PROPORTIONAL_GRID, ratio_bracket, ratio_grows_with_d
+from sinkcheck.sweep.grid import grid_table
 from tests.support.brackets import opt_bracket
 from tests.support.profiles import examples
 
@@ -304,8 +304,8 @@ def test_planted_wrong_sink_nuclear_form_is_caught():
 
 # ---- the report checks can fail --------------------------------------------------------------
 def test_report_check_fails_when_the_hypothesis_does_not_exclude_the_failures(tmp_path):
-    from sinkcheck.verify.checks.sinkdiag import _bound_check
-    from sinkcheck.verify.checks.registry import Context
+    from sinkcheck.report.checks.sinkdiag import _bound_check
+    from sinkcheck.report.registry import Context
     ctx = Context(seed=0, profile="quick", out_dir=tmp_path, progress=False)
     args = ("sinkdiag.sink_upper", "sink", "opt<=upper", "u_sink_small_lambda")
     cert = _bound_check(ctx, *args, predicate=lambda kw, fb, inst: True)  # a hypothesis that excludes nothing
@@ -438,8 +438,8 @@ def test_qk_value_evaluates_the_stated_bound_at_the_given_numbers_and_ignores_un
 # ---- the bounds as stated, on the total cost (QK part plus the paper's value constant) ---------------
 def _stated(pattern: str, inequality: str, case: str):
     """The report's check of a stated bound on its pinned case alone (an empty shared sample)."""
-    from sinkcheck.verify.checks.registry import Context
-    from sinkcheck.verify.checks.sinkdiag import _stated_check
+    from sinkcheck.report.registry import Context
+    from sinkcheck.report.checks.sinkdiag import _stated_check
 
     name = f"sinkdiag.{pattern}_{'upper' if inequality == 'opt<=upper' else 'lower'}_stated"
     return _stated_check(Context(samples={"sinkdiag.sample": ((), 0)}), name, pattern, inequality, case)
@@ -474,7 +474,7 @@ def test_a_stated_lower_bound_holds_where_its_QK_part_does_and_is_undecided_wher
 
 def test_a_failed_solve_of_one_pattern_leaves_the_other_patterns_result_standing(monkeypatch):
     # the issue's sweep task (C = 17, lam = 1000) lost the sink's certified result with the diagonal's failure
-    import sinkcheck.verify.measure.sinkdiag_eval as ev
+    import sinkcheck.evaluate.sinkdiag_eval as ev
     real = ev.min_cost
 
     def diag_fails(inst, pattern, *args, **kwargs):

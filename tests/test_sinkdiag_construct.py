@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from sinkcheck.construct.factors import nuclear_norm, qk_cost
-from sinkcheck.construct.min_cost import instance_basis, min_cost
+from sinkcheck.construct.sinkdiag.min_cost import instance_basis, min_cost
 from sinkcheck.construct.sinkdiag.constraints import (constraint_margins, margin_constraints, min_margin_by_kind,
                                                       violations)
 from sinkcheck.construct.sinkdiag.instance import SinkDiagInstance, load_instance, sample_instance
@@ -178,7 +178,7 @@ def test_clarabel_and_scs_agree_on_OPT(inst):
 def test_non_optimal_status_raises_solver_error(inst, monkeypatch):
     import cvxpy as cp
 
-    from sinkcheck.construct import margin_program
+    from sinkcheck.solvers import ladder as margin_program
 
     def stop_early(prob, *args, **kwargs):  # every solve goes through margin_program._run
         prob._status = cp.OPTIMAL_INACCURATE

@@ -6,8 +6,8 @@ import pytest
 from click.testing import CliRunner
 
 from sinkcheck.cli import main
-from sinkcheck.verify.checks import smoothing as checks_smoothing
-from sinkcheck.verify.checks.registry import Context
+from sinkcheck.report.checks import smoothing as checks_smoothing
+from sinkcheck.report.registry import Context
 
 
 def run(*args):
@@ -61,7 +61,7 @@ def test_cosine_direction_check_holds_on_hundreds_of_cases_and_writes_its_figure
 def test_finding_the_true_average_cosine_can_fall_while_the_ratio_2_rises_under_the_smoothing_condition():
     """The theorem is about approximation (2); the true average cosine similarity need not follow it."""
     from sinkcheck.construct import smoothing_model as sm
-    from sinkcheck.verify.measure import smoothing_cases as sc
+    from sinkcheck.evaluate import smoothing_cases as sc
 
     model = sc.true_cosine_counterexample()
     dR = sm.closed_form(model, 1.0)["R"] - sm.closed_form(model, 0.0)["R"]

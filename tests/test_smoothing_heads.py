@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from sinkcheck.errors import InvalidInputError
 from sinkcheck.theory import smoothing as th
-from sinkcheck.verify.measure.smoothing_heads import analyse_head, avg_cos_sim, estimate_moments, ratio_cos_sim, uniform_attention
+from sinkcheck.evaluate.smoothing_heads import analyse_head, avg_cos_sim, estimate_moments, ratio_cos_sim, uniform_attention
 
 
 def synthetic(seed=0, T=16, d=8, beta=1.0, noise=0.3, mean=2.0):

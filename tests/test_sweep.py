@@ -13,8 +13,8 @@ from click.testing import CliRunner
 
 from sinkcheck.cli import main
 from sinkcheck.errors import InvalidInputError
-from sinkcheck.verify.sweep import kinds as K
-from sinkcheck.verify.sweep import spec as S
+from sinkcheck.sweep import kinds as K
+from sinkcheck.sweep import spec as S
 
 SMALL = {"kind": "sinkdiag", "seed": 3, "parameters": {"d": 9, "C": [1, 2], "r_eta": 2, "lam": [0.2, 20.0]}}
 
@@ -140,7 +140,7 @@ def test_a_task_that_raises_anything_is_a_failed_row_with_its_type_and_message_a
 
 
 def test_the_database_holds_every_number_exactly_with_wall_time_and_worker_outside_the_export(tmp_path):
-    from sinkcheck.verify.sweep.kinds import run_sinkdiag
+    from sinkcheck.sweep.kinds import run_sinkdiag
 
     sweep(tmp_path, SMALL)
     con = sqlite3.connect(tmp_path / "out" / "results.sqlite")
@@ -180,7 +180,7 @@ def test_views_count_violations_by_hypothesis_and_find_the_lambda_threshold(tmp_
 
 
 def test_the_violations_table_names_a_counterexample_file_only_for_an_inequality_it_violates():
-    from sinkcheck.verify.sweep.views import INEQUALITIES, violation_table
+    from sinkcheck.sweep.views import INEQUALITIES, violation_table
 
     def row(key, slacks, file):  # slack < 0: violated
         verdicts = {i: {"verdict": "violated" if slacks.get(i, 1.0) < 0 else "holds", "slack": slacks.get(i, 1.0)}
@@ -242,7 +242,7 @@ def test_a_bad_training_parameter_names_the_parameter_and_the_rule():
 def test_a_sinkdiag_tasks_hypothesis_flags_follow_the_exact_ranges_of_the_lower_bounds(monkeypatch):
     # C = 17, lam = 1000 with the fallback, neither H1 nor H2: L_diag's QK part is proved for every C,
     # L_sink's only for C <= 15 (docs/sink_vs_diagonal.md, the exact ranges)
-    import sinkcheck.verify.measure.sinkdiag_eval as ev
+    import sinkcheck.evaluate.sinkdiag_eval as ev
 
     monkeypatch.setattr(ev, "evaluate", lambda inst, fallback: {"instance": {"Delta_diag": 1.0}})
     monkeypatch.setattr(K, "sinkdiag_instance", lambda params, seed: None)

@@ -204,7 +204,7 @@ def test_ctrl_c_to_the_whole_process_group_prints_one_line_and_no_worker_traceba
 
 
 def test_local_workers_ignore_ctrl_c_also_after_their_nanny_restarted_them():
-    from sinkcheck.verify.sweep import engine
+    from sinkcheck.runtime import engine
 
     ignored = lambda: signal.getsignal(signal.SIGINT) == signal.SIG_IGN  # noqa: E731
     with engine.session(workers=1) as client:

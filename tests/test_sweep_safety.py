@@ -20,10 +20,10 @@ from click.testing import CliRunner
 from sinkcheck.cli import main
 from sinkcheck.core.files import MARKER
 from sinkcheck.errors import InvalidInputError
-from sinkcheck.verify.sweep import engine
-from sinkcheck.verify.sweep import kinds as K
-from sinkcheck.verify.sweep import spec as S
-from sinkcheck.verify.sweep.run import run_sweep
+from sinkcheck.runtime import engine
+from sinkcheck.sweep import kinds as K
+from sinkcheck.sweep import spec as S
+from sinkcheck.sweep.resume import run_sweep
 
 SPEC = {"kind": "sinkdiag", "seed": 3, "seeds": 2, "parameters": {"d": 9, "C": 1, "r_eta": 2, "lam": [0.5, 2.0, 4.0]}}
 """6 tasks of a few tens of ms each."""
@@ -146,7 +146,7 @@ def test_a_database_of_another_sinkcheck_version_is_refused_naming_both_versions
 
 
 def test_a_task_key_does_not_depend_on_the_package_version(monkeypatch):
-    from sinkcheck.verify.sweep import tasks
+    from sinkcheck.runtime import tasks
 
     keys = [t.key for t in S.parse(SPEC).tasks]
     monkeypatch.setattr(tasks, "__version__", "9.9.9", raising=False)
@@ -327,7 +327,7 @@ def test_a_worker_process_ignores_ctrl_c_and_keeps_stdout_and_dasks_error_log_of
     import sys
 
     code = ("import logging, signal, sys\n"
-            "from sinkcheck.verify.sweep.worker_setup import dask_setup\n"
+            "from sinkcheck.runtime.worker_setup import dask_setup\n"
             "dask_setup(None)\n"
             "print('to stdout')\n"
             "logging.getLogger('distributed.worker').error('heartbeat failed')\n"

@@ -3,9 +3,9 @@
 import pytest
 
 from sinkcheck.errors import InvalidInputError
-from sinkcheck.verify.checks import foundation as checks_foundation
-from sinkcheck.verify.checks import smoothing as checks_smoothing
-from sinkcheck.verify.checks.registry import Context
+from sinkcheck.report.checks import foundation as checks_foundation
+from sinkcheck.report.checks import smoothing as checks_smoothing
+from sinkcheck.report.registry import Context
 from sinkcheck.core.tolerances import U, gamma, margin, rounding_tolerance
 
 

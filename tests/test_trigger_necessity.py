@@ -10,7 +10,7 @@ from sinkcheck.construct import trigger_counterexamples as ce
 from sinkcheck.construct import trigger_weights as tw
 from sinkcheck.construct.trigger_task import equal_content_batch, sample_batch
 from sinkcheck.theory import trigger as th
-from sinkcheck.verify.measure import trigger_necessity as tn
+from sinkcheck.evaluate import trigger_necessity as tn
 from tests.support.profiles import examples
 
 TOL = 1e-9  # float64 round-off on O(1) margins

@@ -13,7 +13,7 @@ from fractions import Fraction
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sinkcheck.construct.trigger_task import CONTENT, layout
-from sinkcheck.verify.measure.trigger_necessity import probe
+from sinkcheck.evaluate.trigger_necessity import probe
 from tests.support.profiles import examples
 
 

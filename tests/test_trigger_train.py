@@ -10,8 +10,8 @@ from sinkcheck.cli import main
 from sinkcheck.errors import InvalidInputError
 
 torch = pytest.importorskip("torch")
-from sinkcheck.verify.measure import trigger_necessity as tn  # noqa: E402
-from sinkcheck.verify.experiments import trigger_train as tr  # noqa: E402
+from sinkcheck.evaluate import trigger_necessity as tn  # noqa: E402
+from sinkcheck.experiments import trigger_train as tr  # noqa: E402
 
 pytestmark = pytest.mark.torch
 SMALL = dict(T=8, p=2, steps=200)

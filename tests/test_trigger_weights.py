@@ -122,7 +122,7 @@ def test_planted_stronger_no_position_bound_is_refuted_by_the_explicit_head():
 @given(st.integers(0, 10**6), st.sampled_from([("relu", "length", 0.2), ("relu", "none", 1 / 3), ("sigmoid", "-", 1 / 3)]),
        st.integers(1, 2))
 def test_position_free_relu_and_sigmoid_heads_never_beat_the_no_position_bound(seed, case, n_heads):
-    from sinkcheck.verify.measure.trigger_necessity import random_head
+    from sinkcheck.evaluate.trigger_necessity import random_head
 
     kind, normalise, bound = case
     rng = np.random.default_rng(seed)

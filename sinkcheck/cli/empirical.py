@@ -95,8 +95,8 @@ def train() -> None:
 @NO_PROGRESS
 def dormant(profile, seeds, steps, kinds, tasks, weight_decays, mlp, device, out, force, no_progress) -> None:
     """Sink emergence on switch-off tasks: Sink_1^0.3 per run, per kind, per weight decay."""
-    from sinkcheck.verify.experiments import dormant_report as rep
-    from sinkcheck.verify.experiments.dormant_train import TASKS, grid, run_grid
+    from sinkcheck.experiments import dormant_report as rep
+    from sinkcheck.experiments.dormant_train import TASKS, grid, run_grid
 
     target = OutputDir(out, "train dormant", force=force)
     check_device(device)
@@ -127,7 +127,7 @@ def dormant(profile, seeds, steps, kinds, tasks, weight_decays, mlp, device, out
 @NO_PROGRESS
 def lm(profile, seed, steps, kind, device, out, force, no_progress) -> None:
     """Byte-level LM on the Python standard library's source; Sink_1 per layer over training."""
-    from sinkcheck.verify.experiments import lm_train
+    from sinkcheck.experiments import lm_train
 
     target = OutputDir(out, "train lm", force=force)
     validate.integer_at_least("--seed", seed, 0)
@@ -152,7 +152,7 @@ def lm(profile, seed, steps, kind, device, out, force, no_progress) -> None:
 @NO_PROGRESS
 def sinkdiag(profile, seeds, steps, dims, out, force, no_progress) -> None:
     """Sink vs diagonal as a training problem: the pattern chosen and its cost next to L, OPT, U."""
-    from sinkcheck.verify.experiments import sinkdiag_train as sd
+    from sinkcheck.experiments import sinkdiag_train as sd
 
     target = OutputDir(out, "train sinkdiag", force=force)
     dims_t = None if dims is None else parse_list("--dims", dims, int, sd.check_dim)
@@ -185,7 +185,7 @@ def sinkdiag(profile, seeds, steps, dims, out, force, no_progress) -> None:
 def pretrained(model_path, sentences_path, n_sentences, eps, smoothing, device, out, force, no_progress) -> None:
     """Sinks on every position (Gu et al.'s metric), first-token alignment, value norms and smoothing
     conditions in a pretrained model on disk (default all-MiniLM-L6-v2), offline."""
-    from sinkcheck.verify.experiments import pretrained_report as rep
+    from sinkcheck.experiments import pretrained_report as rep
 
     target = OutputDir(out, "pretrained", force=force)
     validate.in_interval("--eps", eps, 0.0, 1.0)  # click's range lets nan through

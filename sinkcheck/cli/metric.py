@@ -1,5 +1,5 @@
 """``sinkcheck metric FILE``: Gu et al.'s Sink_k^eps on attention maps saved by another tool
-(:mod:`sinkcheck.verify.measure.saved_maps`; docs/empirical.md)."""
+(:mod:`sinkcheck.evaluate.saved_maps`; docs/empirical.md)."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ from sinkcheck.errors import InvalidInputError
 def metric(file, key, attention, variant, eps, proxy, fmt, out, force) -> None:
     """Gu et al.'s Sink_k^eps on saved attention maps (.npy, .npz, .pt) of shape (samples, layers,
     heads, T, T): per position and per layer, thresholded per (sample, layer, head)."""
-    from sinkcheck.verify.measure import saved_maps
+    from sinkcheck.evaluate import saved_maps
 
     validate.in_interval("--eps", eps, 0.0, 1.0)  # click's range lets nan through
     target = None if out is None else OutputDir(out, "metric", force=force)

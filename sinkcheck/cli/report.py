@@ -1,4 +1,4 @@
-"""``sinkcheck report``: the main job (see :mod:`sinkcheck.verify.report.runner`)."""
+"""``sinkcheck report``: the main job (see :mod:`sinkcheck.report.runner`)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import click
 from sinkcheck.cli.options import FORCE, out_option
 from sinkcheck.core.files import OutputDir
 from sinkcheck.claims import FAILING, KINDS
-from sinkcheck.verify.checks.registry import VERDICTS
-from sinkcheck.verify.report.runner import VERDICT_TEXT, claim_rows, run_report
+from sinkcheck.report.registry import VERDICTS
+from sinkcheck.report.runner import VERDICT_TEXT, claim_rows, run_report
 
 
 @click.command()

@@ -1,6 +1,6 @@
 """``sinkcheck bounds`` (one instance) and ``sinkcheck table`` (a grid): Section 7 cost bounds.
 
-JSON of ``bounds`` (stable keys, see :mod:`sinkcheck.verify.measure.sinkdiag_eval`): ``instance``,
+JSON of ``bounds`` (stable keys, see :mod:`sinkcheck.evaluate.sinkdiag_eval`): ``instance``,
 ``fallback``, ``sink`` and ``diag`` (each with ``lower``, ``opt``, ``construction``, ``upper``,
 ``value_cost``, ``verdicts``...), ``ratio_diag_over_sink``, ``winner``.
 """
@@ -17,8 +17,8 @@ from sinkcheck.construct.sinkdiag.instance import check_arguments, load_instance
 from sinkcheck.core.figures import FIGURE_SUFFIXES
 from sinkcheck.core.files import OutputFile, staged_files
 from sinkcheck.errors import InvalidInputError
-from sinkcheck.verify.measure.sinkdiag_eval import evaluate, opt_cell
-from sinkcheck.verify.measure.sinkdiag_table import DEFAULT_GRID, load_grid, plot_cost_vs_d
+from sinkcheck.evaluate.sinkdiag_eval import evaluate, opt_cell
+from sinkcheck.evaluate.sinkdiag_table import DEFAULT_GRID, load_grid, plot_cost_vs_d
 from sinkcheck.core.tables import FORMATS, Table, dumps, render
 
 _fmt = click.option("--format", "fmt", type=click.Choice(FORMATS), default="markdown", show_default=True)
@@ -95,8 +95,8 @@ def bounds(ctx, d, C, n, r_eta, lam, kappa, seed, no_h1, no_h2, instance, save_i
 @_fmt
 def table(grid, out, plot, no_progress, workers, scheduler, force, fmt) -> None:
     """The bound-comparison table over a grid (default grid built in), through the sweep engine."""
-    from sinkcheck.verify.sweep.engine import scheduler_address, session
-    from sinkcheck.verify.sweep.grid import grid_table
+    from sinkcheck.runtime.engine import scheduler_address, session
+    from sinkcheck.sweep.grid import grid_table
 
     targets = [OutputFile(out, "--out", force=force)] if out else []
     if plot:

@@ -11,7 +11,7 @@ from sinkcheck.core.files import OutputFile, staged_files
 from sinkcheck import validate
 from sinkcheck.core.figures import FIGURE_SUFFIXES
 from sinkcheck.theory.smoothing import STATEMENT
-from sinkcheck.verify.measure import smoothing_cases as sc
+from sinkcheck.evaluate import smoothing_cases as sc
 from sinkcheck.core.tables import render
 
 

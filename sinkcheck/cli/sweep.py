@@ -35,18 +35,19 @@ SCHEDULER_HELP = "Address of an existing Dask scheduler, tcp://HOST:PORT (defaul
 @click.option("--no-progress", is_flag=True, help="No progress bar (on stderr).")
 def sweep(spec, out, workers, scheduler, resources, tables, extend, max_tasks, strict, force, no_progress) -> None:
     """Run a sweep of tasks from a SPEC over many instances or training runs, on Dask, into a results database."""
-    from sinkcheck.verify.sweep import engine, run
-    from sinkcheck.verify.sweep.spec import MAX_TASKS, read
+    from sinkcheck.runtime import engine
+    from sinkcheck.sweep import resume
+    from sinkcheck.sweep.spec import MAX_TASKS, read
 
-    target = run.sweep_dir(out, force)
+    target = resume.sweep_dir(out, force)
     scheduler = engine.scheduler_address(scheduler)
     asks = engine.parse_resources(resources)
     checked = read(spec, MAX_TASKS if max_tasks is None else max_tasks)
-    counts = run.run_sweep(checked, target, workers, scheduler, asks, progress=not no_progress, extend=extend)
-    names = run.write_views(target) if tables else []
+    counts = resume.run_sweep(checked, target, workers, scheduler, asks, progress=not no_progress, extend=extend)
+    names = resume.write_views(target) if tables else []
     retried = f"; {counts['retried']} of them retried after failing before" if counts["retried"] else ""
     click.echo(f"{counts['tasks']} tasks: {counts['skipped']} already in {out}, {counts['done']} run now "
-               f"({counts['failed']} failed{retried}); export {out / run.EXPORT}"
+               f"({counts['failed']} failed{retried}); export {out / resume.EXPORT}"
                + (f"; tables: {', '.join(names)}" if names else ""))
     if strict and counts["failed"]:
         raise SystemExit(1)
@@ -57,7 +58,7 @@ def sweep(spec, out, workers, scheduler, resources, tables, extend, max_tasks, s
 @FORCE
 def results(directory, force) -> None:
     """Write the summary tables, figures and export of a sweep directory from its results database."""
-    from sinkcheck.verify.sweep import run
+    from sinkcheck.sweep import resume
 
-    names = run.write_views(directory, force)
-    click.echo(f"tables in {directory / 'tables'}: {', '.join(names)}; export {directory / run.EXPORT}")
+    names = resume.write_views(directory, force)
+    click.echo(f"tables in {directory / 'tables'}: {', '.join(names)}; export {directory / resume.EXPORT}")

@@ -19,7 +19,7 @@ from sinkcheck.core.attention_torch import pick_device
 from sinkcheck.cli.options import FORCE, out_option
 from sinkcheck.core.files import OutputDir
 from sinkcheck.core.tables import Table, dumps, render, write_table
-from sinkcheck.verify.measure.trigger_tables import constructions_table, necessity_table
+from sinkcheck.evaluate.trigger_tables import constructions_table, necessity_table
 
 
 @click.command()
@@ -40,8 +40,8 @@ def trigger(seeds: int, steps: int, heads: tuple[int, ...], device: str, formats
     """Trigger-conditional task: softmax needs a sink, ReLU does not (docs/trigger.md)."""
     import torch
 
-    from sinkcheck.verify.experiments import trigger_train as tr
-    from sinkcheck.verify.experiments.trigger_plots import attention_figure, trained_maps
+    from sinkcheck.experiments import trigger_train as tr
+    from sinkcheck.experiments.trigger_plots import attention_figure, trained_maps
 
     target = OutputDir(out, "trigger", force=force)
     validate.integer_at_least("--seeds", seeds, 1)

@@ -21,7 +21,7 @@ import numpy as np
 from scipy.optimize import linprog
 
 from sinkcheck import validate
-from sinkcheck.construct import margin_program
+from sinkcheck.solvers import ladder as margin_program
 from sinkcheck.construct.factors import balanced_factors, nuclear_norm, span_basis
 from sinkcheck.core.attention import scores
 from sinkcheck.errors import InfeasibleError, SolverError
@@ -166,7 +166,7 @@ def decide(Z, J, kappa: float = 1.0, mask: str = "causal", tol: float = 1e-9) ->
 def min_nuclear_sink(Z, J, kappa: float = 1.0, mask: str = "causal") -> SinkLPResult:
     """The cheapest sink: minimise ||W||_* s.t. every margin >= kappa, certified.
 
-    The margin program of :mod:`sinkcheck.construct.margin_program` with target z_0 (the sink) for
+    The margin program of :mod:`sinkcheck.solvers.ladder` with target z_0 (the sink) for
     every constrained pair: a solver ladder, a weak-duality bracket ``info["cost_lower"] <= OPT <= cost``,
     and a feasibility LP where an attempt fails.
 

@@ -18,7 +18,7 @@ trigger-free probes) and A_i0 + A_it >= 1 - f(eps) after a trigger at t.  In par
 
 Proof.  On a probe, o_i = m_i V_x x + w_i with ||w_i|| <= beta (w_i averages content-free values
 with total weight <= 1; the proof only needs beta >= max ||w_i|| over the probe positions, which is
-what :func:`sinkcheck.verify.measure.trigger_necessity.probe` measures on a given head).  At the trigger, ||m_t V_x x - x|| <= eps + beta and m_t <= 1 give
+what :func:`sinkcheck.evaluate.trigger_necessity.probe` measures on a given head).  At the trigger, ||m_t V_x x - x|| <= eps + beta and m_t <= 1 give
 ||V_x x|| >= r - eps - beta > 0; at i, m_i ||V_x x|| <= eps + beta.  Divide
 (:func:`check_necessity_algebra`).
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from sinkcheck.construct.min_cost import min_cost
+from sinkcheck.construct.sinkdiag.min_cost import min_cost
 from sinkcheck.errors import IllConditionedError, InfeasibleError, WideBracketError
 
 

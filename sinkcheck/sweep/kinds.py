@@ -1,0 +1,282 @@
+"""The kinds of task a sweep runs, their parameters (rules and defaults) and what one task does.
+
+- ``sinkdiag`` (Súkeník et al., Section 7): sample one instance and evaluate L, the certified OPT
+  bracket, the construction and U for both patterns, with a verdict per inequality
+  (:func:`~sinkcheck.evaluate.sinkdiag_eval.evaluate`), plus, per stated bound, whether the
+  instance lies inside the hypothesis its claim adds (:mod:`sinkcheck.claims`);
+- ``trigger`` (Ran-Milo): one training run of :mod:`~sinkcheck.experiments.trigger_train`;
+- ``dormant`` (Gu et al.): one training run of :mod:`~sinkcheck.experiments.dormant_train`.
+
+Each parameter has a default and a rule; a task holds every parameter (defaults filled in), so
+spelling a default out in a SPEC does not change a task's key.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Callable
+
+from sinkcheck import validate
+from sinkcheck.claims import claim_of_check
+from sinkcheck.errors import InvalidInputError
+
+
+@dataclass(frozen=True)
+class Param:
+    """A parameter's default (its type is the parameter's type) and its rule (raises naming it)."""
+
+    default: Any
+    rule: Callable[[str, Any], Any] | None = None
+
+
+@dataclass(frozen=True)
+class Kind:
+    """A kind of task: its parameters, the function ``run(params, seed, device) -> result``, and
+    whether it trains a model (only those ask for worker resources such as a GPU)."""
+
+    name: str
+    params: dict[str, Param]
+    run: Callable[[dict, int, str], dict]
+    trains: bool = False
+    metrics: tuple[str, ...] = field(default=())
+    joint: Callable[[dict], None] | None = None
+
+    def check_point(self, params: dict, where: str = "parameters") -> None:
+        """The rules joining a point's parameters, and the memory its task needs, checked before any
+        task runs (``joint`` raises naming the parameter; the message gains the ``where.`` prefix)."""
+        if self.joint is None:
+            return
+        try:
+            self.joint(params)
+        except InvalidInputError as exc:
+            raise InvalidInputError(f"{where}.{exc}") from None
+
+    def check(self, name: str, value: Any, where: str = "parameters") -> Any:
+        """``value`` of parameter ``name``, type-checked and normalised (an int given for a float
+        becomes that float), or InvalidInputError naming ``where.name`` and the rule."""
+        label = f"{where}.{name}"
+        if name not in self.params:
+            raise InvalidInputError(f"{label}: unknown parameter of kind {self.name} "
+                                    f"(allowed: {', '.join(sorted(self.params))})")
+        p = self.params[name]
+        value = _typed(label, value, type(p.default))
+        if p.rule is not None:
+            p.rule(label, value)
+        return value
+
+
+def _typed(label: str, value: Any, kind: type) -> Any:
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise InvalidInputError(f"{label}: must be true or false (got {value!r})")
+        return value
+    if kind is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InvalidInputError(f"{label}: must be an integer (got {value!r})")
+        return value
+    if kind is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise InvalidInputError(f"{label}: must be a number (got {value!r})")
+        return float(value)
+    if not isinstance(value, str):
+        raise InvalidInputError(f"{label}: must be a string (got {value!r})")
+    return value
+
+
+def _at_least(minimum: int):
+    return lambda label, v: validate.integer_at_least(label, v, minimum)
+
+
+def _positive(label, v):
+    return validate.positive(label, v)
+
+
+def _nonnegative(label, v):
+    return validate.nonnegative(label, v)
+
+
+def _one_of(*options: str):
+    return lambda label, v: validate.choice(label, v, options)
+
+
+def _field_rule(config: Callable, field_name: str):
+    """The rule of ``config``'s own validation for one field (the config built with that field only)."""
+    def rule(label, v):
+        try:
+            obj = config(**{field_name: v})
+            getattr(obj, "validated", lambda: obj)()
+        except InvalidInputError as exc:
+            raise InvalidInputError(f"{label}:{str(exc).split(':', 1)[1]}") from None
+    return rule
+
+
+@contextlib.contextmanager
+def _one_thread():
+    """Torch on one thread while a task trains: the same numbers whatever the worker's core count."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+# ---- sinkdiag (Section 7) ---------------------------------------------------------------------
+INSTANCE_ARGS = ("d", "C", "n", "r_eta", "lam", "kappa", "centred", "equal_norms", "delta", "decay")
+"""The parameters of a sinkdiag task that :func:`~sinkcheck.construct.sinkdiag.instance.sample_instance` takes."""
+
+BOUND_CHECKS = {("sink", "opt<=upper"): "sinkdiag.sink_upper", ("diag", "opt<=upper"): "sinkdiag.diag_upper",
+                ("sink", "lower<=opt"): "sinkdiag.sink_lower", ("diag", "lower<=opt"): "sinkdiag.diag_lower",
+                ("sink", "construction<=upper"): "sinkdiag.sink_upper",
+                ("diag", "construction<=upper"): "sinkdiag.diag_upper"}
+"""The stated bounds of Section 7 (and the construction steps proving the upper ones) -> the report
+check, so the claim and the hypothesis it adds; OPT <= construction has no hypothesis."""
+
+
+def sinkdiag_instance(params: dict, seed: int):
+    """The instance of a sinkdiag task (the same arrays wherever it is drawn)."""
+    from sinkcheck.construct.sinkdiag.instance import sample_instance
+
+    return sample_instance(**{k: params[k] for k in INSTANCE_ARGS if k in params}, seed=seed)
+
+
+def run_sinkdiag(params: dict, seed: int, device: str = "cpu") -> dict:
+    """:func:`~sinkcheck.evaluate.sinkdiag_eval.evaluate` on the task's instance, plus
+    ``hypotheses``: for each stated bound ("sink opt<=upper", ...), whether the instance satisfies
+    the hypothesis its claim adds."""
+    from sinkcheck.evaluate.sinkdiag_eval import evaluate
+
+    fallback = params.get("fallback", True)
+    r = evaluate(sinkdiag_instance(params, seed), fallback)
+    kw = {k: params.get(k, SINKDIAG.params[k].default) for k in INSTANCE_ARGS}
+    r["hypotheses"] = {f"{p} {ineq}": bool(claim_of_check(check).predicate(kw, fallback, r["instance"]))
+                       for (p, ineq), check in BOUND_CHECKS.items()}
+    return r
+
+
+def violations(result: dict) -> list[tuple[str, str, bool]]:
+    """The violated inequalities of a sinkdiag result as (pattern, inequality, inside the hypothesis)."""
+    out = []
+    for p in ("sink", "diag"):
+        for ineq, v in sorted(result[p]["verdicts"].items()):
+            if v["verdict"] == "violated":
+                out.append((p, ineq, bool(result.get("hypotheses", {}).get(f"{p} {ineq}", True))))
+    return out
+
+
+def _sinkdiag_joint(params: dict) -> None:
+    from sinkcheck.construct.sinkdiag.instance import check_arguments
+
+    check_arguments(**{k: params[k] for k in INSTANCE_ARGS}, seed=0)
+
+
+SINKDIAG = Kind("sinkdiag", {
+    "d": Param(32, _at_least(3)), "C": Param(2, _at_least(1)), "n": Param(2, _at_least(2)),
+    "r_eta": Param(2, _at_least(1)), "lam": Param(1.0, _positive), "kappa": Param(1.0, _positive),
+    "centred": Param(True), "equal_norms": Param(True), "fallback": Param(True),
+    "delta": Param(1.0, _positive), "decay": Param(0.0, _nonnegative),
+}, run_sinkdiag, joint=_sinkdiag_joint)
+
+
+# ---- training runs ----------------------------------------------------------------------------
+def _trigger_params() -> dict[str, Param]:
+    from sinkcheck.experiments.trigger_train import TriggerRunConfig
+
+    out = {"attention": Param("softmax", lambda label, v: validate.choice(label, v, ("softmax", "relu", "sigmoid")))}
+    for f in fields(TriggerRunConfig):
+        if f.name not in ("kind", "seed", "device"):
+            out[f.name] = Param(f.default, _field_rule(TriggerRunConfig, f.name))
+    return out
+
+
+def _trigger_config(params: dict, seed: int = 0, device: str = "cpu"):
+    from sinkcheck.experiments.trigger_train import TriggerRunConfig
+
+    cfg = {k: v for k, v in params.items() if k not in ("attention", "replicate")}
+    return TriggerRunConfig(kind=params["attention"], seed=seed, device=device, **cfg)
+
+
+def _trigger_joint(params: dict) -> None:
+    from sinkcheck.core.limits import check_memory
+    from sinkcheck.experiments.trigger_train import memory_bytes
+
+    cfg = _trigger_config(params).validated()
+    check_memory("heads, batch, T", memory_bytes(cfg), "one training run")
+
+
+def run_trigger(params: dict, seed: int, device: str = "cpu") -> dict:
+    """One trigger-task training run (:func:`~sinkcheck.experiments.trigger_train.run`)."""
+    from sinkcheck.experiments.trigger_train import run
+
+    with _one_thread():
+        out = run(_trigger_config(params, seed, device))
+    return {**{k: v for k, v in out.items() if k != "config"}, "device": device}
+
+
+DORMANT_DEFAULTS = {"task": "bb", "attention": "softmax", "mlp": False, "key_bias": False, "weight_decay": 0.1,
+                    "steps": 600, "lr": 3e-3, "batch_size": 64, "n_layer": 2, "n_head": 2, "n_embd": 64}
+"""The defaults of a dormant task, those of the quick profile's runs of ``sinkcheck train dormant``."""
+
+
+def _dormant_configs(p: dict) -> tuple:
+    from sinkcheck.experiments.dormant_train import TaskConfig, TrainConfig
+    from sinkcheck.experiments.gpt import GPTConfig
+
+    return (TaskConfig(task=p["task"]),
+            GPTConfig(kind=p["attention"], mlp=p["mlp"], key_bias=p["key_bias"], n_layer=p["n_layer"],
+                      n_head=p["n_head"], n_embd=p["n_embd"]),
+            TrainConfig(steps=p["steps"], weight_decay=p["weight_decay"], lr=p["lr"], batch_size=p["batch_size"]))
+
+
+def _dormant_joint(params: dict) -> None:
+    from sinkcheck.experiments.dormant_train import memory_bytes
+
+    memory_bytes(*_dormant_configs(params), check=True)
+
+
+def run_dormant(params: dict, seed: int, device: str = "cpu") -> dict:
+    """One sink-emergence training run (:func:`~sinkcheck.experiments.dormant_train.train_run`)."""
+    from sinkcheck.experiments.dormant_train import train_run
+
+    with _one_thread():
+        res = train_run(*_dormant_configs(params), seed=seed, device=device)
+    return {**{k: v for k, v in asdict(res).items() if k != "attn"}, "device": device}
+
+
+def _dormant_params() -> dict[str, Param]:
+    rules = {"task": _one_of("iid", "bb"), "attention": _one_of("softmax", "relu", "sigmoid"),
+             "weight_decay": _nonnegative, "steps": _at_least(1), "lr": _positive, "batch_size": _at_least(1),
+             "n_layer": _at_least(1), "n_head": _at_least(1), "n_embd": _at_least(1)}
+    return {k: Param(v, rules.get(k)) for k, v in DORMANT_DEFAULTS.items()}
+
+
+KIND_NAMES = ("dormant", "sinkdiag", "trigger")
+
+
+def run_task(kind: str, params: dict, seed: int, device: str = "cpu") -> Any:
+    """The engine's work function of a sweep: run one task of ``kind``."""
+    return get(kind).run(params, seed, device)
+
+
+def trains(task) -> bool:
+    """Whether ``task`` trains a model (only those ask for worker resources such as a GPU)."""
+    return get(task.kind).trains
+
+
+@functools.lru_cache(maxsize=None)
+def get(name: str) -> Kind:
+    """The kind called ``name`` (a training kind's parameters read its config's defaults, so only
+    the kind asked for is imported: a sinkdiag sweep never imports torch)."""
+    validate.choice("kind", name, KIND_NAMES)
+    if name == "sinkdiag":
+        return SINKDIAG
+    if name == "trigger":
+        return Kind("trigger", _trigger_params(), run_trigger, trains=True,
+                    metrics=("final_loss", "bos_nontrigger", "bos_trigger", "error_sup", "relative_error_trigger",
+                             "sink_rate"), joint=_trigger_joint)
+    return Kind("dormant", _dormant_params(), run_dormant, trains=True,
+                metrics=("loss", "sink", "sink_init", "bos_nontrigger", "bos_trigger", "bos_raw"), joint=_dormant_joint)

@@ -1,1 +1,0 @@
-"""Named checks tying theory to constructions, trained models, tables, plots and the report."""
