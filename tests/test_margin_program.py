@@ -1,4 +1,4 @@
-"""Claims of the certified margin program (sinkcheck.solvers.ladder) that the solver tests
+"""Claims of the certified margin program (sinkcheck.solvers: program, certify, ladder) that the solver tests
 left unstated (found by mutation testing, docs/testing.md): the documented solver ladder is what
 runs when an attempt cannot be certified, a solver's "infeasible" after a feasible LP is reported
 with its status, and an M that meets no scaling of the constraints is refused, not rescaled."""
@@ -11,7 +11,9 @@ import cvxpy as cp
 import numpy as np
 import pytest
 
+from sinkcheck.solvers import certify as ct
 from sinkcheck.solvers import ladder as mp
+from sinkcheck.solvers import program as pg
 from sinkcheck.construct.sinkdiag.min_cost import min_cost, scaled_program
 from sinkcheck.construct.sink_lp import min_nuclear_sink
 from sinkcheck.construct.sinkdiag.instance import sample_instance
@@ -24,11 +26,11 @@ Z3 = np.eye(3)
 def sink_program():
     """Its scaled margin program: constraints z_i^T M (z_0 - z_j) >= 1 for (i, j) = (1, 1), (2, 1), (2, 2)."""
     i, j = np.array([1, 2, 2]), np.array([1, 1, 2])
-    return Z3, mp.Triples(query=i, target=np.zeros_like(i), competitor=j)
+    return Z3, pg.Triples(query=i, target=np.zeros_like(i), competitor=j)
 
 
 def record_solves(monkeypatch, inaccurate: int, status=cp.OPTIMAL_INACCURATE):
-    """Record every solve (margin_program._run, which every solve goes through) as its solver, its
+    """Record every solve (ladder._run, which every solve goes through) as its solver, its
     settings and whether it started from an iterate ("from"); the first ``inaccurate`` attempts end
     with ``status`` (the short run that estimates OPT for the rescaled attempt is left as it ends)."""
     original, seen = mp._run, []
@@ -88,7 +90,7 @@ def stages_run(monkeypatch, gaps):
     def widened(Z, cons, Mp, y):
         Mf, upper, lower = original(Z, cons, Mp, y)
         calls.append(upper)
-        return Mf, upper, (upper * (1 - gaps[len(calls) - 1]) if len(calls) <= len(gaps) else lower)
+        return ct.Bracket(Mf, upper, (upper * (1 - gaps[len(calls) - 1]) if len(calls) <= len(gaps) else lower))
     monkeypatch.setattr(mp, "certify", widened)
     monkeypatch.setattr(mp, "repair", lambda *args: None)
     sol = mp.solve(*sink_program())
@@ -109,7 +111,7 @@ from the estimate run's iterate and each of the others from the last."""
 def test_the_rescaled_attempt_goes_on_to_its_last_stage_only_from_a_gap_within_NEXT_STAGE_GAP(
         monkeypatch, gaps, solves, winner):
     got, sol = stages_run(monkeypatch, gaps)
-    assert got == solves and sol.solver == winner and sol.upper - sol.lower <= mp.SOLVER_RTOL * sol.upper
+    assert got == solves and sol.solver == winner and sol.upper - sol.lower <= ct.SOLVER_RTOL * sol.upper
 
 
 def scales_of_the_first_stage(monkeypatch, form):
@@ -124,15 +126,15 @@ def scales_of_the_first_stage(monkeypatch, form):
         runs.append(original(prob, solver, opts, start))
         return runs[-1]
     monkeypatch.setattr(mp, "_run", run)
-    return seen, starts, runs, mp.solve(*sink_program(), form=form)
+    return seen, starts, runs, mp.solve(*sink_program(), mp.Policy(form=form))
 
 
 def test_the_split_form_rescales_by_the_weak_duality_bound_at_y_equal_1_without_a_solve(monkeypatch):
     Z, cons = sink_program()
-    bound = mp.dual_lower(Z, cons, np.ones(len(cons)))  # K / ||G(1)||_op, a lower bound on OPT
+    bound = ct.dual_lower(Z, cons, np.ones(len(cons)))  # K / ||G(1)||_op, a lower bound on OPT
     seen, starts, _, sol = scales_of_the_first_stage(monkeypatch, "split")
     assert "estimate" not in seen and seen[0] == pytest.approx(1.0 / bound, rel=1e-12) and starts[0] is None
-    assert 0 < bound <= sol.lower and sol.upper - sol.lower <= mp.SOLVER_RTOL * sol.upper
+    assert 0 < bound <= sol.lower and sol.upper - sol.lower <= ct.SOLVER_RTOL * sol.upper
 
 
 @pytest.mark.parametrize("form", ["kron", "dual"])
@@ -159,14 +161,14 @@ def test_a_short_run_whose_value_its_conic_objective_does_not_confirm_is_not_tru
             out["info"]["pobj"] *= off  # the conic objective, moved off the value by the factor off
         return out
     monkeypatch.setattr(mp, "_run", run)
-    sol = mp.solve(Z, cons, form="kron")
-    lp_bound = mp.dual_lower(Z, cons, mp.box_margin(mp._sparse(Z), cons)[1])
+    sol = mp.solve(Z, cons, mp.Policy(form="kron"))
+    lp_bound = ct.dual_lower(Z, cons, ct.box_margin(pg.sparse_copy(Z), cons)[1])
     assert lp_bound > 0
     if off == 1.0:
         assert starts[1] is not None and scales[1] == pytest.approx(1.0 / sol.upper, rel=1e-2)
     else:
         assert starts[1] is None and scales[1] == pytest.approx(1.0 / lp_bound, rel=1e-9)
-    assert sol.upper - sol.lower <= mp.SOLVER_RTOL * sol.upper
+    assert sol.upper - sol.lower <= ct.SOLVER_RTOL * sol.upper
 
 
 def scs_data(prob) -> tuple:
@@ -186,14 +188,14 @@ def kkt_residuals(data, run) -> tuple[float, float, float]:
     return primal, dual, gap
 
 
-@pytest.mark.parametrize("form", mp.FORMS)
+@pytest.mark.parametrize("form", pg.FORMS)
 @pytest.mark.parametrize("f", [1 / 7.3, 41.0])
 def test_an_iterate_moved_to_margins_f_rho_by_rescaled_is_as_optimal_there_as_it_was_at_rho(form, f):
     # the start of the rescaled attempt's first stage (RESCALED): every constant of the program's
     # conic form is a multiple of rho, so (f x, y, f s) meets the conditions that (x, y, s) met
     Z, cons = sink_program()
     rho = cp.Parameter(nonneg=True, value=1.0)
-    prob = mp.program(Z, cons, form, rho)[0]
+    prob = pg.program(Z, cons, form, rho)[0]
     run = mp._run(prob, "SCS", {"eps": 1e-9, "max_iters": 100_000})
     at_rho = kkt_residuals(scs_data(prob), run)
     rho.value = f
@@ -212,22 +214,22 @@ def test_a_solver_infeasible_after_a_feasible_LP_is_reported_with_its_status(mon
 def test_certify_refuses_an_M_that_meets_no_scaling_of_the_constraints():
     Z, cons = sink_program()
     with pytest.raises(SolverError, match=r"^the returned W violates a margin \(smallest value 0 <= 0\)$"):
-        mp.certify(Z, cons, np.zeros((3, 3)), np.ones(3))
+        ct.certify(Z, cons, np.zeros((3, 3)), np.ones(3))
     with pytest.raises(SolverError, match=r"^the returned W violates a margin \(smallest value -1 <= 0\)$"):
-        mp.certify(Z, cons, -np.outer(Z[1] + Z[2], Z[0]), np.ones(3))
+        ct.certify(Z, cons, -np.outer(Z[1] + Z[2], Z[0]), np.ones(3))
 
 
 def test_negative_dual_entries_are_dropped_from_the_lower_bound():
     # weak duality needs y >= 0: the bound of y is the bound of its positive part y+
     Z, cons = sink_program()
     M = np.outer(Z[1] + Z[2], Z[0])  # every constraint value 1
-    _, upper, lower = mp.certify(Z, cons, M, np.array([1.0, -1.0, 1.0]))
-    assert lower == mp.certify(Z, cons, M, np.array([1.0, 0.0, 1.0]))[2] and 0 < lower <= upper
+    _, upper, lower = ct.certify(Z, cons, M, np.array([1.0, -1.0, 1.0]))
+    assert lower == ct.certify(Z, cons, M, np.array([1.0, 0.0, 1.0]))[2] and 0 < lower <= upper
 
 
 def test_a_vanishing_dual_gives_the_trivial_lower_bound_0():
     Z, cons = sink_program()
-    assert mp.certify(Z, cons, np.outer(Z[1] + Z[2], Z[0]), np.zeros(3))[2] == 0.0
+    assert ct.certify(Z, cons, np.outer(Z[1] + Z[2], Z[0]), np.zeros(3))[2] == 0.0
 
 
 def fake_ladder(monkeypatch, gaps, scale=1.0):
@@ -246,7 +248,7 @@ def fake_ladder(monkeypatch, gaps, scale=1.0):
         if Mp is not marker:  # not an attempt's (the feasibility LP's box solution): certified for real
             return real(Z, cons, Mp, y)
         k = int(y[0]) - 1
-        return Mp, scale * (k + 1.0), scale * (k + 1.0) * (1.0 - gaps[k])
+        return ct.Bracket(Mp, scale * (k + 1.0), scale * (k + 1.0) * (1.0 - gaps[k]))
 
     monkeypatch.setattr(mp, "_solve", solve)
     monkeypatch.setattr(mp, "certify", certify)
@@ -298,17 +300,17 @@ def test_a_badly_scaled_min_cost_program_is_certified_to_SOLVER_RTOL_scale_by_th
     assert (sol.opt - sol.opt_lower) / sol.opt <= 1e-5
 
 
-@pytest.mark.parametrize("kwargs,attempts", [({"solver": "SCS"}, [S, S]), ({"retry_scs": False}, [S] + CL6)])
-def test_the_ladder_is_scs_alone_or_ends_without_the_last_resort_when_asked(monkeypatch, kwargs, attempts):
+@pytest.mark.parametrize("policy,attempts", [(mp.Policy(attempts="scs"), [S, S]), (mp.Policy(last_resort=False), [S] + CL6)])
+def test_the_ladder_is_scs_alone_or_ends_without_the_last_resort_when_asked(monkeypatch, policy, attempts):
     Z, cons, run = fake_ladder(monkeypatch, [None] * 8)
     with pytest.raises(SolverError, match=r"^margin program: solver .* \(but the feasibility LP found t\* = "):
-        mp.solve(Z, cons, **kwargs)
+        mp.solve(Z, cons, policy)
     assert run == attempts
 
 
-def test_an_unknown_solver_is_refused_by_name():
-    with pytest.raises(InvalidInputError, match=r"^solver: "):
-        mp.solve(*sink_program(), solver="MOSEK")
+def test_an_unknown_set_of_attempts_is_refused_by_name():
+    with pytest.raises(InvalidInputError, match=r"^attempts: "):
+        mp.Policy(attempts="MOSEK")
 
 
 def test_an_infeasible_program_is_reported_under_the_default_name():
@@ -322,7 +324,7 @@ def test_the_feasibility_LP_returns_the_best_box_margin_computed_by_hand(scale, 
     # z_i^T M (z_0 - z_j) = scale^2 (M[i, 0] - M[i, j]) is at most 2 scale^2 over the box |M_ij| <= 1,
     # and t is capped at 1: t* = min(1, 2 scale^2)
     Z, cons = sink_program()
-    assert mp.best_margin(scale * Z, cons) == pytest.approx(t_star, abs=1e-12)
+    assert ct.box_margin(scale * Z, cons)[0] == pytest.approx(t_star, abs=1e-12)
 
 
 def test_a_certified_solve_below_one_over_ILL_CONDITIONED_skips_the_LP_and_records_its_wall_time(monkeypatch):
@@ -332,7 +334,7 @@ def test_a_certified_solve_below_one_over_ILL_CONDITIONED_skips_the_LP_and_recor
     t0 = time.perf_counter()
     sol = mp.solve(0.25 * Z, cons)
     elapsed = time.perf_counter() - t0
-    assert sol.t_star is None and sol.upper < 1 / mp.ILL_CONDITIONED
+    assert sol.t_star is None and sol.upper < 1 / ct.ILL_CONDITIONED
     t_star = min(1.0, 2 * 0.25 ** 2)  # the LP it skipped, by hand (previous test): t* = 0.125 >= 1 / upper
     assert sol.upper >= 1 / t_star
     assert isinstance(sol.seconds, float) and 0 < sol.seconds <= elapsed
@@ -349,7 +351,7 @@ def test_a_certified_solve_above_one_over_ILL_CONDITIONED_runs_the_LP_and_record
 def test_a_certified_solve_of_an_ill_conditioned_program_is_still_refused_by_the_LP(monkeypatch):
     # a (planted) LP answer t* = 5e-9 < ILL_CONDITIONED: a solver that certifies anyway does not get past it
     Z, cons, run = fake_ladder(monkeypatch, [1e-7] * 8, scale=1e9)
-    monkeypatch.setattr(mp, "box_margin", lambda Z, cons: (5e-9, np.ones(len(cons))))
+    monkeypatch.setattr(ct, "box_margin", lambda Z, cons: (5e-9, np.ones(len(cons))))
     with pytest.raises(IllConditionedError, match=r"^margin program: instance too badly conditioned \(best box margin t\* = 5e-09 < 1e-08"):
         mp.solve(Z, cons)
 
@@ -357,7 +359,7 @@ def test_a_certified_solve_of_an_ill_conditioned_program_is_still_refused_by_the
 def test_a_gap_above_MAX_GAP_is_refused_with_the_relative_gap_in_the_message(monkeypatch):
     Z, cons, run = fake_ladder(monkeypatch, [None, 0.5, None, None, None, None, None, None])  # the second attempt: upper 2, lower 1
     with pytest.raises(SolverError, match=rf"^margin program: certified duality gap 0\.5 exceeds MAX_GAP = "
-                                          rf"{mp.MAX_GAP:g} \(solver CLARABEL\)$"):
+                                          rf"{ct.MAX_GAP:g} \(solver CLARABEL\)$"):
         mp.solve(Z, cons)
 
 
@@ -367,20 +369,20 @@ def test_a_program_wider_than_CLARABEL_MAX_R_is_not_given_to_Clarabel(monkeypatc
     assert mp.solve(Z, cons).solver == "SCS" and run == ["SCS", "SCS"]  # the rescaled attempt, the last resort
 
 
-# ---- the forms of the program (margin_program.FORMS) -----------------------------------------------
+# ---- the forms of the program (program.FORMS) -----------------------------------------------
 def sampled_program(pattern, C=3, seed=0):
     """A scaled Section 7 program: its Z (span coordinates / sqrt(d), round-off dropped as the solver
     does) and constraints."""
     from sinkcheck.construct.sinkdiag.min_cost import scaled_program
     _, Z, cons = scaled_program(sample_instance(d=32, C=C, n=3, r_eta=4, lam=1.0, kappa=1.0, seed=seed), pattern)
-    return mp._sparse(Z), cons
+    return pg.sparse_copy(Z), cons
 
 
 @pytest.mark.parametrize("pattern", ["sink", "diag"])
 def test_the_split_rows_give_every_constraint_the_value_of_its_kron_row(pattern):
     Z, cons = sampled_program(pattern)
     M = np.random.default_rng(0).normal(size=(Z.shape[1],) * 2)
-    A, split = mp.margin_rows(Z, cons, "split")
+    A, split = pg.margin_rows(Z, cons, "split")
     assert 0 < split.size < np.unique(cons.query).size  # dormant queries on V, copy queries on kron rows
     values = A @ np.concatenate([M.ravel(), (Z[split] @ M).ravel()])
     assert np.allclose(values, np.einsum("ki,ij,kj->k", Z[cons.query], M, Z[cons.target] - Z[cons.competitor]),
@@ -390,7 +392,7 @@ def test_the_split_rows_give_every_constraint_the_value_of_its_kron_row(pattern)
 def test_a_planted_error_in_the_split_rows_is_caught():
     Z, cons = sampled_program("sink")
     M = np.random.default_rng(0).normal(size=(Z.shape[1],) * 2)
-    A, split = mp.margin_rows(Z, cons, "split")
+    A, split = pg.margin_rows(Z, cons, "split")
     wrong = np.concatenate([M.ravel(), (Z[split[::-1]] @ M).ravel()])  # v_x of the wrong queries
     assert not np.allclose(A @ wrong, np.einsum("ki,ij,kj->k", Z[cons.query], M, Z[cons.target] - Z[cons.competitor]))
 
@@ -399,23 +401,23 @@ def test_a_planted_error_in_the_split_rows_is_caught():
 @pytest.mark.parametrize("seed", [0, 1])
 def test_every_form_of_the_program_brackets_the_same_OPT(pattern, seed):
     Z, cons = sampled_program(pattern, seed=seed)
-    sols = {form: mp.solve(Z, cons, form=form) for form in mp.FORMS}
+    sols = {form: mp.solve(Z, cons, mp.Policy(form=form)) for form in pg.FORMS}
     for form, sol in sols.items():
-        assert sol.upper - sol.lower <= mp.SOLVER_RTOL * sol.upper, form
+        assert sol.upper - sol.lower <= ct.SOLVER_RTOL * sol.upper, form
     assert max(s.lower for s in sols.values()) <= min(s.upper for s in sols.values())
 
 
 def test_an_infeasible_program_is_reported_infeasible_in_every_form():
     Z, cons = sampled_program("diag")
     Z[cons.query[0]] = 0  # a dormant query that is 0 scores every key 0: it cannot prefer itself
-    for form in mp.FORMS:
+    for form in pg.FORMS:
         with pytest.raises(InfeasibleError, match=r"^margin program: infeasible"):
-            mp.solve(Z, cons, form=form)
+            mp.solve(Z, cons, mp.Policy(form=form))
 
 
 def test_an_unknown_form_is_refused_by_name():
     with pytest.raises(InvalidInputError, match="form"):
-        mp.solve(*sink_program(), form="primal")
+        mp.Policy(form="primal")
 
 
 def failing_attempts(monkeypatch):
@@ -430,35 +432,35 @@ def failing_attempts(monkeypatch):
     return seen
 
 
-@pytest.mark.parametrize("form", mp.FORMS)
+@pytest.mark.parametrize("form", pg.FORMS)
 def test_after_the_SCS_attempt_Clarabel_is_given_the_kron_form_and_SCS_the_chosen_one(monkeypatch, form):
     seen = failing_attempts(monkeypatch)
     with pytest.raises(SolverError):
-        mp.solve(*sink_program(), form=form)
+        mp.solve(*sink_program(), mp.Policy(form=form))
     assert seen == [(name, form if name == "SCS" else "kron") for name, _ in mp.ATTEMPTS]
 
 
-@pytest.mark.parametrize("form", mp.FORMS)
+@pytest.mark.parametrize("form", pg.FORMS)
 def test_clarabel_first_runs_every_Clarabel_attempt_in_the_chosen_form_before_SCS(monkeypatch, form):
     seen = failing_attempts(monkeypatch)
     with pytest.raises(SolverError):
-        mp.solve(*sink_program(), form=form, clarabel_first=True)
+        mp.solve(*sink_program(), mp.Policy(form=form, clarabel_first=True))
     assert seen == [(CL, form)] * 6 + [(S, form)] * 2  # Clarabel's six in ATTEMPTS' order, the rescaled SCS, the last resort
-    assert [opts for name, opts in mp.ladder(3, clarabel_first=True)] == \
+    assert [opts for name, opts in mp.ladder(3, mp.Policy(clarabel_first=True))] == \
         [opts for name, opts in mp.ATTEMPTS if name == CL] + [mp.RESCALED, mp.LAST_RESORT[1]]
 
 
 def test_clarabel_first_still_skips_Clarabel_on_a_program_wider_than_CLARABEL_MAX_R():
-    assert [name for name, _ in mp.ladder(mp.CLARABEL_MAX_R + 1, clarabel_first=True)] == [S, S]
+    assert [name for name, _ in mp.ladder(mp.CLARABEL_MAX_R + 1, mp.Policy(clarabel_first=True))] == [S, S]
 
 
 def test_the_spread_is_the_longest_constraint_direction_over_the_shortest_computed_by_hand():
     Z = np.array([[2.0, 0.0], [0.0, 1.0], [0.0, 0.5]])
-    cons = mp.Triples(query=np.array([1, 2]), target=np.array([0, 1]), competitor=np.array([1, 2]))
+    cons = pg.Triples(query=np.array([1, 2]), target=np.array([0, 1]), competitor=np.array([1, 2]))
     # w = z_0 - z_1 = (2, -1), of norm sqrt(5), and z_1 - z_2 = (0, 0.5), of norm 0.5
-    assert mp.spread(Z, cons) == pytest.approx(2 * np.sqrt(5), rel=1e-15)
-    same = mp.Triples(query=np.array([1, 2]), target=np.array([0, 2]), competitor=np.array([1, 2]))
-    assert mp.spread(Z, same) == np.inf  # a constraint with w = 0 (no margin possible)
+    assert pg.spread(Z, cons) == pytest.approx(2 * np.sqrt(5), rel=1e-15)
+    same = pg.Triples(query=np.array([1, 2]), target=np.array([0, 2]), competitor=np.array([1, 2]))
+    assert pg.spread(Z, same) == np.inf  # a constraint with w = 0 (no margin possible)
 
 
 def scs_interrupted(monkeypatch, handler):
@@ -473,7 +475,7 @@ def scs_interrupted(monkeypatch, handler):
     monkeypatch.setattr(mp.scs, "solve", solve)
     monkeypatch.setattr(mp.signal, "getsignal", lambda signum: handler)
     Z, cons = sink_program()
-    return mp.program(Z, cons, "kron", 1.0)[0]
+    return pg.program(Z, cons, "kron", 1.0)[0]
 
 
 def test_a_ctrl_c_that_SCS_caught_is_raised_as_KeyboardInterrupt_not_taken_for_a_failed_attempt(monkeypatch, capfd):
@@ -505,7 +507,7 @@ def test_when_no_attempt_ends_optimal_the_feasibility_LP_still_brackets_OPT(monk
 def test_the_box_bracket_contains_the_certified_bracket_of_the_ladder():
     # the smallest sink problem of tests/test_sink_lp.py, solved by the ladder for the exact value
     Z, cons = sink_program()
-    _, upper, lower = mp.box_bracket(Z, cons)
+    _, upper, lower = ct.box_bracket(Z, cons)
     exact = mp.solve(Z, cons)
     assert lower <= exact.lower * (1 + 1e-9) and exact.upper <= upper * (1 + 1e-9)
 
@@ -515,7 +517,7 @@ def test_when_no_attempt_ends_optimal_a_certified_inaccurate_iterate_tightens_th
     # certify turns it into a bracket far tighter than the feasibility LP's, and the solve returns it
     Z, cons = sink_program()
     exact = mp.solve(Z, cons)
-    prob, M_of, y_of = mp.program(Z, cons, "kron", 1.0)
+    prob, M_of, y_of = pg.program(Z, cons, "kron", 1.0)
     prob.solve(solver="CLARABEL")
     M_near, y_near = M_of() * (1 + 1e-9), y_of()
 
@@ -526,8 +528,8 @@ def test_when_no_attempt_ends_optimal_a_certified_inaccurate_iterate_tightens_th
     monkeypatch.setattr(mp, "_solve", solve)
     sol = mp.solve(Z, cons)
     assert sol.status == "optimal_inaccurate" and sol.lower <= exact.upper * (1 + 1e-9)
-    assert exact.lower <= sol.upper * (1 + 1e-9) and (sol.upper - sol.lower) / sol.upper <= mp.MAX_GAP
-    box_upper = mp.box_bracket(Z, cons)[1]
+    assert exact.lower <= sol.upper * (1 + 1e-9) and (sol.upper - sol.lower) / sol.upper <= ct.MAX_GAP
+    box_upper = ct.box_bracket(Z, cons)[1]
     assert sol.upper <= box_upper
 
 

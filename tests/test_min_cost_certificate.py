@@ -15,7 +15,9 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from sinkcheck.solvers import certify as ct
 from sinkcheck.solvers import ladder as mp
+from sinkcheck.solvers import program as pg
 from sinkcheck.construct.sinkdiag import min_cost as mc
 from sinkcheck.construct.factors import nuclear_norm
 from sinkcheck.construct.sinkdiag.constraints import margin_constraints, violations
@@ -58,7 +60,7 @@ def test_any_nonnegative_dual_bounds_the_cost_of_every_feasible_W_from_below(ins
     y = scale * rng.exponential(size=len(cons)) * (rng.random(len(cons)) < 0.3)  # sparse, any scale
     con = construction(inst, pattern)
     assert not violations(inst, con.form, pattern, tol=1e-9)
-    _, _, lower = mp.certify(Z, cons, con_matrix(inst, Q, con.form), y)
+    _, _, lower = ct.certify(Z, cons, con_matrix(inst, Q, con.form), y)
     assert lower <= scaled_norm(inst, Q, con.form) * (1 + EXACT_RTOL)
 
 
@@ -69,7 +71,7 @@ def test_planted_error_in_the_dual_bound_is_caught(inst):
     con = construction(inst, "sink")
     y = np.full(len(cons), 10.0)
     assert y.sum() > scaled_norm(inst, Q, con.form)  # the planted "bound" exceeds a feasible cost
-    _, _, lower = mp.certify(Z, cons, con_matrix(inst, Q, con.form), y)
+    _, _, lower = ct.certify(Z, cons, con_matrix(inst, Q, con.form), y)
     assert lower <= scaled_norm(inst, Q, con.form) * (1 + EXACT_RTOL)
 
 
@@ -78,7 +80,7 @@ def test_certificate_rescales_a_solution_onto_the_constraints(inst):
     Q, Z, cons = scaled_program(inst, "sink")
     noise = 0.01 * np.random.default_rng(0).standard_normal((Z.shape[1], Z.shape[1]))
     M = 3.7 * con_matrix(inst, Q, construction(inst, "sink").form) + noise  # generic, all values > 0
-    Mf, upper, _ = mp.certify(Z, cons, M, np.zeros(len(cons)))
+    Mf, upper, _ = ct.certify(Z, cons, M, np.zeros(len(cons)))
     w = Z[cons.target] - Z[cons.competitor]
     values = np.einsum("ki,ij,kj->k", Z[cons.query], Mf, w)
     assert values.min() == pytest.approx(1.0, rel=1e-12) and upper == pytest.approx(nuclear_norm(Mf), rel=1e-12)
@@ -88,14 +90,14 @@ def test_certificate_rescales_a_solution_onto_the_constraints(inst):
 @pytest.mark.parametrize("pattern", ["sink", "diag"])
 def test_reported_bracket_contains_OPT_and_its_W_meets_every_margin(inst, pattern):
     sol = mc.min_cost(inst, pattern)
-    assert 0 < sol.opt_lower <= sol.opt and sol.gap <= mp.MAX_GAP
+    assert 0 < sol.opt_lower <= sol.opt and sol.gap <= ct.MAX_GAP
     assert violations(inst, sol.form, pattern, tol=1e-9 * inst.kappa) == []
     assert sol.opt == pytest.approx(2 * nuclear_norm(sol.form.M), rel=1e-12)
 
 
 @pytest.mark.parametrize("pattern", ["sink", "diag"])
 def test_clarabel_and_scs_brackets_overlap(inst, pattern):
-    a, b = mc.min_cost(inst, pattern), mc.min_cost(inst, pattern, solver="SCS")
+    a, b = mc.min_cost(inst, pattern), mc.min_cost(inst, pattern, policy=mp.Policy(attempts="scs"))
     assert a.opt_lower <= b.opt and b.opt_lower <= a.opt
 
 
@@ -104,13 +106,13 @@ def test_a_gap_above_MAX_GAP_is_an_error_not_a_number(inst, monkeypatch):
 
     def loose(Z, cons, M, y):
         Mf, upper, _ = real(Z, cons, M, y)
-        return Mf, upper, upper * (1 - 10 * mp.MAX_GAP)
+        return ct.Bracket(Mf, upper, upper * (1 - 10 * ct.MAX_GAP))
     monkeypatch.setattr(mp, "certify", loose)
     with pytest.raises(WideBracketError, match="MAX_GAP") as info:
         mc.min_cost(inst, "sink")
     # the refused solve's bracket travels with the error, in cost units (2 ||W||_*, as opt is)
     monkeypatch.setattr(mp, "certify", real)
-    assert info.value.lower == pytest.approx(info.value.upper * (1 - 10 * mp.MAX_GAP), rel=1e-12)
+    assert info.value.lower == pytest.approx(info.value.upper * (1 - 10 * ct.MAX_GAP), rel=1e-12)
     assert info.value.upper == pytest.approx(mc.min_cost(inst, "sink").opt, rel=1e-6)
 
 
@@ -122,7 +124,7 @@ def test_a_refused_solve_reports_no_OPT_and_its_bracket_decides_only_what_it_can
 
     def loose(Z, cons, M, y):
         Mf, upper, _ = real(Z, cons, M, y)
-        return Mf, upper, upper * max(1 - width * mp.MAX_GAP, 1e-9)
+        return ct.Bracket(Mf, upper, upper * max(1 - width * ct.MAX_GAP, 1e-9))
     monkeypatch.setattr(mp, "certify", loose)
     r = evaluate(inst, True)
     for p in ("sink", "diag"):
@@ -172,15 +174,15 @@ def test_a_badly_conditioned_refusal_carries_a_certified_lower_bound_of_order_on
     with pytest.raises(IllConditionedError) as info:
         mc.min_cost(I, "diag")
     _, Z, cons = scaled_program(I, "diag")
-    t_star = mp.best_margin(Z, cons)
+    t_star = ct.box_margin(Z, cons)[0]
     assert info.value.lower >= 2 * I.kappa / np.sqrt(I.dim) / t_star * (1 - 1e-6)
 
 
 def test_the_box_LP_duals_bound_OPT_from_below_by_weak_duality(inst):
     _, Z, cons = scaled_program(inst, "diag")
-    t_star, y = mp.box_margin(Z, cons)
+    t_star, y = ct.box_margin(Z, cons)
     sol = mp.solve(Z, cons)
-    assert t_star < 1 and 1 / t_star * (1 - 1e-9) <= mp.dual_lower(Z, cons, y) <= sol.upper
+    assert t_star < 1 and 1 / t_star * (1 - 1e-9) <= ct.dual_lower(Z, cons, y) <= sol.upper
 
 
 def test_coinciding_group_mates_make_the_diag_program_infeasible_and_leave_the_sink_one_feasible():
@@ -192,10 +194,10 @@ def test_coinciding_group_mates_make_the_diag_program_infeasible_and_leave_the_s
 
 def test_best_box_margin_is_positive_exactly_when_a_construction_exists(inst):
     Q, Z, cons = scaled_program(inst, "sink")
-    assert mp.best_margin(Z, cons) > mp.ILL_CONDITIONED
+    assert ct.box_margin(Z, cons)[0] > ct.ILL_CONDITIONED
     Z0 = Z.copy()
     Z0[:, :] = 0.0  # every token 0: no margin is possible
-    assert mp.best_margin(Z0, cons) <= mp.INFEASIBLE_ATOL
+    assert ct.box_margin(Z0, cons)[0] <= ct.INFEASIBLE_ATOL
 
 
 # ---- many groups -----------------------------------------------------------------------------------
@@ -238,7 +240,7 @@ def test_OPT_at_C_20_lies_between_the_proved_lower_bound_and_the_construction(pa
     sol = mc.min_cost(I, pattern)
     con = construction(I, pattern)
     assert bound_values(I)[f"L_{pattern}_proved"] <= sol.opt and sol.opt_lower <= con.cost
-    assert sol.gap <= mp.SOLVER_RTOL
+    assert sol.gap <= ct.SOLVER_RTOL
 
 
 def test_the_default_solve_is_the_span_reduced_program(inst):
@@ -260,7 +262,7 @@ def test_min_cost_ends_with_the_last_resort_when_every_other_attempt_fails_unles
     sol = mc.min_cost(inst, "sink")
     assert sol.solver == "SCS" and sol.opt_lower <= sol.opt
     with pytest.raises(SolverError, match=r"^min-cost program \(sink\): "):
-        mc.min_cost(inst, "sink", retry_scs=False)
+        mc.min_cost(inst, "sink", policy=mp.Policy(last_resort=False))
 
 
 def test_a_solve_reports_its_wall_time_within_the_time_measured_around_the_call(inst):
@@ -283,11 +285,11 @@ def test_each_pattern_is_solved_in_the_form_documented_for_its_width(monkeypatch
     # docs/sink_vs_diagonal.md, implementation notes: sink split; diag dual up to DUAL_MAX_R = 56, then kron
     seen = []
 
-    def record(*args, form, **kwargs):
-        seen.append(form)
+    def record(Z, cons, policy, **kwargs):
+        seen.append(policy.form)
         raise SolverError("stop")
 
-    monkeypatch.setattr(mp, "solve", record)
+    monkeypatch.setattr(mc, "solve", record)
     I = sample_instance(d=2 * C + 7, C=C, n=2, r_eta=6, lam=1.0, kappa=1.0, seed=0)
     with pytest.raises(SolverError, match="stop"):
         mc.min_cost(I, pattern)
@@ -305,11 +307,11 @@ def test_only_the_badly_scaled_diagonal_program_runs_Clarabel_first_in_its_own_f
     # 26 at d = 1024 on this family); the sink program's stays about max(lam, 1 / lam)
     seen = []
 
-    def record(Z, cons, *args, form, clarabel_first, **kwargs):
-        seen.append((mp.spread(Z, cons) > mc.BADLY_SCALED, clarabel_first, form))
+    def record(Z, cons, policy, **kwargs):
+        seen.append((pg.spread(Z, cons) > mc.BADLY_SCALED, policy.clarabel_first, policy.form))
         raise SolverError("stop")
 
-    monkeypatch.setattr(mp, "solve", record)
+    monkeypatch.setattr(mc, "solve", record)
     with pytest.raises(SolverError, match="stop"):
         mc.min_cost(_family(d), pattern)
     assert seen == [(first, first, mc.program_form(pattern, 2 * 4 + 1 + 6))]
@@ -321,26 +323,26 @@ def test_the_badly_scaled_diagonal_program_at_d_1024_is_certified_by_Clarabel_to
     # certified gap; Clarabel first certifies it, with the same refusals and the same bracket rules
     I = _family(1024, seed)
     sol = mc.min_cost(I, "diag")
-    assert sol.solver == "CLARABEL" and sol.gap <= mp.SOLVER_RTOL
+    assert sol.solver == "CLARABEL" and sol.gap <= ct.SOLVER_RTOL
     assert bound_values(I)["L_diag_proved"] <= sol.opt and sol.opt_lower <= construction(I, "diag").cost
 
 
 @pytest.mark.parametrize("d, seed", [(1024, 0), (16384, 0), (16384, 1)])
 def test_SCS_alone_certifies_the_badly_scaled_diagonal_program_to_SOLVER_RTOL_in_the_kron_form(d, seed):
-    # margin_program.RESCALED and repair: SCS's M falls short of the well-scaled margins by up to
+    # ladder.RESCALED and repair: SCS's M falls short of the well-scaled margins by up to
     # 1e-5 next to the block of order spread^2, and dividing by the smallest margin cost the whole M
     # that factor (certified gaps 6.5e-6 to 4.5e-5 on these programs before the repair). At d = 16384
     # SCS's short estimate run ends "infeasible_inaccurate" and the feasibility LP's lower bound
-    # scales the attempt (margin_program.ESTIMATE). The kron form is the one wide programs (no
+    # scales the attempt (ladder.ESTIMATE). The kron form is the one wide programs (no
     # Clarabel) are solved in.
     I = _family(d, seed)
-    sol = mc.min_cost(I, "diag", solver="SCS", retry_scs=False, form="kron")
-    assert sol.solver == "SCS" and sol.gap <= mp.SOLVER_RTOL
-    assert sol.opt_lower <= mc.min_cost(I, "diag").opt * (1 + mp.SOLVER_RTOL) and sol.opt >= bound_values(I)["L_diag_proved"]
+    sol = mc.min_cost(I, "diag", policy=mp.Policy(attempts="scs", last_resort=False, form="kron"))
+    assert sol.solver == "SCS" and sol.gap <= ct.SOLVER_RTOL
+    assert sol.opt_lower <= mc.min_cost(I, "diag").opt * (1 + ct.SOLVER_RTOL) and sol.opt >= bound_values(I)["L_diag_proved"]
 
 
 def test_a_solve_whose_well_scaled_margins_fall_short_is_certified_after_the_repair_and_not_before():
-    # margin_program.repair: an exact optimum (Clarabel) of the badly scaled C = 4, d = 16384 diagonal
+    # certify.repair: an exact optimum (Clarabel) of the badly scaled C = 4, d = 16384 diagonal
     # program with its non-nuisance block shrunk by 1e-4, as SCS leaves it: dividing by the smallest
     # margin costs the whole M, whose nuisance block is of order spread^2, that factor; lifting the
     # short margins back to 1 costs only the small block's share
@@ -350,18 +352,18 @@ def test_a_solve_whose_well_scaled_margins_fall_short_is_certified_after_the_rep
     short = M.copy()
     u = 2 * 4 + 1  # the coordinates of b, dbar and c; the last r_eta = 6 hold the nuisance
     short[:u, :u] *= 1 - 1e-4
-    _, upper, lower = mp.certify(Z, cons, short, y)
-    assert upper - lower > 10 * mp.SOLVER_RTOL * upper
-    repaired = mp.repair(Z, cons, short, y, lower)
+    _, upper, lower = ct.certify(Z, cons, short, y)
+    assert upper - lower > 10 * ct.SOLVER_RTOL * upper
+    repaired = ct.repair(Z, cons, short, y, lower)
     w = Z[cons.target] - Z[cons.competitor]
     assert np.einsum("ki,ij,kj->k", Z[cons.query], repaired, w).min() >= 1 - 1e-7
-    _, upper_r, lower_r = mp.certify(Z, cons, repaired, y)
-    assert lower_r == lower and upper_r - lower_r <= mp.SOLVER_RTOL * upper_r
+    _, upper_r, lower_r = ct.certify(Z, cons, repaired, y)
+    assert lower_r == lower and upper_r - lower_r <= ct.SOLVER_RTOL * upper_r
 
 
 def test_an_unknown_form_is_refused_by_name_before_any_solve(inst):
     with pytest.raises(InvalidInputError, match="form"):
-        mc.min_cost(inst, "sink", form="primal")
+        mc.min_cost(inst, "sink", policy=mp.Policy(form="primal"))
 
 
 # ---- linear in d: no d x d matrix anywhere on the path of `sinkcheck bounds` ----------------------

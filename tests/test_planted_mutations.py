@@ -85,14 +85,14 @@ TARGETS = [
     ("sinkcheck.theory.trigger", "f_bound", "drop_term", 0,
      test_trigger_theory.test_f_with_a_content_free_leak_beta_is_eps_plus_beta_over_r_minus_eps_minus_beta, {}),
     # the solver's certificate: key differences z_t + z_y, and a dual bound forced to 0
-    ("sinkcheck.solvers.ladder", "certify", "sign", 0,
+    ("sinkcheck.solvers.certify", "certify", "sign", 0,
      test_min_cost_certificate.test_certificate_rescales_a_solution_onto_the_constraints, {"inst": SOLVER_INST}),
-    ("sinkcheck.solvers.ladder", "dual_lower", "compare", 0,
+    ("sinkcheck.solvers.certify", "dual_lower", "compare", 0,
      test_min_cost_certificate.test_reported_bracket_contains_OPT_and_its_W_meets_every_margin,
      {"inst": SOLVER_INST, "pattern": "sink"}),
     # the constraint rows (the feasibility LP's and the solver's) on the wrong key differences z_t + z_y:
     # coinciding group mates no longer make the diagonal program infeasible
-    ("sinkcheck.solvers.ladder", "constraint_matrix", "sign", 0,
+    ("sinkcheck.solvers.program", "constraint_matrix", "sign", 0,
      test_min_cost_certificate.test_coinciding_group_mates_make_the_diag_program_infeasible_and_leave_the_sink_one_feasible,
      {}),
     # the counterexamples to the unrepaired trigger claims: the two-head bound's constant and the leak of the

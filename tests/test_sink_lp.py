@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from sinkcheck.solvers import certify as ct
 from sinkcheck.solvers import ladder as mp
 from sinkcheck.construct import sink_lp
 from sinkcheck.errors import InvalidInputError, SolverError
@@ -112,7 +113,7 @@ def test_min_nuclear_sink_meets_the_default_margin_kappa_1():
 
 def _forced_fallback(monkeypatch, n_fail: int, *, raise_instead: bool = False):
     """Make the first ``n_fail`` solver attempts end inaccurate (or every solve raise, as cvxpy does
-    when a solver fails); return the solves seen (margin_program._run, which every solve goes
+    when a solver fails); return the solves seen (ladder._run, which every solve goes
     through; the rescaled attempt's short estimate run included, left as it ends)."""
     import cvxpy as cp
 
@@ -179,7 +180,7 @@ def test_when_every_attempt_ends_inaccurate_a_certified_iterate_is_still_an_answ
     _forced_fallback(monkeypatch, len(mp.ATTEMPTS))
     res = sink_lp.min_nuclear_sink(np.eye(3), [1, 2])
     assert res.feasible and res.min_margin >= 1 - 1e-6
-    assert (res.cost - res.info["cost_lower"]) / res.cost <= mp.MAX_GAP
+    assert (res.cost - res.info["cost_lower"]) / res.cost <= ct.MAX_GAP
     assert res.info["cost_lower"] <= exact.cost * (1 + 1e-9) and exact.info["cost_lower"] <= res.cost * (1 + 1e-9)
 
 

@@ -18,6 +18,7 @@ from sinkcheck.construct.sinkdiag.constraints import (constraint_margins, margin
 from sinkcheck.construct.sinkdiag.instance import SinkDiagInstance, load_instance, sample_instance
 from sinkcheck.construct.sinkdiag.weights import diag_construction, sink_construction, sink_knobs
 from sinkcheck.errors import InvalidInputError, SolverError
+from sinkcheck.solvers.ladder import Policy
 from sinkcheck.theory import sinkdiag_bounds as T
 import math
 from sinkcheck.construct.sinkdiag.instance import RANK_RTOL
@@ -172,25 +173,25 @@ def test_optimal_W_meets_the_margins_and_its_factors_cost_OPT(inst, pattern):
 
 
 def test_clarabel_and_scs_agree_on_OPT(inst):
-    assert min_cost(inst, "sink").opt == pytest.approx(min_cost(inst, "sink", solver="SCS").opt, rel=1e-5)
+    assert min_cost(inst, "sink").opt == pytest.approx(min_cost(inst, "sink", policy=Policy(attempts="scs")).opt, rel=1e-5)
 
 
 def test_non_optimal_status_raises_solver_error(inst, monkeypatch):
     import cvxpy as cp
 
-    from sinkcheck.solvers import ladder as margin_program
+    from sinkcheck.solvers import ladder
 
-    def stop_early(prob, *args, **kwargs):  # every solve goes through margin_program._run
+    def stop_early(prob, *args, **kwargs):  # every solve goes through ladder._run
         prob._status = cp.OPTIMAL_INACCURATE
         return None
-    monkeypatch.setattr(margin_program, "_run", stop_early)
+    monkeypatch.setattr(ladder, "_run", stop_early)
     with pytest.raises(SolverError, match="optimal_inaccurate"):
-        min_cost(inst, "sink", retry_scs=False)
+        min_cost(inst, "sink", policy=Policy(last_resort=False))
 
 
-def test_unknown_solver_is_rejected(inst):
-    with pytest.raises(InvalidInputError, match="solver"):
-        min_cost(inst, "sink", solver="MOSEK")
+def test_an_unknown_set_of_solver_attempts_is_rejected(inst):
+    with pytest.raises(InvalidInputError, match="attempts"):
+        min_cost(inst, "sink", policy=Policy(attempts="MOSEK"))
 
 
 def test_diag_program_is_infeasible_when_two_group_mates_coincide(inst):

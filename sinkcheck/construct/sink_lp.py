@@ -21,7 +21,8 @@ import numpy as np
 from scipy.optimize import linprog
 
 from sinkcheck import validate
-from sinkcheck.solvers import ladder as margin_program
+from sinkcheck.solvers.ladder import solve
+from sinkcheck.solvers.program import Triples
 from sinkcheck.construct.factors import balanced_factors, nuclear_norm, span_basis
 from sinkcheck.core.attention import scores
 from sinkcheck.errors import InfeasibleError, SolverError
@@ -166,7 +167,7 @@ def decide(Z, J, kappa: float = 1.0, mask: str = "causal", tol: float = 1e-9) ->
 def min_nuclear_sink(Z, J, kappa: float = 1.0, mask: str = "causal") -> SinkLPResult:
     """The cheapest sink: minimise ||W||_* s.t. every margin >= kappa, certified.
 
-    The margin program of :mod:`sinkcheck.solvers.ladder` with target z_0 (the sink) for
+    The margin program of :mod:`sinkcheck.solvers.program` with target z_0 (the sink) for
     every constrained pair: a solver ladder, a weak-duality bracket ``info["cost_lower"] <= OPT <= cost``,
     and a feasibility LP where an attempt fails.
 
@@ -185,9 +186,9 @@ def min_nuclear_sink(Z, J, kappa: float = 1.0, mask: str = "causal") -> SinkLPRe
     # program reads min ||M||_* s.t. z~_i^T M (z~_0 - z~_j) >= 1 (unit data).
     s = float(np.abs(Zr).max())
     i, j = np.array(pairs).T
-    cons = margin_program.Triples(query=i, target=np.zeros_like(i), competitor=j)
+    cons = Triples(query=i, target=np.zeros_like(i), competitor=j)
     try:
-        sol = margin_program.solve(Zr / s, cons, what="min-nuclear sink")
+        sol = solve(Zr / s, cons, what="min-nuclear sink")
     except InfeasibleError as exc:
         raise InfeasibleError(f"{exc} (see decide() for a certificate)") from None
     unit = kappa * np.sqrt(d) / s**2

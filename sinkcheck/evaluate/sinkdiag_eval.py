@@ -107,7 +107,7 @@ def _winner(sink: dict, diag: dict) -> str:
     return "undecided"
 
 
-def evaluate(inst: SinkDiagInstance, fallback: bool = True, solver: str = "CLARABEL",
+def evaluate(inst: SinkDiagInstance, fallback: bool = True,
              qk: dict | None = None, progress: bool = False) -> dict:
     """The chain for both patterns (see module docstring); ``qk`` overrides the bound expressions
     (used by the planted-error tests); ``progress`` shows a bar over the two solves on stderr.
@@ -118,17 +118,17 @@ def evaluate(inst: SinkDiagInstance, fallback: bool = True, solver: str = "CLARA
     for pattern in tqdm(("sink", "diag"), disable=not progress, desc=f"min-cost programs (C = {inst.C})"):
         error = None
         try:
-            sol = min_cost(inst, pattern, fallback, solver)
+            sol = min_cost(inst, pattern, fallback)
             opt, opt_lower, status, used = sol.opt, sol.opt_lower, "optimal", sol.solver
             bracket = (opt_lower, opt)
         except InfeasibleError:
-            opt, opt_lower, status, used = None, None, "infeasible", solver
+            opt, opt_lower, status, used = None, None, "infeasible", None
             bracket = math.inf
         except WideBracketError as err:  # no number reported; the bracket still decides what it can
-            opt, opt_lower, status, used = None, err.lower, "bracket", solver
+            opt, opt_lower, status, used = None, err.lower, "bracket", None
             bracket = (err.lower, err.upper)
         except SolverError as err:  # this pattern's OPT is unknown; the other pattern's result stands
-            opt, opt_lower, status, used = None, None, "failed", solver
+            opt, opt_lower, status, used = None, None, "failed", None
             bracket, error = None, f"{type(err).__name__}: {err}"
         try:
             con = construction(inst, pattern, fallback)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sinkcheck import validate
-from sinkcheck.solvers.ladder import Triples
+from sinkcheck.solvers.program import Triples
 from sinkcheck.construct.sinkdiag.instance import SinkDiagInstance
 
 PATTERNS = ("sink", "diag")

@@ -10,8 +10,8 @@ e_{C+c}, d_ci -> lam sqrt(d) e_c + B_eta^T eta_ci.
 
 Scaled program. With z~ = Q^T z / sqrt(d) and M' = M sqrt(d) / kappa, the constraint
 s(x, t) - s(x, y) >= kappa reads z~_x^T M' (z~_t - z~_y) >= 1 with O(1) coefficients: the margin
-program of :mod:`sinkcheck.solvers.ladder`, which solves it down a solver ladder,
-certifies every answer by weak duality, and decides feasibility by an LP where an attempt fails.
+program of :mod:`sinkcheck.solvers.program`, which :func:`sinkcheck.solvers.ladder.solve` solves down
+a solver ladder, certifies by weak duality, and decides feasibility by an LP where an attempt fails.
 ``opt`` is the certified upper bound (the cost of a W that meets every margin) and ``opt_lower``
 the certified lower bound.
 """
@@ -23,11 +23,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from sinkcheck.construct import factors
-from sinkcheck.solvers import ladder as margin_program
 from sinkcheck.construct.factors import balanced_factors
 from sinkcheck.construct.sinkdiag.constraints import Constraints, SpanForm, constraint_margins, margin_constraints
 from sinkcheck.construct.sinkdiag.instance import SinkDiagInstance
 from sinkcheck.errors import IllConditionedError, InfeasibleError, WideBracketError
+from sinkcheck.solvers.ladder import Policy, solve
+from sinkcheck.solvers.program import spread
 
 
 @dataclass(frozen=True)
@@ -96,10 +97,8 @@ def coinciding_mates(Z: np.ndarray, group: np.ndarray, rtol: float = 1e-9) -> tu
 
 
 DUAL_MAX_R = 56
-"""Widest span basis (r = 2C + 1 + r_eta) whose diagonal program is solved in the dual form; wider
-ones are solved in the kron form (:data:`~sinkcheck.solvers.ladder.FORMS` has the measurements:
-the dual form's time is steady up to C = 24, r = 55, the kron form's is not; at C = 32, r = 71, the
-kron form was faster on every seed measured)."""
+"""Widest span basis (r = 2C + 1 + r_eta) whose diagonal program is solved in the dual form, whose
+SCS time stays steady up to r = 55 (C = 24 at r_eta = 6); wider ones are solved in the kron form."""
 
 
 def program_form(pattern: str, r: int) -> str:
@@ -110,59 +109,34 @@ def program_form(pattern: str, r: int) -> str:
 
 
 BADLY_SCALED = 16.0
-"""Spread max ||w_k|| / min ||w_k|| (:func:`~sinkcheck.solvers.ladder.spread`) above which the
+"""Spread max ||w_k|| / min ||w_k|| (:func:`~sinkcheck.solvers.program.spread`) above which the
 diagonal program runs its Clarabel attempts first, in the program's form (:func:`clarabel_first`).
 
-Why the spread. The diagonal constraints of two group mates i, j have w = +-(z_i - z_j), the
-difference of their nuisance, of norm at most 2 delta / sqrt(d) in the scaled coordinates, while the
-other w do not shrink with d (they are of order 1 or lam); the two constraints add up to
-(z_i - z_j)^T M (z_i - z_j) >= 2, so M needs a block of order spread^2 (OPT grows about as d) next to
-entries of order 1, which SCS, a first-order method, converges on slowly, and an interior-point
-method does not notice. On the family of the benchmarks (n = 3, r_eta = 6, lam = 1, delta = 1) the
-spread is 6.6, 9.3, 13.1, 18.5, 26.2 and 105 at d = 64, 128, 256, 512, 1024 and 16384, whatever C.
-
-Measured (2 cores, seeds 0 to 2 unless said; SCS attempt = the rescaled SCS attempt of the ladder):
-
-- C = 4: the SCS attempt 0.16 to 0.24 s at d <= 256 (spread <= 13.1), 1.9 to 2.4 s at d = 1024, where
-  it ends without a gap <= SOLVER_RTOL (2e-5, or not optimal); Clarabel 0.27 to 0.36 s at every d
-  from 64 to 16384. C = 6 and 8 at d = 1024: SCS 1.9 to 5.5 s, Clarabel 0.6 to 1.6 s. C = 12 at d = 512
-  and 1024 (seeds 0, 1): the whole min_cost 30 to 55 s SCS first, 20 to 41 s Clarabel first (both on a
-  loaded machine), 7 to 8 s Clarabel first in the dual form.
-- Below the threshold SCS first wins: C = 16 at d = 256 (spread 13.1), SCS 6.0 to 8.5 s and Clarabel
-  28 to 32 s; C = 12 at d = 256, SCS 2.1 to 2.7 s and Clarabel 5.7 to 7.0 s; two sampled C = 12
-  programs with spread 4.7 and 7.6, SCS 0.7 and 1.0 s, Clarabel 12.4 and 6.4 s.
-- 40 diagonal programs drawn as the property tests draw them (d = 2C + 1 + r_eta + 0..3, lam up to
-  20, seed 11 of the drawing), on a loaded machine: the whole ladder took 97 s SCS first, and 60 s
-  with the Clarabel attempts (kron form) first on the 24 with spread > 16; on every one of those,
-  SCS first either ended with Clarabel anyway or was no faster.
-- The sink program is left SCS first: its spread is about max(lam, 1 / lam), whatever d (20 at
-  lam = 20, 6.1 to 6.7 at lam = 0.15), and SCS certifies it where Clarabel is slow (C = 12,
-  lam = 20: SCS 0.3 to 0.5 s, Clarabel 19 to 30 s).
-- Clarabel first, dual form against kron form: 0.30 against 0.47 s (C = 4, d = 1024), 1.9 against
-  8.3 s (C = 8), 7.9 against 18.3 s (C = 12), 7.1 against 18.4 s (C = 12, d = 512), seed 0; on the 24
-  sampled ones 27.6 against 30.2 s in total; but 24.6 against 9.6 s on the sampled program of
-  :data:`~sinkcheck.solvers.ladder.FORMS` (spread 145)."""
+The diagonal constraints of two group mates have w = +-(z_i - z_j), of norm at most
+2 delta / sqrt(d), while the other w are of order 1 or lam; the two add up to
+(z_i - z_j)^T M (z_i - z_j) >= 2, so M needs a block of order spread^2 next to entries of order 1,
+which SCS converges on slowly and an interior-point method does not notice. The sink program's
+spread is about max(lam, 1 / lam) whatever d, and it stays SCS first (docs/benchmarks.md)."""
 
 
 def clarabel_first(pattern: str, Z: np.ndarray, cons: Constraints) -> bool:
     """Whether the min-cost program of ``pattern`` runs its Clarabel attempts first: the diagonal
     program with a spread above :data:`BADLY_SCALED`."""
-    return pattern == "diag" and margin_program.spread(Z, cons) > BADLY_SCALED
+    return pattern == "diag" and spread(Z, cons) > BADLY_SCALED
 
 
-def min_cost(inst: SinkDiagInstance, pattern: str, fallback: bool = True, solver: str = "CLARABEL",
-             reduce: bool = True, retry_scs: bool = True, form: str | None = None) -> MinCost:
+def min_cost(inst: SinkDiagInstance, pattern: str, fallback: bool = True, reduce: bool = True,
+             policy: Policy = Policy()) -> MinCost:
     """Minimum QK cost of ``pattern`` on ``inst``, certified by weak duality (module docstring).
 
     Args:
         inst: the instance.
         pattern: "sink" or "diag".
         fallback: include the group-absent copy constraints.
-        solver: "CLARABEL" (default: the whole ladder of :data:`~sinkcheck.solvers.ladder.ATTEMPTS`) or "SCS" (its SCS attempts only).
         reduce: solve the r x r span-reduced program (default) or the naive d x d one.
-        retry_scs: let the ladder end with its long SCS run when no other attempt ended optimal.
-        form: the program's form (:data:`~sinkcheck.solvers.ladder.FORMS`); default
-            :func:`program_form`.
+        policy: how the solver ladder runs (:class:`~sinkcheck.solvers.ladder.Policy`); its open
+            choices are made here: the form by :func:`program_form`, Clarabel first by
+            :func:`clarabel_first`.
     Returns:
         A :class:`MinCost`; ``opt`` = 2 ||W||_* of a W meeting every margin, ``opt_lower`` <= OPT.
     Raises:
@@ -177,9 +151,8 @@ def min_cost(inst: SinkDiagInstance, pattern: str, fallback: bool = True, solver
     Q, Z, cons = scaled_program(inst, pattern, fallback, reduce)
     scale = inst.kappa / np.sqrt(inst.dim)  # M = M' kappa / sqrt(d)
     try:
-        sol = margin_program.solve(Z, cons, solver, retry_scs, what=f"min-cost program ({pattern})",
-                                   form=form or program_form(pattern, Z.shape[1]),
-                                   clarabel_first=clarabel_first(pattern, Z, cons))
+        sol = solve(Z, cons, policy.given(program_form(pattern, Z.shape[1]), clarabel_first(pattern, Z, cons)),
+                    what=f"min-cost program ({pattern})")
     except InfeasibleError as err:
         pair = coinciding_mates(Z, inst.group) if pattern == "diag" else None
         if pair is None:

@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from sinkcheck.claims import claim_of_check
-from sinkcheck.solvers.ladder import MAX_GAP
+from sinkcheck.solvers.certify import MAX_GAP
 from sinkcheck.theory import sinkdiag_bounds as T
 from sinkcheck.report.registry import Certificate, Context, check
 from sinkcheck.construct.sinkdiag.cases import CASES, case_instance
