@@ -1,7 +1,9 @@
 """``sinkcheck bounds`` is flat in d: the command at d = 16384 within 1.3x of d = 64 (issue #19).
 
-Run from the repository root: ``python benchmarks/bench_bounds_in_d.py`` (not a test: timings depend
-on the machine). One instance family (C = 4, n = 3, r_eta = 6, lam = 1, seed 0) at d = 64 ... 16384.
+Run from the repository root: ``python -m benchmarks.bench_bounds_in_d`` (not a test: timings depend
+on the machine; ``--quick``: d = 64 and 4096, one run each, the goals then read at d = 4096). One
+instance family (C = 4, n = 3, r_eta = 6, lam = 1, seed 0) at d = 64 ... 16384. The table goes to
+benchmarks/results/bounds_in_d.json.
 
 Two goals, both checked in one run (exit status 1 when either is missed):
 
@@ -22,6 +24,7 @@ matrix Sigma_D (it is kept here only, as the benchmark's baseline).
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import subprocess
 import sys
@@ -29,7 +32,8 @@ import time
 
 import numpy as np
 
-from sinkcheck.solvers import ladder as margin_program
+from benchmarks import record
+from sinkcheck.solvers.program import spread
 from sinkcheck.construct.sinkdiag.min_cost import min_cost, scaled_program
 from sinkcheck.construct.sinkdiag.instance import sample_instance
 from sinkcheck.evaluate import sinkdiag_eval
@@ -49,9 +53,9 @@ def median_time(fn, runs: int = 3) -> float:
     return statistics.median(times)
 
 
-def evaluate_timed(inst) -> tuple[float, float, str]:
-    """Median over 3 runs of evaluate()'s wall time and of its time outside the two solves
-    (margin_program.solve, as each solve records it), and the solver of the diagonal program."""
+def evaluate_timed(inst, runs: int = 3) -> tuple[float, float, str]:
+    """Median over ``runs`` runs of evaluate()'s wall time and of its time outside the two solves
+    (as each min_cost call records it), and the solver of the diagonal program."""
     solves = []
 
     def recorded(*args, **kwargs):
@@ -62,7 +66,7 @@ def evaluate_timed(inst) -> tuple[float, float, str]:
     sinkdiag_eval.min_cost = recorded
     try:
         total, outside = [], []
-        for _ in range(3):
+        for _ in range(runs):
             solves.clear()
             t0 = time.perf_counter()
             evaluate(inst, True)
@@ -73,11 +77,11 @@ def evaluate_timed(inst) -> tuple[float, float, str]:
     return statistics.median(total), statistics.median(outside), solves[-1].solver
 
 
-def command_time(d: int) -> float:
-    """Median over 3 runs of the wall time of ``sinkcheck bounds`` on the family at this d, in a new process."""
+def command_time(d: int, runs: int = 3) -> float:
+    """Median over ``runs`` runs of the wall time of ``sinkcheck bounds`` on the family at this d, in a new process."""
     cmd = [sys.executable, "-m", "sinkcheck", "bounds", "--d", str(d), "--C", "4", "--n", "3", "--r-eta", "6",
            "--no-progress"]
-    return median_time(lambda: subprocess.run(cmd, check=True, capture_output=True))
+    return median_time(lambda: subprocess.run(cmd, check=True, capture_output=True), runs)
 
 
 def dense_r_eff(inst) -> float:
@@ -86,22 +90,37 @@ def dense_r_eff(inst) -> float:
     return float(ev.sum() / ev[-1])
 
 
+COLUMNS = ["d", "sinkcheck bounds", "evaluate", "outside the solves", "diag spread", "diag certified by",
+           "baseline: r_eff from the d x d spectrum"]
+"""The table's columns."""
+
+
 def main() -> int:
-    rows = []
-    for d in (64, 1024, 4096, 16384):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true", help="d = 64 and 4096, one run each")
+    args = ap.parse_args()
+    ds, runs = ((64, 4096), 1) if args.quick else ((64, 1024, 4096, 16384), 3)
+    rows, table = [], []
+    for d in ds:
         inst = sample_instance(d=d, C=4, n=3, r_eta=6, lam=1.0, kappa=1.0, seed=0)
-        cmd = command_time(d)
-        t, outside, diag_solver = evaluate_timed(inst)
+        cmd = command_time(d, runs)
+        t, outside, diag_solver = evaluate_timed(inst, runs)
         base = median_time(lambda: dense_r_eff(inst), runs=1) if d <= 4096 else float("nan")
         _, Z, cons = scaled_program(inst, "diag")
         rows.append((cmd, t, outside))
-        print(f"d = {d:6d}: sinkcheck bounds {cmd:6.2f} s; evaluate {t:6.3f} s ({outside:6.3f} s outside the "
-              f"solves; diag spread {margin_program.spread(Z, cons):5.1f}, certified by {diag_solver}); "
-              f"baseline r_eff alone (d x d spectrum) {base:7.3f} s", flush=True)
+        table.append([str(d), f"{cmd:.2f} s", f"{t:.3f} s", f"{outside:.3f} s", f"{spread(Z, cons):.1f}", diag_solver,
+                      "—" if np.isnan(base) else f"{base:.3f} s"])
+        print(" | ".join(table[-1]), flush=True)
     (cmd0, t0, out0), (cmd1, t1, out1) = rows[0], rows[-1]
-    print(f"sinkcheck bounds at d = 16384 / at d = 64: {cmd1 / cmd0:.2f} (goal <= {GOAL})")
-    print(f"evaluate outside the solves, d = 16384 minus d = 64: {out1 - out0:.3f} s (goal <= {OUTSIDE_GROWTH} s)")
-    print(f"evaluate at d = 16384 / at d = 64: {t1 / t0:.2f} (no goal: the diagonal program's solver differs)")
+    top = ds[-1]
+    notes = [f"{'met' if cmd1 / cmd0 <= GOAL else 'MISSED'}: sinkcheck bounds at d = {top} / at d = 64: "
+             f"{cmd1 / cmd0:.2f} <= {GOAL}",
+             f"{'met' if out1 - out0 <= OUTSIDE_GROWTH else 'MISSED'}: evaluate outside the solves, d = {top} minus "
+             f"d = 64: {out1 - out0:.3f} s <= {OUTSIDE_GROWTH} s",
+             f"evaluate at d = {top} / at d = 64: {t1 / t0:.2f} (no goal: the diagonal program's solver differs)"]
+    print("\n".join(notes))
+    record.write("bounds_in_d", "sinkcheck bounds in d",
+                 "python -m benchmarks.bench_bounds_in_d" + (" --quick" if args.quick else ""), COLUMNS, table, notes)
     return 0 if cmd1 / cmd0 <= GOAL and out1 - out0 <= OUTSIDE_GROWTH else 1
 
 

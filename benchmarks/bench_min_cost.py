@@ -1,21 +1,23 @@
 """The certified minimum-cost solver in C and in d, against the formulation it replaced (issue #19).
 
-Run from the repository root: ``python benchmarks/bench_min_cost.py`` (not a test: timings depend
-on the machine; about 13 minutes on 2 cores, most of it in the baseline and the corner). One instance family
+Run from the repository root: ``python -m benchmarks.bench_min_cost`` (not a test: timings depend
+on the machine; about 13 minutes on 2 cores, most of it in the baseline and the corner; ``--quick``:
+C = 4, 8 at d = 128 and d = 64, 1024 at C = 4, one run each, no corner). One instance family
 (n = 3, r_eta = 6, lam = 1, kappa = 1, seed 0) is solved for both patterns with the fallback
 constraints:
 
 - in C: C = 4 ... 32 at d = 128 (C = 32 needs d >= 2C + 1 + r_eta = 71);
 - in d: d = 64 ... 16384 at C = 4;
 - the corner: C = 32 at d = 16384 (no baseline), where the diagonal program is both wide (no
-  Clarabel) and badly scaled (SCS's estimate run fails; margin_program.ESTIMATE).
+  Clarabel) and badly scaled (SCS's estimate run fails; sinkcheck.solvers.ladder.ESTIMATE).
 
 Each row times ``min_cost`` (constraints, span basis, ladder, certificate) and, in the same run,
 the baseline on the same instance: the program as it was before this issue, kept here only (one
 auxiliary row v_x = z_x^T M per query with the equality V = Z M, the feasibility LP before every
 solve, and the Clarabel-first ladder), certified by the same weak-duality certificate. It prints
 both times, their ratio, both certified brackets and whether the two OPTs agree to 1e-6 relative,
-then the issue's goals, and exits 1 when one is missed. The baseline is skipped above
+then the issue's goals (those its rows allow), writes the table to benchmarks/results/min_cost.json
+and exits 1 when a goal is missed. The baseline is skipped above
 ``--baseline-max-C`` (default 20), where it takes minutes per program.
 """
 
@@ -31,7 +33,9 @@ import cvxpy as cp
 import numpy as np
 import scipy.sparse as sp
 
-from sinkcheck.solvers import ladder as mp
+from benchmarks import record
+from sinkcheck.solvers import certify as ct, ladder as mp
+from sinkcheck.solvers.program import SPARSE_ATOL
 from sinkcheck.construct.sinkdiag.min_cost import min_cost, scaled_program
 from sinkcheck.construct.sinkdiag.instance import sample_instance
 from sinkcheck.errors import SolverError
@@ -45,7 +49,7 @@ BASELINE_ATTEMPTS = (("CLARABEL", {}), ("CLARABEL", mp.TIGHT), ("CLARABEL", mp.R
 def baseline_program(Z: np.ndarray, cons, solver: str, opts: dict):
     """The program before this issue: min ||M||_* s.t. V = Z_q M, V[x] . w_k >= 1 (sparse rows of V)."""
     r = Z.shape[1]
-    Zs = np.where(np.abs(Z) > mp.SPARSE_ATOL * np.abs(Z).max(), Z, 0.0)
+    Zs = np.where(np.abs(Z) > SPARSE_ATOL * np.abs(Z).max(), Z, 0.0)
     queries, row = np.unique(cons.query, return_inverse=True)
     w = Zs[cons.target] - Zs[cons.competitor]
     k, j = np.nonzero(w)
@@ -67,18 +71,18 @@ def baseline_program(Z: np.ndarray, cons, solver: str, opts: dict):
 def baseline_min_cost(inst, pattern: str) -> tuple[float, float]:
     """The certified bracket (lower, upper) of OPT (cost units 2 ||W||_*) as computed before this issue."""
     _, Z, cons = scaled_program(inst, pattern)
-    mp.box_margin(np.where(np.abs(Z) > mp.SPARSE_ATOL * np.abs(Z).max(), Z, 0.0), cons)  # the LP ran first
+    ct.box_margin(np.where(np.abs(Z) > SPARSE_ATOL * np.abs(Z).max(), Z, 0.0), cons)  # the LP ran first
     best = None
     for name, opts in BASELINE_ATTEMPTS:
         if name == "SCS" and best is not None:
             break
         try:
-            _, upper, lower = mp.certify(Z, cons, *baseline_program(Z, cons, name, opts))
+            _, upper, lower = ct.certify(Z, cons, *baseline_program(Z, cons, name, opts))
         except SolverError:
             continue
         if best is None or (upper - lower) / upper < (best[1] - best[0]) / best[1]:
             best = (lower, upper)
-        if upper - lower <= mp.SOLVER_RTOL * upper:
+        if upper - lower <= ct.SOLVER_RTOL * upper:
             break
     if best is None:
         raise SolverError("baseline: no attempt ended optimal")
@@ -106,58 +110,73 @@ def row(d: int, C: int, pattern: str, baseline: bool, runs: int) -> dict:
     return out
 
 
-def show(r: dict) -> str:
+COLUMNS = ["d", "C", "pattern", "constraints", "min_cost", "baseline", "speed-up", "OPT (min_cost)",
+           "certified gap", "OPT agrees"]
+"""The table's columns: min_cost's time against the baseline's on the same instance, in the same run."""
+
+
+def cells(r: dict) -> list[str]:
+    """One row of the table, formatted."""
     lo, up = r["new_bracket"]
-    base = "—" if r["base"] is None else f"{r['base']:8.2f} s"
-    ratio = "—" if r["base"] is None else f"{r['base'] / r['new']:6.1f}x"
+    base = "—" if r["base"] is None else f"{r['base']:.2f} s"
+    ratio = "—" if r["base"] is None else f"{r['base'] / r['new']:.1f}x"
     if r["base_bracket"] is None:
         agree = "—"
     else:
         agree = "yes" if abs(r["base_bracket"][1] - up) <= 1e-6 * up else f"no ({r['base_bracket'][1]:.8g})"
-    return (f"| {r['d']:5d} | {r['C']:2d} | {r['pattern']:4s} | {r['K']:6,d} | {r['new']:7.2f} s | {base} | {ratio} "
-            f"| {up:.8g} | {(up - lo) / up:.1e} | {agree} |")
+    return [str(r["d"]), str(r["C"]), r["pattern"], f"{r['K']:,d}", f"{r['new']:.2f} s", base, ratio, f"{up:.8g}",
+            f"{(up - lo) / up:.1e}", agree]
+
+
+def goals_of(rows: list[dict]) -> list[tuple[str, bool]]:
+    """The issue's goals that these rows can check."""
+    by = {(r["d"], r["C"], r["pattern"]): r for r in rows}
+    goals = []
+    for C in (8, 12, 16, 20):
+        for p in ("sink", "diag"):
+            r = by.get((128, C, p))
+            if r is not None and r["base"] is not None:
+                goals.append((f"C = {C:2d} {p}: speed-up {r['base'] / r['new']:.1f}x >= 4", r["base"] >= 4 * r["new"]))
+    for p in ("sink", "diag"):
+        if (128, 32, p) in by and (128, 8, p) in by:
+            t32, t8 = by[(128, 32, p)]["new"], by[(128, 8, p)]["new"]
+            goals.append((f"C = 32 {p}: {t32:.1f} s < 120 s", t32 < 120))
+            goals.append((f"C = 8 -> 32 {p}: time x{t32 / t8:.1f} <= (32/8)^2 = 16", t32 / t8 <= 16))
+        if (16384, 32, p) in by:
+            t = by[(16384, 32, p)]["new"]
+            goals.append((f"C = 32 {p} at d = 16384: {t:.1f} s < 120 s", t < 120))
+    worst = max(rows, key=lambda r: (r["new_bracket"][1] - r["new_bracket"][0]) / r["new_bracket"][1])
+    gap = (worst["new_bracket"][1] - worst["new_bracket"][0]) / worst["new_bracket"][1]
+    goals.append((f"every certified gap <= SOLVER_RTOL = {ct.SOLVER_RTOL:g} (widest: {gap:.1e}, C = {worst['C']}, "
+                  f"d = {worst['d']}, {worst['pattern']})", gap <= ct.SOLVER_RTOL))
+    goals.append(("every OPT agrees with the baseline's to 1e-6",
+                  all(r["base_bracket"] is None or abs(r["base_bracket"][1] - r["new_bracket"][1]) <= 1e-6 * r["new_bracket"][1]
+                      for r in rows)))
+    return goals
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--baseline-max-C", type=int, default=20)
+    ap.add_argument("--quick", action="store_true", help="a smaller grid, one run each, no corner (a few minutes)")
     args = ap.parse_args()
-    print("| d | C | pattern | constraints | new | baseline | speed-up | OPT (new) | certified gap | OPT agrees |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    Cs, ds = ((4, 8), (64, 1024)) if args.quick else ((4, 8, 12, 16, 20, 24, 32), (64, 256, 1024, 4096, 16384))
+    print("| " + " | ".join(COLUMNS) + " |")
+    print("|" + "---|" * len(COLUMNS))
+    grid = [(128, C, C <= args.baseline_max_C, 3 if C <= 8 else 1) for C in Cs]
+    grid += [(d, 4, True, 3) for d in ds] + ([] if args.quick else [(16384, 32, False, 1)])
     rows = []
-    for C in (4, 8, 12, 16, 20, 24, 32):
+    for d, C, baseline, runs in grid:
         for pattern in ("sink", "diag"):
-            rows.append(row(128, C, pattern, C <= args.baseline_max_C, 3 if C <= 8 else 1))
-            print(show(rows[-1]), flush=True)
-    for d in (64, 256, 1024, 4096, 16384):
-        for pattern in ("sink", "diag"):
-            rows.append(row(d, 4, pattern, True, 3))
-            print(show(rows[-1]), flush=True)
-    for pattern in ("sink", "diag"):
-        rows.append(row(16384, 32, pattern, False, 1))
-        print(show(rows[-1]), flush=True)
-    by = {(r["d"], r["C"], r["pattern"]): r for r in rows}
-    goals = []
-    for C in (8, 12, 16, 20):
-        for p in ("sink", "diag"):
-            r = by[(128, C, p)]
-            if r["base"] is not None:
-                goals.append((f"C = {C:2d} {p}: speed-up {r['base'] / r['new']:.1f}x >= 4", r["base"] >= 4 * r["new"]))
-    for p in ("sink", "diag"):
-        t32, t8 = by[(128, 32, p)]["new"], by[(128, 8, p)]["new"]
-        goals.append((f"C = 32 {p}: {t32:.1f} s < 120 s", t32 < 120))
-        goals.append((f"C = 32 {p} at d = 16384: {by[(16384, 32, p)]['new']:.1f} s < 120 s", by[(16384, 32, p)]["new"] < 120))
-        goals.append((f"C = 8 -> 32 {p}: time x{t32 / t8:.1f} <= (32/8)^2 = 16", t32 / t8 <= 16))
-    worst = max(rows, key=lambda r: (r["new_bracket"][1] - r["new_bracket"][0]) / r["new_bracket"][1])
-    gap = (worst["new_bracket"][1] - worst["new_bracket"][0]) / worst["new_bracket"][1]
-    goals.append((f"every certified gap <= SOLVER_RTOL = {mp.SOLVER_RTOL:g} (widest: {gap:.1e}, C = {worst['C']}, "
-                  f"d = {worst['d']}, {worst['pattern']})", gap <= mp.SOLVER_RTOL))
-    goals.append(("every OPT agrees with the baseline's to 1e-6",
-                  all(r["base_bracket"] is None or abs(r["base_bracket"][1] - r["new_bracket"][1]) <= 1e-6 * r["new_bracket"][1]
-                      for r in rows)))
+            rows.append(row(d, C, pattern, baseline, 1 if args.quick else runs))
+            print("| " + " | ".join(cells(rows[-1])) + " |", flush=True)
+    goals = goals_of(rows)
+    notes = [f"{'met' if ok else 'MISSED'}: {text}" for text, ok in goals]
     print()
-    for text, ok in goals:
-        print(f"{'met   ' if ok else 'MISSED'} {text}")
+    print("\n".join(notes))
+    record.write("min_cost", "The certified minimum-cost solver against its former formulation",
+                 "python -m benchmarks.bench_min_cost" + (" --quick" if args.quick else ""), COLUMNS,
+                 [cells(r) for r in rows], notes)
     return 0 if all(ok for _, ok in goals) else 1
 
 

@@ -1,6 +1,6 @@
 """Every command that writes: its output goes into a new directory or one sinkcheck wrote before,
 anything else is refused up front with one line, and no command ever deletes or changes a file
-the user owns (README, "Output directories")."""
+the user owns (docs/commands.md, "Output directories")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Dependencies run one way (README, "Layout"): core <- theory <- solvers, runtime <- construct <-
+"""Dependencies run one way (README, "Docs and benchmarks", layout): core <- theory <- solvers, runtime <- construct <-
 evaluate <- experiments <- sweep <- report.registry <- report.checks <- report <- cli. A module may
 import its own layer and those below it, never one above."""
 

@@ -1,4 +1,4 @@
-"""The suite's hypothesis profiles do what the README says (tests/support/profiles.py, tests/conftest.py).
+"""The suite's hypothesis profiles do what docs/testing.md says (tests/support/profiles.py, tests/conftest.py).
 
 Claims: the seeded ci run draws the same examples every time; it replays first a failure that an
 earlier (random) run saved in the example database; the explore run's choice of tests is a
@@ -40,7 +40,7 @@ def test_a_seeded_run_draws_the_same_examples_every_time():
 
 
 def test_a_failure_saved_by_a_random_run_is_replayed_first_by_the_seeded_run(monkeypatch):
-    # a run given --hypothesis-seed (the dev runs of the README) turns every database off, by
+    # a run given --hypothesis-seed (the dev runs of docs/testing.md) turns every database off, by
     # hypothesis's design; the ci profile never has one, so the claim is tested without it
     monkeypatch.setattr(hypothesis.core, "global_force_seed", None)
     db, fails = InMemoryExampleDatabase(), [lambda x: x > 10**8]

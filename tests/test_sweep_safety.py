@@ -1,6 +1,6 @@
 """A sweep directory survives what users and machines do to it: a task that raises, a rerun after
 failures, a changed SPEC, an upgrade, two sweeps at once, a damaged or foreign database, and
-SPECs too large to run (README, "Sweeps")."""
+SPECs too large to run (docs/sweeps.md, "Sweep directories, reruns and clusters")."""
 
 from __future__ import annotations
 
