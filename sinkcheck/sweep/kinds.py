@@ -115,14 +115,10 @@ def _field_rule(config: Callable, field_name: str):
 @contextlib.contextmanager
 def _one_thread():
     """Torch on one thread while a task trains: the same numbers whatever the worker's core count."""
-    import torch
+    from sinkcheck.core.attention_torch import one_thread
 
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with one_thread():
         yield
-    finally:
-        torch.set_num_threads(threads)
 
 
 # ---- sinkdiag (Section 7) ---------------------------------------------------------------------

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sinkcheck import profiles
 from sinkcheck.report.registry import Certificate, Context, check
 from sinkcheck.core.tables import Table
 
@@ -28,15 +29,14 @@ def _dormant_runs(ctx: Context) -> tuple:
     """One seeded training grid on bigram-backcopy (softmax, sigmoid, ReLU), shared by the three
     claims of Gu et al. on sink emergence; its figure is drawn once."""
     from sinkcheck.experiments.dormant_report import plot_attention, runs_table
-    from sinkcheck.experiments.dormant_train import grid, run_grid
+    from sinkcheck.experiments.dormant_train import experiment
 
-    seeds = (ctx.seed,) if ctx.profile == "quick" else tuple(ctx.seed + i for i in range(5))
-    runs = grid("quick", seeds=seeds, steps=500 if ctx.profile == "quick" else 1500, tasks=("bb",),
-                weight_decays=(0.1,))
-    runs = [r for r in runs if not r["key_bias"]]
-    results = run_grid(runs, device=ctx.device, progress=ctx.progress)
+    size = profiles.get(ctx.profile)
+    seeds = tuple(ctx.seed + i for i in range(size.dormant_seeds))
+    results = experiment("quick", seeds=seeds, steps=size.dormant_steps, tasks=("bb",), weight_decays=(0.1,),
+                         key_bias=False, device=ctx.device, progress=ctx.progress)
     plot_attention(results, ctx.figure_dir / "empirical_dormant_attention.png")
-    return seeds, runs[0]["steps"], results, runs_table(results)
+    return seeds, size.dormant_steps, results, runs_table(results)
 
 
 RAW_OFF = 0.1
@@ -107,9 +107,10 @@ def lm_smoke(ctx: Context) -> Certificate:
     """The byte-level LM path runs and learns (its sink is not expected at this scale)."""
     from sinkcheck.experiments import lm_train
 
-    steps = 40 if ctx.profile == "quick" else 2000
+    size = profiles.get(ctx.profile)
+    steps = size.lm_steps
     res = lm_train.run("quick", seed=ctx.seed, steps=steps, device=ctx.device, progress=ctx.progress,
-                       byte_budget=200_000 if ctx.profile == "quick" else None)
+                       byte_budget=size.lm_byte_budget)
     first, last = res.evals[0], res.evals[-1]
     learned = last["loss"] < first["loss"] - 0.5
     # a sink in a model that learns from this little data would contradict the claim; its absence
@@ -131,7 +132,7 @@ def lm_smoke(ctx: Context) -> Certificate:
 def _pretrained(ctx: Context):
     from sinkcheck.experiments import pretrained_report
 
-    n = 20 if ctx.profile == "quick" else None
+    n = profiles.get(ctx.profile).pretrained_sentences
     return ctx.shared("empirical.pretrained", lambda ctx: pretrained_report.measure(
         n_sentences=n, device=ctx.device, progress=ctx.progress))
 
@@ -236,9 +237,9 @@ def pretrained_smoothing(ctx: Context) -> Certificate:
 def sinkdiag_training(ctx: Context) -> Certificate:
     from sinkcheck.experiments import sinkdiag_train as sd
 
-    dims = (8, 128) if ctx.profile == "quick" else sd.PROFILES["full"]["dims"]
-    rows = sd.experiment("quick" if ctx.profile == "quick" else "full", seeds=(ctx.seed,), dims=dims,
-                         steps=400 if ctx.profile == "quick" else None, progress=ctx.progress)
+    size = profiles.get(ctx.profile)
+    rows = sd.experiment(size.sinkdiag_train_profile, seeds=(ctx.seed,), dims=size.sinkdiag_train_dims,
+                         steps=size.sinkdiag_train_steps, progress=ctx.progress)
     small, large = rows[0], rows[-1]
     ok = (large["frac_dormant_sink"] == 1.0 and large["opt_sink"] < large["opt_diag"]
           and small["frac_dormant_sink"] < 1.0 and small["opt_diag"] <= small["opt_sink"])
@@ -257,7 +258,7 @@ def sinkdiag_training(ctx: Context) -> Certificate:
             "largest_cost_over_opt": max(excess, default=None), "reached_at": REACHED,
             "frac_dormant_sink": {r["d"]: r["frac_dormant_sink"] for r in rows},
             "opt_sink_minus_opt_diag": {r["d"]: r["opt_sink"] - r["opt_diag"] for r in rows}, "rows": rows},
-        parameters={"instance": sd.INSTANCE, "dims": list(dims), "seed": ctx.seed},
+        parameters={"instance": sd.INSTANCE, "dims": list(size.sinkdiag_train_dims or sd.PROFILES[size.sinkdiag_train_profile]["dims"]), "seed": ctx.seed},
         evidence={"frac_dormant_sink": {r["d"]: r["frac_dormant_sink"] for r in rows},
                   "frac_fallback_sink": {r["d"]: r["frac_fallback_sink"] for r in rows},
                   "pattern": {r["d"]: r["pattern"] for r in rows},

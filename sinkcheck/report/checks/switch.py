@@ -15,6 +15,7 @@ from sinkcheck.construct.switch_heads import pm_contents, sample_content_head
 from sinkcheck.construct import sink_hulls as hulls
 from sinkcheck.theory import sink_geometry as sg
 from sinkcheck.theory import switch
+from sinkcheck import profiles
 from sinkcheck.report.registry import Certificate, Context, check
 from sinkcheck.core.tables import Table
 
@@ -24,7 +25,7 @@ from sinkcheck.core.tables import Table
 def switch_forward(ctx: Context) -> Certificate:
     """S1 on sampled heads (ratio ||o|| / bound <= 1), its attainment, and S4's softmax gap."""
     rng = np.random.default_rng(ctx.seed)
-    n = 200 if ctx.profile == "quick" else 2000
+    n = profiles.get(ctx.profile).switch_forward_heads
     worst = 0.0
     for _ in tqdm(range(n), desc="switch.forward", disable=not ctx.progress):
         h = sample_content_head(rng, keys_move=True)
@@ -53,7 +54,7 @@ def switch_forward(ctx: Context) -> Certificate:
 
 def _converse(ctx: Context, keys_move: bool) -> tuple[int, int, float]:
     rng = np.random.default_rng(ctx.seed + (1 if keys_move else 0))
-    n = 150 if ctx.profile == "quick" else 1500
+    n = profiles.get(ctx.profile).switch_converse_heads
     used, worst = 0, -np.inf
     model = "tokens" if keys_move else "values"
     for _ in tqdm(range(n), desc=f"switch.converse_{model}", disable=not ctx.progress):
@@ -139,7 +140,7 @@ def switch_converse_tokens(ctx: Context) -> Certificate:
 def sink_representability(ctx: Context) -> Certificate:
     """Theorem G vs the LP: agreement, certificates and witnesses on sampled embeddings."""
     rng = np.random.default_rng(ctx.seed)
-    per_kind = 20 if ctx.profile == "quick" else 200
+    per_kind = profiles.get(ctx.profile).representability_per_kind
     rows, disagree, worst_res, worst_margin = [], 0, 0.0, np.inf
     for kind in tqdm(PROBLEM_KINDS, desc="sink.representability", disable=not ctx.progress):
         feas = infeas = fail_a = fail_b = 0
@@ -175,7 +176,7 @@ def sink_representability(ctx: Context) -> Certificate:
 def sink_cost(ctx: Context) -> Certificate:
     """Theorem C: min 2||W||_* vs 2 kappa sqrt(d)/(gamma_Q gamma_0); Wendel's half-space probability."""
     rng = np.random.default_rng(ctx.seed)
-    n = 12 if ctx.profile == "quick" else 120
+    n = profiles.get(ctx.profile).sink_cost_samples
     width, within, solved, skipped, rows = 0.0, 0, 0, 0, []
     for _ in tqdm(range(n), desc="sink.cost", disable=not ctx.progress):
         for mask in sl.MASKS:
@@ -191,7 +192,7 @@ def sink_cost(ctx: Context) -> Certificate:
                 width = max(width, b["upper"] / b["lower"] - 1)
             if len(rows) < 8:
                 rows.append([mask, Z.shape[1], len(J), 2 * b["lower"], opt.cost, 2 * b["upper"]])
-    d, trials = 3, 40 if ctx.profile == "quick" else 400
+    d, trials = 3, profiles.get(ctx.profile).wendel_trials
     wendel = []
     for m in (2, 3, 4, 6, 8, 12):
         hits = 0
