@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Callable
 
 from sinkcheck import validate
-from sinkcheck.claims import claim_of_check
+from sinkcheck.construct.sinkdiag.hypotheses import predicate_of_check
 from sinkcheck.errors import InvalidInputError
 
 
@@ -149,7 +149,7 @@ def run_sinkdiag(params: dict, seed: int, device: str = "cpu") -> dict:
     fallback = params.get("fallback", True)
     r = evaluate(sinkdiag_instance(params, seed), fallback)
     kw = {k: params.get(k, SINKDIAG.params[k].default) for k in INSTANCE_ARGS}
-    r["hypotheses"] = {f"{p} {ineq}": bool(claim_of_check(check).predicate(kw, fallback, r["instance"]))
+    r["hypotheses"] = {f"{p} {ineq}": bool(predicate_of_check(check)(kw, fallback, r["instance"]))
                        for (p, ineq), check in BOUND_CHECKS.items()}
     return r
 

@@ -66,13 +66,12 @@ def _dormant_check(ctx: Context, kind: str) -> Certificate:
     seeds, steps, results, table = ctx.shared("empirical.dormant_runs", _dormant_runs)
     mine = [res for r, res in results if r["kind"] == kind]
     sink = [res.sink for res in mine]
-    name = f"empirical.dormant_{kind}"
     evidence = {"sink_per_seed": sink, "frac_seeds_with_sink": float(np.mean(np.array(sink) > 0)),
                 "raw_bos_weight": [res.bos_raw for res in mine], "max_alpha0": [float(res.alpha0.max()) for res in mine],
                 "softmax_raw_bos_weight": [res.bos_raw for r, res in results if r["kind"] == "softmax"]}
     verdict = dormant_verdict(kind, sink, evidence["raw_bos_weight"], evidence["softmax_raw_bos_weight"])
     return Certificate(
-        check=name, verdict=verdict,
+        verdict=verdict,
         counterexample=None if verdict == "reproduced" else {"sink_per_seed": sink, "seeds": list(seeds),
                                                              "raw_bos_weight": evidence["raw_bos_weight"]},
         parameters={"seeds": list(seeds), "steps": steps, "task": "bb, T=32, V=32, 3 triggers",
@@ -117,7 +116,6 @@ def lm_smoke(ctx: Context) -> Certificate:
     # cannot confirm it, since no run here is long enough to form one with enough data either
     sank = learned and last["sink"] > 0
     return Certificate(
-        check="empirical.lm_smoke",
         verdict="not_reproduced" if sank else "inconclusive",
         counterexample={"loss_start": first["loss"], "loss_end": last["loss"], "sink_end": last["sink"],
                         "learned": learned},
@@ -137,8 +135,8 @@ def _pretrained(ctx: Context):
         n_sentences=n, device=ctx.device, progress=ctx.progress))
 
 
-def _skipped(name: str, reason: str) -> Certificate:
-    return Certificate(check=name, verdict="skipped", evidence={"reason": reason})
+def _skipped(reason: str) -> Certificate:
+    return Certificate(verdict="skipped", evidence={"reason": reason})
 
 
 @check("empirical.pretrained_sinks")
@@ -147,7 +145,7 @@ def pretrained_sinks(ctx: Context) -> Certificate:
     from sinkcheck.experiments.pretrained_report import metric_name, plot, tables
 
     if (reason := missing_extra()):
-        return _skipped("empirical.pretrained_sinks", reason)
+        return _skipped(reason)
     res = _pretrained(ctx)
     s, rates = res["sinks"], res["sinks"]["rates"]
     ok = rates.sink_k[0] > 0
@@ -156,7 +154,6 @@ def pretrained_sinks(ctx: Context) -> Certificate:
     # the claim is about autoregressive LMs: an encoder's measurement is reported, not a verdict on it
     verdict = ("reproduced" if ok else "not_reproduced") if res["causal"] else "out_of_scope"
     return Certificate(
-        check="empirical.pretrained_sinks",
         verdict=verdict,
         parameters={"sentences": res["n_sentences"], "eps": res["eps"], "metric": metric_name(res),
                     "first_token": res["first_token"]},
@@ -183,7 +180,7 @@ def pretrained_alignment(ctx: Context) -> Certificate:
     from sinkcheck.experiments.pretrained import missing_extra
 
     if (reason := missing_extra()):
-        return _skipped("empirical.pretrained_alignment", reason)
+        return _skipped(reason)
     res = _pretrained(ctx)
     al, g = res["alignment"], res["theorem_g"]
     holds = bool(np.all(g["b"] == 1.0))  # (b) for the first token, every sentence and layer; (a) is moot with biases
@@ -193,7 +190,6 @@ def pretrained_alignment(ctx: Context) -> Certificate:
     verdict = "reproduced" if singles_out else "inconclusive"
     worst = int(np.argmin(g["b"]))
     return Certificate(
-        check="empirical.pretrained_alignment",
         verdict=verdict,
         counterexample=None if singles_out else {
             "layer": worst, "fraction_b_first_token": float(g["b"][worst]),
@@ -215,7 +211,7 @@ def pretrained_smoothing(ctx: Context) -> Certificate:
     from sinkcheck.experiments.pretrained_report import smoothing_summary, tables
 
     if (reason := missing_extra()):
-        return _skipped("empirical.pretrained_smoothing", reason)
+        return _skipped(reason)
     res = _pretrained(ctx)
     sm = smoothing_summary(res["smoothing"])
     ok = all(sm[c]["fig8_agree"] > sm[c]["heads"] / 2 and sm[c]["fig9_agree"] > sm[c]["heads"] / 2
@@ -223,7 +219,6 @@ def pretrained_smoothing(ctx: Context) -> Certificate:
     untested = [c for c in ("smooths", "sharpens") if not sm[c]["heads"]]  # an empty class decides nothing
     verdict = "not_reproduced" if not ok else ("inconclusive" if untested else "reproduced")
     return Certificate(
-        check="empirical.pretrained_smoothing",
         verdict=verdict,
         counterexample=None if verdict == "reproduced" else {"classes": sm, "untested_classes": untested},
         parameters={"sentences": res["n_sentences"], "X": "hidden_states[l]", "Z": "hidden_states[l] (post-LN)",
@@ -252,7 +247,6 @@ def sinkdiag_training(ctx: Context) -> Certificate:
                   title="Trained head vs L, OPT, U of both patterns (QK cost)")
     sd.plot(rows, ctx.figure_dir / "empirical_sinkdiag_cost_vs_d.png")
     return Certificate(
-        check="empirical.sinkdiag_training",
         verdict=verdict,
         counterexample=None if verdict == "reproduced" else {
             "largest_cost_over_opt": max(excess, default=None), "reached_at": REACHED,

@@ -45,7 +45,6 @@ def cost_identity(ctx: Context) -> Certificate:
     tol = rounding_tolerance(2 * 8 * 8 + 8)
     ok = ok and worst_attain <= tol and worst_lower >= -tol
     return Certificate(
-        check="cost.identity",
         verdict="holds" if ok else "fails",
         parameters={"samples": n, "seed": ctx.seed, "shapes": "d_q, d_k in 1..8, any rank"},
         evidence={

@@ -19,6 +19,7 @@ from sinkcheck import profiles
 from sinkcheck.report.registry import Certificate, Context, check
 from sinkcheck.construct.sinkdiag.cases import CASES, case_instance
 from sinkcheck.construct.sinkdiag.constraints import violations
+from sinkcheck.construct.sinkdiag.hypotheses import predicate_of_check
 from sinkcheck.construct.sinkdiag.weights import sink_fallback_construction
 from sinkcheck.evaluate.sinkdiag_eval import bound_values, evaluate, opt_cell
 from sinkcheck.evaluate.sinkdiag_table import (DEFAULT_GRID, PROPORTIONAL_GRID, plot_cost_vs_d, ratio_bracket,
@@ -62,7 +63,7 @@ def _bound_check(ctx: Context, name: str, pattern: str, inequality: str, case: s
     """A stated bound of Section 7 over the shared sample, split by its claim's hypothesis predicate
     (``predicate`` replaces it, for the tests' planted hypotheses)."""
     claim = claim_of_check(name)
-    inside = predicate or claim.predicate
+    inside = predicate or predicate_of_check(name)
     sample, failures = ctx.shared("sinkdiag.sample", _sample)
     rows, fails_in, fails_out, n_in, undecided, gap = [], [], [], 0, 0, 0.0
     for kw, fallback, r in sample:

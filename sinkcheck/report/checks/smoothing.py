@@ -27,7 +27,6 @@ def symbolic(ctx: Context) -> Certificate:
     n_ok = sum(v for group in steps.values() for v in group.values())
     n_all = sum(len(group) for group in steps.values())
     return Certificate(
-        check="smoothing.symbolic",
         statement="D_k(lam) = (1 - 1/k)(tr Sigma_x + 2(1 - lam) beta tr(BW) + (1 - lam)^2 tr(B W^T W)); "
                   "D_k'(1), D_k'(0) as in the paper; D_k'' >= 0; R = 1 - (k/(k-1)) D_k/(S + D_k)",
         verdict="holds" if n_ok == n_all else "fails",
@@ -59,7 +58,6 @@ def monotonicity(ctx: Context) -> Certificate:
             worst = min(worst, float(np.min(sign * np.diff(D))))
     ok = all(agree for _, agree in exact.values()) and worst > 0 and bool(np.all(np.diff(D_ex) < 0))
     return Certificate(
-        check="smoothing.monotonicity",
         verdict="holds_with_hypothesis" if ok else "fails",
         parameters={"samples": len(models), "seed": ctx.seed, "lambda_grid": len(GRID)},
         evidence={
@@ -91,7 +89,6 @@ def exact_vs_closed(ctx: Context) -> Certificate:
             worst[key] = max(worst[key], err)
             used = max(used, err / tol)
     return Certificate(
-        check="smoothing.exact_vs_closed",
         statement="closed forms of D_k(lam), E[Y_i^T Y_j], E||Y_i||^2 equal exact expectations",
         verdict="holds" if used <= 1.0 else "fails",
         parameters={"samples": len(models), "seed": ctx.seed,
@@ -119,7 +116,6 @@ def monte_carlo(ctx: Context) -> Certificate:
         if len(rows) < 10:
             rows.append([i, m.k, lam, D, mc.estimate, mc.half_width, zscore])
     return Certificate(
-        check="smoothing.monte_carlo",
         statement="Monte Carlo estimates of D_k(lam) lie within 10 exact standard errors of the closed form",
         verdict="holds" if inside == len(models) else "fails",
         parameters={"cases": len(models), "samples_per_case": n, "z": 10.0, "seed": ctx.seed,
@@ -167,7 +163,6 @@ def cosine_direction(ctx: Context) -> Certificate:
     ce_dcos, ce_se = sc.true_cosine_change(ce, 100000, ctx.seed)
     ok = all(h == n for n, h in held.values()) and endpoint[0] == endpoint[1]
     return Certificate(
-        check="smoothing.cosine_direction",
         verdict="holds" if ok else "fails",
         parameters={"cases": len(models), "seed": ctx.seed, "lambda_grid": len(GRID), "table_cases": len(table.rows)},
         evidence={

@@ -42,7 +42,6 @@ def switch_forward(ctx: Context) -> Certificate:
     attained = max(abs(r[4] - r[5]) / r[5] for r in rows)
     ok = worst <= 1 + 1e-12 and attained < 1e-9 and switch.check_forward_attainment() and switch.check_softmax_gap()
     return Certificate(
-        check="switch.forward",
         verdict="holds" if ok else "fails",
         parameters={"samples": n, "seed": ctx.seed},
         evidence={"max_ratio_output_to_bound": worst, "max_rel_attainment_gap": attained,
@@ -95,7 +94,6 @@ def switch_converse_values(ctx: Context) -> Certificate:
     ok = worst <= 1e-12 and used > n // 2 and abs(rt["deficits"].max() - 0.1) < 1e-12 and all(switch.symbolic_steps().values())
     one_input = one_input_counterexample(c1)  # "for every content" is needed: one input says nothing
     return Certificate(
-        check="switch.converse_values",
         verdict=("holds_with_hypothesis" if one_input else "holds") if ok else "fails",
         counterexample=one_input,
         parameters={"samples": n, "seed": ctx.seed},
@@ -120,7 +118,6 @@ def switch_converse_tokens(ctx: Context) -> Certificate:
     t = sh.tight_tokens_head(0.1, 0.09, 1.0, 2)
     one_input = one_input_counterexample(sh.cancellation_head())
     return Certificate(
-        check="switch.converse_tokens",
         verdict=("holds_with_hypothesis" if one_input else "holds") if ok else "fails",
         parameters={"samples": n, "seed": ctx.seed, "eps": 0.1, "R": 1.0},
         evidence={"non_vacuous_samples": used, "max_excess_of_deficit_over_g": worst, "largest_deficit_of_construction": broken,
@@ -161,7 +158,6 @@ def sink_representability(ctx: Context) -> Certificate:
     total_f, total_i = sum(r[2] for r in rows), sum(r[3] for r in rows)
     ok = disagree == 0 and worst_res < 1e-7 and worst_margin >= 1 - 1e-6 and total_f > 0 and total_i > 0
     return Certificate(
-        check="sink.representability",
         verdict="holds" if ok else "fails",
         parameters={"per_kind": per_kind, "seed": ctx.seed, "kinds": list(PROBLEM_KINDS)},
         evidence={"disagreements_lp_vs_condition": disagree, "feasible": total_f, "infeasible": total_i,
@@ -203,7 +199,6 @@ def sink_cost(ctx: Context) -> Certificate:
         wendel.append([m, d, hits / trials, sum(comb(m - 1, k) for k in range(d)) / 2 ** (m - 1)])
     ok = width < 1e-9 and within == solved and solved > 0
     return Certificate(
-        check="sink.cost",
         verdict="holds" if ok else "fails",
         parameters={"samples_per_mask": n, "seed": ctx.seed, "wendel_trials": trials},
         evidence={"within_certified_bounds": within, "samples_solved": solved,

@@ -69,7 +69,6 @@ def necessity(ctx: Context) -> Certificate:
     refuted = (offset["bos_attention"] < offset["claimed_bos_lower_bound"]
                and trig_sink["bos_after_trigger_min"] < trig_sink["claimed_bos_lower_bound"])
     return Certificate(
-        check="trigger.necessity",
         verdict="holds_with_hypothesis" if ok and refuted else "fails",
         counterexample={"without_value_hypothesis": offset, "bos_alone_after_trigger": trig_sink},
         parameters={"seed": ctx.seed, "samples_per_family": n, "error_measure": "max over positions 1..T of ||o_i - y_i||"},
@@ -105,7 +104,6 @@ def multi_head(ctx: Context) -> Certificate:
         margins.append(th.f_bound(e, 1.0) - weighted)
     ok = all(th.check_multi_head_algebra().values()) and min(margins, default=0.0) >= -TOL
     return Certificate(
-        check="trigger.multi_head",
         verdict="holds_with_hypothesis" if ok and counter["max_bos_any_head_any_scored_position"] < 0.01 else "fails",
         counterexample={"two_head_cancellation": counter},
         parameters={"seed": ctx.seed, "T": 6, "p": 3, "M": 8.0},
@@ -129,7 +127,6 @@ def sink_logit(ctx: Context) -> Certificate:
             rows.append([T, eps, L, measured, sampled])
     ok = all(th.check_sink_logit_algebra().values()) and worst < 1e-9
     return Certificate(
-        check="trigger.sink_logit",
         verdict="holds" if ok else "fails", parameters={"R": 1.0, "p": 2, "seed": ctx.seed},
         evidence={"max_relative_deviation": worst, **th.check_sink_logit_algebra()},
         tables={"sink_logit": Table(["T", "eps", "L", "probe error", "sampled batch error"], rows,
@@ -171,7 +168,6 @@ def relu(ctx: Context) -> Certificate:
     ok = ok and max(abs(v) for v in attained.values()) < 1e-12 and preceding_err < 1e-12 and preceding_bos == 0.0
     ok = ok and worst_err < 1e-12 and worst_bos == 0.0 and slack >= -TOL
     return Certificate(
-        check="trigger.relu",
         verdict="holds" if ok else "fails", parameters={"seed": ctx.seed, "R": 1.0},
         evidence={"max_error_exact_head": worst_err, "max_bos_exact_head": worst_bos,
                   "min_slack_position_free_heads": float(slack),
@@ -196,7 +192,6 @@ def training(ctx: Context) -> Certificate:
     other = [r["bos_nontrigger"] for r in runs if r["config"]["kind"] != "softmax"]
     ok = min(soft) >= 0.9 and max(other) <= 0.2
     return Certificate(
-        check="trigger.training",
         verdict="reproduced" if ok else "not_reproduced",
         parameters={k: v for k, v in runs[0]["config"].items() if k not in ("kind", "heads", "seed")},
         evidence={"softmax_bos_min": min(soft), "relu_sigmoid_bos_max": max(other),
