@@ -1,183 +1,22 @@
-"""The claims ledger: every claim of the three papers that sinkcheck checks, one record each.
+"""The claims ledger: every claim of the three papers that sinkcheck checks, one record each
+(:class:`sinkcheck.ledger.Claim` explains the fields and the verdicts).
 
-A claim is one statement of one paper. Its record says what kind of claim it is (``kind``), whose
-statement is checked (``statement_source``), where the paper makes it, the claim as the paper gives
-it (in our words, with its formula), the precise statement that sinkcheck checks, the hypothesis
-that had to be added (None: none), the verdict that the quick profile of ``sinkcheck report``
-gives, the report checks that decide it, the tests that pin it, and its docs page (each page
-labels the claim's statement with the claim id).
-
-- ``kind``: "theorem" (a mathematical statement, decided exactly or by certified numerics) or
-  "empirical" (an observation about trained or pretrained models). Each has its own verdicts
-  (:data:`VERDICTS`).
-- ``statement_source``: "paper" when the paper's own statement is available to us (``where`` cites
-  it), "reconstructed" when only an abstract or a cut-off text is: the checked statement is then
-  ours, and the paper's may differ.
-- Theorem verdicts: "holds" (as checked), "holds_with_hypothesis" (fails as stated on a kept
-  counterexample, holds under the named hypothesis), "fails" (with its counterexample),
-  "undecided" (neither proved nor refuted: a part of it is not derived).
-- Empirical verdicts, always beside ``setting`` (what we ran) and ``paper_setting`` (what the
-  paper ran): "reproduced", "not_reproduced", "inconclusive" (the measurement cannot decide: the
-  metric is ill-posed there, the run did not reach the regime, too few seeds), "out_of_scope"
-  (the paper's setting cannot be run here). A toy run never makes a paper wrong.
-
-A claim's verdict in a report is the most severe verdict among its checks. Where a proof has a
-step the suite decides while the stated claim is undecided, they are two records (the QK step of a
-Section 7 bound, and the bound as stated).
-
-This module is the one source of truth: the report names each certificate's claim from
-:data:`CLAIMS_LIST`, ``sinkcheck claims`` lists it, the docs' ledger page and the README's findings
-table render it. Where the hypothesis is a condition on an instance's parameters, the record
-carries it as ``predicate``, the function the check uses to split its sample (so text and check
-cannot drift).
+A proof step the suite decides under an undecided stated claim is a record of its own (the QK step
+of a Section 7 bound, beside the bound as stated). The report, ``sinkcheck claims``, the docs and
+the README read :data:`CLAIMS_LIST`. A hypothesis that is a condition on a Section 7 instance is
+decided by the predicate of :mod:`sinkcheck.construct.sinkdiag.hypotheses` named by the claim's id.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
-from typing import Callable
-
 from sinkcheck.errors import InvalidInputError
-
-
-@dataclass(frozen=True)
-class Paper:
-    key: str
-    short: str
-    citation: str
-    arxiv: str
-
-
-PAPERS = {p.key: p for p in (
-    Paper("sukenik", "Súkeník et al. 2026", "Súkeník, López Amado, Lampert, Mondelli (2026), Sink vs. diagonal patterns as mechanisms "
-                     "for attention switch and oversmoothing prevention", "2605.08453"),
-    Paper("ranmilo", "Ran-Milo 2026", "Ran-Milo (2026), Attention sinks are provably necessary in softmax transformers: evidence "
-                     "from trigger-conditional tasks", "2603.11487"),
-    Paper("gu", "Gu et al. 2025", "Gu et al. (ICLR 2025), When attention sink emerges in language models: an empirical view",
-          "2410.10781"),
-)}
-"""The three papers, in the order the ledger and the report list them."""
-
-KINDS = ("theorem", "empirical")
-SOURCES = ("paper", "reconstructed")
-VERDICTS = {"theorem": ("holds", "holds_with_hypothesis", "fails", "undecided"),
-            "empirical": ("reproduced", "not_reproduced", "inconclusive", "out_of_scope")}
-"""The verdicts of each kind of claim."""
-
-VERDICT_TEXT = {"holds": "holds as checked", "holds_with_hypothesis": "holds with an added hypothesis",
-                "fails": "fails", "undecided": "undecided", "reproduced": "reproduced",
-                "not_reproduced": "not reproduced", "inconclusive": "inconclusive", "out_of_scope": "out of scope",
-                "skipped": "skipped"}
-"""Each verdict in words (the report, ``sinkcheck claims``, the docs)."""
-
-SEVERITY = {"fails": 4, "not_reproduced": 4, "holds_with_hypothesis": 3, "undecided": 2, "inconclusive": 2,
-            "out_of_scope": 1, "holds": 1, "reproduced": 1, "skipped": 0}
-"""A claim's verdict is the most severe verdict among its checks."""
-
-FAILING = ("fails", "not_reproduced")
-"""The verdicts that ``sinkcheck report --strict`` exits 1 on."""
+from sinkcheck.ledger import Claim
 
 ALIGNMENT_CONDITION = ("(a) 0 is not in the convex hull of the queries {z_i : i in J} and (b) the sink z_0 is not in "
                        "the convex hull of K_max, the keys other than z_0 that the last query max J sees "
                        "({1..max J} causal, {1..T} full)")
 """The one necessary (and sufficient) condition for a sink that the suite proves (Theorem G), stated
 once: Prop. 4.1's records, the Figure 1 record and the docs use this text."""
-
-
-# ---- the hypotheses that are conditions on a Section 7 instance -----------------------------------
-# Each takes the sampler's arguments ``kw`` (d, C, lam, centred = H1, equal_norms = H2, ...), whether
-# the fallback constraints are imposed, and the instance's computed quantities (``Delta_diag``).
-LAM_DIAG = 1 / math.sqrt(math.sqrt(201) / 2 - 3)
-"""The threshold 1/sqrt(sqrt(201)/2 - 3) = 0.4945 above which the diagonal construction meets its
-cross-group margins; the same number as
-:func:`sinkcheck.theory.sinkdiag_bounds.diag_upper_lambda_threshold` (tested)."""
-
-C_MAX_FALLBACK = 15
-"""With the fallback constraints the stated L_sink holds for every lam and nuisance iff C <= 15
-(equal to :data:`sinkcheck.theory.sinkdiag_bounds.C_MAX_FALLBACK`, tested)."""
-
-
-def u_sink_hypothesis(kw: dict, fallback: bool, instance: dict) -> bool:
-    return kw["lam"] >= 1.0
-
-
-def u_diag_hypothesis(kw: dict, fallback: bool, instance: dict) -> bool:
-    return bool(kw["equal_norms"]) and instance["Delta_diag"] > 0 and kw["lam"] >= LAM_DIAG
-
-
-def l_sink_hypothesis(kw: dict, fallback: bool, instance: dict) -> bool:
-    """With the fallback constraints: C <= 15 (any lam and nuisance; exact), or H1 and lam <= sqrt(63);
-    without them: H1 and lam <= sqrt(15)."""
-    if fallback:
-        return kw["C"] <= C_MAX_FALLBACK or (bool(kw["centred"]) and kw["lam"] <= math.sqrt(63))
-    return bool(kw["centred"]) and kw["lam"] <= math.sqrt(15)
-
-
-def l_diag_hypothesis(kw: dict, fallback: bool, instance: dict) -> bool:
-    """With the fallback constraints always (any C, lam and nuisance); without them: H1 and lam <= sqrt(15)."""
-    return fallback or (bool(kw["centred"]) and kw["lam"] <= math.sqrt(15))
-
-
-@dataclass(frozen=True)
-class Claim:
-    id: str
-    paper: str
-    where: str
-    paper_statement: str
-    checked_statement: str
-    hypothesis: str | None
-    expected_verdict: str
-    checks: tuple[str, ...]
-    tests: tuple[str, ...]
-    docs: str
-    predicate: Callable[[dict, bool, dict], bool] | None = None
-    kind: str = field(default="", kw_only=True)
-    statement_source: str = field(default="", kw_only=True)
-    setting: str | None = field(default=None, kw_only=True)
-    paper_setting: str | None = field(default=None, kw_only=True)
-
-    def __post_init__(self) -> None:
-        if self.kind not in KINDS:
-            raise ValueError(f"{self.id}: kind must be one of {', '.join(KINDS)} (got {self.kind!r})")
-        if self.statement_source not in SOURCES:
-            raise ValueError(f"{self.id}: statement_source must be one of {', '.join(SOURCES)} "
-                             f"(got {self.statement_source!r})")
-        if self.expected_verdict not in VERDICTS[self.kind]:
-            raise ValueError(f"{self.id}: a {self.kind}'s verdict is one of {', '.join(VERDICTS[self.kind])} "
-                             f"(got {self.expected_verdict!r})")
-        if (self.kind == "empirical") != bool(self.setting and self.paper_setting):
-            raise ValueError(f"{self.id}: an empirical claim (and only one) has a setting and a paper_setting")
-
-    @property
-    def anchor(self) -> str:
-        """The HTML id Sphinx gives the claim's label on its docs page."""
-        return self.id.replace(".", "-").replace("_", "-").lower()
-
-    @property
-    def docs_url(self) -> str:
-        """The claim's statement in the built docs, relative to the site root."""
-        return f"{self.docs}.html#{self.anchor}"
-
-    def card(self) -> str:
-        """The record in a few lines of text, for the docs: id, verdict, whose statement, and for an
-        empirical claim our setting next to the paper's."""
-        lines = [f"{self.id}: {VERDICT_TEXT[self.expected_verdict]} ({self.kind}; statement: {self.statement_source})",
-                 f"  checked: {self.checked_statement}"]
-        if self.hypothesis:
-            lines.append(f"  hypothesis: {self.hypothesis}")
-        if self.kind == "empirical":
-            lines += [f"  our setting: {self.setting}", f"  the paper's setting: {self.paper_setting}"]
-        return "\n".join(lines)
-
-    def as_dict(self) -> dict:
-        """The record as ``sinkcheck claims --format json`` prints it."""
-        return {"id": self.id, "kind": self.kind, "statement_source": self.statement_source,
-                "paper": PAPERS[self.paper].citation, "where": self.where,
-                "paper_statement": self.paper_statement, "checked_statement": self.checked_statement,
-                "hypothesis": self.hypothesis, "expected_verdict": self.expected_verdict,
-                "setting": self.setting, "paper_setting": self.paper_setting,
-                "docs": self.docs_url, "checks": list(self.checks), "tests": list(self.tests)}
 
 
 _SEC7_L_SINK_HYP = ("the fallback constraints and C <= 15 (exact: for every lam and nuisance, OPT_sink >= "
@@ -346,7 +185,7 @@ CLAIMS_LIST: tuple[Claim, ...] = (
           "lam >= 1 (proved via the construction; the exact construction threshold lam*(C) < 1)",
           "holds_with_hypothesis", ("sinkdiag.sink_upper",),
           ("tests/test_sinkdiag_bounds.py",), "sink_vs_diagonal",
-          u_sink_hypothesis, kind="theorem", statement_source="reconstructed"),
+          kind="theorem", statement_source="reconstructed"),
     Claim("sukenik.sec7.u_sink", "sukenik", "Section 7, upper bound 1",
           "Some sink solution costs at most U_sink = 12 kappa C / sqrt(d) + 5 (r_eta + C).",
           _SEC7_STATED.format(qk="sukenik.sec7.u_sink_qk", value="5 (r_eta + C)",
@@ -362,7 +201,7 @@ CLAIMS_LIST: tuple[Claim, ...] = (
           "OPT_diag >= kappa sqrt(d) r_eff(Sigma_D) / delta^2 + kappa C / (2 sqrt(d)) (QK costs). " + _SEC7_CONSTRAINTS,
           _SEC7_L_DIAG_HYP, "holds_with_hypothesis", ("sinkdiag.diag_lower",),
           ("tests/test_sinkdiag_bounds.py",), "sink_vs_diagonal",
-          l_diag_hypothesis, kind="theorem", statement_source="reconstructed"),
+          kind="theorem", statement_source="reconstructed"),
     Claim("sukenik.sec7.l_diag", "sukenik", "Section 7, lower bound 2",
           "Every diagonal solution costs at least L_diag = (kappa / delta^2) sqrt(d) r_eff(Sigma_D) + "
           "kappa C / (2 sqrt(d)).",
@@ -379,7 +218,7 @@ CLAIMS_LIST: tuple[Claim, ...] = (
           "H2 (equal nuisance norms), Delta_diag > 0 and lam >= 0.4945 = 1/sqrt(sqrt(201)/2 - 3)",
           "holds_with_hypothesis", ("sinkdiag.diag_upper",),
           ("tests/test_sinkdiag_bounds.py",), "sink_vs_diagonal",
-          u_diag_hypothesis, kind="theorem", statement_source="reconstructed"),
+          kind="theorem", statement_source="reconstructed"),
     Claim("sukenik.sec7.u_diag", "sukenik", "Section 7, upper bound 3",
           "Some diagonal solution costs at most U_diag = 13 kappa C / sqrt(d) + (4 kappa sqrt(d) / Delta_diag) "
           "r_eta + 3 (r_eta + C).",
@@ -395,7 +234,7 @@ CLAIMS_LIST: tuple[Claim, ...] = (
           _SEC7_L_SINK_HYP,
           "holds_with_hypothesis", ("sinkdiag.sink_lower",),
           ("tests/test_sinkdiag_bounds.py",), "sink_vs_diagonal",
-          l_sink_hypothesis, kind="theorem", statement_source="reconstructed"),
+          kind="theorem", statement_source="reconstructed"),
     Claim("sukenik.sec7.l_sink", "sukenik", "Section 7, lower bound 4",
           "Every sink solution costs at least L_sink = kappa C / (2 sqrt(d)).",
           _SEC7_STATED.format(qk="sukenik.sec7.l_sink_qk", value="(none stated for the lower bound)",
@@ -540,7 +379,7 @@ CLAIMS_LIST: tuple[Claim, ...] = (
                         "random-token inputs, 64 tokens, 100 sequences (Table 1: Sink_1 on natural text from 77.00 % "
                         "for GPT2-XL to 99.02 % for LLaMA3-8B)"),
 )
-"""Every claim, grouped by paper in :data:`PAPERS` order, in the order each paper makes them."""
+"""Every claim, grouped by paper in :data:`sinkcheck.ledger.PAPERS` order, in the order each paper makes them."""
 
 CLAIMS = {c.id: c for c in CLAIMS_LIST}
 

@@ -14,8 +14,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from sinkcheck import claims
-from sinkcheck.claims import CLAIMS, CLAIMS_LIST, PAPERS
+from sinkcheck import ledger
+from sinkcheck.claims import CLAIMS, CLAIMS_LIST
+from sinkcheck.construct.sinkdiag import hypotheses
+from sinkcheck.ledger import PAPERS
 from sinkcheck.cli import main
 from sinkcheck.theory import sinkdiag_bounds as T
 from sinkcheck.report.registry import Certificate, load_checks
@@ -60,7 +62,7 @@ def test_the_ledger_has_no_claim_this_file_does_not_name_and_lists_papers_in_ord
 @pytest.mark.parametrize("claim", CLAIMS_LIST, ids=lambda c: c.id)
 def test_every_record_is_complete(claim):
     assert claim.kind == ("empirical" if claim.id in EMPIRICAL else "theorem")
-    assert claim.id.startswith(claim.paper + ".") and claim.expected_verdict in claims.VERDICTS[claim.kind]
+    assert claim.id.startswith(claim.paper + ".") and claim.expected_verdict in ledger.KIND_VERDICTS[claim.kind]
     assert claim.statement_source in ("paper", "reconstructed")
     assert bool(claim.setting and claim.paper_setting) == (claim.kind == "empirical")
     assert claim.paper_statement and claim.checked_statement and claim.where and claim.checks
@@ -107,16 +109,20 @@ def test_every_report_check_decides_exactly_one_claim():
 
 
 def test_the_hypothesis_predicates_use_the_thresholds_the_theory_derives():
-    assert math.isclose(claims.LAM_DIAG, float(T.diag_upper_lambda_threshold()), rel_tol=1e-12)
-    assert claims.C_MAX_FALLBACK == T.C_MAX_FALLBACK
-    assert f"lam >= {claims.LAM_DIAG:.4f}" in CLAIMS["sukenik.sec7.u_diag_qk"].hypothesis
+    assert math.isclose(hypotheses.LAM_DIAG, float(T.diag_upper_lambda_threshold()), rel_tol=1e-12)
+    assert hypotheses.C_MAX_FALLBACK == T.C_MAX_FALLBACK
+    assert f"lam >= {hypotheses.LAM_DIAG:.4f}" in CLAIMS["sukenik.sec7.u_diag_qk"].hypothesis
     kw = {"lam": 1.0, "C": 15, "centred": False, "equal_norms": True}
-    assert CLAIMS["sukenik.sec7.u_sink_qk"].predicate(kw, False, {}) and not \
-        CLAIMS["sukenik.sec7.u_sink_qk"].predicate({**kw, "lam": 0.99}, False, {})
-    assert CLAIMS["sukenik.sec7.l_sink_qk"].predicate(kw, True, {}) and not \
-        CLAIMS["sukenik.sec7.l_sink_qk"].predicate({**kw, "C": 16}, True, {})
-    assert CLAIMS["sukenik.sec7.u_diag_qk"].predicate({**kw, "lam": 0.5}, True, {"Delta_diag": 0.1}) and not \
-        CLAIMS["sukenik.sec7.u_diag_qk"].predicate({**kw, "lam": 0.49}, True, {"Delta_diag": 0.1})
+    P = hypotheses.PREDICATES
+    assert P["sukenik.sec7.u_sink_qk"](kw, False, {}) and not P["sukenik.sec7.u_sink_qk"]({**kw, "lam": 0.99}, False, {})
+    assert P["sukenik.sec7.l_sink_qk"](kw, True, {}) and not P["sukenik.sec7.l_sink_qk"]({**kw, "C": 16}, True, {})
+    assert P["sukenik.sec7.u_diag_qk"]({**kw, "lam": 0.5}, True, {"Delta_diag": 0.1}) and not \
+        P["sukenik.sec7.u_diag_qk"]({**kw, "lam": 0.49}, True, {"Delta_diag": 0.1})
+
+
+def test_every_hypothesis_predicate_belongs_to_a_ledger_claim_that_adds_a_hypothesis():
+    assert all(CLAIMS[cid].hypothesis for cid in hypotheses.PREDICATES)
+    assert hypotheses.predicate_of_check("sinkdiag.sink_lower") is hypotheses.l_sink_hypothesis
 
 
 def test_sinkcheck_claims_lists_every_record_with_every_key_in_each_format():
@@ -186,11 +192,11 @@ def test_the_readme_notes_name_only_ledger_claims_each_with_its_verdict():
     section = readme[readme.index("<!-- end of findings -->"):readme.index("## Docs and benchmark")]
     named = set(re.findall(r"`([a-z0-9_]+\.[a-z0-9_.]+)`", section))
     assert named <= set(CLAIMS), named - set(CLAIMS)
-    failing = {c.id for c in CLAIMS_LIST if c.expected_verdict in claims.FAILING}
+    failing = {c.id for c in CLAIMS_LIST if c.expected_verdict in ledger.FAILING}
     assert failing <= named, f"README notes omit failing claims {sorted(failing - named)}"
     # each named claim's verdict in words follows it, before the next claim id or the end of its bullet
     mentions = list(re.finditer(r"`([a-z0-9_]+\.[a-z0-9_.]+)`", section))
     for m, nxt in zip(mentions, mentions[1:] + [None]):
         span = " ".join(section[m.end():nxt.start() if nxt else len(section)].split("\n- ")[0].split())
-        word = claims.VERDICT_TEXT[CLAIMS[m[1]].expected_verdict].replace(" as checked", "")
+        word = ledger.VERDICT_TEXT[CLAIMS[m[1]].expected_verdict].replace(" as checked", "")
         assert word in span, f"README: {m[1]} should read '{word}' (ledger verdict {CLAIMS[m[1]].expected_verdict})"

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from sinkcheck.cli import main
 from sinkcheck.core import attention as att
-from sinkcheck.core.files import MARKER, STAGE_PREFIX
+from sinkcheck.core.marker import MARKER, STAGE_PREFIX
 from tests.support.profiles import examples
 
 BIN = Path(sys.executable).parent / "sinkcheck"

@@ -6,7 +6,7 @@ import pytest
 from sinkcheck.core.metrics import sink_rate
 from sinkcheck.errors import InvalidInputError
 from sinkcheck.experiments.pretrained import load_sentences, missing_extra, token_roles
-from sinkcheck.experiments.pretrained_heads import analyse_head, head_class
+from sinkcheck.experiments.pretrained_heads import head_class, head_table_row
 from sinkcheck.evaluate.smoothing_heads import uniform_attention
 
 needs_model = pytest.mark.skipif(missing_extra() is not None, reason=f"pretrained extra missing: {missing_extra()}")
@@ -35,7 +35,7 @@ def _tokens(T=9, d=6, seed=0):
 def test_a_positive_identity_head_is_predicted_to_smooth_and_does():
     # W = c I, X = Z: beta tr(BW) = c tr(B) > 0; uniform attention adds c * mean(z) to every token
     Z = _tokens()
-    r = analyse_head(Z, Z, np.eye(9), 0.8 * np.eye(6))
+    r = head_table_row(Z, Z, np.eye(9), 0.8 * np.eye(6))
     assert head_class(r["beta_tr_BW"], r["sharpen"]) == "smooths"
     assert r["dcos_uniform_vs_attn"] > 0
 
@@ -43,22 +43,22 @@ def test_a_positive_identity_head_is_predicted_to_smooth_and_does():
 def test_a_small_negative_identity_head_is_predicted_to_sharpen_and_does():
     # W = -c I with 0 < c < 1: beta tr(BW) + tr(B W^T W) = c (c - 1) tr(B) < 0; subtracting c * mean(z)
     Z = _tokens()
-    r = analyse_head(Z, Z, np.eye(9), -0.5 * np.eye(6))
+    r = head_table_row(Z, Z, np.eye(9), -0.5 * np.eye(6))
     assert head_class(r["beta_tr_BW"], r["sharpen"]) == "sharpens"
     assert r["dcos_uniform_vs_attn"] < 0
 
 
 def test_planted_sign_flip_of_the_value_map_changes_the_predicted_class():
     Z = _tokens(seed=1)
-    good = analyse_head(Z, Z, np.eye(9), 0.5 * np.eye(6))
-    flipped = analyse_head(Z, Z, np.eye(9), -0.5 * np.eye(6))
+    good = head_table_row(Z, Z, np.eye(9), 0.5 * np.eye(6))
+    flipped = head_table_row(Z, Z, np.eye(9), -0.5 * np.eye(6))
     assert head_class(good["beta_tr_BW"], good["sharpen"]) != head_class(flipped["beta_tr_BW"], flipped["sharpen"])
 
 
 def test_traces_match_the_explicit_covariance():
     rng = np.random.default_rng(2)
     X, Z, W = rng.standard_normal((7, 5)), rng.standard_normal((7, 5)), rng.standard_normal((5, 5))
-    r = analyse_head(X, Z, uniform_attention(7), W)
+    r = head_table_row(X, Z, uniform_attention(7), W)
     Zc = Z - Z.mean(0)
     B = Zc.T @ Zc / 7
     assert np.isclose(r["tr_BW"], np.trace(B @ W)) and np.isclose(r["tr_BWtW"], np.trace(B @ W.T @ W))
@@ -69,9 +69,9 @@ def test_traces_match_the_explicit_covariance():
     (np.ones((3, 2)), np.ones((3, 2)), np.eye(3), np.eye(3)),
     (np.full((3, 2), np.nan), np.ones((3, 2)), np.eye(3), np.eye(2)),
 ])
-def test_analyse_head_rejects_bad_shapes_and_non_finite_input(args):
+def test_head_table_row_rejects_bad_shapes_and_non_finite_input(args):
     with pytest.raises(InvalidInputError):
-        analyse_head(*args)
+        head_table_row(*args)
 
 
 @pytest.fixture(scope="module")

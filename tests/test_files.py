@@ -11,8 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sinkcheck.core import files
-from sinkcheck.core.files import MARKER, OutputDir, OutputFile, staged_files
+from sinkcheck.core import files, marker, transaction
+from sinkcheck.core.files import OutputDir, OutputFile, staged_files
+from sinkcheck.core.marker import MARKER
 from sinkcheck.errors import InvalidInputError
 
 
@@ -84,7 +85,7 @@ def test_a_users_file_where_a_new_output_goes_is_refused_even_with_force_and_not
         produce(OutputDir(out, "report", force=True), {"a.md": b"A2", "b.md": b"theirs"})
     got = snapshot(out)
     assert got["a.md"] == b"A1" and got["b.md"] == b"mine"
-    assert not [p for p in os.listdir(out) if p.startswith(files.STAGE_PREFIX)]
+    assert not [p for p in os.listdir(out) if p.startswith(marker.STAGE_PREFIX)]
 
 
 def test_a_directory_or_link_in_place_of_a_file_of_sinkcheck_is_refused_even_with_force(tmp_path):
@@ -160,7 +161,7 @@ def test_a_failed_or_interrupted_run_leaves_no_output_and_no_staging_directory(t
         with OutputDir(tmp_path / "new", "report").staged() as stage:
             raise RuntimeError
     assert snapshot(out) == before and not (tmp_path / "new").exists()
-    assert not [p for p in tmp_path.rglob("*") if p.name.startswith(files.STAGE_PREFIX)]
+    assert not [p for p in tmp_path.rglob("*") if p.name.startswith(marker.STAGE_PREFIX)]
 
 
 def test_a_commit_that_fails_half_way_is_undone(tmp_path, monkeypatch):
@@ -170,7 +171,7 @@ def test_a_commit_that_fails_half_way_is_undone(tmp_path, monkeypatch):
     real, calls = os.replace, []
 
     def failing(src, dst):  # the third move into place fails
-        if Path(dst).parent == out and not Path(src).name.startswith(files.STAGE_PREFIX):
+        if Path(dst).parent == out and not Path(src).name.startswith(marker.STAGE_PREFIX):
             calls.append(dst)
         if len(calls) == 3:
             raise OSError(28, "No space left on device")
@@ -186,7 +187,7 @@ def test_a_commit_that_fails_half_way_is_undone(tmp_path, monkeypatch):
 def test_one_writer_at_a_time_holds_the_lock(tmp_path):
     out = OutputDir(tmp_path / "s", "sweep")
     out.create()
-    for name in (None, files.SWEEP_LOCK):
+    for name in (None, marker.SWEEP_LOCK):
         with out.lock(name):
             other = __import__("subprocess").run(
                 [__import__("sys").executable, "-c",
@@ -283,9 +284,9 @@ def test_the_cleanup_helper_refuses_any_path_that_is_not_a_staging_path_and_leav
     user_file.write_text("mine")
     for path in (user_dir, user_file):
         with pytest.raises(RuntimeError, match="not a staging path"):
-            files._remove_own(path)
+            transaction.remove_own(path)
     assert (user_dir / "a.csv").read_text() == "1" and user_file.read_text() == "mine"
-    stage = tmp_path / (files.STAGE_PREFIX + "x")
+    stage = tmp_path / (marker.STAGE_PREFIX + "x")
     stage.mkdir()
-    files._remove_own(stage)
+    transaction.remove_own(stage)
     assert not stage.exists()

@@ -23,7 +23,7 @@ from sinkcheck.construct.sinkdiag.min_cost import min_cost
 from sinkcheck.construct.sinkdiag.instance import sample_instance
 from sinkcheck.strategies import sec7_arguments
 from sinkcheck.construct.sinkdiag.constraints import violations
-from sinkcheck import claims
+from sinkcheck.construct.sinkdiag import hypotheses
 from sinkcheck.construct.sinkdiag.weights import construction, sink_fallback_construction
 from sinkcheck.errors import SolverError
 from sinkcheck.theory import sinkdiag_bounds as T
@@ -38,12 +38,11 @@ SQRT15 = math.sqrt(15)
 LAM_DIAG = float(T.diag_upper_lambda_threshold())
 
 
-settings_ = sec7_arguments  # the package's strategy (sinkcheck.strategies)
 
 
 # ---- proved statements (no extra hypothesis beyond the one named) -------------------------------
 @settings(max_examples=examples(20))
-@given(settings_())
+@given(sec7_arguments())
 @example((dict(d=14, C=6, n=2, r_eta=1, lam=1.0, kappa=1.0, seed=0, centred=True, equal_norms=True), True))  # larger C
 def test_proved_sink_lower_bound_holds_on_every_instance(args):
     kw, fallback = args
@@ -52,7 +51,7 @@ def test_proved_sink_lower_bound_holds_on_every_instance(args):
 
 
 @settings(max_examples=examples(20))
-@given(settings_())
+@given(sec7_arguments())
 # found by the thorough profile: t* = 1e-5 and OPT ~ 1e5 kappa; on the program's earlier form
 # Clarabel's defaults certified only a gap of 3e-4 > MAX_GAP; now SCS cannot estimate OPT and Clarabel
 # certifies it (docs/sink_vs_diagonal.md; a refused solve's bracket would still decide the bound,
@@ -65,7 +64,7 @@ def test_proved_diag_lower_bound_holds_on_every_instance(args):
 
 
 @settings(max_examples=examples(20))
-@given(settings_(), st.sampled_from(["sink", "diag"]))
+@given(sec7_arguments(), st.sampled_from(["sink", "diag"]))
 def test_OPT_never_exceeds_a_valid_construction(args, pattern):
     kw, fallback = args
     I = sample_instance(**kw)
@@ -76,7 +75,7 @@ def test_OPT_never_exceeds_a_valid_construction(args, pattern):
 
 
 @settings(max_examples=examples(10))
-@given(settings_())
+@given(sec7_arguments())
 def test_with_fallback_every_copy_query_scores_its_group_2_kappa_sqrt_d_above_itself(args):
     # the chain behind the doubled sink lower bound: c_c^T W (d_ci - b) >= kappa sqrt d (copy) plus
     # c_c^T W (b - c_c) >= kappa sqrt d (fallback), on the optimal W of the sink pattern
@@ -137,15 +136,15 @@ def test_stated_L_sink_fails_with_fallback_just_outside_C_15_for_any_nuisance():
 def test_the_L_sink_and_L_diag_predicates_follow_their_exact_ranges():
     inst = {"Delta_diag": 1.0}
     kw = dict(C=17, lam=1000.0, centred=False, equal_norms=False)
-    assert not claims.l_sink_hypothesis(kw, True, inst) and claims.l_diag_hypothesis(kw, True, inst)
-    assert claims.l_sink_hypothesis({**kw, "C": 15}, True, inst)
-    assert not claims.l_diag_hypothesis(kw, False, inst) and claims.l_diag_hypothesis({**kw, "lam": 3.0, "centred": True}, False, inst)
-    assert claims.l_sink_hypothesis({**kw, "lam": math.sqrt(63), "centred": True}, True, inst)
-    assert not claims.l_sink_hypothesis({**kw, "lam": 8.0, "centred": True}, True, inst)
+    assert not hypotheses.l_sink_hypothesis(kw, True, inst) and hypotheses.l_diag_hypothesis(kw, True, inst)
+    assert hypotheses.l_sink_hypothesis({**kw, "C": 15}, True, inst)
+    assert not hypotheses.l_diag_hypothesis(kw, False, inst) and hypotheses.l_diag_hypothesis({**kw, "lam": 3.0, "centred": True}, False, inst)
+    assert hypotheses.l_sink_hypothesis({**kw, "lam": math.sqrt(63), "centred": True}, True, inst)
+    assert not hypotheses.l_sink_hypothesis({**kw, "lam": 8.0, "centred": True}, True, inst)
 
 
 @settings(max_examples=examples(15))
-@given(settings_(), st.sampled_from([6.0, 20.0, 100.0]), st.sampled_from(["sink", "diag"]))
+@given(sec7_arguments(), st.sampled_from([6.0, 20.0, 100.0]), st.sampled_from(["sink", "diag"]))
 @example((dict(d=12, C=2, n=2, r_eta=2, lam=16.0, kappa=1.0, seed=0, centred=False, equal_norms=True), True),
          16.0, "sink")
 # found by the dev profile (seed 22): r_eta = 1 without H2 puts two group mates within 1e-8 of each other, the
@@ -162,16 +161,16 @@ def test_with_fallback_OPT_is_at_least_the_fallback_bound_for_any_lambda_without
 
 
 @settings(max_examples=examples(15))
-@given(settings_(), st.sampled_from(["sink", "diag"]))
+@given(sec7_arguments(), st.sampled_from(["sink", "diag"]))
 def test_stated_lower_bounds_hold_with_fallback_when_C_at_most_15_for_any_lambda(args, pattern):
-    kw, _ = args  # settings_ draws C <= 8, lam up to 20, H1 on and off
+    kw, _ = args  # sec7_arguments draws C <= 8, lam up to 20, H1 on and off
     I = sample_instance(**kw)
     assert bound_values(I, True)[f"L_{pattern}"] <= opt_bracket(I, pattern, True).below * (1 + EXACT_RTOL)
 
 
 # ---- the stated bounds under their repaired hypotheses --------------------------------------
 @settings(max_examples=examples(15))
-@given(settings_(lam_max=SQRT15, h1=True))
+@given(sec7_arguments(lam_max=SQRT15, h1=True))
 def test_stated_L_sink_holds_under_H1_when_lam_at_most_sqrt15(args):
     kw, fallback = args
     I = sample_instance(**kw)
@@ -179,7 +178,7 @@ def test_stated_L_sink_holds_under_H1_when_lam_at_most_sqrt15(args):
 
 
 @settings(max_examples=examples(15))
-@given(settings_(lam_min=1.0))
+@given(sec7_arguments(lam_min=1.0))
 def test_stated_U_sink_holds_when_lam_at_least_one(args):
     kw, fallback = args
     I = sample_instance(**kw)
@@ -188,7 +187,7 @@ def test_stated_U_sink_holds_when_lam_at_least_one(args):
 
 
 @settings(max_examples=examples(15))
-@given(settings_(lam_max=SQRT15, h1=True))
+@given(sec7_arguments(lam_max=SQRT15, h1=True))
 # found by the dev profile (seed 11, twice): well-conditioned diagonal programs (t* = 0.0035, 0.0027) on which
 # Clarabel's default and tight attempts end "almost solved" and SCS "optimal_inaccurate"; the regularised attempt
 # certifies them
@@ -201,7 +200,7 @@ def test_stated_L_diag_holds_under_H1_when_lam_at_most_sqrt15(args):
 
 
 @settings(max_examples=examples(15))
-@given(settings_(lam_min=LAM_DIAG, h2=True))
+@given(sec7_arguments(lam_min=LAM_DIAG, h2=True))
 # found by CI's exploration: Clarabel's defaults certify a gap of 3.1e-4 > MAX_GAP here
 @example((dict(d=11, C=4, n=3, r_eta=2, lam=20.0, kappa=0.5, seed=3, centred=False, equal_norms=True), False))
 def test_stated_U_diag_holds_under_H2_and_positive_Delta_when_lam_at_least_0_4945(args):

@@ -5,7 +5,7 @@ import numpy as np
 from hypothesis import find, given, settings
 
 from sinkcheck import strategies as S
-from sinkcheck.claims import LAM_DIAG
+from sinkcheck.construct.sinkdiag.hypotheses import LAM_DIAG
 from sinkcheck.construct.sinkdiag.instance import SinkDiagInstance
 from sinkcheck.construct import sink_hulls as hulls
 from tests.support.profiles import examples

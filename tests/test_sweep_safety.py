@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from sinkcheck.cli import main
-from sinkcheck.core.files import MARKER
+from sinkcheck.core.marker import MARKER
 from sinkcheck.errors import InvalidInputError
 from sinkcheck.runtime import engine
 from sinkcheck.sweep import kinds as K

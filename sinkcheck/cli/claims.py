@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from sinkcheck.claims import CLAIMS_LIST, KINDS, PAPERS, VERDICT_TEXT
+from sinkcheck.claims import CLAIMS_LIST
+from sinkcheck.ledger import KINDS, PAPERS, VERDICT_TEXT
 from sinkcheck.core.tables import FORMATS, Table, dumps, render
 
 COLUMNS = ["id", "kind", "statement", "paper", "where", "expected verdict", "added hypothesis", "docs"]

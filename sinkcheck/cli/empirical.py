@@ -96,15 +96,16 @@ def train() -> None:
 def dormant(profile, seeds, steps, kinds, tasks, weight_decays, mlp, device, out, force, no_progress) -> None:
     """Sink emergence on switch-off tasks: Sink_1^0.3 per run, per kind, per weight decay."""
     from sinkcheck.experiments import dormant_report as rep
-    from sinkcheck.experiments.dormant_train import TASKS, grid, run_grid
+    from sinkcheck.experiments.dormant_train import TASKS, experiment
 
     target = OutputDir(out, "train dormant", force=force)
     check_device(device)
     wds = None if weight_decays is None else parse_list("--weight-decays", weight_decays, float, validate.nonnegative)
     choose = lambda options: lambda name, v: validate.choice(name, v, options)  # noqa: E731
-    runs = grid(profile, seeds=parse_seeds(seeds), steps=steps, kinds=parse_list("--kinds", kinds, str, choose(KINDS)),
-                tasks=parse_list("--tasks", tasks, str, choose(TASKS)), weight_decays=wds, mlp=mlp)
-    results = run_grid(runs, device=device, progress=not no_progress)
+    results = experiment(profile, seeds=parse_seeds(seeds), steps=steps,
+                         kinds=parse_list("--kinds", kinds, str, choose(KINDS)),
+                         tasks=parse_list("--tasks", tasks, str, choose(TASKS)), weight_decays=wds, mlp=mlp,
+                         device=device, progress=not no_progress)
     summary = rep.summary_table(results)
     with output_dir(target) as root:
         write_table(root, "runs", rep.runs_table(results))

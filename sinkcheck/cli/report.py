@@ -8,9 +8,9 @@ import click
 
 from sinkcheck.cli.options import FORCE, out_option
 from sinkcheck.core.files import OutputDir
-from sinkcheck.claims import FAILING, KINDS
-from sinkcheck.report.registry import VERDICTS
-from sinkcheck.report.runner import VERDICT_TEXT, claim_rows, run_report
+from sinkcheck.ledger import FAILING, KINDS, VERDICT_TEXT
+from sinkcheck.report.registry import CHECK_VERDICTS
+from sinkcheck.report.runner import claim_rows, run_report
 
 
 @click.command()
@@ -35,10 +35,10 @@ def report(profile: str, out: Path, force: bool, seed: int, device: str, strict:
     parts = []
     for kind in KINDS:
         mine = [r for r in rows if r.kind == kind]
-        counts = {v: sum(r.verdict == v for r in mine) for v in VERDICTS}
+        counts = {v: sum(r.verdict == v for r in mine) for v in CHECK_VERDICTS}
         if mine:
             parts.append(f"{len(mine)} {kind} claims: " + ", ".join(f"{counts[v]} {VERDICT_TEXT[v]}"
-                                                                  for v in VERDICTS if counts[v]))
+                                                                  for v in CHECK_VERDICTS if counts[v]))
     click.echo(f"wrote {out}/summary.md and {out}/summary.html; " + "; ".join(parts))
     if strict and any(r.verdict in FAILING for r in rows):
         raise SystemExit(1)

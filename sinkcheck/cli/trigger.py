@@ -15,7 +15,7 @@ import click
 from tqdm import tqdm
 
 from sinkcheck import validate
-from sinkcheck.core.attention_torch import pick_device
+from sinkcheck.core.attention_torch import one_thread, pick_device
 from sinkcheck.cli.options import FORCE, out_option
 from sinkcheck.core.files import OutputDir
 from sinkcheck.core.tables import Table, dumps, render, write_table
@@ -38,8 +38,6 @@ from sinkcheck.evaluate.trigger_tables import constructions_table, necessity_tab
 def trigger(seeds: int, steps: int, heads: tuple[int, ...], device: str, formats: tuple[str, ...], out: Path,
             force: bool, seed: int, ablations: bool, no_progress: bool) -> None:
     """Trigger-conditional task: softmax needs a sink, ReLU does not (docs/trigger.md)."""
-    import torch
-
     from sinkcheck.experiments import trigger_train as tr
     from sinkcheck.experiments.trigger_plots import attention_figure, trained_maps
 
@@ -49,31 +47,38 @@ def trigger(seeds: int, steps: int, heads: tuple[int, ...], device: str, formats
     validate.integer_at_least("--seed", seed, 0)
     for H in heads:
         validate.integer_at_least("--heads", H, 1)
-    tr.check_memory_of_sweep(heads, seeds, steps)
+    tr.check_memory_of_runs(heads, seeds, steps)
     pick_device(device)
-    torch.set_num_threads(1)
+    with one_thread():
+        tables, runs = _compute(tr, seeds, steps, heads, device, seed, ablations, no_progress)
+        with target.staged() as root:
+            (root / "figures").mkdir()
+            for name, table in tables.items():
+                write_table(table, root / name, formats)
+            (root / "training_runs.json").write_text(dumps(tr.records(runs)))
+            (root / "training_summary.json").write_text(dumps(tr.summary_json(runs)))
+            maps, t = trained_maps(runs)
+            attention_figure(maps, t, root / "figures" / "trigger_attention.png",
+                             "Head 0 on one sequence (trigger row outlined), seed 0")
+    click.echo(render(tables["training"], "markdown"))
+    click.echo(f"wrote {out}/ ({', '.join(formats)} tables, training_summary.json, figures/trigger_attention.png)")
+
+
+def _compute(tr, seeds: int, steps: int, heads: tuple[int, ...], device: str, seed: int, ablations: bool,
+             no_progress: bool) -> tuple[dict[str, Table], list[dict]]:
+    """The tables (constructions, necessity, training and the ablations when asked) and the runs."""
     n_runs = 3 * len(heads) * seeds
     with tqdm(total=n_runs * steps + 2, desc="trigger", disable=no_progress, unit="step") as bar:
         tables = {"constructions": constructions_table(seed=seed)}
         bar.update(1)
         tables["necessity"] = necessity_table(seed=seed)
         bar.update(1)
-        runs = tr.sweep(heads=tuple(heads), seeds=tuple(range(seeds)), progress=bar.update, keep_models=True,
-                        steps=steps, device=device)
+        runs = tr.train_runs(heads=tuple(heads), seeds=tuple(range(seeds)), progress=bar.update, keep_models=True,
+                             steps=steps, device=device)
         if ablations:
             bar.total += len(tr.ABLATIONS) * 3 * seeds * steps
             rows = tr.ablations(seeds=tuple(range(seeds)), steps=steps, progress=bar.update)
             tables["ablations"] = Table(tr.ABLATION_COLUMNS, rows, title="One setting changed at a time (means over seeds)")
     tables["training"] = Table(tr.SUMMARY_COLUMNS, tr.summarise(runs),
                                title=f"Trained single-layer models: means over seeds 0..{seeds - 1}, {steps} steps")
-    with target.staged() as root:
-        (root / "figures").mkdir()
-        for name, table in tables.items():
-            write_table(table, root / name, formats)
-        (root / "training_runs.json").write_text(dumps(tr.records(runs)))
-        (root / "training_summary.json").write_text(dumps(tr.summary_json(runs)))
-        maps, t = trained_maps(runs)
-        attention_figure(maps, t, root / "figures" / "trigger_attention.png",
-                         "Head 0 on one sequence (trigger row outlined), seed 0")
-    click.echo(render(tables["training"], "markdown"))
-    click.echo(f"wrote {out}/ ({', '.join(formats)} tables, training_summary.json, figures/trigger_attention.png)")
+    return tables, runs

@@ -5,7 +5,9 @@ Masked entries get probability exactly 0; shapes follow nanoGPT: (B, nh, T, T) f
 
 from __future__ import annotations
 
+import contextlib
 import math
+from typing import Iterator
 
 import torch
 
@@ -58,3 +60,16 @@ def pick_device(device: str | None = None) -> torch.device:
     if device == "cuda" and not torch.cuda.is_available():
         raise InvalidInputError("device: 'cuda' requested but no CUDA device is available (got 'cuda')")
     return torch.device(device)
+
+
+@contextlib.contextmanager
+def one_thread(pin: bool = True) -> Iterator[None]:
+    """Torch on one thread inside the block (restored after it), when ``pin``: tiny tensors gain
+    nothing from threads but contention, and a training run gives the same numbers on any core count."""
+    threads = torch.get_num_threads()
+    if pin:
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)

@@ -1,7 +1,7 @@
 """Where output may go, and the one way to write it (README, "Output directories").
 
 Nothing a user owns is ever deleted or changed. An output directory is new, empty, or one that
-sinkcheck wrote before: such a directory carries a marker file, :data:`MARKER`, naming the command
+sinkcheck wrote before: such a directory carries a marker file, :data:`~sinkcheck.core.marker.MARKER`, naming the command
 that wrote it and every file it wrote with its SHA-256. A later run of the same command replaces
 only those files, and refuses up front when one of them was changed since (``--force`` allows
 that); every other file in the directory is never touched. A non-empty directory without the
@@ -9,7 +9,8 @@ marker, a file, ``.``, ``..``, any ancestor of the working directory, the home d
 filesystem root are refused before any work starts.
 
 Output is staged in a hidden directory and moved into place only when the whole run succeeded,
-in one transaction that is rolled back on any error or Ctrl-C, so no partial output is left.
+in one transaction that is rolled back on any error or Ctrl-C (:mod:`sinkcheck.core.transaction`),
+so no partial output is left.
 """
 
 from __future__ import annotations
@@ -17,45 +18,17 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
-import hashlib
-import json
 import os
-import shutil
 import tempfile
-from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Iterator
 
-from sinkcheck.errors import InvalidInputError
-
-MARKER = ".sinkcheck-output"
-"""The name of the marker file of a directory sinkcheck wrote. It holds JSON with ``tool``,
-``command``, ``version`` and ``files`` (relative POSIX path -> SHA-256 of the bytes written)."""
-
-STAGE_PREFIX = ".sinkcheck-partial-"
-"""The prefix of a staging directory or file; one left by a killed run is removed by the next."""
-
-SWEEP_LOCK = ".sinkcheck-lock"
-"""The lock file a sweep holds while it runs (one sweep into a directory at a time)."""
-
-OWN_NAMES = (MARKER, SWEEP_LOCK)
-"""The names sinkcheck keeps in an output directory beside its output (never listed as output)."""
+from sinkcheck.core.marker import (MARKER, OWN_NAMES, STAGE_PREFIX, Manifest, fail, files_under, read_manifest, sha256,
+                                   write_marker)
+from sinkcheck.core.transaction import Transaction, remove_own
 
 _HELD: set[tuple[str, str | None]] = set()
 """The locks (directory, name) this process holds."""
-
-
-def _fail(option: str, rule: str, path: Path | str) -> InvalidInputError:
-    return InvalidInputError(f"{option}: {rule} (got {str(path)!r})")
-
-
-def sha256(path: Path) -> str:
-    """The SHA-256 of the file at ``path``."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def refuse_special(path: Path, option: str) -> None:
@@ -66,13 +39,13 @@ def refuse_special(path: Path, option: str) -> None:
     except OSError:  # the working directory was removed
         cwd = None
     if resolved.parent == resolved:
-        raise _fail(option, "must not be a filesystem root", path)
+        raise fail(option, "must not be a filesystem root", path)
     if resolved == Path.home().resolve():
-        raise _fail(option, "must not be the home directory", path)
+        raise fail(option, "must not be the home directory", path)
     if cwd is not None and cwd.is_relative_to(resolved):
-        raise _fail(option, "must not be the working directory or one of its ancestors", path)
+        raise fail(option, "must not be the working directory or one of its ancestors", path)
     if path.name in (".", ".."):
-        raise _fail(option, "must not end in . or ..", path)
+        raise fail(option, "must not end in . or ..", path)
 
 
 def writable(directory: Path) -> bool:
@@ -83,88 +56,9 @@ def writable(directory: Path) -> bool:
 def _writable_parent(path: Path, option: str) -> None:
     parent = path.absolute().parent
     if not parent.is_dir():
-        raise _fail(option, "must be in an existing directory", path)
+        raise fail(option, "must be in an existing directory", path)
     if not writable(parent):
-        raise _fail(option, "must be in a writable directory", path)
-
-
-# ---- the marker ---------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Manifest:
-    """What a marker says: the command that wrote the directory and the files it owns there."""
-
-    command: str
-    version: str
-    files: dict[str, str]
-
-    def dumps(self) -> str:
-        return json.dumps({"tool": "sinkcheck", "command": self.command, "version": self.version,
-                           "files": dict(sorted(self.files.items()))}, indent=1) + "\n"
-
-
-def _relative(name: object) -> str | None:
-    """``name`` if it is a relative POSIX path inside the directory (no ``..``, not absolute)."""
-    if not isinstance(name, str) or not name or "\\" in name or "\0" in name:
-        return None
-    p = PurePosixPath(name)
-    if p.is_absolute() or any(part in ("..", ".", "") for part in name.split("/")) or p.name in OWN_NAMES:
-        return None
-    return name
-
-
-def read_manifest(directory: Path, option: str = "--out") -> Manifest | None:
-    """The marker of ``directory`` (None when it has none).
-
-    Raises:
-        InvalidInputError: the marker is unreadable, not sinkcheck's, or lists a path outside the
-            directory (a marker is never trusted beyond the directory it sits in).
-    """
-    path = Path(directory) / MARKER
-    if not path.exists() and not path.is_symlink():
-        return None
-    try:
-        if path.is_symlink() or not path.is_file():
-            raise ValueError("not a regular file")
-        data = json.loads(path.read_text())
-        if not isinstance(data, dict) or data.get("tool") != "sinkcheck":
-            raise ValueError("not written by sinkcheck")
-        files = data.get("files")
-        if not isinstance(files, dict) or not all(_relative(k) and isinstance(v, str) for k, v in files.items()):
-            raise ValueError("bad file list")
-        if not isinstance(data.get("command"), str) or not isinstance(data.get("version"), str):
-            raise ValueError("no command")
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
-        raise _fail(option, f"its marker {MARKER} cannot be read ({exc}); choose a new directory", directory) from None
-    return Manifest(data["command"], data["version"], dict(files))
-
-
-def _write_marker(directory: Path, manifest: Manifest) -> None:
-    fd, name = tempfile.mkstemp(prefix=STAGE_PREFIX, dir=directory)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(manifest.dumps())
-    os.replace(name, directory / MARKER)
-
-
-def _files_under(root: Path) -> list[str]:
-    """Relative POSIX paths of the regular files under ``root`` (sorted)."""
-    out = []
-    for dirpath, _, names in os.walk(root):
-        for name in names:
-            out.append((Path(dirpath) / name).relative_to(root).as_posix())
-    return sorted(out)
-
-
-def _remove_own(path: Path) -> None:
-    """Remove a staging directory or file that this process created (never a user's path): only a
-    name made by ``tempfile`` with :data:`STAGE_PREFIX` is ever removed, anything else is an error."""
-    if not path.name.startswith(STAGE_PREFIX):
-        raise RuntimeError(f"refusing to remove {path}: not a staging path of sinkcheck")
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path, ignore_errors=True)
-    else:
-        with contextlib.suppress(OSError):
-            path.unlink()
+        raise fail(option, "must be in a writable directory", path)
 
 
 # ---- output directories -------------------------------------------------------------------------
@@ -188,33 +82,33 @@ class OutputDir:
         """Apply every rule of the module docstring; return the directory's marker, if any."""
         path, option = self.path, self.option
         if str(path).strip() == "":
-            raise _fail(option, "must name a directory", path)
+            raise fail(option, "must name a directory", path)
         refuse_special(path, option)
         if path.is_symlink() and not path.exists():
-            raise _fail(option, "is a broken symbolic link", path)
+            raise fail(option, "is a broken symbolic link", path)
         if not path.exists():
             _writable_parent(path, option)
             return None
         if not path.is_dir():
-            raise _fail(option, "must be a directory, not a file", path)
+            raise fail(option, "must be a directory, not a file", path)
         if not writable(path):
-            raise _fail(option, "must be a writable directory", path)
+            raise fail(option, "must be a writable directory", path)
         manifest = read_manifest(path, option)
         if manifest is None:
             foreign = [p for p in os.listdir(path) if not p.startswith(STAGE_PREFIX) and p not in OWN_NAMES]
             if foreign:
-                raise _fail(option, "is a non-empty directory that sinkcheck did not write (no "
+                raise fail(option, "is a non-empty directory that sinkcheck did not write (no "
                             f"{MARKER}); choose a new or empty directory", path)
             return None
         if manifest.command != self.command:
-            raise _fail(option, f"holds the output of `sinkcheck {manifest.command}`, not of "
+            raise fail(option, f"holds the output of `sinkcheck {manifest.command}`, not of "
                         f"`sinkcheck {self.command}`; choose another directory", path)
         for name, digest in sorted(manifest.files.items()):
             f = path / name
             if f.is_symlink() or (f.exists() and not f.is_file()):  # never replaced, even with --force
-                raise _fail(option, f"{name} is no longer the file sinkcheck wrote there; move it away", path)
+                raise fail(option, f"{name} is no longer the file sinkcheck wrote there; move it away", path)
             if not self.force and f.exists() and sha256(f) != digest:
-                raise _fail(option, f"{name} was changed since sinkcheck wrote it; move it away, or pass "
+                raise fail(option, f"{name} was changed since sinkcheck wrote it; move it away, or pass "
                             "--force to overwrite sinkcheck's own files", path)
         return manifest
 
@@ -230,30 +124,30 @@ class OutputDir:
         try:
             stage = Path(tempfile.mkdtemp(prefix=STAGE_PREFIX, dir=base))
         except OSError as exc:
-            raise _fail(self.option, f"cannot write in {base} ({exc.strerror})", self.path) from None
+            raise fail(self.option, f"cannot write in {base} ({exc.strerror})", self.path) from None
         try:
             yield stage
             self._commit(stage, scope)
         finally:
             if stage.exists():
-                _remove_own(stage)
+                remove_own(stage)
 
     def _commit(self, stage: Path, scope: tuple[str, ...] | None) -> None:
-        digests = {name: sha256(stage / name) for name in _files_under(stage)}
+        digests = {name: sha256(stage / name) for name in files_under(stage)}
         if not self.path.exists():
             from sinkcheck import __version__
 
-            _write_marker(stage, Manifest(self.command, __version__, digests))
+            write_marker(stage, Manifest(self.command, __version__, digests))
             try:
                 os.rename(stage, self.path)
                 return
             except OSError as exc:  # created meanwhile: go on as into an existing directory
                 if not self.path.is_dir():
-                    raise _fail(self.option, f"cannot create it ({exc.strerror})", self.path) from None
+                    raise fail(self.option, f"cannot create it ({exc.strerror})", self.path) from None
                 (stage / MARKER).unlink()
         with self.lock():
             manifest = self.check()
-            _Transaction(self.path, stage, manifest, scope, digests, self.command, self.option).run()
+            Transaction(self.path, stage, manifest, scope, digests, self.command, self.option).run()
 
     # ---- writing as one goes -------------------------------------------------------------------
     def create(self) -> None:
@@ -266,15 +160,15 @@ class OutputDir:
 
         try:
             self.path.mkdir(exist_ok=True)
-            _write_marker(self.path, Manifest(self.command, __version__, {}))
+            write_marker(self.path, Manifest(self.command, __version__, {}))
         except OSError as exc:
-            raise _fail(self.option, f"cannot create it ({exc.strerror})", self.path) from None
+            raise fail(self.option, f"cannot create it ({exc.strerror})", self.path) from None
 
     @contextlib.contextmanager
     def lock(self, name: str | None = None) -> Iterator[None]:
         """Hold an advisory lock (``flock``) or refuse: on the directory itself (``name`` None; no
         file is made), held while output is moved into place, or on the file ``name`` in it (one
-        of :data:`OWN_NAMES`, e.g. a sweep's :data:`SWEEP_LOCK`), held for a whole run. Re-entrant
+        of :data:`~sinkcheck.core.marker.OWN_NAMES`, e.g. a sweep's :data:`~sinkcheck.core.marker.SWEEP_LOCK`), held for a whole run. Re-entrant
         within a process."""
         key = (str(self.path.resolve()), name)
         if key in _HELD:
@@ -286,13 +180,13 @@ class OutputDir:
             else:
                 fd = os.open(self.path / name, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
-            raise _fail(self.option, f"cannot lock it ({exc.strerror})", self.path) from None
+            raise fail(self.option, f"cannot lock it ({exc.strerror})", self.path) from None
         try:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except OSError as exc:
                 if exc.errno in (errno.EWOULDBLOCK, errno.EAGAIN, errno.EACCES):
-                    raise _fail(self.option, "is being written by another sinkcheck process; wait for it to "
+                    raise fail(self.option, "is being written by another sinkcheck process; wait for it to "
                                 "finish", self.path) from None
                 raise
             _HELD.add(key)
@@ -310,7 +204,7 @@ class OutputDir:
         if target.exists() or target.is_symlink():
             if target.is_file() and not target.is_symlink() and target.read_bytes() == data:
                 return
-            raise _fail(self.option, f"{name} exists and was not written by this command; move it away", self.path)
+            raise fail(self.option, f"{name} exists and was not written by this command; move it away", self.path)
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=STAGE_PREFIX, dir=target.parent)
         try:
@@ -318,91 +212,8 @@ class OutputDir:
                 fh.write(data)
             os.replace(tmp, target)
         except BaseException:
-            _remove_own(Path(tmp))
+            remove_own(Path(tmp))
             raise
-
-
-class _Transaction:
-    """Move a stage's files into an existing directory, replacing the marker's files in scope;
-    undone completely when any step fails (or Ctrl-C arrives)."""
-
-    def __init__(self, root: Path, stage: Path, manifest: Manifest | None, scope: tuple[str, ...] | None,
-                 digests: dict[str, str], command: str, option: str):
-        self.root, self.stage, self.scope, self.digests = root, stage, scope, digests
-        self.old = dict(manifest.files) if manifest else {}
-        self.command, self.option = command, option
-        self.backup = stage / (STAGE_PREFIX + "old")
-        self.moved_out: list[str] = []  # old files moved into the backup
-        self.moved_in: list[str] = []  # new files moved into place
-        self.made: list[Path] = []  # directories created
-
-    def in_scope(self, name: str) -> bool:
-        return self.scope is None or name.split("/")[0] in self.scope
-
-    def collisions(self) -> list[str]:
-        out = []
-        for name in self.digests:
-            parts = name.split("/")
-            for k in range(1, len(parts)):  # a parent that is a file or a link
-                p = self.root.joinpath(*parts[:k])
-                if p.is_symlink() or (p.exists() and not p.is_dir()):
-                    out.append("/".join(parts[:k]))
-            f = self.root / name
-            if (f.exists() or f.is_symlink()) and name not in self.old:
-                out.append(name)
-        return out
-
-    def run(self) -> None:
-        clash = self.collisions()
-        if clash:
-            raise _fail(self.option, f"{clash[0]} exists and was not written by sinkcheck; move it away", self.root)
-        stale = [n for n in self.old if self.in_scope(n) and n not in self.digests]
-        replaced = [n for n in self.old if n in self.digests]
-        try:
-            for name in stale + replaced:
-                self._move(self.root / name, self.backup / name, self.moved_out, name)
-            for name in sorted(self.digests):
-                self._move(self.stage / name, self.root / name, self.moved_in, name, make=True)
-            from sinkcheck import __version__
-
-            kept = {n: d for n, d in self.old.items() if not self.in_scope(n) and (self.root / n).exists()}
-            _write_marker(self.root, Manifest(self.command, __version__, {**kept, **self.digests}))
-        except BaseException:
-            self._undo()
-            raise
-        for name in stale:  # directories this command made that are now empty
-            parent = (self.root / name).parent
-            while parent != self.root:
-                with contextlib.suppress(OSError):
-                    parent.rmdir()
-                parent = parent.parent
-
-    def _move(self, src: Path, dst: Path, log: list[str], name: str, make: bool = False) -> None:
-        if not src.exists() and not src.is_symlink():
-            return
-        parent = dst.parent
-        missing = []
-        while not parent.exists():
-            missing.append(parent)
-            parent = parent.parent
-        for d in reversed(missing):
-            d.mkdir()
-            if make:
-                self.made.append(d)
-        os.replace(src, dst)
-        log.append(name)
-
-    def _undo(self) -> None:
-        for name in reversed(self.moved_in):
-            with contextlib.suppress(OSError):
-                os.replace(self.root / name, self.stage / name)
-        for d in reversed(self.made):
-            with contextlib.suppress(OSError):
-                d.rmdir()
-        for name in reversed(self.moved_out):
-            with contextlib.suppress(OSError):
-                (self.root / name).parent.mkdir(parents=True, exist_ok=True)
-                os.replace(self.backup / name, self.root / name)
 
 
 # ---- output files -------------------------------------------------------------------------------
@@ -419,14 +230,14 @@ class OutputFile:
     def check(self) -> None:
         path, option = self.path, self.option
         if str(path).strip() == "" or path.name in ("", ".", ".."):
-            raise _fail(option, "must name a file", path)
+            raise fail(option, "must name a file", path)
         if self.suffixes and path.suffix.lower() not in self.suffixes:
-            raise _fail(option, f"must end in one of {', '.join(self.suffixes)}", path)
+            raise fail(option, f"must end in one of {', '.join(self.suffixes)}", path)
         _writable_parent(path, option)
         if path.is_dir():
-            raise _fail(option, "must be a file, not a directory", path)
+            raise fail(option, "must be a file, not a directory", path)
         if (path.exists() or path.is_symlink()) and not self.force:
-            raise _fail(option, "exists; pass --force to replace it, or choose a new file", path)
+            raise fail(option, "exists; pass --force to replace it, or choose a new file", path)
 
 
 @contextlib.contextmanager
@@ -441,7 +252,7 @@ def staged_files(*targets: OutputFile) -> Iterator[list[Path]]:
             try:
                 fd, name = tempfile.mkstemp(prefix=STAGE_PREFIX, suffix=t.path.suffix, dir=parent)
             except OSError as exc:
-                raise _fail(t.option, f"cannot write in {parent} ({exc.strerror})", t.path) from None
+                raise fail(t.option, f"cannot write in {parent} ({exc.strerror})", t.path) from None
             os.close(fd)
             stages.append(Path(name))
         yield stages
@@ -452,4 +263,4 @@ def staged_files(*targets: OutputFile) -> Iterator[list[Path]]:
     finally:
         for stage in stages:
             if stage.exists():
-                _remove_own(stage)
+                remove_own(stage)

@@ -116,9 +116,7 @@ def optimised_head(seed: int, p: int, T: int, steps: int = 150, bos_penalty: flo
     Vx = (torch.eye(p, dtype=torch.float64) + 0.1 * torch.randn(p, p, generator=g, dtype=torch.float64)).requires_grad_()
     opt = torch.optim.Adam([W, Vx], lr=lr)
     mask = att_t.causal_mask(T + 1)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny tensors: threads only add contention
-    try:
+    with att_t.one_thread():
         for _ in range(steps):
             A = att_t.attention(att_t.scores(Z, Z, W, scale=1.0), "softmax", mask)
             O = A @ (Z[..., :p] @ Vx.T)
@@ -127,8 +125,6 @@ def optimised_head(seed: int, p: int, T: int, steps: int = 150, bos_penalty: flo
             opt.zero_grad()
             loss.backward()
             opt.step()
-    finally:
-        torch.set_num_threads(threads)
     V = np.zeros((p, d))
     V[:, :p] = Vx.detach().numpy()
     return W.detach().numpy(), V

@@ -20,6 +20,7 @@ Tasks (every sequence is BOS followed by ``T`` tokens; next-token loss on every 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -33,6 +34,8 @@ from sinkcheck.core.attention_torch import pick_device
 from sinkcheck.core.limits import check_memory
 from sinkcheck.experiments.gpt import GPT, GPTConfig
 from sinkcheck.experiments.gpt import memory_bytes as gpt_memory_bytes
+from sinkcheck.experiments.runs import run_all
+from sinkcheck.runtime.tasks import Task
 
 TASKS = ("iid", "bb")
 
@@ -247,12 +250,25 @@ def grid(profile: str = "quick", seeds: tuple[int, ...] | None = None, steps: in
     return runs
 
 
-def run_grid(runs: list[dict], device: str = "cpu", progress: bool = True) -> list[tuple[dict, RunResult]]:
-    """Train every run of :func:`grid` (same seeds => same numbers on CPU)."""
-    out = []
-    for r in tqdm(runs, desc="train dormant", disable=not progress):
-        res = train_run(TaskConfig(task=r["task"]), GPTConfig(kind=r["kind"], mlp=r["mlp"], key_bias=r["key_bias"]),
-                        TrainConfig(steps=r["steps"], weight_decay=r["weight_decay"]), seed=r["seed"],
-                        device=device, progress=progress)
-        out.append((r, res))
-    return out
+def _train_task(kind: str, params: dict, seed: int, device: str, progress: bool = False) -> RunResult:
+    """One engine task: :func:`train_run` of one entry of :func:`grid` (its device is one of ``params``,
+    so the engine's is not used)."""
+    return train_run(TaskConfig(task=params["task"]),
+                     GPTConfig(kind=params["kind"], mlp=params["mlp"], key_bias=params["key_bias"]),
+                     TrainConfig(steps=params["steps"], weight_decay=params["weight_decay"]), seed=seed,
+                     device=params["device"], progress=progress)
+
+
+def experiment(profile: str = "quick", seeds: tuple[int, ...] | None = None, steps: int | None = None,
+               kinds: tuple[str, ...] = KINDS, tasks: tuple[str, ...] = TASKS,
+               weight_decays: tuple[float, ...] | None = None, mlp: bool = False, key_bias: bool = True,
+               device: str = "cpu", progress: bool = True) -> list[tuple[dict, RunResult]]:
+    """Train every run of :func:`grid` (without the key-bias variant unless ``key_bias``) and pair each
+    with its result (same seeds => same numbers on CPU): ``sinkcheck train dormant`` and the report."""
+    runs = [r for r in grid(profile, seeds=seeds, steps=steps, kinds=kinds, tasks=tasks, weight_decays=weight_decays,
+                            mlp=mlp) if key_bias or not r["key_bias"]]
+    tasks_ = [Task("train dormant", {**{k: v for k, v in r.items() if k != "seed"}, "device": device}, r["seed"])
+              for r in runs]
+    results = run_all(tasks_, functools.partial(_train_task, progress=progress), progress=progress,
+                      desc="train dormant")
+    return list(zip(runs, results))

@@ -33,7 +33,7 @@ import torch
 from sinkcheck.construct.sink_hulls import alignment_condition
 from sinkcheck.core.metrics import GU_EPS, SinkRates, avg_pairwise_cosine, cosine_matrix, importance, sink_rates
 from sinkcheck.errors import InvalidInputError, SinkcheckError
-from sinkcheck.experiments.pretrained_heads import analyse_head
+from sinkcheck.experiments.pretrained_heads import head_table_row
 
 PUNCT = set(".,;:!?'\"()-")
 ROLES = ("first", "special", "punct", "word")
@@ -336,13 +336,13 @@ def value_norms(runs: list[SentenceRun], Z: list[np.ndarray], model) -> np.ndarr
 
 def smoothing(runs: list[SentenceRun], Z: list[np.ndarray], model, causal: bool) -> list[dict]:
     """Section 4's per-head conditions and the measured changes in average cosine similarity
-    (Figures 8-9), one dict per (layer, head), through :func:`sinkcheck.experiments.pretrained_heads.analyse_head`."""
+    (Figures 8-9), one dict per (layer, head), through :func:`sinkcheck.experiments.pretrained_heads.head_table_row`."""
     L, H = runs[0].attn.shape[:2]
     rows = []
     for layer in range(L):
         W = head_ov(model, layer, H)
         for h in range(H):
-            per = [analyse_head(r.hidden[layer], z[layer], r.attn[layer, h], W[h], causal=causal)
+            per = [head_table_row(r.hidden[layer], z[layer], r.attn[layer, h], W[h], causal=causal)
                    for r, z in zip(runs, Z) if r.attn.shape[-1] > 1]
             rows.append({"layer": layer, "head": h, **{k: float(np.mean([p[k] for p in per])) for k in per[0]}})
     return rows

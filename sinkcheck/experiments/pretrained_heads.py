@@ -12,17 +12,17 @@ from __future__ import annotations
 import numpy as np
 
 from sinkcheck.theory.smoothing import paper_condition
-from sinkcheck.evaluate.smoothing_heads import analyse_head as _analyse_head
+from sinkcheck.evaluate.smoothing_heads import analyse_head
 
 
-def analyse_head(X: np.ndarray, Z: np.ndarray, A: np.ndarray, W_OV: np.ndarray, causal: bool = False) -> dict:
+def head_table_row(X: np.ndarray, Z: np.ndarray, A: np.ndarray, W_OV: np.ndarray, causal: bool = False) -> dict:
     """The section 4 quantities and the measured cosine changes of one head, as a flat dict.
 
     Keys: beta, tr_BW, tr_BWtW, beta_tr_BW, sharpen (= beta tr(BW) + tr(B W^T W)),
     dcos_attn_vs_sparse (Figure 8: A against self-attention) and dcos_uniform_vs_attn (Figure 9:
     uniform attention against A).
     """
-    h = _analyse_head(X, Z, A, W_OV, causal=causal)
+    h = analyse_head(X, Z, A, W_OV, causal=causal)
     return {
         "beta": h.beta,
         "tr_BW": h.beta_trBW / h.beta if h.beta else float("nan"),

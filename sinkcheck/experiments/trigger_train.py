@@ -14,6 +14,7 @@ renormalised for the metric only, for the unnormalised kinds).
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import asdict, dataclass
 
@@ -26,6 +27,8 @@ from sinkcheck.construct.trigger_task import CONTENT, sample_batch
 from sinkcheck.core import attention_torch as att_t
 from sinkcheck.core.limits import check_memory
 from sinkcheck.core.metrics import proxy_scores, sink_rate
+from sinkcheck.experiments.runs import run_all
+from sinkcheck.runtime.tasks import Task
 
 
 @dataclass
@@ -83,8 +86,8 @@ def memory_bytes(cfg: TriggerRunConfig) -> float:
     return 4.0 * (4 * parameter_count(cfg) + 8 * acts) + 32.0 * cfg.steps
 
 
-def check_memory_of_sweep(heads: tuple[int, ...], seeds: int, steps: int) -> None:
-    """Refuse a :func:`sweep` with kept models (``sinkcheck trigger``) that cannot fit in memory: its
+def check_memory_of_runs(heads: tuple[int, ...], seeds: int, steps: int) -> None:
+    """Refuse a :func:`train_runs` with kept models (``sinkcheck trigger``) that cannot fit in memory: its
     largest run while it trains, plus every model it keeps (one per kind, head count and seed)."""
     cfgs = [TriggerRunConfig(heads=H, steps=steps) for H in heads]
     kept = sum(len(att_t.KINDS) * seeds * (4.0 * parameter_count(c) + 10_000) for c in cfgs)
@@ -157,10 +160,7 @@ def train(cfg: TriggerRunConfig, progress=None) -> tuple[TriggerModel, list[floa
     model = TriggerModel(cfg, d, g).to(cfg.device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     curve = []
-    threads = torch.get_num_threads()
-    if cfg.device == "cpu":
-        torch.set_num_threads(1)  # tiny tensors: threads only add contention (restored below)
-    try:
+    with att_t.one_thread(pin=cfg.device == "cpu"):
         for step in range(cfg.steps):
             # 1. a fresh seeded batch; 2. forward; 3. loss; 4. step
             _, Z, Y, trig, nontrig = _tensors(cfg, cfg.seed * 1_000_003 + step, cfg.batch)
@@ -172,8 +172,6 @@ def train(cfg: TriggerRunConfig, progress=None) -> tuple[TriggerModel, list[floa
             curve.append(loss.item())
             if progress is not None:
                 progress(1)
-    finally:
-        torch.set_num_threads(threads)
     return model, curve
 
 
@@ -222,16 +220,19 @@ SUMMARY_COLUMNS = ["kind", "heads", "seeds", "bos_nontrigger", "bos_nontrigger_m
 """Columns of :func:`summarise` (means over seeds unless the name says min / max)."""
 
 
-def sweep(kinds=att_t.KINDS, heads=(1, 2), seeds=(0, 1, 2), progress=None, keep_models: bool = False,
-          **overrides) -> list[dict]:
-    """Run every (kind, heads, seed) with the default :class:`TriggerRunConfig` plus ``overrides``."""
-    runs = []
-    for kind in kinds:
-        for H in heads:
-            for seed in seeds:
-                cfg = TriggerRunConfig(kind=kind, heads=H, seed=seed, **overrides)
-                runs.append(run(cfg, progress, keep_model=keep_models))
-    return runs
+def _train_task(kind: str, params: dict, seed: int, device: str, progress=None, keep_model: bool = False) -> dict:
+    """One engine task: :func:`run` of ``TriggerRunConfig(seed=seed, **params)`` (its device is one of
+    ``params``, so the engine's is not used)."""
+    return run(TriggerRunConfig(seed=seed, **params), progress, keep_model=keep_model)
+
+
+def train_runs(kinds=att_t.KINDS, heads=(1, 2), seeds=(0, 1, 2), progress=None, keep_models: bool = False,
+               **overrides) -> list[dict]:
+    """Train every (kind, heads, seed) with the default :class:`TriggerRunConfig` plus ``overrides``,
+    in that order (``sinkcheck trigger``, the report's trigger.training and :func:`ablations`)."""
+    tasks = [Task("train trigger", {"kind": kind, "heads": H, **overrides}, seed)
+             for kind in kinds for H in heads for seed in seeds]
+    return run_all(tasks, functools.partial(_train_task, progress=progress, keep_model=keep_models))
 
 
 def records(runs: list[dict]) -> list[dict]:
@@ -283,7 +284,7 @@ def ablations(seeds=(0, 1, 2), steps: int = 300, heads: int = 1, progress=None) 
     relative trigger error, for the settings of :data:`ABLATIONS`."""
     rows = []
     for name, over in ABLATIONS.items():
-        runs = sweep(heads=(heads,), seeds=seeds, progress=progress, steps=steps, **over)
+        runs = train_runs(heads=(heads,), seeds=seeds, progress=progress, steps=steps, **over)
         for row in summarise(runs):
             rec = dict(zip(SUMMARY_COLUMNS, row))
             rows.append([name, rec["kind"], rec["heads"], rec["bos_nontrigger"], rec["bos_nontrigger_min"],

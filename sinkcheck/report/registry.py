@@ -7,18 +7,20 @@ that order, so the order of the summary is fixed.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import importlib
 import platform
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from sinkcheck import claims
+from sinkcheck import claims, ledger
 from sinkcheck.core.tables import Table
 
-VERDICTS = tuple(dict.fromkeys(v for kind in claims.KINDS for v in claims.VERDICTS[kind])) + ("skipped",)
+CHECK_VERDICTS = tuple(dict.fromkeys(v for kind in ledger.KINDS for v in ledger.KIND_VERDICTS[kind])) + ("skipped",)
 """Every verdict a check may give. A check gives one of its claim kind's vocabulary
-(:data:`sinkcheck.claims.VERDICTS`), or "skipped" (with the reason, e.g. an optional extra that is
+(:data:`sinkcheck.ledger.KIND_VERDICTS`), or "skipped" (with the reason, e.g. an optional extra that is
 not installed)."""
 
 CHECK_MODULES = [
@@ -62,6 +64,7 @@ class Context:
 class Certificate:
     """The outcome of one check: the claim it decides, what was measured, and the verdict.
 
+    ``check`` is the check's name, which a registered check's body leaves to :func:`check`;
     ``claim`` is the claim id (:mod:`sinkcheck.claims`); a built-in check leaves it out and the
     ledger supplies it from the check's name, together with the statement and, for a verdict
     "holds_with_hypothesis", the added hypothesis, when the check gives none. A check of your own
@@ -70,7 +73,7 @@ class Certificate:
     names under ``out_dir/figures``.
     """
 
-    check: str
+    check: str = ""
     claim: str | None = None
     statement: str | None = None
     verdict: str = "skipped"
@@ -82,19 +85,21 @@ class Certificate:
     figures: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        if self.verdict not in VERDICTS:
-            raise ValueError(f"verdict: must be one of {', '.join(VERDICTS)} (got {self.verdict!r})")
+        if self.verdict not in CHECK_VERDICTS:
+            raise ValueError(f"verdict: must be one of {', '.join(CHECK_VERDICTS)} (got {self.verdict!r})")
+        if not self.check:  # built in a registered check's body: :func:`check` names it
+            return
         if self.claim is None:
-            ledger = claims.claim_of_check(self.check)
-            self.claim = ledger.id
-            allowed = claims.VERDICTS[ledger.kind] + ("skipped",)
+            record = claims.claim_of_check(self.check)
+            self.claim = record.id
+            allowed = ledger.KIND_VERDICTS[record.kind] + ("skipped",)
             if self.verdict not in allowed:
-                raise ValueError(f"verdict: the check {self.check!r} decides a {ledger.kind} claim, whose verdicts "
+                raise ValueError(f"verdict: the check {self.check!r} decides a {record.kind} claim, whose verdicts "
                                  f"are {', '.join(allowed)} (got {self.verdict!r})")
             if self.statement is None:
-                self.statement = ledger.checked_statement
+                self.statement = record.checked_statement
             if self.verdict == "holds_with_hypothesis" and self.added_hypothesis is None:
-                self.added_hypothesis = ledger.hypothesis
+                self.added_hypothesis = record.hypothesis
         if not self.statement:
             raise ValueError(f"statement: the check {self.check!r} of a claim outside the ledger must state it")
         if self.verdict == "holds_with_hypothesis" and not self.added_hypothesis:
@@ -106,13 +111,21 @@ CHECKS: dict[str, CheckFn] = {}
 
 
 def check(name: str) -> Callable[[CheckFn], CheckFn]:
-    """Register a check under ``name`` (unique)."""
+    """Register a check under ``name`` (unique), the one place its name is written: a certificate its
+    body returns without ``check`` is given this name (and with it, its claim from the ledger)."""
 
     def deco(fn: CheckFn) -> CheckFn:
-        if name in CHECKS and CHECKS[name] is not fn:
+        @functools.wraps(fn)
+        def named(ctx: Context) -> Certificate:
+            cert = fn(ctx)
+            if cert.check and cert.check != name:
+                raise ValueError(f"check {name!r} returned the certificate of {cert.check!r}")
+            return cert if cert.check else dataclasses.replace(cert, check=name)
+
+        if name in CHECKS and getattr(CHECKS[name], "__wrapped__", None) is not fn:
             raise ValueError(f"check {name!r} is registered twice")
-        CHECKS[name] = fn
-        return fn
+        CHECKS[name] = named
+        return named
 
     return deco
 

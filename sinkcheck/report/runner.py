@@ -18,13 +18,12 @@ import jinja2
 from tabulate import tabulate
 from tqdm import tqdm
 
-from sinkcheck import claims, validate
+from sinkcheck import claims, ledger, validate
 from sinkcheck.errors import InvalidInputError
 from sinkcheck.report.registry import Certificate, Context, library_versions, load_checks
 from sinkcheck.core.files import OutputDir
 from sinkcheck.core.tables import Table, dumps, fmt_number, render, write_table
-
-VERDICT_TEXT = claims.VERDICT_TEXT
+from sinkcheck.ledger import SEVERITY, VERDICT_TEXT
 
 
 def _write_certificate(cert: Certificate, ctx: Context, root: Path) -> None:
@@ -48,8 +47,6 @@ def _write_certificate(cert: Certificate, ctx: Context, root: Path) -> None:
         write_table(table, root / "tables" / f"{cert.check}.{name}", ("markdown", "csv", "latex"))
 
 
-SEVERITY = claims.SEVERITY
-
 DOCS_BASE = "../docs/_build/html"
 """Where the summary's docs links point, relative to the report (the README's docs build, next to
 the default ``sinkcheck-report``)."""
@@ -61,7 +58,7 @@ class ClaimRow:
     ledger), its certificates and their most severe verdict."""
 
     id: str
-    record: claims.Claim | None
+    record: ledger.Claim | None
     certs: list[Certificate]
 
     @property
@@ -73,7 +70,7 @@ class ClaimRow:
         """The claim's kind ("theorem" or "empirical"); a check of your own says by its verdict."""
         if self.record:
             return self.record.kind
-        return "empirical" if self.verdict in claims.VERDICTS["empirical"] else "theorem"
+        return "empirical" if self.verdict in ledger.KIND_VERDICTS["empirical"] else "theorem"
 
     @property
     def source(self) -> str:
@@ -88,7 +85,7 @@ class ClaimRow:
 
     @property
     def paper(self) -> str:
-        return claims.PAPERS[self.record.paper].short if self.record else "(your own)"
+        return ledger.PAPERS[self.record.paper].short if self.record else "(your own)"
 
     @property
     def where(self) -> str:
@@ -132,7 +129,7 @@ def claim_rows(certs: list[Certificate]) -> list[ClaimRow]:
     order = [c.id for c in claims.CLAIMS_LIST if c.id in by_claim] + \
         [cid for cid in by_claim if cid not in claims.CLAIMS]
     rows = [ClaimRow(cid, claims.CLAIMS.get(cid), by_claim[cid]) for cid in order]
-    return sorted(rows, key=lambda r: claims.KINDS.index(r.kind))  # stable: ledger order within a kind
+    return sorted(rows, key=lambda r: ledger.KINDS.index(r.kind))  # stable: ledger order within a kind
 
 
 def claim_table(certs: list[Certificate]) -> Table:
@@ -146,7 +143,7 @@ def claim_table(certs: list[Certificate]) -> Table:
 
 def _write_summary(certs: list[Certificate], ctx: Context, root: Path, docs_base: str = DOCS_BASE) -> None:
     rows = claim_rows(certs)
-    context = {"ctx": ctx, "rows": rows, "papers": claims.PAPERS, "verdict_text": VERDICT_TEXT, "kinds": claims.KINDS,
+    context = {"ctx": ctx, "rows": rows, "papers": ledger.PAPERS, "verdict_text": VERDICT_TEXT, "kinds": ledger.KINDS,
                "docs_base": docs_base, "dumps": lambda x: dumps(x).strip(), "html_table": _html_table,
                "markdown_table": lambda t: render(t, "markdown"), "claim_table": render(claim_table(certs), "markdown")}
     for name in ("summary.md", "summary.html"):

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Callable
 
 from sinkcheck import validate
-from sinkcheck.claims import claim_of_check
+from sinkcheck.construct.sinkdiag.hypotheses import predicate_of_check
 from sinkcheck.errors import InvalidInputError
 
 
@@ -115,14 +115,10 @@ def _field_rule(config: Callable, field_name: str):
 @contextlib.contextmanager
 def _one_thread():
     """Torch on one thread while a task trains: the same numbers whatever the worker's core count."""
-    import torch
+    from sinkcheck.core.attention_torch import one_thread
 
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with one_thread():
         yield
-    finally:
-        torch.set_num_threads(threads)
 
 
 # ---- sinkdiag (Section 7) ---------------------------------------------------------------------
@@ -153,7 +149,7 @@ def run_sinkdiag(params: dict, seed: int, device: str = "cpu") -> dict:
     fallback = params.get("fallback", True)
     r = evaluate(sinkdiag_instance(params, seed), fallback)
     kw = {k: params.get(k, SINKDIAG.params[k].default) for k in INSTANCE_ARGS}
-    r["hypotheses"] = {f"{p} {ineq}": bool(claim_of_check(check).predicate(kw, fallback, r["instance"]))
+    r["hypotheses"] = {f"{p} {ineq}": bool(predicate_of_check(check)(kw, fallback, r["instance"]))
                        for (p, ineq), check in BOUND_CHECKS.items()}
     return r
 

@@ -19,7 +19,8 @@ import io
 from pathlib import Path
 
 from sinkcheck import __version__
-from sinkcheck.core.files import SWEEP_LOCK, OutputDir
+from sinkcheck.core.files import OutputDir
+from sinkcheck.core.marker import SWEEP_LOCK
 from sinkcheck.core.tables import write_table
 from sinkcheck.errors import InvalidInputError
 from sinkcheck.runtime import engine

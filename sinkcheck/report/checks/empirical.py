@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from sinkcheck import profiles
 from sinkcheck.report.registry import Certificate, Context, check
 from sinkcheck.core.tables import Table
 
@@ -28,15 +29,14 @@ def _dormant_runs(ctx: Context) -> tuple:
     """One seeded training grid on bigram-backcopy (softmax, sigmoid, ReLU), shared by the three
     claims of Gu et al. on sink emergence; its figure is drawn once."""
     from sinkcheck.experiments.dormant_report import plot_attention, runs_table
-    from sinkcheck.experiments.dormant_train import grid, run_grid
+    from sinkcheck.experiments.dormant_train import experiment
 
-    seeds = (ctx.seed,) if ctx.profile == "quick" else tuple(ctx.seed + i for i in range(5))
-    runs = grid("quick", seeds=seeds, steps=500 if ctx.profile == "quick" else 1500, tasks=("bb",),
-                weight_decays=(0.1,))
-    runs = [r for r in runs if not r["key_bias"]]
-    results = run_grid(runs, device=ctx.device, progress=ctx.progress)
+    size = profiles.get(ctx.profile)
+    seeds = tuple(ctx.seed + i for i in range(size.dormant_seeds))
+    results = experiment("quick", seeds=seeds, steps=size.dormant_steps, tasks=("bb",), weight_decays=(0.1,),
+                         key_bias=False, device=ctx.device, progress=ctx.progress)
     plot_attention(results, ctx.figure_dir / "empirical_dormant_attention.png")
-    return seeds, runs[0]["steps"], results, runs_table(results)
+    return seeds, size.dormant_steps, results, runs_table(results)
 
 
 RAW_OFF = 0.1
@@ -66,13 +66,12 @@ def _dormant_check(ctx: Context, kind: str) -> Certificate:
     seeds, steps, results, table = ctx.shared("empirical.dormant_runs", _dormant_runs)
     mine = [res for r, res in results if r["kind"] == kind]
     sink = [res.sink for res in mine]
-    name = f"empirical.dormant_{kind}"
     evidence = {"sink_per_seed": sink, "frac_seeds_with_sink": float(np.mean(np.array(sink) > 0)),
                 "raw_bos_weight": [res.bos_raw for res in mine], "max_alpha0": [float(res.alpha0.max()) for res in mine],
                 "softmax_raw_bos_weight": [res.bos_raw for r, res in results if r["kind"] == "softmax"]}
     verdict = dormant_verdict(kind, sink, evidence["raw_bos_weight"], evidence["softmax_raw_bos_weight"])
     return Certificate(
-        check=name, verdict=verdict,
+        verdict=verdict,
         counterexample=None if verdict == "reproduced" else {"sink_per_seed": sink, "seeds": list(seeds),
                                                              "raw_bos_weight": evidence["raw_bos_weight"]},
         parameters={"seeds": list(seeds), "steps": steps, "task": "bb, T=32, V=32, 3 triggers",
@@ -107,16 +106,16 @@ def lm_smoke(ctx: Context) -> Certificate:
     """The byte-level LM path runs and learns (its sink is not expected at this scale)."""
     from sinkcheck.experiments import lm_train
 
-    steps = 40 if ctx.profile == "quick" else 2000
+    size = profiles.get(ctx.profile)
+    steps = size.lm_steps
     res = lm_train.run("quick", seed=ctx.seed, steps=steps, device=ctx.device, progress=ctx.progress,
-                       byte_budget=200_000 if ctx.profile == "quick" else None)
+                       byte_budget=size.lm_byte_budget)
     first, last = res.evals[0], res.evals[-1]
     learned = last["loss"] < first["loss"] - 0.5
     # a sink in a model that learns from this little data would contradict the claim; its absence
     # cannot confirm it, since no run here is long enough to form one with enough data either
     sank = learned and last["sink"] > 0
     return Certificate(
-        check="empirical.lm_smoke",
         verdict="not_reproduced" if sank else "inconclusive",
         counterexample={"loss_start": first["loss"], "loss_end": last["loss"], "sink_end": last["sink"],
                         "learned": learned},
@@ -131,13 +130,13 @@ def lm_smoke(ctx: Context) -> Certificate:
 def _pretrained(ctx: Context):
     from sinkcheck.experiments import pretrained_report
 
-    n = 20 if ctx.profile == "quick" else None
+    n = profiles.get(ctx.profile).pretrained_sentences
     return ctx.shared("empirical.pretrained", lambda ctx: pretrained_report.measure(
         n_sentences=n, device=ctx.device, progress=ctx.progress))
 
 
-def _skipped(name: str, reason: str) -> Certificate:
-    return Certificate(check=name, verdict="skipped", evidence={"reason": reason})
+def _skipped(reason: str) -> Certificate:
+    return Certificate(verdict="skipped", evidence={"reason": reason})
 
 
 @check("empirical.pretrained_sinks")
@@ -146,7 +145,7 @@ def pretrained_sinks(ctx: Context) -> Certificate:
     from sinkcheck.experiments.pretrained_report import metric_name, plot, tables
 
     if (reason := missing_extra()):
-        return _skipped("empirical.pretrained_sinks", reason)
+        return _skipped(reason)
     res = _pretrained(ctx)
     s, rates = res["sinks"], res["sinks"]["rates"]
     ok = rates.sink_k[0] > 0
@@ -155,7 +154,6 @@ def pretrained_sinks(ctx: Context) -> Certificate:
     # the claim is about autoregressive LMs: an encoder's measurement is reported, not a verdict on it
     verdict = ("reproduced" if ok else "not_reproduced") if res["causal"] else "out_of_scope"
     return Certificate(
-        check="empirical.pretrained_sinks",
         verdict=verdict,
         parameters={"sentences": res["n_sentences"], "eps": res["eps"], "metric": metric_name(res),
                     "first_token": res["first_token"]},
@@ -182,7 +180,7 @@ def pretrained_alignment(ctx: Context) -> Certificate:
     from sinkcheck.experiments.pretrained import missing_extra
 
     if (reason := missing_extra()):
-        return _skipped("empirical.pretrained_alignment", reason)
+        return _skipped(reason)
     res = _pretrained(ctx)
     al, g = res["alignment"], res["theorem_g"]
     holds = bool(np.all(g["b"] == 1.0))  # (b) for the first token, every sentence and layer; (a) is moot with biases
@@ -192,7 +190,6 @@ def pretrained_alignment(ctx: Context) -> Certificate:
     verdict = "reproduced" if singles_out else "inconclusive"
     worst = int(np.argmin(g["b"]))
     return Certificate(
-        check="empirical.pretrained_alignment",
         verdict=verdict,
         counterexample=None if singles_out else {
             "layer": worst, "fraction_b_first_token": float(g["b"][worst]),
@@ -214,7 +211,7 @@ def pretrained_smoothing(ctx: Context) -> Certificate:
     from sinkcheck.experiments.pretrained_report import smoothing_summary, tables
 
     if (reason := missing_extra()):
-        return _skipped("empirical.pretrained_smoothing", reason)
+        return _skipped(reason)
     res = _pretrained(ctx)
     sm = smoothing_summary(res["smoothing"])
     ok = all(sm[c]["fig8_agree"] > sm[c]["heads"] / 2 and sm[c]["fig9_agree"] > sm[c]["heads"] / 2
@@ -222,7 +219,6 @@ def pretrained_smoothing(ctx: Context) -> Certificate:
     untested = [c for c in ("smooths", "sharpens") if not sm[c]["heads"]]  # an empty class decides nothing
     verdict = "not_reproduced" if not ok else ("inconclusive" if untested else "reproduced")
     return Certificate(
-        check="empirical.pretrained_smoothing",
         verdict=verdict,
         counterexample=None if verdict == "reproduced" else {"classes": sm, "untested_classes": untested},
         parameters={"sentences": res["n_sentences"], "X": "hidden_states[l]", "Z": "hidden_states[l] (post-LN)",
@@ -236,9 +232,9 @@ def pretrained_smoothing(ctx: Context) -> Certificate:
 def sinkdiag_training(ctx: Context) -> Certificate:
     from sinkcheck.experiments import sinkdiag_train as sd
 
-    dims = (8, 128) if ctx.profile == "quick" else sd.PROFILES["full"]["dims"]
-    rows = sd.experiment("quick" if ctx.profile == "quick" else "full", seeds=(ctx.seed,), dims=dims,
-                         steps=400 if ctx.profile == "quick" else None, progress=ctx.progress)
+    size = profiles.get(ctx.profile)
+    rows = sd.experiment(size.sinkdiag_train_profile, seeds=(ctx.seed,), dims=size.sinkdiag_train_dims,
+                         steps=size.sinkdiag_train_steps, progress=ctx.progress)
     small, large = rows[0], rows[-1]
     ok = (large["frac_dormant_sink"] == 1.0 and large["opt_sink"] < large["opt_diag"]
           and small["frac_dormant_sink"] < 1.0 and small["opt_diag"] <= small["opt_sink"])
@@ -251,13 +247,12 @@ def sinkdiag_training(ctx: Context) -> Certificate:
                   title="Trained head vs L, OPT, U of both patterns (QK cost)")
     sd.plot(rows, ctx.figure_dir / "empirical_sinkdiag_cost_vs_d.png")
     return Certificate(
-        check="empirical.sinkdiag_training",
         verdict=verdict,
         counterexample=None if verdict == "reproduced" else {
             "largest_cost_over_opt": max(excess, default=None), "reached_at": REACHED,
             "frac_dormant_sink": {r["d"]: r["frac_dormant_sink"] for r in rows},
             "opt_sink_minus_opt_diag": {r["d"]: r["opt_sink"] - r["opt_diag"] for r in rows}, "rows": rows},
-        parameters={"instance": sd.INSTANCE, "dims": list(dims), "seed": ctx.seed},
+        parameters={"instance": sd.INSTANCE, "dims": list(size.sinkdiag_train_dims or sd.PROFILES[size.sinkdiag_train_profile]["dims"]), "seed": ctx.seed},
         evidence={"frac_dormant_sink": {r["d"]: r["frac_dormant_sink"] for r in rows},
                   "frac_fallback_sink": {r["d"]: r["frac_fallback_sink"] for r in rows},
                   "pattern": {r["d"]: r["pattern"] for r in rows},

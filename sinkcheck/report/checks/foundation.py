@@ -6,6 +6,7 @@ import numpy as np
 
 from sinkcheck.construct.factors import balanced_factors, nuclear_norm, qk_cost
 from sinkcheck.theory import cost
+from sinkcheck import profiles
 from sinkcheck.report.registry import Certificate, Context, check
 from sinkcheck.core.tables import Table
 from sinkcheck.core.tolerances import margin, rounding_tolerance
@@ -20,7 +21,7 @@ def sample_matrix(rng: np.random.Generator, d_q: int, d_k: int, rank: int) -> np
 def cost_identity(ctx: Context) -> Certificate:
     """min ||W_Q||^2 + ||W_K||^2 over W_Q^T W_K = W is 2 ||W||_*: exact steps + sampled W."""
     rng = np.random.default_rng(ctx.seed)
-    n = 50 if ctx.profile == "quick" else 500
+    n = profiles.get(ctx.profile).cost_identity_samples
     symbolic = cost.check_balanced_factorisation(3, 4, seed=ctx.seed)
     rows, worst_attain, worst_lower = [], 0.0, np.inf
     for _ in range(n):
@@ -44,7 +45,6 @@ def cost_identity(ctx: Context) -> Certificate:
     tol = rounding_tolerance(2 * 8 * 8 + 8)
     ok = ok and worst_attain <= tol and worst_lower >= -tol
     return Certificate(
-        check="cost.identity",
         verdict="holds" if ok else "fails",
         parameters={"samples": n, "seed": ctx.seed, "shapes": "d_q, d_k in 1..8, any rank"},
         evidence={

@@ -15,9 +15,11 @@ import numpy as np
 from sinkcheck.claims import claim_of_check
 from sinkcheck.solvers.certify import MAX_GAP
 from sinkcheck.theory import sinkdiag_bounds as T
+from sinkcheck import profiles
 from sinkcheck.report.registry import Certificate, Context, check
 from sinkcheck.construct.sinkdiag.cases import CASES, case_instance
 from sinkcheck.construct.sinkdiag.constraints import violations
+from sinkcheck.construct.sinkdiag.hypotheses import predicate_of_check
 from sinkcheck.construct.sinkdiag.weights import sink_fallback_construction
 from sinkcheck.evaluate.sinkdiag_eval import bound_values, evaluate, opt_cell
 from sinkcheck.evaluate.sinkdiag_table import (DEFAULT_GRID, PROPORTIONAL_GRID, plot_cost_vs_d, ratio_bracket,
@@ -33,10 +35,12 @@ def _sample(ctx: Context) -> tuple:
     failures counts solves that ended non-optimal with both solvers (they are left out, not guessed).
     The instances are sinkdiag tasks of the sweep engine, run in-process and in order."""
     rng = np.random.default_rng(ctx.seed)
-    count = 14 if ctx.profile == "quick" else 80
+    size = profiles.get(ctx.profile)
+    count = size.sinkdiag_instances
     rows = []
     for i in range(count):
-        C = int(rng.choice([1, 2, 3] if ctx.profile == "quick" or i % 10 else [6, 10, 14]))
+        large = size.sinkdiag_large_C_every is not None and i % size.sinkdiag_large_C_every == 0
+        C = int(rng.choice([6, 10, 14] if large else [1, 2, 3]))
         r_eta = int(rng.integers(1, 4))
         h1, h2 = bool(rng.integers(2)), bool(rng.integers(2))
         n = 2 if (h1 and h2 and r_eta == 1) else int(rng.integers(2, 4))
@@ -59,7 +63,7 @@ def _bound_check(ctx: Context, name: str, pattern: str, inequality: str, case: s
     """A stated bound of Section 7 over the shared sample, split by its claim's hypothesis predicate
     (``predicate`` replaces it, for the tests' planted hypotheses)."""
     claim = claim_of_check(name)
-    inside = predicate or claim.predicate
+    inside = predicate or predicate_of_check(name)
     sample, failures = ctx.shared("sinkdiag.sample", _sample)
     rows, fails_in, fails_out, n_in, undecided, gap = [], [], [], 0, 0, 0.0
     for kw, fallback, r in sample:
@@ -217,7 +221,8 @@ def comparison_table(ctx: Context) -> Certificate:
     """Both scalings of the nuisance: with delta = 1 (the grid) OPT_sink < OPT_diag everywhere and
     the ratio grows with d; with delta = sqrt(d) (:data:`PROPORTIONAL_GRID`) the ratio is the same
     at every d, and below 1: the diagonal pattern is the cheaper one however large d is."""
-    grid = DEFAULT_GRID if ctx.profile == "full" else [g for g in DEFAULT_GRID if g["C"] == 2 and g["lam"] == 1.0]
+    whole = profiles.get(ctx.profile).sinkdiag_whole_grid
+    grid = DEFAULT_GRID if whole else [g for g in DEFAULT_GRID if g["C"] == 2 and g["lam"] == 1.0]
     tab, raw = grid_table(grid, progress=ctx.progress)
     plot_cost_vs_d(grid, raw, ctx.figure_dir / "sinkdiag_cost_vs_d.png")
     sink_wins = sum(r["winner"] == "sink" for r in raw)

@@ -8,6 +8,7 @@ from tqdm import tqdm
 from sinkcheck.construct import smoothing_model as sm
 from sinkcheck.theory import smoothing as th
 from sinkcheck.evaluate import smoothing_cases as sc
+from sinkcheck import profiles
 from sinkcheck.report.registry import Certificate, Context, check
 from sinkcheck.core.tables import Table
 from sinkcheck.core.tolerances import rounding_tolerance
@@ -16,21 +17,16 @@ THEOREM = "Dense vs. sparse smoothing (Súkeník et al. Section 5; docs/smoothin
 GRID = np.linspace(0.0, 1.0, 11)
 
 
-def _size(ctx: Context, quick: int, full: int) -> int:
-    return quick if ctx.profile == "quick" else full
-
-
 @check("smoothing.symbolic")
 def symbolic(ctx: Context) -> Certificate:
     """Every symbolic step of the derivation (sympy, exact)."""
-    ks = (2, 3) if ctx.profile == "quick" else (2, 3, 4, 5)
+    ks = profiles.get(ctx.profile).brute_force_k
     steps = th.run_all(k_value=3)
     for kv in ks:
         steps[f"brute_force_k{kv}"] = th.check_brute_force(kv, d=2)
     n_ok = sum(v for group in steps.values() for v in group.values())
     n_all = sum(len(group) for group in steps.values())
     return Certificate(
-        check="smoothing.symbolic",
         statement="D_k(lam) = (1 - 1/k)(tr Sigma_x + 2(1 - lam) beta tr(BW) + (1 - lam)^2 tr(B W^T W)); "
                   "D_k'(1), D_k'(0) as in the paper; D_k'' >= 0; R = 1 - (k/(k-1)) D_k/(S + D_k)",
         verdict="holds" if n_ok == n_all else "fails",
@@ -52,7 +48,7 @@ def monotonicity(ctx: Context) -> Certificate:
     ex = _skew_example()
     D_ex = [o["D"] for o in sm.exact_moments_path(ex, GRID)]
     counts, worst = {}, np.inf
-    models = sc.sample_models(_size(ctx, 200, 2000), ctx.seed)
+    models = sc.sample_models(profiles.get(ctx.profile).monotonicity_models, ctx.seed)
     for m in tqdm(models, desc="smoothing.monotonicity", disable=not ctx.progress, leave=False):
         kind = th.monotonicity(m.p, m.q)
         counts[kind] = counts.get(kind, 0) + 1
@@ -62,7 +58,6 @@ def monotonicity(ctx: Context) -> Certificate:
             worst = min(worst, float(np.min(sign * np.diff(D))))
     ok = all(agree for _, agree in exact.values()) and worst > 0 and bool(np.all(np.diff(D_ex) < 0))
     return Certificate(
-        check="smoothing.monotonicity",
         verdict="holds_with_hypothesis" if ok else "fails",
         parameters={"samples": len(models), "seed": ctx.seed, "lambda_grid": len(GRID)},
         evidence={
@@ -78,7 +73,7 @@ def monotonicity(ctx: Context) -> Certificate:
 def exact_vs_closed(ctx: Context) -> Certificate:
     """Closed forms of D_k, E[Y_i^T Y_j], E||Y_i||^2 vs. exact expectations (moment-matched atoms)."""
     rng = np.random.default_rng(ctx.seed)
-    models = sc.sample_models(_size(ctx, 200, 2000), ctx.seed)
+    models = sc.sample_models(profiles.get(ctx.profile).closed_form_models, ctx.seed)
     worst = {"D": 0.0, "N": 0.0, "Den": 0.0}
     used, tol_max = 0.0, 0.0
     for m in models:
@@ -94,7 +89,6 @@ def exact_vs_closed(ctx: Context) -> Certificate:
             worst[key] = max(worst[key], err)
             used = max(used, err / tol)
     return Certificate(
-        check="smoothing.exact_vs_closed",
         statement="closed forms of D_k(lam), E[Y_i^T Y_j], E||Y_i||^2 equal exact expectations",
         verdict="holds" if used <= 1.0 else "fails",
         parameters={"samples": len(models), "seed": ctx.seed,
@@ -108,8 +102,9 @@ def exact_vs_closed(ctx: Context) -> Certificate:
 def monte_carlo(ctx: Context) -> Certificate:
     """Seeded Gaussian Monte Carlo of D_k(lam) lands in its interval estimate."""
     rng = np.random.default_rng(ctx.seed)
-    models = sc.sample_models(_size(ctx, 30, 200), ctx.seed + 1)
-    n = _size(ctx, 4000, 20000)
+    size = profiles.get(ctx.profile)
+    models = sc.sample_models(size.monte_carlo_models, ctx.seed + 1)
+    n = size.monte_carlo_samples
     inside, worst_z, rows = 0, 0.0, []
     for i, m in enumerate(models):
         lam = float(rng.uniform())
@@ -121,7 +116,6 @@ def monte_carlo(ctx: Context) -> Certificate:
         if len(rows) < 10:
             rows.append([i, m.k, lam, D, mc.estimate, mc.half_width, zscore])
     return Certificate(
-        check="smoothing.monte_carlo",
         statement="Monte Carlo estimates of D_k(lam) lie within 10 exact standard errors of the closed form",
         verdict="holds" if inside == len(models) else "fails",
         parameters={"cases": len(models), "samples_per_case": n, "z": 10.0, "seed": ctx.seed,
@@ -135,7 +129,8 @@ def monte_carlo(ctx: Context) -> Certificate:
 @check("smoothing.cosine_direction")
 def cosine_direction(ctx: Context) -> Certificate:
     """Ratio (2) moves in the predicted direction whenever a seed condition holds (exact moments)."""
-    models = sc.sample_models(_size(ctx, 300, 3000), ctx.seed + 2)
+    size = profiles.get(ctx.profile)
+    models = sc.sample_models(size.cosine_models, ctx.seed + 2)
     held = {"dense smooths": [0, 0], "dense sharpens": [0, 0]}
     worst, neg_numerator, endpoint = np.inf, 0, [0, 0]
     for m in tqdm(models, desc="smoothing.cosine_direction", disable=not ctx.progress, leave=False):
@@ -153,7 +148,7 @@ def cosine_direction(ctx: Context) -> Certificate:
         held[cond][1] += margin > 0
         worst = min(worst, margin)
         neg_numerator += min(o["N"] for o in moments) <= 0
-    table = sc.case_table(_size(ctx, 60, 300), ctx.seed + 3, n_seq=_size(ctx, 200, 2000))
+    table = sc.case_table(size.cosine_table_cases, ctx.seed + 3, n_seq=size.cosine_table_sequences)
     true_cos = {"agree": 0, "disagree": 0}
     points = sc.scatter_points(table)
     for _, dcos, cond in points:
@@ -168,7 +163,6 @@ def cosine_direction(ctx: Context) -> Certificate:
     ce_dcos, ce_se = sc.true_cosine_change(ce, 100000, ctx.seed)
     ok = all(h == n for n, h in held.values()) and endpoint[0] == endpoint[1]
     return Certificate(
-        check="smoothing.cosine_direction",
         verdict="holds" if ok else "fails",
         parameters={"cases": len(models), "seed": ctx.seed, "lambda_grid": len(GRID), "table_cases": len(table.rows)},
         evidence={

@@ -15,6 +15,7 @@ from sinkcheck.construct.switch_heads import pm_contents, sample_content_head
 from sinkcheck.construct import sink_hulls as hulls
 from sinkcheck.theory import sink_geometry as sg
 from sinkcheck.theory import switch
+from sinkcheck import profiles
 from sinkcheck.report.registry import Certificate, Context, check
 from sinkcheck.core.tables import Table
 
@@ -24,7 +25,7 @@ from sinkcheck.core.tables import Table
 def switch_forward(ctx: Context) -> Certificate:
     """S1 on sampled heads (ratio ||o|| / bound <= 1), its attainment, and S4's softmax gap."""
     rng = np.random.default_rng(ctx.seed)
-    n = 200 if ctx.profile == "quick" else 2000
+    n = profiles.get(ctx.profile).switch_forward_heads
     worst = 0.0
     for _ in tqdm(range(n), desc="switch.forward", disable=not ctx.progress):
         h = sample_content_head(rng, keys_move=True)
@@ -41,7 +42,6 @@ def switch_forward(ctx: Context) -> Certificate:
     attained = max(abs(r[4] - r[5]) / r[5] for r in rows)
     ok = worst <= 1 + 1e-12 and attained < 1e-9 and switch.check_forward_attainment() and switch.check_softmax_gap()
     return Certificate(
-        check="switch.forward",
         verdict="holds" if ok else "fails",
         parameters={"samples": n, "seed": ctx.seed},
         evidence={"max_ratio_output_to_bound": worst, "max_rel_attainment_gap": attained,
@@ -53,7 +53,7 @@ def switch_forward(ctx: Context) -> Certificate:
 
 def _converse(ctx: Context, keys_move: bool) -> tuple[int, int, float]:
     rng = np.random.default_rng(ctx.seed + (1 if keys_move else 0))
-    n = 150 if ctx.profile == "quick" else 1500
+    n = profiles.get(ctx.profile).switch_converse_heads
     used, worst = 0, -np.inf
     model = "tokens" if keys_move else "values"
     for _ in tqdm(range(n), desc=f"switch.converse_{model}", disable=not ctx.progress):
@@ -94,7 +94,6 @@ def switch_converse_values(ctx: Context) -> Certificate:
     ok = worst <= 1e-12 and used > n // 2 and abs(rt["deficits"].max() - 0.1) < 1e-12 and all(switch.symbolic_steps().values())
     one_input = one_input_counterexample(c1)  # "for every content" is needed: one input says nothing
     return Certificate(
-        check="switch.converse_values",
         verdict=("holds_with_hypothesis" if one_input else "holds") if ok else "fails",
         counterexample=one_input,
         parameters={"samples": n, "seed": ctx.seed},
@@ -119,7 +118,6 @@ def switch_converse_tokens(ctx: Context) -> Certificate:
     t = sh.tight_tokens_head(0.1, 0.09, 1.0, 2)
     one_input = one_input_counterexample(sh.cancellation_head())
     return Certificate(
-        check="switch.converse_tokens",
         verdict=("holds_with_hypothesis" if one_input else "holds") if ok else "fails",
         parameters={"samples": n, "seed": ctx.seed, "eps": 0.1, "R": 1.0},
         evidence={"non_vacuous_samples": used, "max_excess_of_deficit_over_g": worst, "largest_deficit_of_construction": broken,
@@ -139,7 +137,7 @@ def switch_converse_tokens(ctx: Context) -> Certificate:
 def sink_representability(ctx: Context) -> Certificate:
     """Theorem G vs the LP: agreement, certificates and witnesses on sampled embeddings."""
     rng = np.random.default_rng(ctx.seed)
-    per_kind = 20 if ctx.profile == "quick" else 200
+    per_kind = profiles.get(ctx.profile).representability_per_kind
     rows, disagree, worst_res, worst_margin = [], 0, 0.0, np.inf
     for kind in tqdm(PROBLEM_KINDS, desc="sink.representability", disable=not ctx.progress):
         feas = infeas = fail_a = fail_b = 0
@@ -160,7 +158,6 @@ def sink_representability(ctx: Context) -> Certificate:
     total_f, total_i = sum(r[2] for r in rows), sum(r[3] for r in rows)
     ok = disagree == 0 and worst_res < 1e-7 and worst_margin >= 1 - 1e-6 and total_f > 0 and total_i > 0
     return Certificate(
-        check="sink.representability",
         verdict="holds" if ok else "fails",
         parameters={"per_kind": per_kind, "seed": ctx.seed, "kinds": list(PROBLEM_KINDS)},
         evidence={"disagreements_lp_vs_condition": disagree, "feasible": total_f, "infeasible": total_i,
@@ -175,7 +172,7 @@ def sink_representability(ctx: Context) -> Certificate:
 def sink_cost(ctx: Context) -> Certificate:
     """Theorem C: min 2||W||_* vs 2 kappa sqrt(d)/(gamma_Q gamma_0); Wendel's half-space probability."""
     rng = np.random.default_rng(ctx.seed)
-    n = 12 if ctx.profile == "quick" else 120
+    n = profiles.get(ctx.profile).sink_cost_samples
     width, within, solved, skipped, rows = 0.0, 0, 0, 0, []
     for _ in tqdm(range(n), desc="sink.cost", disable=not ctx.progress):
         for mask in sl.MASKS:
@@ -191,7 +188,7 @@ def sink_cost(ctx: Context) -> Certificate:
                 width = max(width, b["upper"] / b["lower"] - 1)
             if len(rows) < 8:
                 rows.append([mask, Z.shape[1], len(J), 2 * b["lower"], opt.cost, 2 * b["upper"]])
-    d, trials = 3, 40 if ctx.profile == "quick" else 400
+    d, trials = 3, profiles.get(ctx.profile).wendel_trials
     wendel = []
     for m in (2, 3, 4, 6, 8, 12):
         hits = 0
@@ -202,7 +199,6 @@ def sink_cost(ctx: Context) -> Certificate:
         wendel.append([m, d, hits / trials, sum(comb(m - 1, k) for k in range(d)) / 2 ** (m - 1)])
     ok = width < 1e-9 and within == solved and solved > 0
     return Certificate(
-        check="sink.cost",
         verdict="holds" if ok else "fails",
         parameters={"samples_per_mask": n, "seed": ctx.seed, "wendel_trials": trials},
         evidence={"within_certified_bounds": within, "samples_solved": solved,

@@ -10,6 +10,7 @@ from sinkcheck.construct import trigger_weights as tw
 from sinkcheck.construct.trigger_task import equal_content_batch, sample_batch
 from sinkcheck.theory import trigger as th
 from sinkcheck.evaluate import trigger_necessity as tn
+from sinkcheck import profiles
 from sinkcheck.report.registry import Certificate, Context, check
 from sinkcheck.core.tables import Table
 
@@ -31,7 +32,8 @@ def _value_offset_evidence(K: float = 9.0, b: float = 0.001, T: int = 6) -> dict
 def necessity(ctx: Context) -> Certificate:
     """Theorem 1: one softmax head with error <= eps keeps content mass <= f(eps) off the trigger."""
     rng = np.random.default_rng(ctx.seed)
-    n = 40 if ctx.profile == "quick" else 400
+    size = profiles.get(ctx.profile)
+    n = size.necessity_heads
     symbolic = {**th.check_necessity_algebra(), **th.check_tightness_algebra()}
     fams: dict[str, list] = {"random (H)": [], "random (H_beta)": [], "sink heads": [], "optimised": [],
                              "optimised with BOS penalty": [], "tight": []}
@@ -43,7 +45,7 @@ def necessity(ctx: Context) -> Certificate:
         fams["random (H_beta)"].append(tn.probe(x, T, [tn.random_head(rng, p, T, content_free=True)], True))
         L = float(rng.uniform(-3, 12))
         fams["sink heads"].append(tn.probe(x / np.linalg.norm(x), T, [tw.softmax_sink_head(p, T, L)], False))
-    for k in range(2 if ctx.profile == "quick" else 6):
+    for k in range(size.necessity_optimised_heads):
         for pen, fam in ((0.0, "optimised"), (2.0, "optimised with BOS penalty")):
             fams[fam].append(tn.probe(np.eye(2)[0], 5, [tn.optimised_head(ctx.seed + k, 2, 5, 150, pen)], True))
     ratios = []
@@ -67,7 +69,6 @@ def necessity(ctx: Context) -> Certificate:
     refuted = (offset["bos_attention"] < offset["claimed_bos_lower_bound"]
                and trig_sink["bos_after_trigger_min"] < trig_sink["claimed_bos_lower_bound"])
     return Certificate(
-        check="trigger.necessity",
         verdict="holds_with_hypothesis" if ok and refuted else "fails",
         counterexample={"without_value_hypothesis": offset, "bos_alone_after_trigger": trig_sink},
         parameters={"seed": ctx.seed, "samples_per_family": n, "error_measure": "max over positions 1..T of ||o_i - y_i||"},
@@ -88,7 +89,7 @@ def multi_head(ctx: Context) -> Certificate:
     counter = {"error": eps, "max_bos_any_head_any_scored_position": float(A[..., 0][:, b.scored].max()),
                "claimed_bos_lower_bound": 1 - th.f_bound(eps, 1.0)}
     margins = []
-    for _ in range(30 if ctx.profile == "quick" else 300):
+    for _ in range(profiles.get(ctx.profile).multi_head_instances):
         T = int(rng.integers(2, 7))
         hs = [tw.softmax_sink_head(2, T, float(rng.uniform(0, 10))) for _ in range(2)]
         hs = [(W + rng.normal(0, 0.5, W.shape), V * rng.uniform(0.1, 1.0)) for W, V in hs]  # g_h > 0
@@ -103,7 +104,6 @@ def multi_head(ctx: Context) -> Certificate:
         margins.append(th.f_bound(e, 1.0) - weighted)
     ok = all(th.check_multi_head_algebra().values()) and min(margins, default=0.0) >= -TOL
     return Certificate(
-        check="trigger.multi_head",
         verdict="holds_with_hypothesis" if ok and counter["max_bos_any_head_any_scored_position"] < 0.01 else "fails",
         counterexample={"two_head_cancellation": counter},
         parameters={"seed": ctx.seed, "T": 6, "p": 3, "M": 8.0},
@@ -127,7 +127,6 @@ def sink_logit(ctx: Context) -> Certificate:
             rows.append([T, eps, L, measured, sampled])
     ok = all(th.check_sink_logit_algebra().values()) and worst < 1e-9
     return Certificate(
-        check="trigger.sink_logit",
         verdict="holds" if ok else "fails", parameters={"R": 1.0, "p": 2, "seed": ctx.seed},
         evidence={"max_relative_deviation": worst, **th.check_sink_logit_algebra()},
         tables={"sink_logit": Table(["T", "eps", "L", "probe error", "sampled batch error"], rows,
@@ -147,7 +146,7 @@ def relu(ctx: Context) -> Certificate:
             worst_err, worst_bos = max(worst_err, tw.sup_error(batch, O)), max(worst_bos, float(A[..., 0].max()))
     rng = np.random.default_rng(ctx.seed)
     slack = np.inf
-    for _ in range(100 if ctx.profile == "quick" else 1000):
+    for _ in range(profiles.get(ctx.profile).relu_heads):
         norm = ("length", "none")[int(rng.integers(2))]
         heads = [tn.random_head(rng, 1, 3, float(rng.uniform(0.1, 3)), True, False) for _ in range(int(rng.integers(1, 3)))]
         x = np.array([1.0])
@@ -169,7 +168,6 @@ def relu(ctx: Context) -> Certificate:
     ok = ok and max(abs(v) for v in attained.values()) < 1e-12 and preceding_err < 1e-12 and preceding_bos == 0.0
     ok = ok and worst_err < 1e-12 and worst_bos == 0.0 and slack >= -TOL
     return Certificate(
-        check="trigger.relu",
         verdict="holds" if ok else "fails", parameters={"seed": ctx.seed, "R": 1.0},
         evidence={"max_error_exact_head": worst_err, "max_bos_exact_head": worst_bos,
                   "min_slack_position_free_heads": float(slack),
@@ -184,17 +182,16 @@ def training(ctx: Context) -> Certificate:
     """Trained models: softmax develops a BOS sink, ReLU and sigmoid do not (BOS coefficient)."""
     from sinkcheck.experiments import trigger_train as tr
 
-    quick = ctx.profile == "quick"
-    heads, seeds, steps = ((1, 2), 2, 200) if quick else ((1, 2), 3, 400)  # single- and multi-head, as claimed
+    size = profiles.get(ctx.profile)
+    heads, seeds, steps = (1, 2), size.trigger_seeds, size.trigger_steps  # single- and multi-head, as claimed
     with tqdm(total=3 * len(heads) * seeds * steps, desc="trigger.training", disable=not ctx.progress) as bar:
-        runs = tr.sweep(heads=heads, seeds=tuple(ctx.seed + s for s in range(seeds)), progress=bar.update,
-                        steps=steps, device=ctx.device)
+        runs = tr.train_runs(heads=heads, seeds=tuple(ctx.seed + s for s in range(seeds)), progress=bar.update,
+                             steps=steps, device=ctx.device)
     rows = tr.summarise(runs)
     soft = [r["bos_nontrigger"] for r in runs if r["config"]["kind"] == "softmax"]
     other = [r["bos_nontrigger"] for r in runs if r["config"]["kind"] != "softmax"]
     ok = min(soft) >= 0.9 and max(other) <= 0.2
     return Certificate(
-        check="trigger.training",
         verdict="reproduced" if ok else "not_reproduced",
         parameters={k: v for k, v in runs[0]["config"].items() if k not in ("kind", "heads", "seed")},
         evidence={"softmax_bos_min": min(soft), "relu_sigmoid_bos_max": max(other),
