@@ -1,5 +1,5 @@
 """Options that several commands share, written once: where output goes and ``--force``
-(README, "Output directories"; :mod:`sinkcheck.core.files`)."""
+(docs/commands.md, "Output directories"; :mod:`sinkcheck.core.files`)."""
 
 from __future__ import annotations
 

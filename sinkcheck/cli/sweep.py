@@ -1,4 +1,4 @@
-"""``sinkcheck sweep SPEC --out DIR`` and ``sinkcheck results DIR`` (README, "Sweeps").
+"""``sinkcheck sweep SPEC --out DIR`` and ``sinkcheck results DIR`` (docs/sweeps.md).
 
 ``sweep`` runs the tasks of SPEC that DIR's results database lacks or holds as failed (in-process
 with ``--workers 0``, on an embedded Dask LocalCluster by default, or on an existing scheduler with

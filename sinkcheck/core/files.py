@@ -1,4 +1,4 @@
-"""Where output may go, and the one way to write it (README, "Output directories").
+"""Where output may go, and the one way to write it (docs/commands.md, "Output directories").
 
 Nothing a user owns is ever deleted or changed. An output directory is new, empty, or one that
 sinkcheck wrote before: such a directory carries a marker file, :data:`~sinkcheck.core.marker.MARKER`, naming the command

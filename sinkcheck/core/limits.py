@@ -1,4 +1,4 @@
-"""Sizes refused before anything is allocated: one rule, the machine's memory (README, "Limits").
+"""Sizes refused before anything is allocated: one rule, the machine's memory (docs/commands.md, "Limits").
 
 Each command estimates from the shapes it will build how many bytes a run needs (the estimates
 live next to the code that allocates: the instance sampler, the models) and calls

@@ -6,7 +6,7 @@
   by the next plain run;
 - dev: random, 3x the examples;
 - thorough: random, 10x the examples (at least 1000 where a test does not pin its count), for a
-  long run before a release (README, "Tests");
+  long run before a release (docs/testing.md);
 - explore: random from ``--hypothesis-seed`` (CI passes the commit), 5x the examples, on a few
   property tests chosen by that seed (tests/conftest.py);
 - mutation: the ci examples without shrinking, for mutmut runs (a failing example kills the mutant;
