@@ -14,7 +14,7 @@ from click.core import ParameterSource
 
 from sinkcheck.cli.options import FORCE
 from sinkcheck.construct.sinkdiag.instance import load_instance, sample_instance
-from sinkcheck.construct.sinkdiag.params import PARAMS
+from sinkcheck.construct.sinkdiag.params import PARAMS, check_arguments
 from sinkcheck.core.figures import FIGURE_SUFFIXES
 from sinkcheck.core.files import OutputFile, staged_files
 from sinkcheck.errors import InvalidInputError
@@ -79,7 +79,8 @@ def bounds(ctx, d, C, n, r_eta, lam, kappa, seed, no_h1, no_h2, instance, save_i
             raise InvalidInputError(f"--{given[0].replace('_', '-')}: cannot be given with --instance (the file fixes "
                                     "the instance)")
         inst = load_instance(instance)
-    else:
+    else:  # the memory of the evaluation too is checked before anything is drawn
+        check_arguments(d, C, n, r_eta, lam, kappa, seed, centred=not no_h1, equal_norms=not no_h2)
         inst = sample_instance(d, C, n, r_eta, lam, kappa, seed, centred=not no_h1, equal_norms=not no_h2)
     if save is not None:
         with staged_files(save) as (stage,):
