@@ -23,32 +23,24 @@ from sinkcheck.construct import sink_lp
 from sinkcheck.construct import smoothing_model as sm
 from sinkcheck.construct import trigger_task as tt
 from sinkcheck.construct.sinkdiag.instance import sample_instance
+from sinkcheck.construct.sinkdiag.params import SEC7_LAMBDAS, draw_arguments
 from sinkcheck.construct.sink_lp import PROBLEM_KINDS, shape_problem
 
-SEC7_LAMBDAS = (0.15, 0.4, 0.8, 1.0, 2.5, 6.0, 20.0)
-"""The lam values drawn for Section 7, below the thresholds of the stated upper bounds (0.4945 for
-U_diag, 1 for U_sink) and above those of the lower bounds (sqrt 15; 16 in the kept counterexamples)."""
+SEC7_KAPPAS = (0.5, 1.0, 3.0)
+"""The kappa values drawn for Section 7."""
 
 
-@st.composite
-def sec7_arguments(draw, lam_min: float = 0.0, lam_max: float = float("inf"), h1: bool | None = None,
+def sec7_arguments(lam_min: float = 0.0, lam_max: float = float("inf"), h1: bool | None = None,
                    h2: bool | None = None, C_values: tuple[int, ...] = (1, 2, 3, 4, 6, 8, 12)):
     """Arguments of :func:`~sinkcheck.construct.sinkdiag.instance.sample_instance` and whether the
-    fallback constraints are imposed: C from ``C_values``, r_eta in 1..3, n in {2, 3} (n = 2 when H1,
-    H2 and r_eta = 1, the only centred equal-norm case), lam from :data:`SEC7_LAMBDAS` within
-    [lam_min, lam_max], d = 2C + 1 + r_eta + (0..3), kappa in {0.5, 1, 3}; ``h1`` / ``h2`` fix the
-    centred nuisance (H1) and equal nuisance norms (H2), None draws both ways."""
-    C = draw(st.sampled_from(C_values))
-    r_eta = draw(st.integers(1, 3))
-    centred = draw(st.booleans()) if h1 is None else h1
-    equal = draw(st.booleans()) if h2 is None else h2
-    n = draw(st.integers(2, 3))
-    if centred and equal and r_eta == 1:
-        n = 2
-    lam = draw(st.sampled_from([v for v in SEC7_LAMBDAS if lam_min <= v <= lam_max]))
-    d = 2 * C + 1 + r_eta + draw(st.integers(0, 3))
-    return dict(d=d, C=C, n=n, r_eta=r_eta, lam=lam, kappa=draw(st.sampled_from([0.5, 1.0, 3.0])),
-                seed=draw(st.integers(0, 10_000)), centred=centred, equal_norms=equal), draw(st.booleans())
+    fallback constraints are imposed, drawn by the suite's one sampler of the Section 7 space
+    (:func:`~sinkcheck.construct.sinkdiag.params.draw_arguments`, seeded from the strategy): C from
+    ``C_values``, lam from :data:`~sinkcheck.construct.sinkdiag.params.SEC7_LAMBDAS` within
+    [lam_min, lam_max], kappa from :data:`SEC7_KAPPAS`; ``h1`` / ``h2`` fix the centred nuisance
+    (H1) and equal nuisance norms (H2), None draws both ways."""
+    lambdas = tuple(v for v in SEC7_LAMBDAS if lam_min <= v <= lam_max)
+    return st.tuples(st.integers(0, 2**32 - 1), st.booleans()).map(
+        lambda a: (draw_arguments(np.random.default_rng(a[0]), C_values, lambdas, SEC7_KAPPAS, h1, h2), a[1]))
 
 
 def sec7_instances(**kwargs):

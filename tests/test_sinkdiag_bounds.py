@@ -30,6 +30,7 @@ from sinkcheck.theory import sinkdiag_bounds as T
 from sinkcheck.construct.sinkdiag.cases import CASES, case_instance
 from sinkcheck.evaluate.sinkdiag_eval import EXACT_RTOL, _verdict, bound_values, crossing_lambda, evaluate
 from sinkcheck.evaluate.sinkdiag_table import DEFAULT_GRID, PROPORTIONAL_GRID, ratio_bracket, ratio_grows_with_d
+from sinkcheck.sweep import kinds as K
 from sinkcheck.sweep.grid import grid_table
 from tests.support.brackets import opt_bracket
 from tests.support.profiles import examples
@@ -306,9 +307,9 @@ def test_report_check_fails_when_the_hypothesis_does_not_exclude_the_failures(tm
     from sinkcheck.report.checks.sinkdiag import _bound_check
     from sinkcheck.report.registry import Context
     ctx = Context(seed=0, profile="quick", out_dir=tmp_path, progress=False)
-    args = ("sinkdiag.sink_upper", "sink", "opt<=upper", "u_sink_small_lambda")
-    cert = _bound_check(ctx, *args, predicate=lambda kw, fb, inst: True)  # a hypothesis that excludes nothing
-    repaired = _bound_check(ctx, *args)  # the ledger's hypothesis, lam >= 1
+    bound = next(b for b in K.BOUND_CHECKS if b.name == "sinkdiag.sink_upper")
+    cert = _bound_check(ctx, bound, predicate=lambda kw, fb, inst: True)  # a hypothesis that excludes nothing
+    repaired = _bound_check(ctx, bound)  # the ledger's hypothesis, lam >= 1
     assert (cert.verdict, repaired.verdict) == ("fails", "holds_with_hypothesis")
 
 

@@ -253,3 +253,42 @@ def test_a_sinkdiag_tasks_hypothesis_flags_follow_the_exact_ranges_of_the_lower_
     assert flags["sink lower<=opt"] is True
     flags = K.run_sinkdiag({**params, "fallback": False}, 0)["hypotheses"]
     assert flags["sink lower<=opt"] is False and flags["diag lower<=opt"] is False
+
+
+def wide_bracket(kind, params, seed, device):
+    """A work function whose one task ends like a solve with a wide certified bracket."""
+    from sinkcheck.errors import WideBracketError
+
+    raise WideBracketError("bracket [0.5, 2.0] too wide", lower=0.5, upper=2.0)
+
+
+def test_a_failed_task_reraises_its_own_error_type_with_its_bracket_serially_and_from_the_database(tmp_path):
+    from sinkcheck.errors import WideBracketError
+    from sinkcheck.runtime import engine
+    from sinkcheck.runtime.db import ResultsDB
+    from sinkcheck.runtime.outcome import TaskError
+    from sinkcheck.runtime.tasks import Task
+
+    task = Task("sinkdiag", {"lam": 1.0}, 0)
+    got = []
+    engine.run([task], wide_bracket, lambda t, o: got.append(o))
+    with pytest.raises(WideBracketError, match="too wide") as err:
+        got[0].value()
+    assert (err.value.lower, err.value.upper) == (0.5, 2.0)
+    with ResultsDB(tmp_path, create=True) as db:
+        db.write(task, got[0])
+        row = db.rows()[0]
+    assert row["error"] == "WideBracketError: bracket [0.5, 2.0] too wide"
+    again = TaskError.from_json(row["error_record"]).exception()
+    assert type(again) is WideBracketError and (again.lower, again.upper) == (0.5, 2.0)
+
+
+def test_an_ill_conditioned_task_keeps_its_certified_lower_bound_and_other_errors_name_their_type():
+    from sinkcheck.errors import IllConditionedError, SolverError
+    from sinkcheck.runtime.outcome import TaskError
+
+    record = TaskError.of(IllConditionedError("t* = 1e-12 too small", lower=float("inf")))
+    again = TaskError.from_json(json.loads(json.dumps(record.to_json()))).exception()
+    assert type(again) is IllConditionedError and again.lower == float("inf") and str(again) == "t* = 1e-12 too small"
+    again = TaskError.of(MemoryError("no room")).exception()
+    assert type(again) is SolverError and str(again) == "MemoryError: no room"

@@ -212,3 +212,18 @@ def test_local_workers_ignore_ctrl_c_also_after_their_nanny_restarted_them():
         client.restart()  # new worker processes, spawned while the client handles Ctrl-C itself
         assert list(client.run(ignored).values()) == [True]
     assert signal.getsignal(signal.SIGINT) is not signal.SIG_IGN  # the client's own handler is back
+
+
+def test_a_failed_task_on_a_dask_worker_reraises_its_own_error_type_with_its_bracket(tmp_path):
+    from sinkcheck.errors import WideBracketError
+    from sinkcheck.runtime import engine
+    from sinkcheck.runtime.tasks import Task
+    from tests.test_sweep import wide_bracket
+
+    got = []
+    with dask_cluster(tmp_path, workers=1) as (address, _), engine.session(scheduler=address) as client:
+        engine.run([Task("sinkdiag", {"lam": 1.0}, 0)], wide_bracket, lambda t, o: got.append(o), client)
+    assert got[0].worker.startswith("tcp://127.0.0.1:")  # it ran on the worker
+    with pytest.raises(WideBracketError, match="too wide") as err:
+        got[0].value()
+    assert (err.value.lower, err.value.upper) == (0.5, 2.0)

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from sinkcheck.cli import main
 from sinkcheck.core.marker import MARKER
-from sinkcheck.errors import InvalidInputError
+from sinkcheck.errors import InvalidInputError, SolverError
 from sinkcheck.runtime import engine
 from sinkcheck.sweep import kinds as K
 from sinkcheck.sweep import spec as S
@@ -97,7 +97,9 @@ def test_a_task_whose_worker_died_is_a_failed_row():
         pass
 
     outcome = engine.failed(Died("worker tcp://127.0.0.1:1 died 3 times"))
-    assert outcome["status"] == "failed" and outcome["error"] == "Died: worker tcp://127.0.0.1:1 died 3 times"
+    assert outcome.status == "failed" and outcome.error.text == "Died: worker tcp://127.0.0.1:1 died 3 times"
+    again = outcome.error.exception()  # not a sinkcheck error: a SolverError naming its type
+    assert type(again) is SolverError and str(again) == "Died: worker tcp://127.0.0.1:1 died 3 times"
 
 
 def test_a_rerun_retries_only_the_failed_rows_and_the_export_holds_one_row_per_task(tmp_path, monkeypatch):

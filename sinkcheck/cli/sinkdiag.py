@@ -13,12 +13,12 @@ import click
 from click.core import ParameterSource
 
 from sinkcheck.cli.options import FORCE
-from sinkcheck.construct.sinkdiag.instance import check_arguments, load_instance, sample_instance
+from sinkcheck.construct.sinkdiag.instance import load_instance, sample_instance
+from sinkcheck.construct.sinkdiag.params import PARAMS, check_arguments
 from sinkcheck.core.figures import FIGURE_SUFFIXES
 from sinkcheck.core.files import OutputFile, staged_files
 from sinkcheck.errors import InvalidInputError
 from sinkcheck.evaluate.sinkdiag_eval import evaluate, opt_cell
-from sinkcheck.evaluate.sinkdiag_table import DEFAULT_GRID, load_grid, plot_cost_vs_d
 from sinkcheck.core.tables import FORMATS, Table, dumps, render
 
 _fmt = click.option("--format", "fmt", type=click.Choice(FORMATS), default="markdown", show_default=True)
@@ -37,18 +37,26 @@ def _bounds_table(r: dict) -> Table:
                  title=f"OPT_diag / OPT_sink = {r['ratio_diag_over_sink']}; winner: {r['winner']}")
 
 
+def _param(name: str, **kw):
+    """The option of a parameter of :data:`~sinkcheck.construct.sinkdiag.params.PARAMS` (its type
+    and default from the schema)."""
+    default = PARAMS[name].default
+    return click.option(f"--{name.replace('_', '-')}", name, type=type(default), default=default, show_default=True,
+                        **kw)
+
+
 SIZE_OPTIONS = ("d", "C", "n", "r_eta", "lam", "kappa", "seed", "no_h1", "no_h2")
 """The options that draw an instance; ``--instance`` reads one instead, so they cannot go with it."""
 
 
 @click.command()
-@click.option("--d", type=int, default=32, show_default=True)
-@click.option("--C", "C", type=int, default=2, show_default=True)
-@click.option("--n", type=int, default=2, show_default=True, help="Group size n_c (all groups).")
-@click.option("--r-eta", type=int, default=2, show_default=True)
-@click.option("--lam", type=float, default=1.0, show_default=True)
-@click.option("--kappa", type=float, default=1.0, show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True)
+@_param("d")
+@_param("C")
+@_param("n", help="Group size n_c (all groups).")
+@_param("r_eta")
+@_param("lam")
+@_param("kappa")
+@_param("seed")
 @click.option("--no-h1", is_flag=True, help="Do not centre the nuisance per group.")
 @click.option("--no-h2", is_flag=True, help="Do not equalise the nuisance norms.")
 @click.option("--instance", type=click.Path(path_type=Path), default=None,
@@ -71,7 +79,7 @@ def bounds(ctx, d, C, n, r_eta, lam, kappa, seed, no_h1, no_h2, instance, save_i
             raise InvalidInputError(f"--{given[0].replace('_', '-')}: cannot be given with --instance (the file fixes "
                                     "the instance)")
         inst = load_instance(instance)
-    else:
+    else:  # the memory of the evaluation too is checked before anything is drawn
         check_arguments(d, C, n, r_eta, lam, kappa, seed, centred=not no_h1, equal_norms=not no_h2)
         inst = sample_instance(d, C, n, r_eta, lam, kappa, seed, centred=not no_h1, equal_norms=not no_h2)
     if save is not None:
@@ -96,20 +104,18 @@ def bounds(ctx, d, C, n, r_eta, lam, kappa, seed, no_h1, no_h2, instance, save_i
 def table(grid, out, plot, no_progress, workers, scheduler, force, fmt) -> None:
     """The bound-comparison table over a grid (default grid built in), through the sweep engine."""
     from sinkcheck.runtime.engine import scheduler_address, session
-    from sinkcheck.sweep.grid import grid_table
+    from sinkcheck.sweep import grid as G
 
     targets = [OutputFile(out, "--out", force=force)] if out else []
     if plot:
         targets.append(OutputFile(plot, "--plot", force=force, suffixes=FIGURE_SUFFIXES))
     scheduler = scheduler_address(scheduler)
-    g = load_grid(grid) if grid else DEFAULT_GRID
-    with session(workers, scheduler) as client:
-        tab, raw = grid_table(g, client, progress=not no_progress)
-    text = render(tab, fmt)
+    g = G.load(grid) if grid else None
     with staged_files(*targets) as stages:
+        with session(workers, scheduler) as client:
+            tab, _ = G.grid_table(g, client, progress=not no_progress, plot=stages[-1] if plot else None)
+        text = render(tab, fmt)
         if out:
             stages[0].write_text(text)
-        if plot:
-            plot_cost_vs_d(g, raw, stages[-1])
     if not out:
         click.echo(text, nl=False)

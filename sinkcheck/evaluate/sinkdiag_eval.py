@@ -31,7 +31,8 @@ from tqdm import tqdm
 from sinkcheck.construct.sinkdiag.min_cost import min_cost
 from sinkcheck.construct.sinkdiag.cases import CASES
 from sinkcheck.construct.sinkdiag.constraints import min_margin_by_kind
-from sinkcheck.construct.sinkdiag.instance import SinkDiagInstance, check_size, sample_instance
+from sinkcheck.construct.sinkdiag.instance import SinkDiagInstance, sample_instance
+from sinkcheck.construct.sinkdiag.params import check_size
 from sinkcheck.construct.sinkdiag.weights import construction
 from sinkcheck.errors import InfeasibleError, InvalidInputError, SolverError, WideBracketError
 from sinkcheck.theory import sinkdiag_bounds as T

@@ -1,19 +1,16 @@
 """Bound-comparison tables and the cost-against-d figure (Súkeník et al., Section 7).
 
-A grid is a list of parameter dicts for :func:`~sinkcheck.construct.sinkdiag.instance.sample_instance` (keys d, C, n, r_eta, lam, kappa,
-seed, and optionally centred, equal_norms, delta, decay, fallback). Every row solves both
-min-cost programs and evaluates both constructions (a sinkdiag task of the sweep engine,
-:func:`sinkcheck.sweep.grid.grid_table`); all costs are QK costs 2 ||W_QK||_*.
+A grid is a list of parameter dicts of :data:`~sinkcheck.construct.sinkdiag.params.PARAMS` (keys d,
+C, r_eta, lam, and optionally the others). Every row solves both min-cost programs and evaluates
+both constructions (a sinkdiag task of the sweep engine, :func:`sinkcheck.sweep.grid.grid_table`);
+all costs are QK costs 2 ||W_QK||_*.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-from sinkcheck.construct.sinkdiag.instance import check_arguments
 from sinkcheck.core.figures import pyplot, save
-from sinkcheck.errors import InvalidInputError
 from sinkcheck.evaluate.sinkdiag_eval import opt_cell
 from sinkcheck.core.tables import Table
 
@@ -30,62 +27,15 @@ like 1 / sqrt(d) and their ratio does not depend on d."""
 
 COLUMNS = ["d", "C", "lam", "r_eta", "kappa", "fallback", "L_sink", "OPT_sink", "con_sink", "U_sink",
            "L_diag", "OPT_diag", "con_diag", "U_diag", "OPT_diag/OPT_sink", "winner"]
-MAX_GRID_BYTES = 1_000_000
-"""The largest grid file read."""
-KEYS = {"d", "C", "n", "r_eta", "lam", "kappa", "seed", "centred", "equal_norms", "delta", "decay", "fallback"}
 
 
-def load_grid(path: str | Path) -> list[dict]:
-    """Read a JSON list of parameter dicts, each checked as :func:`entries` checks it."""
-    path = Path(path)
-    try:
-        if path.stat().st_size > MAX_GRID_BYTES:
-            raise InvalidInputError(f"--grid: must be at most {MAX_GRID_BYTES} bytes (got {path.stat().st_size})")
-        grid = json.loads(path.read_text())
-    except (OSError, ValueError, RecursionError) as exc:
-        if isinstance(exc, InvalidInputError):
-            raise
-        raise InvalidInputError(f"--grid: cannot read {path.name} as JSON ({type(exc).__name__})") from None
-    if not isinstance(grid, list) or not grid or not all(isinstance(g, dict) for g in grid):
-        raise InvalidInputError("--grid: must be a non-empty JSON list of parameter objects")
-    entries(grid)
-    return grid
-
-
-def entries(grid: list[dict]) -> list[tuple[dict, bool]]:
-    """The grid's rows as (sample_instance arguments with defaults n = 2, kappa = 1, seed = 0, fallback),
-    each checked before anything is solved: known keys, true/false flags, and every rule of
-    :func:`~sinkcheck.construct.sinkdiag.instance.check_arguments`."""
+def table_of(points: list[dict], raw: list[dict]) -> Table:
+    """The comparison table of grid ``points`` (every parameter of
+    :data:`~sinkcheck.construct.sinkdiag.params.PARAMS`) and their evaluations ``raw`` (in order)."""
     out = []
-    for i, g in enumerate(grid):
-        g = dict(g)
-        unknown = set(g) - KEYS
-        if unknown:
-            raise InvalidInputError(f"--grid: unknown keys {sorted(unknown)} in entry {i} (allowed: {sorted(KEYS)})")
-        missing = {"d", "C", "r_eta", "lam"} - set(g)
-        if missing:
-            raise InvalidInputError(f"--grid: entry {i} lacks keys {sorted(missing)}")
-        for flag in ("fallback", "centred", "equal_norms"):
-            if flag in g and not isinstance(g[flag], bool):
-                raise InvalidInputError(f"--grid: {flag} in entry {i} must be true or false (got {g[flag]!r})")
-        fallback = g.pop("fallback", True)
-        g.setdefault("n", 2)
-        g.setdefault("kappa", 1.0)
-        g.setdefault("seed", 0)
-        try:
-            check_arguments(**g)
-        except InvalidInputError as exc:
-            raise InvalidInputError(f"--grid: entry {i}: {exc}") from None
-        out.append((g, fallback))
-    return out
-
-
-def table_of(rows: list[tuple[dict, bool]], raw: list[dict]) -> Table:
-    """The comparison table of the :func:`entries` ``rows`` and their evaluations ``raw`` (in order)."""
-    out = []
-    for (g, fallback), r in zip(rows, raw):
+    for g, r in zip(points, raw):
         s, dg = r["sink"], r["diag"]
-        out.append([g["d"], g["C"], g["lam"], r["instance"]["r_eta"], g["kappa"], fallback, s["lower"],
+        out.append([g["d"], g["C"], g["lam"], r["instance"]["r_eta"], g["kappa"], g["fallback"], s["lower"],
                     opt_cell(s), s["construction"], s["upper"], dg["lower"], opt_cell(dg),
                     dg["construction"] if dg["construction_valid"] else "invalid", dg["upper"],
                     r["ratio_diag_over_sink"], r["winner"]])

@@ -4,7 +4,8 @@ One row per task, keyed by :attr:`~sinkcheck.runtime.tasks.Task.key`, committed 
 finishes (so an interrupted sweep keeps every finished row). Columns:
 
 - ``key``, ``kind``, ``params`` (canonical JSON), ``seed``, ``version``;
-- ``status`` ("ok", or "failed" with ``error``: the exception's type and message);
+- ``status`` ("ok", or "failed" with ``error``: the exception's type and message, and
+  ``error_record``: the typed record it is rebuilt from, :class:`~sinkcheck.runtime.outcome.TaskError`);
 - ``result``: the task's whole result as canonical JSON (floats exactly; query it with SQLite's
   ``json_extract``); ``counterexample``: the ``.npz`` file saved for it, if any;
 - ``wall_time``, ``worker``, ``finished``: when, where and how long. These differ from run to run,
@@ -26,18 +27,20 @@ import time
 from pathlib import Path
 
 from sinkcheck.errors import InvalidInputError
+from sinkcheck.runtime.outcome import Outcome
 from sinkcheck.runtime.tasks import Task, canonical
 
 FILENAME = "results.sqlite"
-SCHEMA_VERSION = "2"
-CANONICAL = ("key", "kind", "params", "seed", "version", "status", "error", "result", "counterexample")
+SCHEMA_VERSION = "3"
+CANONICAL = ("key", "kind", "params", "seed", "version", "status", "error", "error_record", "result",
+             "counterexample")
 """The columns of the export (wall time, worker and finishing time are left out)."""
 
 SCHEMA = """
 CREATE TABLE tasks (
     key TEXT PRIMARY KEY, kind TEXT NOT NULL, params TEXT NOT NULL, seed INTEGER NOT NULL,
     version TEXT NOT NULL, status TEXT NOT NULL CHECK (status IN ('ok', 'failed')), error TEXT,
-    result TEXT, counterexample TEXT, wall_time REAL, worker TEXT, finished TEXT
+    error_record TEXT, result TEXT, counterexample TEXT, wall_time REAL, worker TEXT, finished TEXT
 );
 CREATE TABLE sinkcheck (name TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
@@ -143,16 +146,18 @@ class ResultsDB:
         """The keys of every finished task."""
         return set(self.statuses())
 
-    def write(self, task: Task, outcome: dict, counterexample: str | None = None) -> None:
+    def write(self, task: Task, outcome: Outcome, counterexample: str | None = None) -> None:
         """Commit the row of ``task`` from an :func:`~sinkcheck.runtime.engine.execute` outcome
         (replacing the row of an earlier, failed attempt)."""
+        error = outcome.error
         with self._errors(), self.conn:
             self.conn.execute("BEGIN")
             self.conn.execute(
-                "INSERT OR REPLACE INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (task.key, task.kind, canonical(task.params), task.seed, outcome["version"], outcome["status"],
-                 outcome["error"], None if outcome["result"] is None else canonical(outcome["result"]),
-                 counterexample, outcome["wall_time"], outcome["worker"],
+                "INSERT OR REPLACE INTO tasks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (task.key, task.kind, canonical(task.params), task.seed, outcome.version, outcome.status,
+                 None if error is None else error.text, None if error is None else canonical(error.to_json()),
+                 None if outcome.result is None else canonical(outcome.result),
+                 counterexample, outcome.wall_time, outcome.worker,
                  time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())))
 
     def rows(self) -> list[dict]:
@@ -164,7 +169,8 @@ class ResultsDB:
             for values in cur:
                 row = dict(zip(names, values))
                 row["params"] = json.loads(row["params"])
-                row["result"] = None if row["result"] is None else json.loads(row["result"])
+                for column in ("result", "error_record"):
+                    row[column] = None if row[column] is None else json.loads(row[column])
                 out.append(row)
             return out
 

@@ -2,7 +2,8 @@
 
 :func:`execute` runs one task where it lands (a worker, or this process) and returns its outcome;
 any exception of the task (a SolverError, a solver library's own error, MemoryError) becomes a
-"failed" outcome carrying its type and message, never a lost task or an aborted sweep; so does a
+"failed" :class:`~sinkcheck.runtime.outcome.Outcome` carrying it as a typed record (its type,
+message and data), never a lost task or an aborted sweep; so does a
 task that Dask cannot finish (its worker died). :func:`session` gives no client
 (``workers=0``: serial, in-process), a client of an existing scheduler (``scheduler``, or the
 ``DASK_SCHEDULER_ADDRESS`` environment variable), or a client of an embedded ``LocalCluster`` of
@@ -26,6 +27,7 @@ from tqdm import tqdm
 
 from sinkcheck import __version__
 from sinkcheck.errors import InvalidInputError
+from sinkcheck.runtime.outcome import Outcome, TaskError
 from sinkcheck.runtime.tasks import Task
 
 ENV_SCHEDULER = "DASK_SCHEDULER_ADDRESS"
@@ -73,28 +75,21 @@ Work = Callable[[str, dict, int, str], Any]
 Dask can send it to a worker by name)."""
 
 
-def execute(work: Work, kind: str, params: dict, seed: int, device: str = "cpu") -> dict:
-    """Run one task; the outcome: status "ok" with ``result``, or "failed" with ``error``, plus the
+def execute(work: Work, kind: str, params: dict, seed: int, device: str = "cpu") -> Outcome:
+    """Run one task; its outcome: "ok" with the result, or "failed" with the typed error, plus the
     package version, the wall time and the worker."""
     start = time.perf_counter()
     try:
-        result, status, error = work(kind, params, seed, device), "ok", None
+        result, error = work(kind, params, seed, device), None
     except Exception as exc:  # noqa: BLE001 -- every failure of a task is a row, not a lost sweep
-        result, status, error = None, "failed", error_text(exc)
-    return {"status": status, "error": error, "result": result, "version": __version__,
-            "wall_time": time.perf_counter() - start, "worker": _worker_name()}
+        result, error = None, TaskError.of(exc)
+    return Outcome("ok" if error is None else "failed", result, error, __version__, time.perf_counter() - start,
+                   _worker_name())
 
 
-def error_text(exc: BaseException) -> str:
-    """``"Type: message"`` of an exception, on one line."""
-    message = " ".join(str(exc).split())
-    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
-
-
-def failed(exc: BaseException) -> dict:
+def failed(exc: BaseException) -> Outcome:
     """The outcome of a task that never returned one (its worker died, or Dask gave up on it)."""
-    return {"status": "failed", "error": error_text(exc), "result": None, "version": __version__,
-            "wall_time": 0.0, "worker": "unknown"}
+    return Outcome("failed", None, TaskError.of(exc), __version__, 0.0, "unknown")
 
 
 def parse_resources(text: str | None) -> dict[str, float]:
@@ -160,7 +155,7 @@ def _sigint_ignored() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
-def run(tasks: list[Task], work: Work, on_outcome: Callable[[Task, dict], None], client=None,
+def run(tasks: list[Task], work: Work, on_outcome: Callable[[Task, Outcome], None], client=None,
         resources: dict[str, float] | None = None, progress: bool = False, desc: str = "sweep",
         trains: Callable[[Task], bool] = lambda task: False) -> dict[str, int]:
     """Run ``work`` on each of ``tasks`` (in order when serial, as they finish on Dask) and call
@@ -169,10 +164,10 @@ def run(tasks: list[Task], work: Work, on_outcome: Callable[[Task, dict], None],
     counts = {"done": 0, "failed": 0}
     bar = tqdm(total=len(tasks), desc=desc, unit="task", disable=not progress, dynamic_ncols=True)
 
-    def finished(task: Task, outcome: dict) -> None:
+    def finished(task: Task, outcome: Outcome) -> None:
         on_outcome(task, outcome)
         counts["done"] += 1
-        counts["failed"] += outcome["status"] == "failed"
+        counts["failed"] += not outcome.ok
         bar.set_postfix(failed=counts["failed"], remaining=len(tasks) - counts["done"], refresh=False)
         bar.update(1)
 

@@ -19,16 +19,10 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Callable
 
 from sinkcheck import validate
+from sinkcheck.construct.sinkdiag import params as sec7
 from sinkcheck.construct.sinkdiag.hypotheses import predicate_of_check
+from sinkcheck.construct.sinkdiag.params import Param, at_least
 from sinkcheck.errors import InvalidInputError
-
-
-@dataclass(frozen=True)
-class Param:
-    """A parameter's default (its type is the parameter's type) and its rule (raises naming it)."""
-
-    default: Any
-    rule: Callable[[str, Any], Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -60,33 +54,7 @@ class Kind:
         if name not in self.params:
             raise InvalidInputError(f"{label}: unknown parameter of kind {self.name} "
                                     f"(allowed: {', '.join(sorted(self.params))})")
-        p = self.params[name]
-        value = _typed(label, value, type(p.default))
-        if p.rule is not None:
-            p.rule(label, value)
-        return value
-
-
-def _typed(label: str, value: Any, kind: type) -> Any:
-    if kind is bool:
-        if not isinstance(value, bool):
-            raise InvalidInputError(f"{label}: must be true or false (got {value!r})")
-        return value
-    if kind is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise InvalidInputError(f"{label}: must be an integer (got {value!r})")
-        return value
-    if kind is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise InvalidInputError(f"{label}: must be a number (got {value!r})")
-        return float(value)
-    if not isinstance(value, str):
-        raise InvalidInputError(f"{label}: must be a string (got {value!r})")
-    return value
-
-
-def _at_least(minimum: int):
-    return lambda label, v: validate.integer_at_least(label, v, minimum)
+        return self.params[name].check(label, value)
 
 
 def _positive(label, v):
@@ -122,35 +90,56 @@ def _one_thread():
 
 
 # ---- sinkdiag (Section 7) ---------------------------------------------------------------------
-INSTANCE_ARGS = ("d", "C", "n", "r_eta", "lam", "kappa", "centred", "equal_norms", "delta", "decay")
-"""The parameters of a sinkdiag task that :func:`~sinkcheck.construct.sinkdiag.instance.sample_instance` takes."""
+@dataclass(frozen=True)
+class BoundCheck:
+    """A stated bound of Section 7 as a report check: its ``name``, the ``pattern`` and
+    ``inequality`` it states, the kept ``case`` where it fails as stated, and ``steps``: the other
+    inequalities under the same hypothesis (the construction step proving an upper bound)."""
 
-BOUND_CHECKS = {("sink", "opt<=upper"): "sinkdiag.sink_upper", ("diag", "opt<=upper"): "sinkdiag.diag_upper",
-                ("sink", "lower<=opt"): "sinkdiag.sink_lower", ("diag", "lower<=opt"): "sinkdiag.diag_lower",
-                ("sink", "construction<=upper"): "sinkdiag.sink_upper",
-                ("diag", "construction<=upper"): "sinkdiag.diag_upper"}
-"""The stated bounds of Section 7 (and the construction steps proving the upper ones) -> the report
-check, so the claim and the hypothesis it adds; OPT <= construction has no hypothesis."""
+    name: str
+    pattern: str
+    inequality: str
+    case: str
+    steps: tuple[str, ...] = ()
+
+    @property
+    def predicate(self) -> Callable[[dict, bool, dict], bool]:
+        """The hypothesis the bound's claim adds (:mod:`sinkcheck.construct.sinkdiag.hypotheses`)."""
+        return predicate_of_check(self.name)
+
+
+BOUND_CHECKS = (
+    BoundCheck("sinkdiag.sink_upper", "sink", "opt<=upper", "u_sink_small_lambda", ("construction<=upper",)),
+    BoundCheck("sinkdiag.diag_upper", "diag", "opt<=upper", "u_diag_small_lambda", ("construction<=upper",)),
+    BoundCheck("sinkdiag.sink_lower", "sink", "lower<=opt", "l_sink_large_lambda_no_fallback"),
+    BoundCheck("sinkdiag.diag_lower", "diag", "lower<=opt", "l_diag_large_lambda_no_fallback"),
+)
+"""The stated bounds of Section 7, each a report check and a claim with the hypothesis it adds;
+OPT <= construction has no hypothesis."""
+
+
+def hypotheses(params: dict, instance: dict) -> dict[str, bool]:
+    """For each stated bound and its steps ("sink opt<=upper", ...), whether the task's point
+    (``params``) and its instance's summary satisfy the hypothesis its claim adds."""
+    kw = {k: params.get(k, SINKDIAG.params[k].default) for k in SINKDIAG.params}
+    return {f"{b.pattern} {ineq}": bool(b.predicate(kw, kw["fallback"], instance))
+            for b in BOUND_CHECKS for ineq in (b.inequality, *b.steps)}
 
 
 def sinkdiag_instance(params: dict, seed: int):
     """The instance of a sinkdiag task (the same arrays wherever it is drawn)."""
     from sinkcheck.construct.sinkdiag.instance import sample_instance
 
-    return sample_instance(**{k: params[k] for k in INSTANCE_ARGS if k in params}, seed=seed)
+    return sample_instance(**{k: params[k] for k in sec7.INSTANCE if k in params and k != "seed"}, seed=seed)
 
 
 def run_sinkdiag(params: dict, seed: int, device: str = "cpu") -> dict:
     """:func:`~sinkcheck.evaluate.sinkdiag_eval.evaluate` on the task's instance, plus
-    ``hypotheses``: for each stated bound ("sink opt<=upper", ...), whether the instance satisfies
-    the hypothesis its claim adds."""
+    ``hypotheses`` (:func:`hypotheses`)."""
     from sinkcheck.evaluate.sinkdiag_eval import evaluate
 
-    fallback = params.get("fallback", True)
-    r = evaluate(sinkdiag_instance(params, seed), fallback)
-    kw = {k: params.get(k, SINKDIAG.params[k].default) for k in INSTANCE_ARGS}
-    r["hypotheses"] = {f"{p} {ineq}": bool(predicate_of_check(check)(kw, fallback, r["instance"]))
-                       for (p, ineq), check in BOUND_CHECKS.items()}
+    r = evaluate(sinkdiag_instance(params, seed), params.get("fallback", True))
+    r["hypotheses"] = hypotheses(params, r["instance"])
     return r
 
 
@@ -164,18 +153,8 @@ def violations(result: dict) -> list[tuple[str, str, bool]]:
     return out
 
 
-def _sinkdiag_joint(params: dict) -> None:
-    from sinkcheck.construct.sinkdiag.instance import check_arguments
-
-    check_arguments(**{k: params[k] for k in INSTANCE_ARGS}, seed=0)
-
-
-SINKDIAG = Kind("sinkdiag", {
-    "d": Param(32, _at_least(3)), "C": Param(2, _at_least(1)), "n": Param(2, _at_least(2)),
-    "r_eta": Param(2, _at_least(1)), "lam": Param(1.0, _positive), "kappa": Param(1.0, _positive),
-    "centred": Param(True), "equal_norms": Param(True), "fallback": Param(True),
-    "delta": Param(1.0, _positive), "decay": Param(0.0, _nonnegative),
-}, run_sinkdiag, joint=_sinkdiag_joint)
+SINKDIAG = Kind("sinkdiag", {k: p for k, p in sec7.PARAMS.items() if k != "seed"}, run_sinkdiag,
+                joint=sec7.check_point)
 
 
 # ---- training runs ----------------------------------------------------------------------------
@@ -245,8 +224,8 @@ def run_dormant(params: dict, seed: int, device: str = "cpu") -> dict:
 
 def _dormant_params() -> dict[str, Param]:
     rules = {"task": _one_of("iid", "bb"), "attention": _one_of("softmax", "relu", "sigmoid"),
-             "weight_decay": _nonnegative, "steps": _at_least(1), "lr": _positive, "batch_size": _at_least(1),
-             "n_layer": _at_least(1), "n_head": _at_least(1), "n_embd": _at_least(1)}
+             "weight_decay": _nonnegative, "steps": at_least(1), "lr": _positive, "batch_size": at_least(1),
+             "n_layer": at_least(1), "n_head": at_least(1), "n_embd": at_least(1)}
     return {k: Param(v, rules.get(k)) for k, v in DORMANT_DEFAULTS.items()}
 
 

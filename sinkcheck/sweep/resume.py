@@ -27,6 +27,7 @@ from sinkcheck.runtime import engine
 from sinkcheck.sweep import views
 from sinkcheck.sweep import kinds as K
 from sinkcheck.runtime.db import ResultsDB
+from sinkcheck.runtime.outcome import Outcome
 from sinkcheck.sweep.spec import Spec
 from sinkcheck.runtime.tasks import Task
 
@@ -41,10 +42,10 @@ def sweep_dir(out: str | Path | OutputDir, force: bool = False, option: str = "-
     return out if isinstance(out, OutputDir) else OutputDir(out, COMMAND, option=option, force=force)
 
 
-def save_counterexample(out: OutputDir, task: Task, outcome: dict) -> str | None:
+def save_counterexample(out: OutputDir, task: Task, outcome: Outcome) -> str | None:
     """Write the instance of a sinkdiag task with a violated inequality (atomically; the file's
     bytes depend on the task only) and return its path relative to ``out``."""
-    if task.kind != "sinkdiag" or outcome["status"] != "ok" or not K.violations(outcome["result"]):
+    if task.kind != "sinkdiag" or not outcome.ok or not K.violations(outcome.result):
         return None
     name = f"{COUNTEREXAMPLES}/{task.key}.npz"
     buffer = io.BytesIO()
@@ -86,7 +87,7 @@ def run_sweep(spec: Spec, out: str | Path | OutputDir, workers: int | None = Non
         retried = sum(status.get(t.key) == "failed" for t in pending)
         counts = {"done": 0, "failed": 0}
         if pending:
-            def record(task: Task, outcome: dict) -> None:
+            def record(task: Task, outcome: Outcome) -> None:
                 db.write(task, outcome, save_counterexample(out, task, outcome))
 
             desc = f"sweep ({spec.kind})"

@@ -27,6 +27,8 @@ import numpy as np
 from sinkcheck import validate
 from sinkcheck.core import npz
 from sinkcheck.core.limits import check_memory
+from sinkcheck.construct.sinkdiag import params
+from sinkcheck.construct.sinkdiag.params import check_arguments, memory_bytes
 from sinkcheck.errors import InvalidInputError
 
 ARRAYS = ("b", "dbar", "c", "d", "group", "eta", "lam", "kappa")
@@ -37,16 +39,6 @@ RANK_RTOL = 1e-9
 
 CONSISTENCY_ATOL = 1e-8
 """Relative tolerance of the structural checks (orthogonality, d = lam dbar + eta, norms)."""
-
-SCALES = (1e-6, 1e6)
-"""The range allowed for lam, kappa and delta. The margin programs' coefficients grow like
-lam^2 d and their solutions like kappa / lam; outside this range the LP and conic solvers' double
-precision no longer reaches them (a solver error or a failed factorisation instead of a number)."""
-
-
-def _scale(name: str, value: float) -> float:
-    return validate.in_interval(name, validate.positive(name, value), *SCALES)
-
 
 @dataclass(frozen=True, eq=False)
 class SinkDiagInstance:
@@ -82,8 +74,8 @@ class SinkDiagInstance:
         counts = np.bincount(group, minlength=C)
         if counts.min() < 2:
             raise InvalidInputError(f"group: every group needs n_c >= 2 tokens (got counts {counts.tolist()})")
-        lam = _scale("lam", self.lam)
-        kappa = _scale("kappa", self.kappa)
+        lam = params.scale("lam", self.lam)
+        kappa = params.scale("kappa", self.kappa)
         # structure: S has the orthogonal basis b, dbar_c, c_c of norm sqrt(d); eta is orthogonal to S
         S = np.vstack([b[None], dbar, c]) / np.sqrt(dim)
         scale = max(1.0, float(np.abs(eta).max()), lam)
@@ -281,70 +273,6 @@ def _nuisance(rng: np.random.Generator, B: np.ndarray, spec: np.ndarray, n_c: in
     elif not centred:  # spread the norms (centring alone already leaves them unequal)
         E = E * rng.uniform(0.25, 1.0, size=(n_c, 1)) / np.linalg.norm(E, axis=1, keepdims=True)
     return E
-
-
-def memory_bytes(d: int, C: int, n: int | list[int], r_eta: int, evaluation: bool = True) -> float:
-    """An upper estimate of the bytes that sampling an instance takes (its arrays: N + 2C + 1 +
-    r_eta rows of length d, a few copies) and, with ``evaluation``, evaluating both patterns on it:
-    the within-group differences and their P x P Gram matrix (P pairs), and per pattern the K
-    margin constraints, each a row of r^2 coefficients in the program
-    (:func:`sinkcheck.core.limits.check_memory`)."""
-    r = 2 * C + 1 + r_eta
-    if isinstance(n, (int, np.integer)):  # closed forms: no list of C sizes is made
-        N, P = C * n, C * n * (n - 1) // 2
-        K = N * (C + N) + C * (n + 1) * (1 + C + N - n)
-    else:
-        N, P = sum(n), sum(v * (v - 1) // 2 for v in n)
-        K = N * (C + N) + sum((v + 1) * (1 + C + N - v) for v in n)
-    sampling = 32.0 * d * (r + 2 * N)
-    if not evaluation:
-        return sampling
-    return float(sampling + 16 * P * (d + P) + 200 * P + 32 * N * N + K * (200 + 8 * r * r))
-
-
-def check_size(d: int, C: int, n: int | list[int], r_eta: int, evaluation: bool = True,
-               label: str = "d, C, n, r_eta") -> None:
-    """Refuse an instance whose sampling (and, with ``evaluation``, evaluation) cannot fit in this
-    machine's memory, before anything is allocated."""
-    sizes = [n] if isinstance(n, (int, np.integer)) else list(n)
-    shown = sizes[0] if min(sizes) == max(sizes) else f"{min(sizes)}..{max(sizes)}"
-    what = "with its margin programs" if evaluation else "(its arrays)"
-    check_memory(label, memory_bytes(d, C, n, r_eta, evaluation),
-                 f"the instance d = {d}, C = {C}, n = {shown}, r_eta = {r_eta} {what}")
-
-
-def check_arguments(d: int, C: int, n: int | list[int], r_eta: int, lam: float, kappa: float, seed: int,
-                    centred: bool = True, equal_norms: bool = True, delta: float = 1.0, decay: float = 0.0,
-                    evaluation: bool = True) -> tuple:
-    """The arguments of :func:`sample_instance`, checked (each rule, the rules joining them, and the
-    memory that sampling and, with ``evaluation``, evaluating the instance need) and normalised:
-    (d, C, sizes, r_eta, lam, kappa, delta, decay, seed). Raises InvalidInputError naming the
-    parameter, before anything is drawn."""
-    d = validate.integer_at_least("d", d, 3)
-    C = validate.integer_at_least("C", C, 1)
-    r_eta = validate.integer_at_least("r_eta", r_eta, 1)
-    uniform = isinstance(n, (int, np.integer)) and not isinstance(n, bool)
-    if uniform:
-        n = validate.integer_at_least("n", n, 2)
-    else:
-        n = [validate.integer_at_least("n", v, 2) for v in n]
-        if len(n) != C:
-            raise InvalidInputError(f"n: must be an int or a list of C = {C} sizes (got {len(n)} sizes)")
-    lam = _scale("lam", lam)
-    kappa = _scale("kappa", kappa)
-    delta = _scale("delta", delta)
-    decay = validate.nonnegative("decay", decay)
-    seed = validate.integer_at_least("seed", seed, 0)
-    for name, flag in (("centred", centred), ("equal_norms", equal_norms)):
-        if not isinstance(flag, (bool, np.bool_)):
-            raise InvalidInputError(f"{name}: must be true or false (got {flag!r})")
-    if d < 2 * C + 1 + r_eta:
-        raise InvalidInputError(f"d: must be >= 2C + 1 + r_eta = {2 * C + 1 + r_eta} (got {d})")
-    check_size(d, C, n, r_eta, evaluation)
-    sizes = [n] * C if uniform else n
-    if centred and equal_norms and r_eta == 1 and any(v % 2 for v in sizes):
-        raise InvalidInputError("n: H1 and H2 with r_eta = 1 need even group sizes (got odd n_c)")
-    return d, C, sizes, r_eta, lam, kappa, delta, decay, seed
 
 
 def sample_instance(d: int, C: int, n: int | list[int], r_eta: int, lam: float, kappa: float, seed: int,

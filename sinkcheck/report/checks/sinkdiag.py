@@ -9,66 +9,62 @@ inside it, and "fails" otherwise; the worst failure is the counterexample.
 
 from __future__ import annotations
 
+import functools
 import math
+
 import numpy as np
 
 from sinkcheck.claims import claim_of_check
+from sinkcheck.construct.sinkdiag.params import SEC7_LAMBDAS, draw_arguments
+from sinkcheck.errors import InvalidInputError
 from sinkcheck.solvers.certify import MAX_GAP
 from sinkcheck.theory import sinkdiag_bounds as T
 from sinkcheck import profiles
 from sinkcheck.report.registry import Certificate, Context, check
 from sinkcheck.construct.sinkdiag.cases import CASES, case_instance
 from sinkcheck.construct.sinkdiag.constraints import violations
-from sinkcheck.construct.sinkdiag.hypotheses import predicate_of_check
 from sinkcheck.construct.sinkdiag.weights import sink_fallback_construction
 from sinkcheck.evaluate.sinkdiag_eval import bound_values, evaluate, opt_cell
-from sinkcheck.evaluate.sinkdiag_table import (DEFAULT_GRID, PROPORTIONAL_GRID, plot_cost_vs_d, ratio_bracket,
-                                                     ratio_grows_with_d)
-from sinkcheck.sweep.grid import evaluate_entries, grid_table, reraise
+from sinkcheck.evaluate.sinkdiag_table import DEFAULT_GRID, PROPORTIONAL_GRID, ratio_bracket, ratio_grows_with_d
+from sinkcheck.sweep.grid import evaluate_points, grid_table
+from sinkcheck.sweep.kinds import BOUND_CHECKS, BoundCheck
 from sinkcheck.core.tables import Table
-
-LAMBDAS = (0.15, 0.3, 0.6, 1.0, 2.0, 5.0, 20.0)
-
 
 def _sample(ctx: Context) -> tuple:
     """Evaluations of a seeded sample, as ((arguments, fallback, evaluation), ...), failures), where
     failures counts solves that ended non-optimal with both solvers (they are left out, not guessed).
-    The instances are sinkdiag tasks of the sweep engine, run in-process and in order."""
+    The points come from the suite's one sampler (:func:`~sinkcheck.construct.sinkdiag.params.draw_arguments`,
+    lam cycling through :data:`~sinkcheck.construct.sinkdiag.params.SEC7_LAMBDAS`); the
+    instances are sinkdiag tasks of the sweep engine, run in-process and in order."""
     rng = np.random.default_rng(ctx.seed)
     size = profiles.get(ctx.profile)
-    count = size.sinkdiag_instances
-    rows = []
-    for i in range(count):
+    points = []
+    for i in range(size.sinkdiag_instances):
         large = size.sinkdiag_large_C_every is not None and i % size.sinkdiag_large_C_every == 0
-        C = int(rng.choice([6, 10, 14] if large else [1, 2, 3]))
-        r_eta = int(rng.integers(1, 4))
-        h1, h2 = bool(rng.integers(2)), bool(rng.integers(2))
-        n = 2 if (h1 and h2 and r_eta == 1) else int(rng.integers(2, 4))
-        kw = dict(d=2 * C + 1 + r_eta + int(rng.integers(0, 4)), C=C, n=n, r_eta=r_eta,
-                  lam=float(LAMBDAS[i % len(LAMBDAS)]), kappa=1.0, seed=int(rng.integers(10_000)),
-                  centred=h1, equal_norms=h2)
-        rows += [(kw, fallback) for fallback in (True, False)]
+        kw = draw_arguments(rng, (6, 10, 14) if large else (1, 2, 3), (SEC7_LAMBDAS[i % len(SEC7_LAMBDAS)],))
+        points += [{**kw, "fallback": fallback} for fallback in (True, False)]
     out, failures = [], 0
-    for (kw, fallback), outcome in zip(rows, evaluate_entries(rows, progress=ctx.progress, desc="sinkdiag sample")):
-        if outcome["status"] == "ok":
-            out.append((kw, fallback, outcome["result"]))
-        elif outcome["error"].startswith("InvalidInputError"):
-            reraise(outcome)
+    for p, outcome in zip(points, evaluate_points(points, progress=ctx.progress, desc="sinkdiag sample")):
+        kw = {k: v for k, v in p.items() if k != "fallback"}
+        if outcome.ok:
+            out.append((kw, p["fallback"], outcome.result))
+        elif isinstance(outcome.error.exception(), InvalidInputError):
+            outcome.error.reraise()
         else:
             failures += 1
     return tuple(out), failures
 
 
-def _bound_check(ctx: Context, name: str, pattern: str, inequality: str, case: str, predicate=None) -> Certificate:
-    """A stated bound of Section 7 over the shared sample, split by its claim's hypothesis predicate
-    (``predicate`` replaces it, for the tests' planted hypotheses)."""
+def _bound_check(ctx: Context, bound: BoundCheck, predicate=None) -> Certificate:
+    """A stated bound of Section 7 over the shared sample, split by the hypothesis its claim adds
+    (as each task recorded it; ``predicate`` replaces it, for the tests' planted hypotheses)."""
+    name, pattern, inequality, case = bound.name, bound.pattern, bound.inequality, bound.case
     claim = claim_of_check(name)
-    inside = predicate or predicate_of_check(name)
     sample, failures = ctx.shared("sinkdiag.sample", _sample)
     rows, fails_in, fails_out, n_in, undecided, gap = [], [], [], 0, 0, 0.0
     for kw, fallback, r in sample:
         v = r[pattern]["verdicts"][inequality]
-        ok_in = inside(kw, fallback, r["instance"])
+        ok_in = predicate(kw, fallback, r["instance"]) if predicate else r["hypotheses"][f"{pattern} {inequality}"]
         n_in += ok_in
         undecided += v["verdict"] == "undecided"
         if r[pattern]["status"] == "failed":  # left out, not guessed (the other pattern's row stands)
@@ -99,7 +95,7 @@ def _bound_check(ctx: Context, name: str, pattern: str, inequality: str, case: s
     return Certificate(
         check=name, verdict=verdict,
         counterexample=counter if verdict != "holds" else None,
-        parameters={"seed": ctx.seed, "profile": ctx.profile, "instances": len(sample), "lambdas": list(LAMBDAS),
+        parameters={"seed": ctx.seed, "profile": ctx.profile, "instances": len(sample), "lambdas": list(SEC7_LAMBDAS),
                     "max_gap": MAX_GAP},
         evidence={"solver_failures_left_out": failures, "violations_outside_hypothesis": len(fails_out), "violations_inside_hypothesis": len(fails_in),
                   "undecided_within_solver_bracket": undecided, "largest_certified_gap": gap,
@@ -109,28 +105,8 @@ def _bound_check(ctx: Context, name: str, pattern: str, inequality: str, case: s
     )
 
 
-@check("sinkdiag.sink_upper")
-def sink_upper(ctx: Context) -> Certificate:
-    """U_sink: some sink solution has QK cost <= 12 kappa C / sqrt(d)."""
-    return _bound_check(ctx, "sinkdiag.sink_upper", "sink", "opt<=upper", "u_sink_small_lambda")
-
-
-@check("sinkdiag.diag_upper")
-def diag_upper(ctx: Context) -> Certificate:
-    """U_diag: some diagonal solution has QK cost <= 13 kappa C/sqrt(d) + 4 kappa sqrt(d) r_eta/Delta_diag."""
-    return _bound_check(ctx, "sinkdiag.diag_upper", "diag", "opt<=upper", "u_diag_small_lambda")
-
-
-@check("sinkdiag.sink_lower")
-def sink_lower(ctx: Context) -> Certificate:
-    """L_sink: every sink solution has QK cost >= kappa C / (2 sqrt(d))."""
-    return _bound_check(ctx, "sinkdiag.sink_lower", "sink", "lower<=opt", "l_sink_large_lambda_no_fallback")
-
-
-@check("sinkdiag.diag_lower")
-def diag_lower(ctx: Context) -> Certificate:
-    """L_diag: every diagonal solution has QK cost >= kappa sqrt(d) r_eff / delta^2 + kappa C / (2 sqrt(d))."""
-    return _bound_check(ctx, "sinkdiag.diag_lower", "diag", "lower<=opt", "l_diag_large_lambda_no_fallback")
+for _bound in BOUND_CHECKS:
+    check(_bound.name)(functools.partial(_bound_check, bound=_bound))
 
 
 def _stated_check(ctx: Context, name: str, pattern: str, inequality: str, case: str) -> Certificate:
@@ -223,8 +199,7 @@ def comparison_table(ctx: Context) -> Certificate:
     at every d, and below 1: the diagonal pattern is the cheaper one however large d is."""
     whole = profiles.get(ctx.profile).sinkdiag_whole_grid
     grid = DEFAULT_GRID if whole else [g for g in DEFAULT_GRID if g["C"] == 2 and g["lam"] == 1.0]
-    tab, raw = grid_table(grid, progress=ctx.progress)
-    plot_cost_vs_d(grid, raw, ctx.figure_dir / "sinkdiag_cost_vs_d.png")
+    tab, raw = grid_table(grid, progress=ctx.progress, plot=ctx.figure_dir / "sinkdiag_cost_vs_d.png")
     sink_wins = sum(r["winner"] == "sink" for r in raw)
     grows = ratio_grows_with_d(grid, raw)
     tab_p, raw_p = grid_table(PROPORTIONAL_GRID, progress=ctx.progress)
