@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 BIN = Path(sys.executable).parent
+REPO = Path(__file__).resolve().parent.parent
 SPEC = {"kind": "sinkdiag", "seed": 7, "seeds": 6,
         "parameters": {"d": 11, "C": [1, 2, 3], "r_eta": 2, "lam": [0.2, 1.0, 20.0], "fallback": [True, False]}}
 """108 tasks of about 0.07 s each (6.6 s serially): long enough to interrupt mid-sweep on a loaded
@@ -45,16 +46,17 @@ def dask_cluster(tmp_path: Path, workers: int = 2):
     dead) on 127.0.0.1; yields (address, worker processes); every process is stopped on exit."""
     info = tmp_path / "scheduler.json"
     procs = []
+    cluster_env = {**env(), "PYTHONPATH": str(REPO)}  # the scheduler and workers unpickle the tests' work functions
     try:
         procs.append(subprocess.Popen([BIN / "dask", "scheduler", "--host", "127.0.0.1", "--port", "0",
-                                       "--no-dashboard", "--scheduler-file", str(info)], env=env(),
+                                       "--no-dashboard", "--scheduler-file", str(info)], env=cluster_env,
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         wait_for(lambda: info.exists() and info.stat().st_size > 0, 60, "the scheduler")
         address = json.loads(info.read_text())["address"]
         assert address.startswith("tcp://127.0.0.1:")
         for i in range(workers):
             procs.append(subprocess.Popen([BIN / "dask", "worker", address, "--host", "127.0.0.1", "--nthreads", "1",
-                                           "--no-nanny", "--no-dashboard", "--name", f"w{i}"], env=env(),
+                                           "--no-nanny", "--no-dashboard", "--name", f"w{i}"], env=cluster_env,
                                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         code = (f"from distributed import Client\nwith Client({address!r}, timeout='30s') as c:\n"
                 f"    c.wait_for_workers({workers}, timeout=60)\n")

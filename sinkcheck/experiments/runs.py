@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from sinkcheck.runtime import engine
+from sinkcheck.runtime.outcome import Outcome
 from sinkcheck.runtime.tasks import Task
 
 
@@ -25,10 +26,10 @@ def run_all(tasks: list[Task], work: engine.Work, progress: bool = False, desc: 
             raised.append(exc)
             raise
 
-    def collect(task: Task, outcome: dict) -> None:
-        if outcome["status"] == "failed":
+    def collect(task: Task, outcome: Outcome) -> None:
+        if outcome.status == "failed":
             raise raised[-1]
-        results.append(outcome["result"])
+        results.append(outcome.result)
 
     engine.run(tasks, keeping, collect, client=None, progress=progress, desc=desc)
     return results
