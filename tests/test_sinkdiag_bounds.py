@@ -510,3 +510,21 @@ def test_with_a_short_nuisance_the_ratio_grows_with_d_and_a_ratio_that_does_not_
     _, raw = grid_table(grid)
     assert all(r["winner"] == "sink" for r in raw) and ratio_grows_with_d(grid, raw)
     assert not ratio_grows_with_d(grid, [raw[0]] * len(raw))  # planted: the same row at every d
+
+
+def test_evaluate_builds_each_patterns_margin_constraints_once(benign, monkeypatch):
+    from sinkcheck.construct.sinkdiag import constraints as cn
+    from sinkcheck.construct.sinkdiag import min_cost as mc
+    from sinkcheck.evaluate import sinkdiag_eval as ev
+
+    built = []
+
+    def counted(inst, pattern, fallback=True):
+        built.append(pattern)
+        return original(inst, pattern, fallback)
+
+    original = cn.margin_constraints
+    for module in (ev, mc, cn):  # every module that builds them; min_margin_by_kind builds in cn
+        monkeypatch.setattr(module, "margin_constraints", counted, raising=False)
+    r = evaluate(benign, True)
+    assert built == ["sink", "diag"] and r["sink"]["status"] == r["diag"]["status"] == "optimal"

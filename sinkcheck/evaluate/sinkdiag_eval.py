@@ -30,7 +30,7 @@ from tqdm import tqdm
 
 from sinkcheck.construct.sinkdiag.min_cost import min_cost
 from sinkcheck.construct.sinkdiag.cases import CASES
-from sinkcheck.construct.sinkdiag.constraints import min_margin_by_kind
+from sinkcheck.construct.sinkdiag.constraints import margin_constraints, min_margin_by_kind
 from sinkcheck.construct.sinkdiag.instance import SinkDiagInstance, sample_instance
 from sinkcheck.construct.sinkdiag.params import check_size
 from sinkcheck.construct.sinkdiag.weights import construction
@@ -117,9 +117,9 @@ def evaluate(inst: SinkDiagInstance, fallback: bool = True,
     bv = bound_values(inst, fallback, qk)
     out = {"instance": inst.parameters(), "fallback": fallback}
     for pattern in tqdm(("sink", "diag"), disable=not progress, desc=f"min-cost programs (C = {inst.C})"):
-        error = None
+        error, cons = None, margin_constraints(inst, pattern, fallback)  # built once: the solve and the construction's check
         try:
-            sol = min_cost(inst, pattern, fallback)
+            sol = min_cost(inst, pattern, fallback, cons=cons)
             opt, opt_lower, status, used = sol.opt, sol.opt_lower, "optimal", sol.solver
             bracket = (opt_lower, opt)
         except InfeasibleError:
@@ -134,7 +134,7 @@ def evaluate(inst: SinkDiagInstance, fallback: bool = True,
         try:
             con = construction(inst, pattern, fallback)
             ccost = con.cost
-            cmargin = min(min_margin_by_kind(inst, con.form, pattern, fallback).values())
+            cmargin = min(min_margin_by_kind(inst, con.form, pattern, fallback, cons).values())
         except InvalidInputError:  # Delta_diag <= 0: the diagonal construction does not exist
             ccost, cmargin = None, None
         valid = cmargin is not None and cmargin >= -FEAS_ATOL * inst.kappa

@@ -110,8 +110,10 @@ def violations(inst: SinkDiagInstance, W: np.ndarray | SpanForm, pattern: str, f
                       float(m[i])) for i in bad]
 
 
-def min_margin_by_kind(inst: SinkDiagInstance, W: np.ndarray | SpanForm, pattern: str, fallback: bool = True) -> dict:
-    """Smallest margin over each kind of constraint (evidence for reports)."""
-    cons = margin_constraints(inst, pattern, fallback)
+def min_margin_by_kind(inst: SinkDiagInstance, W: np.ndarray | SpanForm, pattern: str, fallback: bool = True,
+                       cons: Constraints | None = None) -> dict:
+    """Smallest margin over each kind of constraint (evidence for reports); ``cons``: the pattern's
+    constraints when the caller has built them already."""
+    cons = margin_constraints(inst, pattern, fallback) if cons is None else cons
     m = constraint_margins(inst, W, cons)
     return {k: float(m[cons.kind == k].min()) for k in ("dormant", "copy", "fallback") if np.any(cons.kind == k)}

@@ -72,12 +72,12 @@ def instance_basis(inst: SinkDiagInstance) -> np.ndarray:
     return factors.span_basis(raw.T)
 
 
-def scaled_program(inst: SinkDiagInstance, pattern: str, fallback: bool = True,
-                   reduce: bool = True) -> tuple[np.ndarray, np.ndarray, Constraints]:
+def scaled_program(inst: SinkDiagInstance, pattern: str, fallback: bool = True, reduce: bool = True,
+                   cons: Constraints | None = None) -> tuple[np.ndarray, np.ndarray, Constraints]:
     """The basis Q (:func:`instance_basis`, or the identity when not ``reduce``), the scaled coordinates
     Z = tokens Q / sqrt(d) and the constraints of ``pattern``: the margin program min_cost solves
-    (module docstring)."""
-    cons = margin_constraints(inst, pattern, fallback)
+    (module docstring); ``cons``: the pattern's constraints when the caller has built them already."""
+    cons = margin_constraints(inst, pattern, fallback) if cons is None else cons
     Q = instance_basis(inst) if reduce else np.eye(inst.dim)
     return Q, inst.tokens() @ Q / np.sqrt(inst.dim), cons
 
@@ -126,7 +126,7 @@ def clarabel_first(pattern: str, Z: np.ndarray, cons: Constraints) -> bool:
 
 
 def min_cost(inst: SinkDiagInstance, pattern: str, fallback: bool = True, reduce: bool = True,
-             policy: Policy = Policy()) -> MinCost:
+             policy: Policy = Policy(), cons: Constraints | None = None) -> MinCost:
     """Minimum QK cost of ``pattern`` on ``inst``, certified by weak duality (module docstring).
 
     Args:
@@ -137,6 +137,8 @@ def min_cost(inst: SinkDiagInstance, pattern: str, fallback: bool = True, reduce
         policy: how the solver ladder runs (:class:`~sinkcheck.solvers.ladder.Policy`); its open
             choices are made here: the form by :func:`program_form`, Clarabel first by
             :func:`clarabel_first`.
+        cons: the constraints of ``pattern`` (:func:`~sinkcheck.construct.sinkdiag.constraints.margin_constraints`)
+            when the caller has built them already.
     Returns:
         A :class:`MinCost`; ``opt`` = 2 ||W||_* of a W meeting every margin, ``opt_lower`` <= OPT.
     Raises:
@@ -148,7 +150,7 @@ def min_cost(inst: SinkDiagInstance, pattern: str, fallback: bool = True, reduce
             feasibility LP); the error carries the bracket of OPT.
         SolverError: no certified bracket could be had.
     """
-    Q, Z, cons = scaled_program(inst, pattern, fallback, reduce)
+    Q, Z, cons = scaled_program(inst, pattern, fallback, reduce, cons)
     scale = inst.kappa / np.sqrt(inst.dim)  # M = M' kappa / sqrt(d)
     try:
         sol = solve(Z, cons, policy.given(program_form(pattern, Z.shape[1]), clarabel_first(pattern, Z, cons)),
