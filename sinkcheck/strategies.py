@@ -30,17 +30,34 @@ SEC7_KAPPAS = (0.5, 1.0, 3.0)
 """The kappa values drawn for Section 7."""
 
 
-def sec7_arguments(lam_min: float = 0.0, lam_max: float = float("inf"), h1: bool | None = None,
+class _DrawPicker:
+    """The :class:`~sinkcheck.construct.sinkdiag.params.Picker` of a Hypothesis ``draw``: each
+    coordinate is its own Hypothesis draw, so a failure shrinks coordinate by coordinate."""
+
+    def __init__(self, draw):
+        self.draw = draw
+
+    def choice(self, options):
+        return self.draw(st.sampled_from(options))
+
+    def integer(self, lo: int, hi: int) -> int:
+        return self.draw(st.integers(lo, hi))
+
+    def boolean(self) -> bool:
+        return self.draw(st.booleans())
+
+
+@st.composite
+def sec7_arguments(draw, lam_min: float = 0.0, lam_max: float = float("inf"), h1: bool | None = None,
                    h2: bool | None = None, C_values: tuple[int, ...] = (1, 2, 3, 4, 6, 8, 12)):
     """Arguments of :func:`~sinkcheck.construct.sinkdiag.instance.sample_instance` and whether the
     fallback constraints are imposed, drawn by the suite's one sampler of the Section 7 space
-    (:func:`~sinkcheck.construct.sinkdiag.params.draw_arguments`, seeded from the strategy): C from
-    ``C_values``, lam from :data:`~sinkcheck.construct.sinkdiag.params.SEC7_LAMBDAS` within
+    (:func:`~sinkcheck.construct.sinkdiag.params.draw_arguments`, each coordinate a Hypothesis draw):
+    C from ``C_values``, lam from :data:`~sinkcheck.construct.sinkdiag.params.SEC7_LAMBDAS` within
     [lam_min, lam_max], kappa from :data:`SEC7_KAPPAS`; ``h1`` / ``h2`` fix the centred nuisance
     (H1) and equal nuisance norms (H2), None draws both ways."""
     lambdas = tuple(v for v in SEC7_LAMBDAS if lam_min <= v <= lam_max)
-    return st.tuples(st.integers(0, 2**32 - 1), st.booleans()).map(
-        lambda a: (draw_arguments(np.random.default_rng(a[0]), C_values, lambdas, SEC7_KAPPAS, h1, h2), a[1]))
+    return draw_arguments(_DrawPicker(draw), C_values, lambdas, SEC7_KAPPAS, h1, h2), draw(st.booleans())
 
 
 def sec7_instances(**kwargs):

@@ -5,14 +5,15 @@ and rules, the rules joining them, and the one seeded sampler of the space the s
 rule; :func:`check_arguments` checks a whole point (each rule, ``d >= 2C + 1 + r_eta``, the
 H1 + H2 parity rule and the memory that sampling and evaluating need). The CLI (``sinkcheck
 bounds``), the sweep's ``sinkdiag`` kind, the grid file of ``sinkcheck table``, the Hypothesis
-strategies and the report's checks all read this module. :func:`draw_arguments` is the sampler:
-the report's checks call it with a seeded Generator, the strategies build on it.
+strategies and the report's checks all read this module. :func:`draw_arguments` is the sampler,
+written once against a :class:`Picker`: the report's checks drive it with a seeded Generator
+(:class:`RngPicker`), the Hypothesis strategies with Hypothesis draws (so failures shrink).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Protocol, Sequence
 
 import numpy as np
 
@@ -153,20 +154,47 @@ SEC7_LAMBDAS = (0.15, 0.4, 0.8, 1.0, 2.5, 6.0, 20.0)
 U_diag, 1 for U_sink) and above those of the lower bounds (sqrt 15; 16 in the kept counterexamples)."""
 
 
-def draw_arguments(rng: np.random.Generator, C_values: tuple[int, ...], lambdas: tuple[float, ...],
-                   kappas: tuple[float, ...] = (1.0,), h1: bool | None = None,
-                   h2: bool | None = None) -> dict:
-    """One seeded draw of :func:`~sinkcheck.construct.sinkdiag.instance.sample_instance`'s
-    arguments: C from ``C_values``, r_eta in 1..3, H1 (``centred``) and H2 (``equal_norms``) each
-    either way unless ``h1`` / ``h2`` fix them, n in {2, 3} (n = 2 when H1, H2 and r_eta = 1, the
-    only centred equal-norm case), lam from ``lambdas``, d = 2C + 1 + r_eta + (0..3), kappa from
-    ``kappas`` and an instance seed in 0..10000."""
-    C = int(rng.choice(C_values))
-    r_eta = int(rng.integers(1, 4))
-    centred = bool(rng.integers(2)) if h1 is None else h1
-    equal = bool(rng.integers(2)) if h2 is None else h2
-    n = 2 if (centred and equal and r_eta == 1) else int(rng.integers(2, 4))
-    lam = float(rng.choice(lambdas))
-    d = 2 * C + 1 + r_eta + int(rng.integers(0, 4))
-    return dict(d=d, C=C, n=n, r_eta=r_eta, lam=lam, kappa=float(rng.choice(kappas)),
-                seed=int(rng.integers(10_001)), centred=centred, equal_norms=equal)
+class Picker(Protocol):
+    """A source of draws: :func:`draw_arguments` is written once against it, and driven by a seeded
+    numpy generator (:class:`RngPicker`, the report's checks) or by Hypothesis
+    (:func:`sinkcheck.strategies.sec7_arguments`, which can then shrink each coordinate)."""
+
+    def choice(self, options: Sequence) -> Any: ...
+
+    def integer(self, lo: int, hi: int) -> int: ...  # lo..hi inclusive
+
+    def boolean(self) -> bool: ...
+
+
+class RngPicker:
+    """:class:`Picker` of a numpy generator (a choice among one option draws nothing)."""
+
+    def __init__(self, rng: np.random.Generator):
+        self.rng = rng
+
+    def choice(self, options: Sequence) -> Any:
+        return options[0] if len(options) == 1 else options[int(self.rng.integers(len(options)))]
+
+    def integer(self, lo: int, hi: int) -> int:
+        return int(self.rng.integers(lo, hi + 1))
+
+    def boolean(self) -> bool:
+        return bool(self.rng.integers(2))
+
+
+def draw_arguments(pick: Picker, C_values: Sequence[int], lambdas: Sequence[float],
+                   kappas: Sequence[float] = (1.0,), h1: bool | None = None, h2: bool | None = None) -> dict:
+    """One draw of :func:`~sinkcheck.construct.sinkdiag.instance.sample_instance`'s arguments, the
+    suite's one sampler of the Section 7 space: C from ``C_values``, r_eta in 1..3, H1 (``centred``)
+    and H2 (``equal_norms``) each either way unless ``h1`` / ``h2`` fix them, n in {2, 3} (n = 2 when
+    H1, H2 and r_eta = 1, the only centred equal-norm case), lam from ``lambdas``, d = 2C + 1 + r_eta
+    + (0..3), kappa from ``kappas`` and an instance seed in 0..10000."""
+    C = int(pick.choice(tuple(C_values)))
+    r_eta = pick.integer(1, 3)
+    centred = pick.boolean() if h1 is None else h1
+    equal = pick.boolean() if h2 is None else h2
+    n = 2 if (centred and equal and r_eta == 1) else pick.integer(2, 3)
+    lam = float(pick.choice(tuple(lambdas)))
+    d = 2 * C + 1 + r_eta + pick.integer(0, 3)
+    return dict(d=d, C=C, n=n, r_eta=r_eta, lam=lam, kappa=float(pick.choice(tuple(kappas))),
+                seed=pick.integer(0, 10_000), centred=centred, equal_norms=equal)

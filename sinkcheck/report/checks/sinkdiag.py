@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from sinkcheck.claims import claim_of_check
-from sinkcheck.construct.sinkdiag.params import SEC7_LAMBDAS, draw_arguments
+from sinkcheck.construct.sinkdiag.params import SEC7_LAMBDAS, RngPicker, draw_arguments
 from sinkcheck.errors import InvalidInputError
 from sinkcheck.solvers.certify import MAX_GAP
 from sinkcheck.theory import sinkdiag_bounds as T
@@ -41,7 +41,7 @@ def _sample(ctx: Context) -> tuple:
     points = []
     for i in range(size.sinkdiag_instances):
         large = size.sinkdiag_large_C_every is not None and i % size.sinkdiag_large_C_every == 0
-        kw = draw_arguments(rng, (6, 10, 14) if large else (1, 2, 3), (SEC7_LAMBDAS[i % len(SEC7_LAMBDAS)],))
+        kw = draw_arguments(RngPicker(rng), (6, 10, 14) if large else (1, 2, 3), (SEC7_LAMBDAS[i % len(SEC7_LAMBDAS)],))
         points += [{**kw, "fallback": fallback} for fallback in (True, False)]
     out, failures = [], 0
     for p, outcome in zip(points, evaluate_points(points, progress=ctx.progress, desc="sinkdiag sample")):
