@@ -12,7 +12,7 @@ cross term tr(W C^T) is reported too: on the interpolation path it, not beta tr(
 
 Prediction (the paper's conditions): "smooths" if beta tr(BW) > 0 (replacing attention by dense
 attention should raise the average cosine similarity: measured_delta_cos > 0), "sharpens" if
-beta tr(BW) + tr(B W^T W) < 0 (should lower it), "undetermined" otherwise.
+beta tr(BW) + tr(B W^T W) < 0 (should lower it), "neither" otherwise.
 """
 
 from __future__ import annotations
@@ -26,14 +26,15 @@ from sinkcheck.core.metrics import avg_pairwise_cosine
 from sinkcheck.errors import InvalidInputError
 from sinkcheck.theory.smoothing import paper_condition
 
-PREDICTIONS = {"dense smooths": ("smooths", 1), "dense sharpens": ("sharpens", -1), "neither": ("undetermined", 0)}
+PREDICTIONS = {"dense smooths": ("smooths", 1), "dense sharpens": ("sharpens", -1), "neither": ("neither", 0)}
+"""The class of a head and the sign of its predicted cosine change, from the paper's condition."""
 
 
 @dataclass(frozen=True)
 class HeadAnalysis:
     """The smoothing conditions and the measured changes of average cosine similarity for one head.
 
-    ``predicted`` is "smooths", "sharpens" or "undetermined" (sign +1, -1, 0 in
+    ``predicted`` is "smooths", "sharpens" or "neither" (sign +1, -1, 0 in
     ``predicted_sign``); ``measured_delta_cos`` is avg cos(X + A_u Z W^T) - avg cos(X + A Z W^T)
     (Figure 9), ``measured_delta_cos_identity`` is avg cos(X + A Z W^T) - avg cos(X + Z W^T)
     (Figure 8), ``measured_delta_ratio`` is Figure 9's change in the ratio form (2).

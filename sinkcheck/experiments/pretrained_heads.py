@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from sinkcheck.theory.smoothing import paper_condition
-from sinkcheck.evaluate.smoothing_heads import analyse_head
+from sinkcheck.evaluate.smoothing_heads import PREDICTIONS, analyse_head
 
 
 def head_table_row(X: np.ndarray, Z: np.ndarray, A: np.ndarray, W_OV: np.ndarray, causal: bool = False) -> dict:
@@ -36,6 +36,5 @@ def head_table_row(X: np.ndarray, Z: np.ndarray, A: np.ndarray, W_OV: np.ndarray
 
 def head_class(beta_tr_BW: float, sharpen: float) -> str:
     """The paper's condition (:func:`sinkcheck.theory.smoothing.paper_condition`, the one classifier)
-    as the pretrained tables name it: "smooths", "sharpens" or "neither"."""
-    return {"dense smooths": "smooths", "dense sharpens": "sharpens", "neither": "neither"}[
-        paper_condition(beta_tr_BW, sharpen - beta_tr_BW)]
+    as a head's class: "smooths", "sharpens" or "neither" (:data:`~sinkcheck.evaluate.smoothing_heads.PREDICTIONS`)."""
+    return PREDICTIONS[paper_condition(beta_tr_BW, sharpen - beta_tr_BW)][0]

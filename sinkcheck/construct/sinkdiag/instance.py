@@ -5,7 +5,7 @@ An instance holds the embeddings the margin constraints are written in:
 - ``b`` (d,): the BOS / sink token, ``sqrt(d) U e_0``;
 - ``dbar`` (C, d): group directions ``sqrt(d) U e_c``;
 - ``c`` (C, d): copy-paste queries ``sqrt(d) U e_{C+c}``;
-- ``d`` (N, d): dormant tokens ``lam * dbar[group] + eta``;
+- ``d`` (N, d): dormant tokens ``lam * dbar[group] + eta`` (the paper's d_i; the dimension d is the property ``dim``);
 - ``group`` (N,): the group (0-based) of each dormant token;
 - ``eta`` (N, d): nuisance vectors, orthogonal to S = span(b, dbar, c);
 - scalars ``lam`` and ``kappa``.
