@@ -8,6 +8,8 @@ L <= OPT <= cost(construction) at many groups (C up to 20).
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import math
 
 import numpy as np
@@ -25,7 +27,9 @@ from sinkcheck.construct.sinkdiag.instance import SinkDiagInstance, sample_insta
 from sinkcheck.construct.sinkdiag.weights import construction
 from sinkcheck.errors import IllConditionedError, InfeasibleError, InvalidInputError, SolverError, WideBracketError
 from sinkcheck.construct.sink_hulls import in_hull
-from sinkcheck.evaluate.sinkdiag_eval import EXACT_RTOL, bound_values, evaluate, opt_cell
+from sinkcheck.evaluate.sinkdiag_eval import EXACT_RTOL, bound_values, evaluate
+from sinkcheck.evaluate.sinkdiag_result import Evaluation, Inequality
+from sinkcheck.runtime.tasks import canonical
 from tests.support.brackets import opt_bracket
 from tests.support.profiles import examples
 
@@ -127,14 +131,14 @@ def test_a_refused_solve_reports_no_OPT_and_its_bracket_decides_only_what_it_can
         return ct.Bracket(Mf, upper, upper * max(1 - width * ct.MAX_GAP, 1e-9))
     monkeypatch.setattr(mp, "certify", loose)
     r = evaluate(inst, True)
-    for p in ("sink", "diag"):
-        x = r[p]
-        assert x["status"] == "bracket" and x["opt"] is None and x["opt_lower"] < x["opt_upper"]
-        assert opt_cell(x).startswith("[")
-        assert x["verdicts"]["lower<=opt"]["verdict"] == ("holds" if x["lower"] <= x["opt_lower"] else "undecided")
-    assert r["ratio_diag_over_sink"] is None
-    brackets_apart = r["sink"]["opt_upper"] < r["diag"]["opt_lower"]
-    assert brackets_apart == decided and r["winner"] == ("sink" if decided else "undecided")
+    for x in (r.sink, r.diag):
+        assert x.status == "bracket" and x.opt is None and x.opt_lower < x.opt_upper
+        assert x.opt_cell().startswith("[")
+        assert x.verdict(Inequality.LOWER_OPT).verdict == ("holds" if x.lower <= x.opt_lower else "undecided")
+    assert r.ratio_diag_over_sink is None
+    brackets_apart = r.sink.opt_upper < r.diag.opt_lower
+    assert brackets_apart == decided and r.winner == ("sink" if decided else "undecided")
+    assert Evaluation.from_json(r.to_json()) == r  # a "bracket" pattern survives its JSON
 
 
 def test_solver_saying_infeasible_after_a_feasible_LP_is_an_error(inst, monkeypatch):
@@ -190,6 +194,20 @@ def test_coinciding_group_mates_make_the_diag_program_infeasible_and_leave_the_s
     with pytest.raises(InfeasibleError, match=r"\(diag\): infeasible .*: dormant tokens 0 and 1 of one group coincide"):
         mc.min_cost(I, "diag")
     assert mc.min_cost(I, "sink").opt > 0
+
+
+def test_an_evaluation_survives_its_json_round_trip_unchanged():
+    # an infeasible diagonal program (coinciding mates) and its sweep hypotheses; rows spell inf "inf"
+    r = evaluate(near_twins(0.0), True)
+    r = dataclasses.replace(r, hypotheses={("sink", Inequality.OPT_UPPER): False, ("diag", Inequality.LOWER_OPT): True})
+    assert r.diag.status == "infeasible" and r.sink.status == "optimal" and r.winner == "sink"
+    data = r.to_json()
+    assert list(data) == ["instance", "fallback", "sink", "diag", "ratio_diag_over_sink", "winner", "hypotheses"]
+    assert list(data["sink"]["verdicts"]) == ["lower<=opt", "opt<=construction", "construction<=upper", "opt<=upper"]
+    assert data["hypotheses"] == {"sink opt<=upper": False, "diag lower<=opt": True}
+    assert Evaluation.from_json(data) == r and Evaluation.from_json(data).to_json() == data
+    row = json.loads(canonical(data))  # as a results database stores it and reads it back
+    assert Evaluation.from_json(row) == r and canonical(Evaluation.from_json(row).to_json()) == canonical(data)
 
 
 def test_best_box_margin_is_positive_exactly_when_a_construction_exists(inst):

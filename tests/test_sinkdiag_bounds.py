@@ -29,6 +29,7 @@ from sinkcheck.errors import SolverError
 from sinkcheck.theory import sinkdiag_bounds as T
 from sinkcheck.construct.sinkdiag.cases import CASES, case_instance
 from sinkcheck.evaluate.sinkdiag_eval import EXACT_RTOL, _verdict, bound_values, crossing_lambda, evaluate
+from sinkcheck.evaluate.sinkdiag_result import Inequality
 from sinkcheck.evaluate.sinkdiag_table import DEFAULT_GRID, PROPORTIONAL_GRID, ratio_bracket, ratio_grows_with_d
 from sinkcheck.sweep import kinds as K
 from sinkcheck.sweep.grid import grid_table
@@ -208,21 +209,21 @@ def test_stated_U_diag_holds_under_H2_and_positive_Delta_when_lam_at_least_0_494
     kw, fallback = args
     I = sample_instance(**kw)
     assume(I.Delta_diag > 0)  # part of the statement: U_diag is infinite otherwise
-    r = evaluate(I, fallback)["diag"]
-    assert r["construction_valid"] and r["opt_lower"] <= r["construction"] * (1 + EXACT_RTOL) <= r["upper"] * (1 + 1e-6)
+    r = evaluate(I, fallback).diag
+    assert r.construction_valid and r.opt_lower <= r.construction * (1 + EXACT_RTOL) <= r.upper * (1 + 1e-6)
 
 
 # ---- pinned counterexamples: the stated bounds fail here ----------------------------------------
 @pytest.mark.parametrize("name,pattern,inequality", [
-    ("u_sink_small_lambda", "sink", "opt<=upper"),
-    ("u_diag_small_lambda", "diag", "opt<=upper"),
-    ("l_sink_large_lambda_no_fallback", "sink", "lower<=opt"),
-    ("l_diag_large_lambda_no_fallback", "diag", "lower<=opt"),
+    ("u_sink_small_lambda", "sink", Inequality.OPT_UPPER),
+    ("u_diag_small_lambda", "diag", Inequality.OPT_UPPER),
+    ("l_sink_large_lambda_no_fallback", "sink", Inequality.LOWER_OPT),
+    ("l_diag_large_lambda_no_fallback", "diag", Inequality.LOWER_OPT),
 ])
 def test_stated_bound_fails_on_its_named_counterexample(name, pattern, inequality):
     I, fallback = case_instance(name)
-    v = evaluate(I, fallback)[pattern]["verdicts"][inequality]
-    assert v["verdict"] == "violated" and v["slack"] < -1e-3
+    v = evaluate(I, fallback).pattern(pattern).verdict(inequality)
+    assert v.verdict == "violated" and v.slack < -1e-3
 
 
 def test_stated_L_sink_fails_with_fallback_for_many_groups_and_large_lam_with_the_papers_construction():
@@ -238,8 +239,8 @@ def test_sink_construction_cost_tends_to_2_sqrt_2C_so_L_sink_fails_beyond_C_32()
 
 def test_diag_construction_breaks_a_cross_group_margin_without_H2():
     I, fallback = case_instance("diag_construction_without_H2")
-    r = evaluate(I, fallback)["diag"]
-    assert I.Delta_diag > 0 and I.cross_gap < 0 and r["construction_min_margin"] < -1e-3
+    r = evaluate(I, fallback).diag
+    assert I.Delta_diag > 0 and I.cross_gap < 0 and r.construction_min_margin < -1e-3
 
 
 # ---- symbolic facts ---------------------------------------------------------------------------
@@ -280,20 +281,20 @@ def benign():
 
 
 @pytest.mark.parametrize("bound,mutant,pattern,inequality", [
-    ("L_sink", T.kappa * T.C * sp.sqrt(T.d) / 2, "sink", "lower<=opt"),  # sqrt(d) misplaced
-    ("U_sink", T.kappa * T.C / sp.sqrt(T.d), "sink", "construction<=upper"),  # wrong constant
-    ("L_diag", 2 * T.QK["L_diag"], "diag", "lower<=opt"),  # wrong constant
-    ("U_diag", 13 * T.kappa * T.C / sp.sqrt(T.d), "diag", "construction<=upper"),  # dropped r_eta term
+    ("L_sink", T.kappa * T.C * sp.sqrt(T.d) / 2, "sink", Inequality.LOWER_OPT),  # sqrt(d) misplaced
+    ("U_sink", T.kappa * T.C / sp.sqrt(T.d), "sink", Inequality.CONSTRUCTION_UPPER),  # wrong constant
+    ("L_diag", 2 * T.QK["L_diag"], "diag", Inequality.LOWER_OPT),  # wrong constant
+    ("U_diag", 13 * T.kappa * T.C / sp.sqrt(T.d), "diag", Inequality.CONSTRUCTION_UPPER),  # dropped r_eta term
 ])
 def test_planted_error_in_a_bound_is_caught(benign, bound, mutant, pattern, inequality):
     qk = dict(T.QK) | {bound: mutant}
-    good, bad = (evaluate(benign, True, qk=q)[pattern]["verdicts"][inequality]["verdict"] for q in (T.QK, qk))
+    good, bad = (evaluate(benign, True, qk=q).pattern(pattern).verdict(inequality).verdict for q in (T.QK, qk))
     assert (good, bad) == ("holds", "violated")
 
 
 def test_planted_flipped_inequality_is_caught(benign):
-    r = evaluate(benign, True)["sink"]
-    assert _verdict(r["upper"], (r["opt_lower"], r["opt"]))["verdict"] == "violated"
+    r = evaluate(benign, True).sink
+    assert _verdict(r.upper, (r.opt_lower, r.opt)).verdict == "violated"
 
 
 def test_planted_wrong_sink_nuclear_form_is_caught():
@@ -436,40 +437,40 @@ def test_qk_value_evaluates_the_stated_bound_at_the_given_numbers_and_ignores_un
 
 
 # ---- the bounds as stated, on the total cost (QK part plus the paper's value constant) ---------------
-def _stated(pattern: str, inequality: str, case: str):
+def _stated(pattern: str, inequality: Inequality, case: str):
     """The report's check of a stated bound on its pinned case alone (an empty shared sample)."""
     from sinkcheck.report.registry import Context
     from sinkcheck.report.checks.sinkdiag import _stated_check
 
-    name = f"sinkdiag.{pattern}_{'upper' if inequality == 'opt<=upper' else 'lower'}_stated"
+    name = f"sinkdiag.{pattern}_{'upper' if inequality == Inequality.OPT_UPPER else 'lower'}_stated"
     return _stated_check(Context(samples={"sinkdiag.sample": ((), 0)}), name, pattern, inequality, case)
 
 
 @pytest.mark.parametrize("case, pattern", [("u_sink_total_small_lambda", "sink"), ("u_diag_total_small_lambda", "diag")])
 def test_a_stated_upper_bound_fails_at_small_lambda_even_with_its_value_constant(case, pattern):
     I, fb = case_instance(case)
-    r = evaluate(I, fb)[pattern]
+    r = evaluate(I, fb).pattern(pattern)
     # a cost is >= 0, so the total cost of any solution is >= OPT >= opt_lower (certified)
-    assert r["opt_lower"] > r["upper"] + r["value_cost"] and r["status"] == "optimal"
+    assert r.opt_lower > r.upper + r.value_cost and r.status == "optimal"
     if pattern == "diag":
         assert I.is_centred and I.has_equal_norms and I.Delta_diag > 0  # with H1 and H2
-    cert = _stated(pattern, "opt<=upper", case)
+    cert = _stated(pattern, Inequality.OPT_UPPER, case)
     assert cert.verdict == "fails" and cert.counterexample["total_slack"] < 0
 
 
 @pytest.mark.parametrize("case, pattern", [("u_sink_small_lambda", "sink"), ("u_diag_small_lambda", "diag")])
 def test_a_stated_upper_bound_is_not_refuted_where_the_value_constant_covers_the_QK_excess(case, pattern):
     I, fb = case_instance(case)
-    r = evaluate(I, fb)[pattern]
-    assert r["verdicts"]["opt<=upper"]["verdict"] == "violated"  # the QK part fails here ...
-    assert r["opt_lower"] <= r["upper"] + r["value_cost"]  # ... but not the whole bound
-    assert _stated("sink" if pattern == "sink" else "diag", "opt<=upper", case).verdict == "undecided"
+    r = evaluate(I, fb).pattern(pattern)
+    assert r.verdict(Inequality.OPT_UPPER).verdict == "violated"  # the QK part fails here ...
+    assert r.opt_lower <= r.upper + r.value_cost  # ... but not the whole bound
+    assert _stated("sink" if pattern == "sink" else "diag", Inequality.OPT_UPPER, case).verdict == "undecided"
 
 
 @pytest.mark.parametrize("pattern", ["sink", "diag"])
 def test_a_stated_lower_bound_holds_where_its_QK_part_does_and_is_undecided_where_it_fails(pattern):
-    assert _stated(pattern, "lower<=opt", f"l_{pattern}_large_lambda_no_fallback").verdict == "undecided"
-    assert _stated(pattern, "lower<=opt", f"u_{pattern}_small_lambda").verdict == "holds"
+    assert _stated(pattern, Inequality.LOWER_OPT, f"l_{pattern}_large_lambda_no_fallback").verdict == "undecided"
+    assert _stated(pattern, Inequality.LOWER_OPT, f"u_{pattern}_small_lambda").verdict == "holds"
 
 
 def test_a_failed_solve_of_one_pattern_leaves_the_other_patterns_result_standing(monkeypatch):
@@ -484,10 +485,10 @@ def test_a_failed_solve_of_one_pattern_leaves_the_other_patterns_result_standing
 
     monkeypatch.setattr(ev, "min_cost", diag_fails)
     r = ev.evaluate(sample_instance(d=12, C=2, n=2, r_eta=2, lam=1.0, kappa=1.0, seed=0))
-    assert r["sink"]["status"] == "optimal" and r["sink"]["verdicts"]["lower<=opt"]["verdict"] == "holds"
-    assert r["diag"]["status"] == "failed" and "optimal_inaccurate" in r["diag"]["error"]
-    assert {v["verdict"] for k, v in r["diag"]["verdicts"].items() if k != "construction<=upper"} == {"n/a"}
-    assert r["winner"] == "undecided" and r["ratio_diag_over_sink"] is None and ev.opt_cell(r["diag"]) == "failed"
+    assert r.sink.status == "optimal" and r.sink.verdict(Inequality.LOWER_OPT).verdict == "holds"
+    assert r.diag.status == "failed" and "optimal_inaccurate" in r.diag.error
+    assert {v.verdict for k, v in r.diag.verdicts.items() if k != Inequality.CONSTRUCTION_UPPER} == {"n/a"}
+    assert r.winner == "undecided" and r.ratio_diag_over_sink is None and r.diag.opt_cell() == "failed"
 
 
 # ---- sinks_cheaper: both scalings of the nuisance (docs/sink_vs_diagonal.md, "A generated table")
@@ -502,13 +503,13 @@ def test_with_the_nuisance_as_long_as_b_the_ratio_is_the_same_at_every_d_and_the
     _, raw = grid_table(PROPORTIONAL_GRID)
     brackets = [ratio_bracket(r) for r in raw]
     assert max(lo for lo, _ in brackets) <= min(hi for _, hi in brackets)  # one ratio in every bracket
-    assert all(r["winner"] == "diag" for r in raw) and brackets[0][1] < 1
+    assert all(r.winner == "diag" for r in raw) and brackets[0][1] < 1
 
 
 def test_with_a_short_nuisance_the_ratio_grows_with_d_and_a_ratio_that_does_not_is_caught():
     grid = [g for g in DEFAULT_GRID if g["C"] == 2 and g["lam"] == 1.0 and g["d"] <= 256]
     _, raw = grid_table(grid)
-    assert all(r["winner"] == "sink" for r in raw) and ratio_grows_with_d(grid, raw)
+    assert all(r.winner == "sink" for r in raw) and ratio_grows_with_d(grid, raw)
     assert not ratio_grows_with_d(grid, [raw[0]] * len(raw))  # planted: the same row at every d
 
 
@@ -527,4 +528,4 @@ def test_evaluate_builds_each_patterns_margin_constraints_once(benign, monkeypat
     for module in (ev, mc, cn):  # every module that builds them; min_margin_by_kind builds in cn
         monkeypatch.setattr(module, "margin_constraints", counted, raising=False)
     r = evaluate(benign, True)
-    assert built == ["sink", "diag"] and r["sink"]["status"] == r["diag"]["status"] == "optimal"
+    assert built == ["sink", "diag"] and r.sink.status == r.diag.status == "optimal"

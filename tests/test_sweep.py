@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from sinkcheck.cli import main
 from sinkcheck.errors import InvalidInputError
+from sinkcheck.evaluate.sinkdiag_result import Evaluation, Inequality, PatternResult, Verdict
 from sinkcheck.sweep import kinds as K
 from sinkcheck.sweep import spec as S
 
@@ -147,8 +148,9 @@ def test_the_database_holds_every_number_exactly_with_wall_time_and_worker_outsi
     rows = con.execute("SELECT params, seed, result, wall_time, worker FROM tasks").fetchall()
     assert len(rows) == 4 and all(r[3] > 0 and r[4] == "in-process" for r in rows)
     params, seed, result = json.loads(rows[0][0]), rows[0][1], json.loads(rows[0][2])
-    direct = run_sinkdiag(params, seed)
-    assert result["sink"]["opt"] == direct["sink"]["opt"] and result["diag"]["lower"] == direct["diag"]["lower"]
+    direct = Evaluation.from_json(run_sinkdiag(params, seed))
+    stored = Evaluation.from_json(result)
+    assert stored.sink.opt == direct.sink.opt and stored.diag.lower == direct.diag.lower and stored == direct
     export = (tmp_path / "out" / "rows.jsonl").read_text()
     assert "wall_time" not in export and "in-process" not in export
     assert [json.loads(line)["key"] for line in export.splitlines()] == sorted(json.loads(line)["key"] for line in export.splitlines())
@@ -158,11 +160,12 @@ def test_a_counterexample_file_reloads_in_bounds_with_the_same_violation(tmp_pat
     sweep(tmp_path, SMALL)
     rows = [json.loads(line) for line in (tmp_path / "out" / "rows.jsonl").read_text().splitlines()]
     row = next(r for r in rows if r["counterexample"] and r["params"]["lam"] == 0.2)  # U_sink fails at lam = 0.2
-    assert row["result"]["sink"]["verdicts"]["opt<=upper"]["verdict"] == "violated"
-    again = json.loads(run(["bounds", "--instance", str(tmp_path / "out" / row["counterexample"]), "--format", "json",
-                            "--no-progress"]).stdout)
-    assert again["sink"]["verdicts"]["opt<=upper"]["verdict"] == "violated"
-    assert again["sink"]["opt"] == pytest.approx(row["result"]["sink"]["opt"], rel=1e-9)
+    stored = Evaluation.from_json(row["result"])
+    assert stored.sink.verdict(Inequality.OPT_UPPER).verdict == "violated"
+    again = Evaluation.from_json(json.loads(run(["bounds", "--instance", str(tmp_path / "out" / row["counterexample"]),
+                                                 "--format", "json", "--no-progress"]).stdout))
+    assert again.sink.verdict(Inequality.OPT_UPPER).verdict == "violated"
+    assert again.sink.opt == pytest.approx(stored.sink.opt, rel=1e-9)
     kept = sorted(p.name for p in (tmp_path / "out" / "counterexamples").iterdir())
     assert kept == sorted(f"{r['key']}.npz" for r in rows if r["counterexample"])
 
@@ -172,26 +175,33 @@ def test_views_count_violations_by_hypothesis_and_find_the_lambda_threshold(tmp_
     tables = tmp_path / "out" / "tables"
     assert {p.suffix for p in tables.iterdir()} == {".md", ".csv", ".tex", ".json"}
     viol = {(r["pattern"], r["inequality"]): r for r in json.loads((tables / "violations.json").read_text())["rows"]}
-    u_sink = viol[("sink", "opt<=upper")]
+    u_sink = viol[("sink", Inequality.OPT_UPPER)]
     assert u_sink["violated outside hypothesis"] == 2 and u_sink["violated inside hypothesis"] == 0  # lam = 0.2 < 1
     thr = [r for r in json.loads((tables / "lambda_threshold.json").read_text())["rows"] if r["bound"] == "U_sink"]
     assert [(r["largest lambda violated"], r["holds from lambda"]) for r in thr] == [(0.2, 20.0), (0.2, 20.0)]
     assert (tmp_path / "out" / "figures" / "lambda_threshold.png").read_bytes()[:4] == b"\x89PNG"
 
 
+def evaluation(verdicts: dict | None = None, instance: dict | None = None) -> Evaluation:
+    """A made-up evaluation whose patterns both have ``verdicts`` (every inequality "holds" by default)."""
+    verdicts = {i: Verdict("holds", 1.0) for i in Inequality} | (verdicts or {})
+    x = PatternResult(lower=1.0, opt=2.0, opt_lower=2.0, opt_upper=2.0, construction=3.0, upper=4.0, value_cost=0.0,
+                      lower_proved=1.0, status="optimal", solver="SCS", construction_min_margin=0.0,
+                      construction_valid=True, verdicts=verdicts, error=None)
+    return Evaluation(instance or {}, True, x, x, 1.0, "undecided", hypotheses={})
+
+
 def test_the_violations_table_names_a_counterexample_file_only_for_an_inequality_it_violates():
-    from sinkcheck.sweep.views import INEQUALITIES, violation_table
+    from sinkcheck.sweep.views import violation_table
 
     def row(key, slacks, file):  # slack < 0: violated
-        verdicts = {i: {"verdict": "violated" if slacks.get(i, 1.0) < 0 else "holds", "slack": slacks.get(i, 1.0)}
-                    for i in INEQUALITIES}
-        return {"key": key, "counterexample": file,
-                "result": {"sink": {"verdicts": verdicts}, "diag": {"verdicts": verdicts}, "hypotheses": {}}}
+        verdicts = {i: Verdict("violated" if slack < 0 else "holds", slack) for i, slack in slacks.items()}
+        return {"key": key, "counterexample": file, "result": evaluation(verdicts).to_json()}
     # task a is the worst for both inequalities, but violates only opt<=upper
-    rows = [row("a", {"opt<=upper": -2.0, "lower<=opt": 0.1}, "counterexamples/a.npz"), row("b", {}, None)]
+    rows = [row("a", {Inequality.OPT_UPPER: -2.0, Inequality.LOWER_OPT: 0.1}, "counterexamples/a.npz"), row("b", {}, None)]
     got = {(r[0], r[1]): r for r in violation_table(rows).rows}
-    assert got[("sink", "opt<=upper")][-2:] == ["a", "counterexamples/a.npz"]
-    assert got[("sink", "lower<=opt")][-2:] == ["a", None]
+    assert got[("sink", Inequality.OPT_UPPER)][-2:] == ["a", "counterexamples/a.npz"]
+    assert got[("sink", Inequality.LOWER_OPT)][-2:] == ["a", None]
 
 
 def test_results_rewrites_the_same_tables_from_the_database(tmp_path):
@@ -244,15 +254,16 @@ def test_a_sinkdiag_tasks_hypothesis_flags_follow_the_exact_ranges_of_the_lower_
     # L_sink's only for C <= 15 (docs/sink_vs_diagonal.md, the exact ranges)
     import sinkcheck.evaluate.sinkdiag_eval as ev
 
-    monkeypatch.setattr(ev, "evaluate", lambda inst, fallback: {"instance": {"Delta_diag": 1.0}})
+    monkeypatch.setattr(ev, "evaluate", lambda inst, fallback: evaluation(instance={"Delta_diag": 1.0}))
     monkeypatch.setattr(K, "sinkdiag_instance", lambda params, seed: None)
     params = dict(d=64, C=17, n=2, r_eta=2, lam=1000.0, kappa=1.0, centred=False, equal_norms=False, fallback=True)
-    flags = K.run_sinkdiag(params, 0)["hypotheses"]
-    assert flags["sink lower<=opt"] is False and flags["diag lower<=opt"] is True
-    flags = K.run_sinkdiag({**params, "C": 15}, 0)["hypotheses"]
-    assert flags["sink lower<=opt"] is True
-    flags = K.run_sinkdiag({**params, "fallback": False}, 0)["hypotheses"]
-    assert flags["sink lower<=opt"] is False and flags["diag lower<=opt"] is False
+    sink, diag = ("sink", Inequality.LOWER_OPT), ("diag", Inequality.LOWER_OPT)
+    flags = Evaluation.from_json(K.run_sinkdiag(params, 0)).hypotheses
+    assert flags[sink] is False and flags[diag] is True
+    flags = Evaluation.from_json(K.run_sinkdiag({**params, "C": 15}, 0)).hypotheses
+    assert flags[sink] is True
+    flags = Evaluation.from_json(K.run_sinkdiag({**params, "fallback": False}, 0)).hypotheses
+    assert flags[sink] is False and flags[diag] is False
 
 
 def wide_bracket(kind, params, seed, device):

@@ -1,6 +1,6 @@
 """``sinkcheck bounds`` (one instance) and ``sinkcheck table`` (a grid): Section 7 cost bounds.
 
-JSON of ``bounds`` (stable keys, see :mod:`sinkcheck.evaluate.sinkdiag_eval`): ``instance``,
+JSON of ``bounds`` (stable keys, see :class:`~sinkcheck.evaluate.sinkdiag_result.Evaluation`): ``instance``,
 ``fallback``, ``sink`` and ``diag`` (each with ``lower``, ``opt``, ``construction``, ``upper``,
 ``value_cost``, ``verdicts``...), ``ratio_diag_over_sink``, ``winner``.
 """
@@ -18,23 +18,27 @@ from sinkcheck.construct.sinkdiag.params import PARAMS, check_arguments
 from sinkcheck.core.figures import FIGURE_SUFFIXES
 from sinkcheck.core.files import OutputFile, staged_files
 from sinkcheck.errors import InvalidInputError
-from sinkcheck.evaluate.sinkdiag_eval import evaluate, opt_cell
+from sinkcheck.evaluate.sinkdiag_eval import evaluate
+from sinkcheck.evaluate.sinkdiag_result import PATTERNS, Evaluation, Inequality
 from sinkcheck.core.tables import FORMATS, Table, dumps, render
 
 _fmt = click.option("--format", "fmt", type=click.Choice(FORMATS), default="markdown", show_default=True)
 
 
-def _bounds_table(r: dict) -> Table:
+INEQUALITY_COLUMNS = {Inequality.LOWER_OPT: "L<=OPT", Inequality.OPT_CONSTRUCTION: "OPT<=con",
+                      Inequality.CONSTRUCTION_UPPER: "con<=U", Inequality.OPT_UPPER: "OPT<=U"}
+"""The column header of each inequality in the table of ``sinkcheck bounds``."""
+
+
+def _bounds_table(r: Evaluation) -> Table:
     rows = []
-    for p in ("sink", "diag"):
-        x = r[p]
-        v = x["verdicts"]
-        rows.append([p, x["lower"], opt_cell(x), x["construction"],
-                     x["upper"], x["value_cost"], v["lower<=opt"]["verdict"], v["opt<=construction"]["verdict"],
-                     v["construction<=upper"]["verdict"], v["opt<=upper"]["verdict"]])
-    return Table(["pattern", "L (QK)", "OPT", "construction", "U (QK)", "value part (paper)", "L<=OPT",
-                  "OPT<=con", "con<=U", "OPT<=U"], rows,
-                 title=f"OPT_diag / OPT_sink = {r['ratio_diag_over_sink']}; winner: {r['winner']}")
+    for p in PATTERNS:
+        x = r.pattern(p)
+        rows.append([p, x.lower, x.opt_cell(), x.construction, x.upper, x.value_cost,
+                     *(x.verdict(ineq).verdict for ineq in INEQUALITY_COLUMNS)])
+    return Table(["pattern", "L (QK)", "OPT", "construction", "U (QK)", "value part (paper)",
+                  *INEQUALITY_COLUMNS.values()], rows,
+                 title=f"OPT_diag / OPT_sink = {r.ratio_diag_over_sink}; winner: {r.winner}")
 
 
 def _param(name: str, **kw):
@@ -86,7 +90,7 @@ def bounds(ctx, d, C, n, r_eta, lam, kappa, seed, no_h1, no_h2, instance, save_i
         with staged_files(save) as (stage,):
             inst.save(stage)
     r = evaluate(inst, fallback=not no_fallback, progress=not no_progress)
-    click.echo(dumps(r) if fmt == "json" else render(_bounds_table(r), fmt), nl=False)
+    click.echo(dumps(r.to_json()) if fmt == "json" else render(_bounds_table(r), fmt), nl=False)
 
 
 @click.command()

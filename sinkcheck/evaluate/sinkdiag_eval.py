@@ -1,17 +1,18 @@
 """Evaluate the chain L <= OPT <= cost(construction) <= U on one instance, for both patterns.
 
 All costs are QK costs 2 ||W_QK||_*; the value parts of the upper bounds (paper's constants) are
-reported separately as ``value_cost``. JSON keys (stable): for each of ``sink`` and ``diag``:
-``lower``, ``opt``, ``construction``, ``upper`` (QK parts; ``opt`` None when infeasible; ``opt`` is
-the cost of a W meeting every margin), ``opt_lower`` (certified lower bound on OPT, weak duality),
+reported separately as ``value_cost``. :func:`evaluate` returns an
+:class:`~sinkcheck.evaluate.sinkdiag_result.Evaluation`: per pattern, ``lower``, ``opt``,
+``construction``, ``upper`` (QK parts; ``opt`` None unless the solve was optimal; ``opt`` is the
+cost of a W meeting every margin), ``opt_lower`` (certified lower bound on OPT, weak duality),
 ``opt_upper`` (the upper end of that bracket: ``opt`` when reported), ``value_cost``,
 ``lower_proved`` (our repaired lower bound, H1), ``status`` ("optimal", "infeasible", "bracket":
 the solve's certified gap exceeded MAX_GAP, so ``opt`` is None and only the bracket
 [``opt_lower``, ``opt_upper``] is known, or "failed": the solve raised a SolverError, whose text is
 ``error``; then nothing is known of OPT and its verdicts are "n/a", while the other pattern's
-result stands), ``solver``, ``construction_min_margin``, and ``verdicts``: a dict
-``{"lower<=opt", "opt<=construction", "construction<=upper", "opt<=upper"}`` of
-``{"verdict": "holds"|"violated"|"undecided"|"n/a", "slack": rhs - lhs}``.
+result stands), ``solver``, ``construction_min_margin``, and a verdict ("holds", "violated",
+"undecided" or "n/a", with its slack rhs - lhs) per
+:class:`~sinkcheck.evaluate.sinkdiag_result.Inequality`.
 
 OPT is known only within its certified bracket [opt_lower, opt] (:mod:`sinkcheck.construct.sinkdiag.min_cost`),
 so a verdict on OPT is "holds" when the whole bracket satisfies the inequality, "violated" when
@@ -19,7 +20,6 @@ none of it does, and "undecided" when the other side falls inside the bracket (n
 built-in grid; a reported bracket is at most MAX_GAP wide, a "bracket" status may be wider). Closed forms are compared with relative
 tolerance EXACT_RTOL.
 """
-
 from __future__ import annotations
 
 import math
@@ -35,6 +35,7 @@ from sinkcheck.construct.sinkdiag.instance import SinkDiagInstance, sample_insta
 from sinkcheck.construct.sinkdiag.params import check_size
 from sinkcheck.construct.sinkdiag.weights import construction
 from sinkcheck.errors import InfeasibleError, InvalidInputError, SolverError, WideBracketError
+from sinkcheck.evaluate.sinkdiag_result import PATTERNS, Evaluation, Inequality, PatternResult, Verdict
 from sinkcheck.theory import sinkdiag_bounds as T
 
 EXACT_RTOL = 1e-9
@@ -65,15 +66,15 @@ def bound_values(inst: SinkDiagInstance, fallback: bool = True, qk: dict | None 
     return out
 
 
-def _verdict(lhs, rhs) -> dict:
+def _verdict(lhs, rhs) -> Verdict:
     """Verdict on ``lhs <= rhs``; each side a number or a bracket (lo, hi) known to contain it.
 
     Numbers are widened by EXACT_RTOL * max(1, |x|) (rounding); the slack uses the upper ends."""
     if lhs is None or rhs is None:
-        return {"verdict": "n/a", "slack": None}
+        return Verdict("n/a", None)
     (l_lo, l_hi), (r_lo, r_hi) = (v if isinstance(v, tuple) else (v, v) for v in (lhs, rhs))
     if math.isinf(l_hi) and math.isinf(r_hi):
-        return {"verdict": "n/a", "slack": None}
+        return Verdict("n/a", None)
     tol = EXACT_RTOL * max(1.0, abs(r_hi) if math.isfinite(r_hi) else 1.0)
     if l_hi <= r_lo + tol:
         verdict = "holds"
@@ -81,82 +82,75 @@ def _verdict(lhs, rhs) -> dict:
         verdict = "violated"
     else:
         verdict = "undecided"
-    return {"verdict": verdict, "slack": r_hi - l_hi}
+    return Verdict(verdict, r_hi - l_hi)
 
 
-def opt_cell(x: dict):
-    """OPT of one pattern's result for a table: the number, "infeasible", or its bracket "[lo, hi]"."""
-    if x["status"] in ("infeasible", "failed"):
-        return x["status"]
-    return x["opt"] if x["status"] == "optimal" else f"[{x['opt_lower']:.6g}, {x['opt_upper']:.6g}]"
-
-
-def _winner(sink: dict, diag: dict) -> str:
+def _winner(sink: PatternResult, diag: PatternResult) -> str:
     """The cheaper pattern: "sink" when the diagonal program is infeasible or OPT_sink's bracket lies
     wholly below OPT_diag's, "diag" when the reverse, "undecided" when the brackets overlap or a
     solve failed."""
-    if diag["status"] == "infeasible":
+    if diag.status == "infeasible":
         return "sink"
-    if sink["status"] == "infeasible":
+    if sink.status == "infeasible":
         return "diag"
-    if "failed" in (sink["status"], diag["status"]):
+    if "failed" in (sink.status, diag.status):
         return "undecided"
-    if sink["opt_upper"] < diag["opt_lower"]:
+    if sink.opt_upper < diag.opt_lower:
         return "sink"
-    if diag["opt_upper"] < sink["opt_lower"]:
+    if diag.opt_upper < sink.opt_lower:
         return "diag"
     return "undecided"
 
 
+def _pattern_result(inst: SinkDiagInstance, pattern: str, fallback: bool, bv: dict[str, float]) -> PatternResult:
+    """One pattern's chain: its min-cost program solved, its construction checked, four verdicts."""
+    error, cons = None, margin_constraints(inst, pattern, fallback)  # built once: the solve and the construction's check
+    try:
+        sol = min_cost(inst, pattern, fallback, cons=cons)
+        opt, opt_lower, status, used = sol.opt, sol.opt_lower, "optimal", sol.solver
+        bracket = (opt_lower, opt)
+    except InfeasibleError:
+        opt, opt_lower, status, used = None, None, "infeasible", None
+        bracket = math.inf
+    except WideBracketError as err:  # no number reported; the bracket still decides what it can
+        opt, opt_lower, status, used = None, err.lower, "bracket", None
+        bracket = (err.lower, err.upper)
+    except SolverError as err:  # this pattern's OPT is unknown; the other pattern's result stands
+        opt, opt_lower, status, used = None, None, "failed", None
+        bracket, error = None, f"{type(err).__name__}: {err}"
+    try:
+        con = construction(inst, pattern, fallback)
+        ccost = con.cost
+        cmargin = min(min_margin_by_kind(inst, con.form, pattern, fallback, cons).values())
+    except InvalidInputError:  # Delta_diag <= 0: the diagonal construction does not exist
+        ccost, cmargin = None, None
+    valid = cmargin is not None and cmargin >= -FEAS_ATOL * inst.kappa
+    lower, upper = bv["L_" + pattern], bv["U_" + pattern]
+    verdicts = {
+        Inequality.LOWER_OPT: _verdict(lower, bracket),
+        Inequality.OPT_CONSTRUCTION: _verdict(bracket if status != "infeasible" else None, ccost if valid else None),
+        Inequality.CONSTRUCTION_UPPER: _verdict(ccost if valid else None, upper),
+        Inequality.OPT_UPPER: _verdict(bracket, upper) if status != "infeasible" else Verdict("violated", None),
+    }
+    return PatternResult(
+        lower=lower, opt=opt, opt_lower=opt_lower, opt_upper=bracket[1] if isinstance(bracket, tuple) else None,
+        construction=ccost, upper=upper, value_cost=bv["value_" + pattern], lower_proved=bv[f"L_{pattern}_proved"],
+        status=status, solver=used, construction_min_margin=cmargin, construction_valid=valid, verdicts=verdicts,
+        error=error)
+
+
 def evaluate(inst: SinkDiagInstance, fallback: bool = True,
-             qk: dict | None = None, progress: bool = False) -> dict:
+             qk: dict | None = None, progress: bool = False) -> Evaluation:
     """The chain for both patterns (see module docstring); ``qk`` overrides the bound expressions
     (used by the planted-error tests); ``progress`` shows a bar over the two solves on stderr.
     An instance whose evaluation cannot fit in memory is refused first (InvalidInputError)."""
     check_size(inst.dim, inst.C, inst.n.tolist(), inst.r_eta)
     bv = bound_values(inst, fallback, qk)
-    out = {"instance": inst.parameters(), "fallback": fallback}
-    for pattern in tqdm(("sink", "diag"), disable=not progress, desc=f"min-cost programs (C = {inst.C})"):
-        error, cons = None, margin_constraints(inst, pattern, fallback)  # built once: the solve and the construction's check
-        try:
-            sol = min_cost(inst, pattern, fallback, cons=cons)
-            opt, opt_lower, status, used = sol.opt, sol.opt_lower, "optimal", sol.solver
-            bracket = (opt_lower, opt)
-        except InfeasibleError:
-            opt, opt_lower, status, used = None, None, "infeasible", None
-            bracket = math.inf
-        except WideBracketError as err:  # no number reported; the bracket still decides what it can
-            opt, opt_lower, status, used = None, err.lower, "bracket", None
-            bracket = (err.lower, err.upper)
-        except SolverError as err:  # this pattern's OPT is unknown; the other pattern's result stands
-            opt, opt_lower, status, used = None, None, "failed", None
-            bracket, error = None, f"{type(err).__name__}: {err}"
-        try:
-            con = construction(inst, pattern, fallback)
-            ccost = con.cost
-            cmargin = min(min_margin_by_kind(inst, con.form, pattern, fallback, cons).values())
-        except InvalidInputError:  # Delta_diag <= 0: the diagonal construction does not exist
-            ccost, cmargin = None, None
-        valid = cmargin is not None and cmargin >= -FEAS_ATOL * inst.kappa
-        lower, upper = bv["L_sink" if pattern == "sink" else "L_diag"], bv["U_" + pattern]
-        verdicts = {
-            "lower<=opt": _verdict(lower, bracket),
-            "opt<=construction": _verdict(bracket if status != "infeasible" else None, ccost if valid else None),
-            "construction<=upper": _verdict(ccost if valid else None, upper),
-            "opt<=upper": _verdict(bracket, upper) if status != "infeasible" else
-            {"verdict": "violated", "slack": None},
-        }
-        out[pattern] = {
-            "lower": lower, "opt": opt, "opt_lower": opt_lower,
-            "opt_upper": bracket[1] if isinstance(bracket, tuple) else None, "construction": ccost, "upper": upper,
-            "value_cost": bv["value_" + pattern], "lower_proved": bv[f"L_{pattern}_proved"],
-            "status": status, "solver": used, "construction_min_margin": cmargin,
-            "construction_valid": valid, "verdicts": verdicts, "error": error,
-        }
-    s, g = out["sink"]["opt"], out["diag"]["opt"]
-    out["ratio_diag_over_sink"] = (g / s) if (s and g is not None) else None
-    out["winner"] = _winner(out["sink"], out["diag"])
-    return out
+    sink, diag = (_pattern_result(inst, pattern, fallback, bv) for pattern in
+                  tqdm(PATTERNS, disable=not progress, desc=f"min-cost programs (C = {inst.C})"))
+    s, g = sink.opt, diag.opt
+    return Evaluation(instance=inst.parameters(), fallback=fallback, sink=sink, diag=diag,
+                      ratio_diag_over_sink=(g / s) if (s and g is not None) else None, winner=_winner(sink, diag))
 
 
 def crossing_lambda(name: str, pattern: str, bound: str, lo: float, hi: float, **change) -> float:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sinkcheck.core.figures import pyplot, save
-from sinkcheck.evaluate.sinkdiag_eval import opt_cell
+from sinkcheck.evaluate.sinkdiag_result import PATTERNS, Evaluation
 from sinkcheck.core.tables import Table
 
 DEFAULT_GRID = [dict(d=d, C=C, n=2, r_eta=2, lam=lam, kappa=1.0, seed=0)
@@ -29,20 +29,20 @@ COLUMNS = ["d", "C", "lam", "r_eta", "kappa", "fallback", "L_sink", "OPT_sink", 
            "L_diag", "OPT_diag", "con_diag", "U_diag", "OPT_diag/OPT_sink", "winner"]
 
 
-def table_of(points: list[dict], raw: list[dict]) -> Table:
+def table_of(points: list[dict], raw: list[Evaluation]) -> Table:
     """The comparison table of grid ``points`` (every parameter of
     :data:`~sinkcheck.construct.sinkdiag.params.PARAMS`) and their evaluations ``raw`` (in order)."""
     out = []
     for g, r in zip(points, raw):
-        s, dg = r["sink"], r["diag"]
-        out.append([g["d"], g["C"], g["lam"], r["instance"]["r_eta"], g["kappa"], g["fallback"], s["lower"],
-                    opt_cell(s), s["construction"], s["upper"], dg["lower"], opt_cell(dg),
-                    dg["construction"] if dg["construction_valid"] else "invalid", dg["upper"],
-                    r["ratio_diag_over_sink"], r["winner"]])
+        s, dg = r.sink, r.diag
+        out.append([g["d"], g["C"], g["lam"], r.instance["r_eta"], g["kappa"], g["fallback"], s.lower,
+                    s.opt_cell(), s.construction, s.upper, dg.lower, dg.opt_cell(),
+                    dg.construction if dg.construction_valid else "invalid", dg.upper,
+                    r.ratio_diag_over_sink, r.winner])
     return Table(COLUMNS, out, title="Sink vs diagonal: QK costs 2||W||_* against the stated bounds")
 
 
-def plot_cost_vs_d(grid_rows: list[dict], raw: list[dict], path: str | Path) -> None:
+def plot_cost_vs_d(grid_rows: list[dict], raw: list[Evaluation], path: str | Path) -> None:
     """Cost against d for both patterns (OPT lines, construction markers, [L, U] bands), for the
     rows of the first (C, lam) group of the grid."""
     plt = pyplot()
@@ -50,13 +50,13 @@ def plot_cost_vs_d(grid_rows: list[dict], raw: list[dict], path: str | Path) -> 
     pts = sorted((g["d"], r) for g, r in zip(grid_rows, raw) if (g["C"], g["lam"]) == key)
     ds = [p[0] for p in pts]
     fig, ax = plt.subplots(figsize=(6, 4))
-    for pattern, colour in (("sink", "tab:blue"), ("diag", "tab:red")):
-        rs = [p[1][pattern] for p in pts]
-        ax.fill_between(ds, [r["lower"] for r in rs], [r["upper"] for r in rs], color=colour, alpha=0.15,
+    for pattern, colour in zip(PATTERNS, ("tab:blue", "tab:red")):
+        rs = [p[1].pattern(pattern) for p in pts]
+        ax.fill_between(ds, [r.lower for r in rs], [r.upper for r in rs], color=colour, alpha=0.15,
                         label=f"{pattern}: [L, U] (QK parts)")
-        ax.plot(ds, [r["opt"] if r["opt"] is not None else float("nan") for r in rs], "-o", color=colour,
+        ax.plot(ds, [r.opt if r.opt is not None else float("nan") for r in rs], "-o", color=colour,
                 label=f"{pattern}: OPT")
-        ax.plot(ds, [r["construction"] for r in rs], "--x", color=colour, label=f"{pattern}: construction")
+        ax.plot(ds, [r.construction for r in rs], "--x", color=colour, label=f"{pattern}: construction")
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
     ax.set_xlabel("d")
@@ -67,16 +67,16 @@ def plot_cost_vs_d(grid_rows: list[dict], raw: list[dict], path: str | Path) -> 
     save(fig, path, dpi=120)
 
 
-def ratio_bracket(row: dict) -> tuple[float, float]:
+def ratio_bracket(row: Evaluation) -> tuple[float, float]:
     """The certified bracket of OPT_diag / OPT_sink from both patterns' brackets (nan when either
     is unknown)."""
-    sink, diag = row["sink"], row["diag"]
-    if None in (sink["opt_lower"], sink["opt_upper"], diag["opt_lower"], diag["opt_upper"]):
+    sink, diag = row.sink, row.diag
+    if None in (sink.opt_lower, sink.opt_upper, diag.opt_lower, diag.opt_upper):
         return float("nan"), float("nan")
-    return diag["opt_lower"] / sink["opt_upper"], diag["opt_upper"] / sink["opt_lower"]
+    return diag.opt_lower / sink.opt_upper, diag.opt_upper / sink.opt_lower
 
 
-def ratio_grows_with_d(grid: list[dict], raw: list[dict]) -> bool:
+def ratio_grows_with_d(grid: list[dict], raw: list[Evaluation]) -> bool:
     """For every (C, lam) of the grid, the certified ratio bracket at each larger d lies wholly
     above the one at the next smaller d."""
     series: dict[tuple, list[tuple[int, tuple[float, float]]]] = {}

@@ -33,6 +33,7 @@ from sinkcheck.construct.sinkdiag.instance import check_arguments, sample_instan
 from sinkcheck.core.limits import check_memory
 from sinkcheck.errors import InvalidInputError
 from sinkcheck.evaluate.sinkdiag_eval import evaluate
+from sinkcheck.evaluate.sinkdiag_result import PATTERNS
 
 
 def _roles(inst):
@@ -174,7 +175,7 @@ def experiment(profile: str = "quick", seeds: tuple[int, ...] | None = None, ste
         inst = sample_instance(d=d, seed=s, **INSTANCE)
         ev = evaluate(inst)
         res = train_head(inst, wd=p["wd"], steps=steps or p["steps"], seed=s)
-        rows.append(res | {f"{k}_{pat}": ev[pat][k] for pat in ("sink", "diag")
+        rows.append(res | {f"{k}_{pat}": getattr(ev.pattern(pat), k) for pat in PATTERNS
                            for k in ("lower", "opt", "construction", "upper")})
     return rows
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from sinkcheck.construct.sinkdiag.params import PARAMS, check_arguments
 from sinkcheck.core.tables import Table
 from sinkcheck.errors import InvalidInputError
+from sinkcheck.evaluate.sinkdiag_result import Evaluation
 from sinkcheck.evaluate.sinkdiag_table import DEFAULT_GRID, plot_cost_vs_d, table_of
 from sinkcheck.runtime import engine
 from sinkcheck.runtime.outcome import Outcome
@@ -84,13 +85,13 @@ def evaluate_points(points: list[dict], client=None, progress: bool = False,
 
 
 def grid_table(grid: list[dict] | None = None, client=None, progress: bool = False,
-               plot: str | Path | None = None) -> tuple[Table, list[dict]]:
+               plot: str | Path | None = None) -> tuple[Table, list[Evaluation]]:
     """The bound-comparison table of ``grid`` (default :data:`~sinkcheck.evaluate.sinkdiag_table.DEFAULT_GRID`)
     and the raw evaluations, with the cost-against-d figure written to ``plot`` if given; the first
     failed row's own error is raised again."""
     grid = DEFAULT_GRID if grid is None else grid
     full = points(grid)
-    raw = [outcome.value() for outcome in evaluate_points(full, client, progress)]
+    raw = [Evaluation.from_json(outcome.value()) for outcome in evaluate_points(full, client, progress)]
     if plot is not None:
         plot_cost_vs_d(grid, raw, plot)
     return table_of(full, raw), raw

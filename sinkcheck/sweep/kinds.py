@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Callable
 
 from sinkcheck import validate
@@ -23,6 +23,7 @@ from sinkcheck.construct.sinkdiag import params as sec7
 from sinkcheck.construct.sinkdiag.hypotheses import predicate_of_check
 from sinkcheck.construct.sinkdiag.params import Param, at_least
 from sinkcheck.errors import InvalidInputError
+from sinkcheck.evaluate.sinkdiag_result import Inequality
 
 
 @dataclass(frozen=True)
@@ -98,9 +99,9 @@ class BoundCheck:
 
     name: str
     pattern: str
-    inequality: str
+    inequality: Inequality
     case: str
-    steps: tuple[str, ...] = ()
+    steps: tuple[Inequality, ...] = ()
 
     @property
     def predicate(self) -> Callable[[dict, bool, dict], bool]:
@@ -109,20 +110,22 @@ class BoundCheck:
 
 
 BOUND_CHECKS = (
-    BoundCheck("sinkdiag.sink_upper", "sink", "opt<=upper", "u_sink_small_lambda", ("construction<=upper",)),
-    BoundCheck("sinkdiag.diag_upper", "diag", "opt<=upper", "u_diag_small_lambda", ("construction<=upper",)),
-    BoundCheck("sinkdiag.sink_lower", "sink", "lower<=opt", "l_sink_large_lambda_no_fallback"),
-    BoundCheck("sinkdiag.diag_lower", "diag", "lower<=opt", "l_diag_large_lambda_no_fallback"),
+    BoundCheck("sinkdiag.sink_upper", "sink", Inequality.OPT_UPPER, "u_sink_small_lambda",
+               (Inequality.CONSTRUCTION_UPPER,)),
+    BoundCheck("sinkdiag.diag_upper", "diag", Inequality.OPT_UPPER, "u_diag_small_lambda",
+               (Inequality.CONSTRUCTION_UPPER,)),
+    BoundCheck("sinkdiag.sink_lower", "sink", Inequality.LOWER_OPT, "l_sink_large_lambda_no_fallback"),
+    BoundCheck("sinkdiag.diag_lower", "diag", Inequality.LOWER_OPT, "l_diag_large_lambda_no_fallback"),
 )
 """The stated bounds of Section 7, each a report check and a claim with the hypothesis it adds;
 OPT <= construction has no hypothesis."""
 
 
-def hypotheses(params: dict, instance: dict) -> dict[str, bool]:
-    """For each stated bound and its steps ("sink opt<=upper", ...), whether the task's point
+def hypotheses(params: dict, instance: dict) -> dict[tuple[str, Inequality], bool]:
+    """For each stated bound and its steps, by (pattern, inequality), whether the task's point
     (``params``) and its instance's summary satisfy the hypothesis its claim adds."""
     kw = {k: params.get(k, SINKDIAG.params[k].default) for k in SINKDIAG.params}
-    return {f"{b.pattern} {ineq}": bool(b.predicate(kw, kw["fallback"], instance))
+    return {(b.pattern, ineq): bool(b.predicate(kw, kw["fallback"], instance))
             for b in BOUND_CHECKS for ineq in (b.inequality, *b.steps)}
 
 
@@ -134,23 +137,13 @@ def sinkdiag_instance(params: dict, seed: int):
 
 
 def run_sinkdiag(params: dict, seed: int, device: str = "cpu") -> dict:
-    """:func:`~sinkcheck.evaluate.sinkdiag_eval.evaluate` on the task's instance, plus
-    ``hypotheses`` (:func:`hypotheses`)."""
+    """:func:`~sinkcheck.evaluate.sinkdiag_eval.evaluate` on the task's instance, with its
+    ``hypotheses`` (:func:`hypotheses`), as JSON (:meth:`~sinkcheck.evaluate.sinkdiag_result.Evaluation.to_json`:
+    a results row holds plain JSON)."""
     from sinkcheck.evaluate.sinkdiag_eval import evaluate
 
     r = evaluate(sinkdiag_instance(params, seed), params.get("fallback", True))
-    r["hypotheses"] = hypotheses(params, r["instance"])
-    return r
-
-
-def violations(result: dict) -> list[tuple[str, str, bool]]:
-    """The violated inequalities of a sinkdiag result as (pattern, inequality, inside the hypothesis)."""
-    out = []
-    for p in ("sink", "diag"):
-        for ineq, v in sorted(result[p]["verdicts"].items()):
-            if v["verdict"] == "violated":
-                out.append((p, ineq, bool(result.get("hypotheses", {}).get(f"{p} {ineq}", True))))
-    return out
+    return replace(r, hypotheses=hypotheses(params, r.instance)).to_json()
 
 
 SINKDIAG = Kind("sinkdiag", {k: p for k, p in sec7.PARAMS.items() if k != "seed"}, run_sinkdiag,

@@ -23,6 +23,7 @@ from sinkcheck.core.files import OutputDir
 from sinkcheck.core.marker import SWEEP_LOCK
 from sinkcheck.core.tables import write_table
 from sinkcheck.errors import InvalidInputError
+from sinkcheck.evaluate.sinkdiag_result import Evaluation
 from sinkcheck.runtime import engine
 from sinkcheck.sweep import views
 from sinkcheck.sweep import kinds as K
@@ -45,7 +46,7 @@ def sweep_dir(out: str | Path | OutputDir, force: bool = False, option: str = "-
 def save_counterexample(out: OutputDir, task: Task, outcome: Outcome) -> str | None:
     """Write the instance of a sinkdiag task with a violated inequality (atomically; the file's
     bytes depend on the task only) and return its path relative to ``out``."""
-    if task.kind != "sinkdiag" or not outcome.ok or not K.violations(outcome.result):
+    if task.kind != "sinkdiag" or not outcome.ok or not Evaluation.from_json(outcome.result).violations():
         return None
     name = f"{COUNTEREXAMPLES}/{task.key}.npz"
     buffer = io.BytesIO()

@@ -20,10 +20,10 @@ import numpy as np
 
 from sinkcheck.core.figures import pyplot, save
 from sinkcheck.core.tables import Table
+from sinkcheck.evaluate.sinkdiag_result import PATTERNS, Evaluation, Inequality
 from sinkcheck.sweep import kinds as K
 
 UPPER_BOUNDS = (("U_sink", "sink"), ("U_diag", "diag"))
-INEQUALITIES = ("lower<=opt", "opt<=construction", "construction<=upper", "opt<=upper")
 
 
 def _of(rows: list[dict], kind: str, ok: bool = True) -> list[dict]:
@@ -68,20 +68,19 @@ def violation_table(rows: list[dict]) -> Table:
     """Per (pattern, inequality): verdict counts split by the added hypothesis, the worst slack and
     its task, and that task's counterexample file when it violates this inequality."""
     out = []
-    for pattern in ("sink", "diag"):
-        for ineq in INEQUALITIES:
+    evaluations = [(r, Evaluation.from_json(r["result"])) for r in rows]
+    for pattern in PATTERNS:
+        for ineq in Inequality:
             count = defaultdict(int)
             worst = None
-            for r in rows:
-                res = r["result"]
-                v = res[pattern]["verdicts"][ineq]
-                inside = res["hypotheses"].get(f"{pattern} {ineq}", True)
-                verdict = v["verdict"]
+            for r, res in evaluations:
+                v = res.pattern(pattern).verdict(ineq)
+                inside = res.inside_hypothesis(pattern, ineq)
+                verdict, slack = v.verdict, v.slack
                 count[verdict + (" inside" if inside else " outside") if verdict == "violated" else verdict] += 1
-                slack = _num(v["slack"])
                 if slack is not None and (worst is None or (slack, r["key"]) < worst[:2]):  # its file only if violated here
                     worst = (slack, r["key"], r["counterexample"] if verdict == "violated" else None)
-            out.append([pattern, ineq, len(rows), count["holds"], count["violated inside"],
+            out.append([pattern, ineq.value, len(rows), count["holds"], count["violated inside"],
                         count["violated outside"], count["undecided"], count["n/a"],
                         worst[0] if worst else None, worst[1] if worst else None, worst[2] if worst else None])
     return Table(["pattern", "inequality", "tasks", "holds", "violated inside hypothesis",
@@ -103,11 +102,12 @@ def thresholds(rows: list[dict]) -> list[dict]:
     it where the bound holds on every decided task (the empirical threshold), and the closed form."""
     groups = defaultdict(list)
     for r in rows:
-        groups[(r["params"]["C"], r["params"]["fallback"])].append(r)
+        groups[(r["params"]["C"], r["params"]["fallback"])].append((r, Evaluation.from_json(r["result"])))
     out = []
     for (C, fallback), rs in sorted(groups.items()):
         for bound, pattern in UPPER_BOUNDS:
-            verdicts = [(r["params"]["lam"], r["result"][pattern]["verdicts"]["opt<=upper"]["verdict"]) for r in rs]
+            verdicts = [(r["params"]["lam"], ev.pattern(pattern).verdict(Inequality.OPT_UPPER).verdict)
+                        for r, ev in rs]
             bad = [lam for lam, v in verdicts if v == "violated"]
             top = max(bad, default=None)
             above = sorted({lam for lam, v in verdicts if v == "holds" and (top is None or lam > top)})

@@ -24,8 +24,7 @@ import numpy as np
 from sinkcheck import validate
 from sinkcheck.solvers.program import Triples
 from sinkcheck.construct.sinkdiag.instance import SinkDiagInstance
-
-PATTERNS = ("sink", "diag")
+from sinkcheck.construct.sinkdiag.params import PATTERNS
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,9 @@ from sinkcheck import validate
 from sinkcheck.core.limits import check_memory
 from sinkcheck.errors import InvalidInputError
 
+PATTERNS = ("sink", "diag")
+"""The two attention patterns whose costs Section 7 compares, in the order of every result."""
+
 SCALES = (1e-6, 1e6)
 """The range allowed for lam, kappa and delta. The margin programs' coefficients grow like
 lam^2 d and their solutions like kappa / lam; outside this range the LP and conic solvers' double

@@ -24,7 +24,8 @@ from sinkcheck.report.registry import Certificate, Context, check
 from sinkcheck.construct.sinkdiag.cases import CASES, case_instance
 from sinkcheck.construct.sinkdiag.constraints import violations
 from sinkcheck.construct.sinkdiag.weights import sink_fallback_construction
-from sinkcheck.evaluate.sinkdiag_eval import bound_values, evaluate, opt_cell
+from sinkcheck.evaluate.sinkdiag_eval import bound_values, evaluate
+from sinkcheck.evaluate.sinkdiag_result import Evaluation, Inequality
 from sinkcheck.evaluate.sinkdiag_table import DEFAULT_GRID, PROPORTIONAL_GRID, ratio_bracket, ratio_grows_with_d
 from sinkcheck.sweep.grid import evaluate_points, grid_table
 from sinkcheck.sweep.kinds import BOUND_CHECKS, BoundCheck
@@ -47,7 +48,7 @@ def _sample(ctx: Context) -> tuple:
     for p, outcome in zip(points, evaluate_points(points, progress=ctx.progress, desc="sinkdiag sample")):
         kw = {k: v for k, v in p.items() if k != "fallback"}
         if outcome.ok:
-            out.append((kw, p["fallback"], outcome.result))
+            out.append((kw, p["fallback"], Evaluation.from_json(outcome.result)))
         elif isinstance(outcome.error.exception(), InvalidInputError):
             outcome.error.reraise()
         else:
@@ -63,21 +64,22 @@ def _bound_check(ctx: Context, bound: BoundCheck, predicate=None) -> Certificate
     sample, failures = ctx.shared("sinkdiag.sample", _sample)
     rows, fails_in, fails_out, n_in, undecided, gap = [], [], [], 0, 0, 0.0
     for kw, fallback, r in sample:
-        v = r[pattern]["verdicts"][inequality]
-        ok_in = predicate(kw, fallback, r["instance"]) if predicate else r["hypotheses"][f"{pattern} {inequality}"]
+        x = r.pattern(pattern)
+        v = x.verdict(inequality)
+        ok_in = predicate(kw, fallback, r.instance) if predicate else r.hypotheses[(pattern, inequality)]
         n_in += ok_in
-        undecided += v["verdict"] == "undecided"
-        if r[pattern]["status"] == "failed":  # left out, not guessed (the other pattern's row stands)
+        undecided += v.verdict == "undecided"
+        if x.status == "failed":  # left out, not guessed (the other pattern's row stands)
             failures += 1
             continue
-        if r[pattern]["status"] != "infeasible":
-            gap = max(gap, (r[pattern]["opt_upper"] - r[pattern]["opt_lower"]) / r[pattern]["opt_upper"])
-        if v["verdict"] == "violated":
-            (fails_in if ok_in else fails_out).append((v["slack"], kw, fallback))
-        rows.append([kw["C"], kw["lam"], kw["centred"], kw["equal_norms"], fallback, r[pattern]["lower"],
-                     opt_cell(r[pattern]), r[pattern]["construction"], r[pattern]["upper"], v["verdict"]])
+        if x.status != "infeasible":
+            gap = max(gap, (x.opt_upper - x.opt_lower) / x.opt_upper)
+        if v.verdict == "violated":
+            (fails_in if ok_in else fails_out).append((v.slack, kw, fallback))
+        rows.append([kw["C"], kw["lam"], kw["centred"], kw["equal_norms"], fallback, x.lower,
+                     x.opt_cell(), x.construction, x.upper, v.verdict])
     I, fb = case_instance(case)
-    pinned = evaluate(I, fb)[pattern]["verdicts"][inequality]
+    pinned = evaluate(I, fb).pattern(pattern).verdict(inequality)
     extra = {}
     if name == "sinkdiag.sink_lower":  # with fallback too, just outside C <= 15: a valid construction below L_sink
         J, fbj = case_instance("l_sink_C16_with_fallback")
@@ -87,9 +89,9 @@ def _bound_check(ctx: Context, bound: BoundCheck, predicate=None) -> Certificate
                  "fallback_construction_cost": con.cost, "fallback_case_L_sink": bound_values(J)["L_sink"],
                  "fallback_lambda_threshold_C16": float(T.l_sink_fallback_lambda().subs(T.C, 16))}
     worst = min(fails_in or fails_out, key=lambda f: f[0] if f[0] is not None else -math.inf, default=None)
-    verdict = "fails" if fails_in else ("holds_with_hypothesis" if fails_out or pinned["verdict"] == "violated"
+    verdict = "fails" if fails_in else ("holds_with_hypothesis" if fails_out or pinned.verdict == "violated"
                                         else "holds")
-    counter = {"pinned_case": case, "arguments": CASES[case], "slack": pinned["slack"]}
+    counter = {"pinned_case": case, "arguments": CASES[case], "slack": pinned.slack}
     if worst is not None:
         counter["worst_sampled"] = {"arguments": worst[1], "fallback": worst[2], "slack": worst[0]}
     return Certificate(
@@ -99,9 +101,9 @@ def _bound_check(ctx: Context, bound: BoundCheck, predicate=None) -> Certificate
                     "max_gap": MAX_GAP},
         evidence={"solver_failures_left_out": failures, "violations_outside_hypothesis": len(fails_out), "violations_inside_hypothesis": len(fails_in),
                   "undecided_within_solver_bracket": undecided, "largest_certified_gap": gap,
-                  "instances_inside_hypothesis": n_in, "pinned_case_verdict": pinned["verdict"], **extra},
+                  "instances_inside_hypothesis": n_in, "pinned_case_verdict": pinned.verdict, **extra},
         tables={name.split(".")[-1]: Table(["C", "lam", "H1", "H2", "fallback", "L", "OPT", "construction", "U",
-                                            inequality], rows, title=claim.checked_statement)},
+                                            inequality.value], rows, title=claim.checked_statement)},
     )
 
 
@@ -109,7 +111,7 @@ for _bound in BOUND_CHECKS:
     check(_bound.name)(functools.partial(_bound_check, bound=_bound))
 
 
-def _stated_check(ctx: Context, name: str, pattern: str, inequality: str, case: str) -> Certificate:
+def _stated_check(ctx: Context, name: str, pattern: str, inequality: Inequality, case: str) -> Certificate:
     """A bound of Section 7 as stated, on the total cost (QK plus value): decided only where the QK
     cost decides it. An upper bound fails where the QK cost alone exceeds the whole bound (QK part
     plus the paper's value constant); a lower bound holds where the QK cost alone reaches it (the
@@ -117,19 +119,19 @@ def _stated_check(ctx: Context, name: str, pattern: str, inequality: str, case: 
     sample, failures = ctx.shared("sinkdiag.sample", _sample)
     I, fb = case_instance(case)
     r_case = evaluate(I, fb)
-    upper = inequality == "opt<=upper"
+    upper = inequality == Inequality.OPT_UPPER
     decided, undecided, refuted = 0, 0, []
     for kw, fallback, r in [*sample, (CASES[case], fb, r_case)]:
-        x = r[pattern]
-        if x["status"] == "infeasible":
+        x = r.pattern(pattern)
+        if x.status == "infeasible":
             continue
         if upper:  # total OPT >= QK OPT >= opt_lower: the stated bound fails when opt_lower > U_QK + value
-            slack = x["upper"] + x["value_cost"] - x["opt_lower"]
+            slack = x.upper + x.value_cost - x.opt_lower
             if slack < 0:
                 refuted.append((slack, kw, fallback))
             else:
                 undecided += 1
-        elif x["opt_lower"] >= x["lower"]:  # the QK cost alone reaches the bound: the total does too
+        elif x.opt_lower >= x.lower:  # the QK cost alone reaches the bound: the total does too
             decided += 1
         else:
             undecided += 1
@@ -141,7 +143,7 @@ def _stated_check(ctx: Context, name: str, pattern: str, inequality: str, case: 
         parameters={"seed": ctx.seed, "profile": ctx.profile, "instances": len(sample) + 1, "pinned_case": case},
         evidence={"instances_decided_by_the_QK_cost": decided + len(refuted), "instances_undecided": undecided,
                   "solver_failures_left_out": failures,
-                  "pinned_case_QK_verdict": r_case[pattern]["verdicts"][inequality]["verdict"],
+                  "pinned_case_QK_verdict": r_case.pattern(pattern).verdict(inequality).verdict,
                   "value_part": "the paper's constant (not derived)" if upper else "none stated (total >= QK cost)"},
     )
 
@@ -149,25 +151,25 @@ def _stated_check(ctx: Context, name: str, pattern: str, inequality: str, case: 
 @check("sinkdiag.sink_upper_stated")
 def sink_upper_stated(ctx: Context) -> Certificate:
     """U_sink as stated (total cost): fails only if the QK cost alone exceeds it; else undecided."""
-    return _stated_check(ctx, "sinkdiag.sink_upper_stated", "sink", "opt<=upper", "u_sink_total_small_lambda")
+    return _stated_check(ctx, "sinkdiag.sink_upper_stated", "sink", Inequality.OPT_UPPER, "u_sink_total_small_lambda")
 
 
 @check("sinkdiag.diag_upper_stated")
 def diag_upper_stated(ctx: Context) -> Certificate:
     """U_diag as stated (total cost): fails only if the QK cost alone exceeds it; else undecided."""
-    return _stated_check(ctx, "sinkdiag.diag_upper_stated", "diag", "opt<=upper", "u_diag_total_small_lambda")
+    return _stated_check(ctx, "sinkdiag.diag_upper_stated", "diag", Inequality.OPT_UPPER, "u_diag_total_small_lambda")
 
 
 @check("sinkdiag.sink_lower_stated")
 def sink_lower_stated(ctx: Context) -> Certificate:
     """L_sink as stated (total cost): holds where the QK cost reaches it; undecided elsewhere."""
-    return _stated_check(ctx, "sinkdiag.sink_lower_stated", "sink", "lower<=opt", "l_sink_large_lambda_no_fallback")
+    return _stated_check(ctx, "sinkdiag.sink_lower_stated", "sink", Inequality.LOWER_OPT, "l_sink_large_lambda_no_fallback")
 
 
 @check("sinkdiag.diag_lower_stated")
 def diag_lower_stated(ctx: Context) -> Certificate:
     """L_diag as stated (total cost): holds where the QK cost reaches it; undecided elsewhere."""
-    return _stated_check(ctx, "sinkdiag.diag_lower_stated", "diag", "lower<=opt", "l_diag_large_lambda_no_fallback")
+    return _stated_check(ctx, "sinkdiag.diag_lower_stated", "diag", Inequality.LOWER_OPT, "l_diag_large_lambda_no_fallback")
 
 
 @check("sinkdiag.symbolic")
@@ -178,7 +180,7 @@ def symbolic(ctx: Context) -> Certificate:
              **T.check_diag_scores_meet_margins_exactly(), **T.check_lower_bound_steps(),
              **{f"fallback_{k}": v for k, v in T.check_fallback_certificates().items()}}
     I, fb = case_instance("diag_construction_without_H2")  # the kept counterexample: H2 is needed
-    without_h2 = evaluate(I, fb)["diag"]["construction_min_margin"]
+    without_h2 = evaluate(I, fb).diag.construction_min_margin
     return Certificate(
         check="sinkdiag.symbolic",
         verdict=("holds_with_hypothesis" if without_h2 < 0 else "holds") if all(facts.values()) else "fails",
@@ -200,21 +202,21 @@ def comparison_table(ctx: Context) -> Certificate:
     whole = profiles.get(ctx.profile).sinkdiag_whole_grid
     grid = DEFAULT_GRID if whole else [g for g in DEFAULT_GRID if g["C"] == 2 and g["lam"] == 1.0]
     tab, raw = grid_table(grid, progress=ctx.progress, plot=ctx.figure_dir / "sinkdiag_cost_vs_d.png")
-    sink_wins = sum(r["winner"] == "sink" for r in raw)
+    sink_wins = sum(r.winner == "sink" for r in raw)
     grows = ratio_grows_with_d(grid, raw)
     tab_p, raw_p = grid_table(PROPORTIONAL_GRID, progress=ctx.progress)
     brackets = [ratio_bracket(r) for r in raw_p]
     constant = max(b[0] for b in brackets) <= min(b[1] for b in brackets)  # one ratio lies in every bracket
-    diag_wins = [r["winner"] == "diag" for r in raw_p]
+    diag_wins = [r.winner == "diag" for r in raw_p]
     bounded_holds = sink_wins == len(raw) and grows
     verdict = "fails" if not bounded_holds else ("holds_with_hypothesis" if all(diag_wins) else "holds")
     return Certificate(
         check="sinkdiag.table", verdict=verdict,
-        counterexample={"grid": PROPORTIONAL_GRID, "ratio_brackets": brackets, "winners": [r["winner"] for r in raw_p]}
+        counterexample={"grid": PROPORTIONAL_GRID, "ratio_brackets": brackets, "winners": [r.winner for r in raw_p]}
         if verdict == "holds_with_hypothesis" else None,
         parameters={"grid": grid, "proportional_grid": PROPORTIONAL_GRID},
         evidence={"rows": len(raw), "sink_wins": sink_wins, "ratio_grows_with_d": grows,
-                  "ratios": [r["ratio_diag_over_sink"] for r in raw],
+                  "ratios": [r.ratio_diag_over_sink for r in raw],
                   "proportional_ratio_constant_in_d": constant, "proportional_diag_wins": sum(diag_wins),
-                  "proportional_ratios": [r["ratio_diag_over_sink"] for r in raw_p]},
+                  "proportional_ratios": [r.ratio_diag_over_sink for r in raw_p]},
         tables={"sinkdiag_grid": tab, "sinkdiag_grid_delta_sqrt_d": tab_p}, figures=["sinkdiag_cost_vs_d.png"])
