@@ -111,11 +111,12 @@ for _bound in BOUND_CHECKS:
     check(_bound.name)(functools.partial(_bound_check, bound=_bound))
 
 
-def _stated_check(ctx: Context, name: str, pattern: str, inequality: Inequality, case: str) -> Certificate:
+def _stated_check(ctx: Context, bound: BoundCheck, case: str) -> Certificate:
     """A bound of Section 7 as stated, on the total cost (QK plus value): decided only where the QK
     cost decides it. An upper bound fails where the QK cost alone exceeds the whole bound (QK part
     plus the paper's value constant); a lower bound holds where the QK cost alone reaches it (the
     total is at least the QK cost). Elsewhere it is undecided: the value part is not derived."""
+    pattern, inequality = bound.pattern, bound.inequality
     sample, failures = ctx.shared("sinkdiag.sample", _sample)
     I, fb = case_instance(case)
     r_case = evaluate(I, fb)
@@ -138,7 +139,7 @@ def _stated_check(ctx: Context, name: str, pattern: str, inequality: Inequality,
     verdict = "fails" if refuted else ("holds" if undecided == 0 else "undecided")
     worst = min(refuted, key=lambda f: f[0], default=None)
     return Certificate(
-        check=name, verdict=verdict,
+        verdict=verdict,
         counterexample=None if worst is None else {"arguments": worst[1], "fallback": worst[2], "total_slack": worst[0]},
         parameters={"seed": ctx.seed, "profile": ctx.profile, "instances": len(sample) + 1, "pinned_case": case},
         evidence={"instances_decided_by_the_QK_cost": decided + len(refuted), "instances_undecided": undecided,
@@ -148,28 +149,13 @@ def _stated_check(ctx: Context, name: str, pattern: str, inequality: Inequality,
     )
 
 
-@check("sinkdiag.sink_upper_stated")
-def sink_upper_stated(ctx: Context) -> Certificate:
-    """U_sink as stated (total cost): fails only if the QK cost alone exceeds it; else undecided."""
-    return _stated_check(ctx, "sinkdiag.sink_upper_stated", "sink", Inequality.OPT_UPPER, "u_sink_total_small_lambda")
+STATED_CASES = {"sinkdiag.sink_upper": "u_sink_total_small_lambda", "sinkdiag.diag_upper": "u_diag_total_small_lambda",
+                "sinkdiag.sink_lower": "l_sink_large_lambda_no_fallback",
+                "sinkdiag.diag_lower": "l_diag_large_lambda_no_fallback"}
+"""The kept case pinned by each bound's check as stated on the total cost (``<name>_stated``)."""
 
-
-@check("sinkdiag.diag_upper_stated")
-def diag_upper_stated(ctx: Context) -> Certificate:
-    """U_diag as stated (total cost): fails only if the QK cost alone exceeds it; else undecided."""
-    return _stated_check(ctx, "sinkdiag.diag_upper_stated", "diag", Inequality.OPT_UPPER, "u_diag_total_small_lambda")
-
-
-@check("sinkdiag.sink_lower_stated")
-def sink_lower_stated(ctx: Context) -> Certificate:
-    """L_sink as stated (total cost): holds where the QK cost reaches it; undecided elsewhere."""
-    return _stated_check(ctx, "sinkdiag.sink_lower_stated", "sink", Inequality.LOWER_OPT, "l_sink_large_lambda_no_fallback")
-
-
-@check("sinkdiag.diag_lower_stated")
-def diag_lower_stated(ctx: Context) -> Certificate:
-    """L_diag as stated (total cost): holds where the QK cost reaches it; undecided elsewhere."""
-    return _stated_check(ctx, "sinkdiag.diag_lower_stated", "diag", Inequality.LOWER_OPT, "l_diag_large_lambda_no_fallback")
+for _bound in BOUND_CHECKS:
+    check(f"{_bound.name}_stated")(functools.partial(_stated_check, bound=_bound, case=STATED_CASES[_bound.name]))
 
 
 @check("sinkdiag.symbolic")
