@@ -441,9 +441,10 @@ def _stated(pattern: str, inequality: Inequality, case: str):
     """The report's check of a stated bound on its pinned case alone (an empty shared sample)."""
     from sinkcheck.report.registry import Context
     from sinkcheck.report.checks.sinkdiag import _stated_check
+    from sinkcheck.sweep.kinds import BOUND_CHECKS
 
-    name = f"sinkdiag.{pattern}_{'upper' if inequality == Inequality.OPT_UPPER else 'lower'}_stated"
-    return _stated_check(Context(samples={"sinkdiag.sample": ((), 0)}), name, pattern, inequality, case)
+    bound, = (b for b in BOUND_CHECKS if (b.pattern, b.inequality) == (pattern, inequality))
+    return _stated_check(Context(samples={"sinkdiag.sample": ((), 0)}), bound, case)
 
 
 @pytest.mark.parametrize("case, pattern", [("u_sink_total_small_lambda", "sink"), ("u_diag_total_small_lambda", "diag")])
