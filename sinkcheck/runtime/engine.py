@@ -71,7 +71,7 @@ def _worker_name() -> str:
 
 
 Work = Callable[[str, dict, int, str], Any]
-"""What a task does: ``work(kind, params, seed, device) -> result`` (a module-level function, so that
+"""What a task does, ``work(kind, params, seed, device) -> result`` (a module-level function, so that
 Dask can send it to a worker by name)."""
 
 

@@ -70,7 +70,7 @@ programs the bound lies about 0.65 spread^2 below OPT, too far to start from."""
 
 RESCALED = {"max_iters": 20_000, "rescale": True,
             "stages": {"kron": (1e-6, 1e-7, 1e-8, 1e-9), "split": (1e-6, 1e-7, 1e-8, 1e-9), "dual": (1e-8, 1e-9)}}
-"""The first attempt: SCS on the margins z_x^T M w >= 1 / est (est the scale of :data:`ESTIMATE` or
+"""The first attempt, SCS on the margins z_x^T M w >= 1 / est (est the scale of :data:`ESTIMATE` or
 :data:`UNIFORM_SCALE`), so that the optimum has norm about 1, at each tolerance of its form's
 stages in turn, the first started from the short run's iterate moved to the new margins
 (:func:`rescaled`), each other from the last, until a stage is certified to SOLVER_RTOL; the
@@ -81,7 +81,7 @@ NEXT_STAGE_GAP = 1e-5
 (SOLVER_RTOL, NEXT_STAGE_GAP]: from farther, SCS stalls at the tightest tolerance."""
 
 CLARABEL_MAX_R = 56
-"""Widest program (r = Z.shape[1]) given to Clarabel: its time grows about as r^4.5, and r = 56
+"""Widest program (r = Z.shape[1]) given to Clarabel, whose time grows about as r^4.5, and r = 56
 (C = 24 at r_eta = 6) is the widest it solves within a minute and a few GB."""
 
 SCS_LINEAR_SOLVER = "qdldl"

@@ -7,5 +7,5 @@
 - :mod:`.views`: summary tables and plots from the database;
 - :mod:`.resume`: the sweep itself (resume, counterexample files, export, views).
 
-Tasks, their outcomes, the engine and the results database are :mod:`sinkcheck.runtime`'s.
+Tasks, their outcomes, the engine and the results database are ``sinkcheck.runtime``'s.
 """

@@ -2,7 +2,7 @@
 and the report's sampled Section 7 checks (serially and in-process unless given a client, so their
 outputs are those of :func:`~sinkcheck.evaluate.sinkdiag_eval.evaluate` itself).
 
-The path of ``sinkcheck table --grid FILE``, each module entered once: :mod:`sinkcheck.cli.sinkdiag`
+The path of ``sinkcheck table --grid FILE``, each module entered once: ``sinkcheck.cli.sinkdiag``
 -> this module (:func:`load` reads the file through the schema
 :mod:`sinkcheck.construct.sinkdiag.params`; :func:`grid_table` makes one sinkdiag task per point)
 -> :mod:`sinkcheck.runtime.engine` -> :mod:`sinkcheck.sweep.kinds` ->
