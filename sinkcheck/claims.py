@@ -1,5 +1,5 @@
 """The claims ledger: every claim of the three papers that sinkcheck checks, one record each
-(:class:`sinkcheck.ledger.Claim` explains the fields and the verdicts).
+(:mod:`sinkcheck.ledger` explains the fields and the verdicts).
 
 A proof step the suite decides under an undecided stated claim is a record of its own (the QK step
 of a Section 7 bound, beside the bound as stated). The report, ``sinkcheck claims``, the docs and

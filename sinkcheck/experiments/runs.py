@@ -1,8 +1,8 @@
-"""The one way the experiments run many training runs: as tasks of the engine
+"""Many training runs of the trigger and dormant experiments as tasks of the engine
 (:func:`sinkcheck.runtime.engine.run`), serially and in this process, in order.
 
-A run that fails raises its own exception (type, message and traceback), not the engine's
-one-line "failed" outcome: in one process nothing needs to travel as text.
+A run that fails raises its own exception with its traceback (in one process it need not travel
+as a :class:`~sinkcheck.runtime.outcome.TaskError`).
 """
 
 from __future__ import annotations

@@ -5,7 +5,8 @@ finishes (so an interrupted sweep keeps every finished row). Columns:
 
 - ``key``, ``kind``, ``params`` (canonical JSON), ``seed``, ``version``;
 - ``status`` ("ok", or "failed" with ``error``: the exception's type and message, and
-  ``error_record``: the typed record it is rebuilt from, :class:`~sinkcheck.runtime.outcome.TaskError`);
+  ``error_record``: its typed record, :class:`~sinkcheck.runtime.outcome.TaskError`, with the data
+  the exception carried, such as a bracket);
 - ``result``: the task's whole result as canonical JSON (floats exactly; query it with SQLite's
   ``json_extract``); ``counterexample``: the ``.npz`` file saved for it, if any;
 - ``wall_time``, ``worker``, ``finished``: when, where and how long. These differ from run to run,

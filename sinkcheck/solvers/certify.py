@@ -140,13 +140,14 @@ def box_bracket(Z: np.ndarray, cons) -> Bracket:
     optimal: its box solution M, scaled by its smallest constraint value computed with the exact Z,
     is feasible (returned with upper = its nuclear norm), and its duals give the weak-duality lower
     bound."""
-    _, y, Mp = _box_lp(sparse_copy(Z), cons, cap=None)  # uncapped t: the duals then sum to 1, never all 0
+    _, y, Mp = _box_lp(Z, cons, cap=None)  # uncapped t: the duals then sum to 1, never all 0
     return certify(Z, cons, Mp, y)
 
 
 def _box_lp(Z: np.ndarray, cons, cap: float | None = 1.0) -> tuple[float, np.ndarray, np.ndarray]:
     """The feasibility LP of :func:`box_margin` (t <= ``cap``; None: t bounded by the box alone):
-    t*, the duals y and the box solution M (r, r)."""
+    t*, the duals y and the box solution M (r, r); solved on the solver's copy of Z."""
+    Z = sparse_copy(Z)
     r, K = Z.shape[1], len(cons)
     A_ub = sp.hstack([-constraint_matrix(Z, cons), sp.csr_matrix(np.ones((K, 1)))]).tocsr()  # t - value_k <= 0
     c = np.zeros(r * r + 1)
@@ -161,7 +162,7 @@ def feasibility(Z: np.ndarray, cons, what: str) -> float:
     """The feasibility LP's t* (module docstring), decided: raises InfeasibleError or
     IllConditionedError (with the LP's weak-duality lower bound) when t* says so; ``what`` names
     the program in the messages."""
-    t_star, y_box = box_margin(sparse_copy(Z), cons)
+    t_star, y_box = box_margin(Z, cons)
     if t_star <= INFEASIBLE_ATOL:
         raise InfeasibleError(f"{what}: infeasible (no W meets every margin; best box margin t* = {t_star:.2g})")
     if t_star < ILL_CONDITIONED:

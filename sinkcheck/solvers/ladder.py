@@ -39,7 +39,7 @@ from sinkcheck import validate
 from sinkcheck.errors import InfeasibleError, SolverError, WideBracketError
 from sinkcheck.solvers.certify import (ILL_CONDITIONED, MAX_GAP, SOLVER_RTOL, Bracket, Certified, box_bracket,
                                        box_margin, certify, dual_lower, feasibility, repair)
-from sinkcheck.solvers.program import FORMS, program, sparse_copy
+from sinkcheck.solvers.program import FORMS, program
 
 TIGHT = {"tol_gap_abs": 1e-10, "tol_gap_rel": 1e-10, "tol_feas": 1e-10, "max_iter": 500}
 """Clarabel with tighter tolerances (its defaults are 1e-8), for badly scaled programs whose
@@ -299,7 +299,7 @@ def _estimate(prob, Z: np.ndarray, cons, solver: str, form: str) -> tuple[float,
     if prob.status in (cp.OPTIMAL, cp.OPTIMAL_INACCURATE) and np.isfinite(est) and est > 0 \
             and abs(est - conic) <= ESTIMATE_AGREEMENT * est:
         return float(est), run
-    lower = dual_lower(Z, cons, box_margin(sparse_copy(Z), cons)[1])
+    lower = dual_lower(Z, cons, box_margin(Z, cons)[1])
     if not lower > 0:
         raise SolverError(f"solver {solver}: no estimate of OPT to rescale by (status {prob.status!r}; "
                           f"feasibility LP's lower bound {lower:.2g})")

@@ -3,7 +3,7 @@
 - ``sinkdiag`` (Súkeník et al., Section 7): sample one instance and evaluate L, the certified OPT
   bracket, the construction and U for both patterns, with a verdict per inequality
   (:func:`~sinkcheck.evaluate.sinkdiag_eval.evaluate`), plus, per stated bound, whether the
-  instance lies inside the hypothesis its claim adds (:mod:`sinkcheck.claims`);
+  instance lies inside the hypothesis its claim adds (:mod:`sinkcheck.construct.sinkdiag.hypotheses`);
 - ``trigger`` (Ran-Milo): one training run of :mod:`~sinkcheck.experiments.trigger_train`;
 - ``dormant`` (Gu et al.): one training run of :mod:`~sinkcheck.experiments.dormant_train`.
 

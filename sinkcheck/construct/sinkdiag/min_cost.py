@@ -97,8 +97,9 @@ def coinciding_mates(Z: np.ndarray, group: np.ndarray, rtol: float = 1e-9) -> tu
 
 
 DUAL_MAX_R = 56
-"""Widest span basis (r = 2C + 1 + r_eta) whose diagonal program is solved in the dual form, whose
-SCS time stays steady up to r = 55 (C = 24 at r_eta = 6); wider ones are solved in the kron form."""
+"""Widest span basis (r = 2C + 1 + r_eta) whose diagonal program is solved in the dual form (C = 24
+at r_eta = 6); wider ones are solved in the kron form. benchmarks/bench_forms.py times the forms
+up to C = 20; the bound itself comes from measurements kept in git history, not re-run."""
 
 
 def program_form(pattern: str, r: int) -> str:
@@ -116,7 +117,8 @@ The diagonal constraints of two group mates have w = +-(z_i - z_j), of norm at m
 2 delta / sqrt(d), while the other w are of order 1 or lam; the two add up to
 (z_i - z_j)^T M (z_i - z_j) >= 2, so M needs a block of order spread^2 next to entries of order 1,
 which SCS converges on slowly and an interior-point method does not notice. The sink program's
-spread is about max(lam, 1 / lam) whatever d, and it stays SCS first (docs/benchmarks.md)."""
+spread is about max(lam, 1 / lam) whatever d, and it stays SCS first. The threshold 16 comes from
+measurements kept in git history (no benchmark re-runs it yet)."""
 
 
 def clarabel_first(pattern: str, Z: np.ndarray, cons: Constraints) -> bool:

@@ -95,7 +95,7 @@ def _bound_check(ctx: Context, bound: BoundCheck, predicate=None) -> Certificate
     if worst is not None:
         counter["worst_sampled"] = {"arguments": worst[1], "fallback": worst[2], "slack": worst[0]}
     return Certificate(
-        check=name, verdict=verdict,
+        verdict=verdict,
         counterexample=counter if verdict != "holds" else None,
         parameters={"seed": ctx.seed, "profile": ctx.profile, "instances": len(sample), "lambdas": list(SEC7_LAMBDAS),
                     "max_gap": MAX_GAP},
@@ -168,7 +168,6 @@ def symbolic(ctx: Context) -> Certificate:
     I, fb = case_instance("diag_construction_without_H2")  # the kept counterexample: H2 is needed
     without_h2 = evaluate(I, fb).diag.construction_min_margin
     return Certificate(
-        check="sinkdiag.symbolic",
         verdict=("holds_with_hypothesis" if without_h2 < 0 else "holds") if all(facts.values()) else "fails",
         parameters={},
         counterexample={"case": "diag_construction_without_H2", "arguments": CASES["diag_construction_without_H2"],
@@ -197,7 +196,7 @@ def comparison_table(ctx: Context) -> Certificate:
     bounded_holds = sink_wins == len(raw) and grows
     verdict = "fails" if not bounded_holds else ("holds_with_hypothesis" if all(diag_wins) else "holds")
     return Certificate(
-        check="sinkdiag.table", verdict=verdict,
+        verdict=verdict,
         counterexample={"grid": PROPORTIONAL_GRID, "ratio_brackets": brackets, "winners": [r.winner for r in raw_p]}
         if verdict == "holds_with_hypothesis" else None,
         parameters={"grid": grid, "proportional_grid": PROPORTIONAL_GRID},
