@@ -1,15 +1,9 @@
-"""The claims ledger: every claim of the three papers that sinkcheck checks, one record each
-(:mod:`sinkcheck.ledger` explains the fields and the verdicts).
-
-A proof step the suite decides under an undecided stated claim is a record of its own (the QK step
-of a Section 7 bound, beside the bound as stated). The report, ``sinkcheck claims``, the docs and
-the README read :data:`CLAIMS_LIST`. A hypothesis that is a condition on a Section 7 instance is
-decided by the predicate of :mod:`sinkcheck.construct.sinkdiag.hypotheses` named by the claim's id.
-"""
+"""The claims of Súkeník et al. (2026): the switch, sink geometry, smoothing and Section 7 (sink vs
+diagonal) records, in the order the paper makes them."""
 
 from __future__ import annotations
 
-from sinkcheck.errors import InvalidInputError
+from sinkcheck.claims.gu import ENCODER_SETTING
 from sinkcheck.ledger import Claim
 
 ALIGNMENT_CONDITION = ("(a) 0 is not in the convex hull of the queries {z_i : i in J} and (b) the sink z_0 is not in "
@@ -17,7 +11,6 @@ ALIGNMENT_CONDITION = ("(a) 0 is not in the convex hull of the queries {z_i : i 
                        "({1..max J} causal, {1..T} full)")
 """The one necessary (and sufficient) condition for a sink that the suite proves (Theorem G), stated
 once: Prop. 4.1's records, the Figure 1 record and the docs use this text."""
-
 
 _SEC7_L_SINK_HYP = ("the fallback constraints and C <= 15 (exact: for every lam and nuisance, OPT_sink >= "
                     "2 kappa C / sqrt(d (C + 1)), the minimum over the fallback constraints against the copy queries, which "
@@ -41,14 +34,8 @@ _SEC7_CONSTRAINTS = ("The constraint set (every pair of tokens in both orders; t
                      "query whose group is absent, with BOS and the query itself among the competitors) is our "
                      "reconstruction of the setting; the paper's excerpt of the L_sink proof uses only some of them.")
 
-_TRIGGER_MODEL = ("Our model of the task: content x_j with ||x_j|| <= R; BOS and the trigger carry no content; the target "
-                  "at the trigger is the mean of the content before it (BOS excluded), 0 elsewhere.")
 
-_ENCODER = ("all-MiniLM-L6-v2 (a 6-layer BERT encoder, bidirectional attention, post-LayerNorm, query and key "
-            "biases), the {n} shipped English sentences of the quick profile, offline")
-
-CLAIMS_LIST: tuple[Claim, ...] = (
-    # ---- Súkeník et al. ----------------------------------------------------------------------------
+CLAIMS: tuple[Claim, ...] = (
     # Section numbers: the appendix heads "A Proofs for Section 4, Proposition 4.1" and "E.3 ... the patterns
     # from Section 7"; the abstract's order (geometry, smoothing, switch, costs) puts the switch in Section 6.
     Claim("sukenik.sec6.switch_forward", "sukenik", "Section 6 (sinks and the hard attention switch)",
@@ -113,7 +100,7 @@ CLAIMS_LIST: tuple[Claim, ...] = (
           "not judged.", None, "inconclusive", ("empirical.pretrained_alignment",),
           ("tests/test_empirical_pretrained.py",), "empirical",
           kind="empirical", statement_source="paper",
-          setting=_ENCODER.format(n=20) + "; Theorem G's condition per sentence and layer input, for [CLS] and for "
+          setting=ENCODER_SETTING.format(n=20) + "; Theorem G's condition per sentence and layer input, for [CLS] and for "
                   "every ordinary token as the sink (baseline)",
           paper_setting="the cosine between BOS and the other tokens of the paper's pretrained decoders (Figure 1)"),
     Claim("sukenik.sec5.smoothing_derivatives", "sukenik", "Section 5 (dense vs. sparse attention)",
@@ -155,7 +142,7 @@ CLAIMS_LIST: tuple[Claim, ...] = (
           None, "inconclusive", ("empirical.pretrained_smoothing",), ("tests/test_empirical_pretrained.py",
                                                                       "tests/test_smoothing_heads.py"), "smoothing",
           kind="empirical", statement_source="paper",
-          setting=_ENCODER.format(n=20) + "; X = Z = the post-LN hidden states (so beta = 1 by construction); no "
+          setting=ENCODER_SETTING.format(n=20) + "; X = Z = the post-LN hidden states (so beta = 1 by construction); no "
                   "head has beta tr(BW) + tr(B W^T W) < 0, so the second half is not tested",
           paper_setting="several pretrained models and datasets at context length 512 (Figures 8 and 9)"),
     Claim("sukenik.sec7.cost_identity", "sukenik", "Section 7 and Figure 3 (cost of a head)",
@@ -266,134 +253,4 @@ CLAIMS_LIST: tuple[Claim, ...] = (
                   "instance C = 2, n = 3, r_eta = 3, delta = 4; the trained cost is compared with OPT, and a head "
                   "whose cost stays far above OPT has not reached the regime the claim is about",
           paper_setting="pretrained transformers (the explanation is about trained models in general)"),
-    # ---- Ran-Milo ------------------------------------------------------------------------------------
-    Claim("ranmilo.necessity.single_head", "ranmilo", "main theorem (necessity)",
-          "A single softmax attention head that solves the trigger-conditional task (output the mean of the "
-          "preceding tokens at a trigger, 0 elsewhere) to error eps must put attention >= 1 - f(eps) on BOS "
-          "at non-trigger positions: it forms a sink (the abstract gives no f).",
-          "One softmax head, error <= eps on the all-equal probes of norm r: content mass <= "
-          "f(eps) = (eps + beta) / (r - eps - beta) at every non-trigger position, so BOS >= 1 - f before the "
-          "trigger and BOS + trigger >= 1 - f after it; tight for beta = 0 (Theorem 1, ours, with our f). "
-          + _TRIGGER_MODEL,
-          "the content-free value parts are bounded, ||sum_j A_ij u_j|| <= beta at the probe positions (implied by "
-          "||u_j|| <= beta; beta = 0: V z = V_x x; without it a "
-          "counterexample, with value norms of order 2e4 and content dimension p = 1); after the trigger the sink "
-          "may be BOS or the trigger token; the sink is shown on the all-equal probes",
-          "holds_with_hypothesis", ("trigger.necessity",),
-          ("tests/test_trigger_theory.py", "tests/test_trigger_necessity.py"), "trigger",
-          kind="theorem", statement_source="reconstructed"),
-    Claim("ranmilo.necessity.multi_head", "ranmilo", "abstract (multi-head variants)",
-          "Softmax models with several heads also develop sinks on the trigger task (an experimental claim).",
-          "With H >= 2 heads no per-head BOS bound holds (two hand-built heads cancel, kept counterexample); if "
-          "every head has V^h z = V^h_x x (no content-free value part) and g_h = <V_x^h x, x> / r >= 0, the "
-          "g-weighted mean content mass is <= eps / (r - eps) (Theorem 2, ours). " + _TRIGGER_MODEL,
-          "V^h z = V^h_x x and g_h >= 0 for every head (no head pushes against the target); the bound is on the "
-          "g-weighted mean over heads; eps < r", "holds_with_hypothesis", ("trigger.multi_head",),
-          ("tests/test_trigger_theory.py", "tests/test_trigger_counterexamples.py"), "trigger",
-          kind="theorem", statement_source="reconstructed"),
-    Claim("ranmilo.construction.softmax_sink", "ranmilo", "construction (softmax with a sink)",
-          "A softmax head with a BOS sink solves the trigger task to any error eps > 0.",
-          "The BOS-sink head has sup error R T / (e^L + T); error eps needs sink logit "
-          "L = log(T (R - eps) / eps) (Theorem 3, ours). Converse: a single softmax head with error <= eps on the "
-          "probes of norm R, content-free outputs of norm <= beta there (as in Theorem 1) with eps + beta < R/2, "
-          "and equal content logits needs a sink logit gap >= log(i (R - 2 eps - 2 beta) / (eps + beta)) at a "
-          "position i before the trigger or in a trigger-free probe (after it the trigger token may be the "
-          "sink). " + _TRIGGER_MODEL,
-          None, "holds", ("trigger.sink_logit",), ("tests/test_trigger_weights.py",), "trigger",
-          kind="theorem", statement_source="reconstructed"),
-    Claim("ranmilo.relu.sufficiency", "ranmilo", "ReLU attention theorem",
-          "Non-normalised ReLU attention solves the same task without any sink.",
-          "A ReLU head (plain or length-normalised) with one-hot positions solves the task exactly with zero "
-          "BOS attention; without positions (T >= 3) every sum of ReLU (or unnormalised sigmoid) heads with those "
-          "normalisers (n_t = t + 1 visible keys, or 1) has error "
-          ">= R/5 (length) or R/3 (plain), attained at T = 3; with the normaliser n_t = t - 1 (the tokens between "
-          "BOS and the query) a position-free ReLU head solves it exactly with zero BOS attention (Theorem 4, "
-          "ours: positions are needed for the first two normalisers only). " + _TRIGGER_MODEL,
-          None, "holds", ("trigger.relu",), ("tests/test_trigger_weights.py", "tests/test_trigger_theory.py"),
-          "trigger", kind="theorem", statement_source="reconstructed"),
-    Claim("ranmilo.experiments.softmax_vs_relu", "ranmilo", "experiments",
-          "Trained softmax models develop strong sinks on the trigger task, while ReLU attention eliminates "
-          "them, in single- and multi-head variants.",
-          "Trained single-layer softmax models put >= 0.9 BOS attention at non-trigger positions; ReLU (and "
-          "sigmoid) models put <= 0.2 there (the coefficient itself, not its share).",
-          None, "reproduced", ("trigger.training",), ("tests/test_trigger_train.py",), "trigger",
-          kind="empirical", statement_source="reconstructed",
-          setting="one attention layer without residual or MLP, T = 8 tokens after BOS, content dimension 4, Adam; "
-                  "one and two heads, 2 seeds, 200 steps (quick profile; full: 3 seeds, 400 steps)",
-          paper_setting="trained softmax and ReLU models on the trigger task, single- and multi-head (the abstract "
-                        "gives no sizes)"),
-    # ---- Gu et al. -----------------------------------------------------------------------------------
-    Claim("gu.sink_emergence.softmax", "gu", "Section 7.4, Table 6 (attention operation)",
-          "With softmax attention a sink on the first token emerges: Sink_1^eps (eps = 0.3), the fraction of "
-          "(sample, layer, head) triples in which the first token's importance (the average attention the "
-          "queries that see it put on it) exceeds eps, is well above 0 (18.18 % in their 60M model, Table 6).",
-          "On the bigram-backcopy (switch-off) task, every trained softmax model has Sink_1^0.3 > 0 (Gu et al.'s "
-          "pooling: thresholded per held-out sequence, layer and head, then averaged).",
-          None, "reproduced", ("empirical.dormant_softmax",), ("tests/test_empirical_train.py",), "empirical",
-          kind="empirical", statement_source="paper",
-          setting="a 2-layer, 2-head, width-64 attention-only GPT on bigram-backcopy (T = 32, 32 ids), AdamW weight "
-                  "decay 0.1, 500 steps, one seed (quick profile), Sink_1^0.3 on 100 held-out sequences",
-          paper_setting="60M-parameter LLaMA-style models trained on 5B tokens of natural text (Table 6)"),
-    Claim("gu.sink_emergence.relu", "gu", "Section 7.4, Table 6 (attention operation)",
-          "Attention without normalisation forms no sink (the identity kernel without normalisation: "
-          "Sink_1* = 0.00 %, Table 6).",
-          "On the bigram-backcopy task, no trained ReLU-attention model (ReLU of the scores divided by the number "
-          "of visible keys) has proxy Sink_1^0.3 > 0.",
-          None, "inconclusive", ("empirical.dormant_relu",), ("tests/test_empirical_train.py",), "empirical",
-          kind="empirical", statement_source="paper",
-          setting="the same GPT and task as gu.sink_emergence.softmax, with ReLU attention divided by the number of "
-                  "visible keys: another operation than the paper's identity kernel without normalisation, so the "
-                  "run speaks to the claim only by analogy",
-          paper_setting="60M-parameter models with the identity kernel and no normalisation, 5B tokens (Table 6)"),
-    Claim("gu.sink_emergence.sigmoid", "gu", "Section 7.4, Table 6 (attention operation)",
-          "Sigmoid attention without normalisation forms no sink: its proxy Sink_1* (raw weights normalised "
-          "only for the metric) is 0.44 %, against 18.18 % for softmax (Table 6).",
-          "On the bigram-backcopy task, no trained sigmoid-attention model (no normalisation) has proxy "
-          "Sink_1^0.3 > 0; beside it, the raw first-token weight against softmax's.",
-          None, "inconclusive", ("empirical.dormant_sigmoid",), ("tests/test_empirical_train.py",), "empirical",
-          kind="empirical", statement_source="paper",
-          setting="the same GPT and task as gu.sink_emergence.softmax, sigmoid attention with bias -log(T); the proxy "
-                  "Sink_1 and the raw first-token weight are both reported, since the proxy cannot tell 'off' from "
-                  "'sink' when the raw weights are near 0",
-          paper_setting="60M-parameter models, 5B tokens (Table 6; 1B parameters: 2.46 % against softmax's 45.11 %)"),
-    Claim("gu.small_data.no_sink", "gu", "Section 5 (training data amount, Figure 5)",
-          "Language models trained on too little data (50M tokens) form no sink.",
-          "A byte-level LM that does learn from a few hundred thousand bytes (held-out loss down by more "
-          "than 0.5 nats/byte) has Sink_1^0.3 = 0 in every layer.",
-          None, "inconclusive", ("empirical.lm_smoke",), ("tests/test_empirical_cli.py",), "empirical",
-          kind="empirical", statement_source="paper",
-          setting="a byte-level GPT on the Python standard library's source, 40 steps, seed 0 (quick profile): no "
-                  "run here is long enough to form a sink, so its absence is not diagnostic",
-          paper_setting="60M-parameter models on 50M tokens, against the same models on 5B tokens, which do sink"),
-    Claim("gu.open_models.first_token_sink", "gu", "Sections 3.3 and 3.4 (open models), Table 1",
-          "Pretrained open models (GPT-2, Pythia, OPT, LLaMA, Mistral: all autoregressive) show first-token "
-          "attention sinks.",
-          "all-MiniLM-L6-v2 (a BERT encoder, bidirectional attention) has first-token ([CLS]) sinks: "
-          "Sink_[CLS]^0.3 > 0, Gu et al.'s pooling (per sentence, layer and head) with the encoder importance "
-          "(the mean over all queries, since every query sees [CLS]).",
-          None, "out_of_scope", ("empirical.pretrained_sinks",), ("tests/test_empirical_pretrained.py",), "empirical",
-          kind="empirical", statement_source="paper",
-          setting=_ENCODER.format(n=20) + "; Sink_[CLS] is measured and reported, on an encoder that the claim "
-                  "does not cover",
-          paper_setting="autoregressive open LMs (GPT-2, Pythia from 14M, OPT, LLaMA, Mistral) on natural and "
-                        "random-token inputs, 64 tokens, 100 sequences (Table 1: Sink_1 on natural text from 77.00 % "
-                        "for GPT2-XL to 99.02 % for LLaMA3-8B)"),
 )
-"""Every claim, grouped by paper in :data:`sinkcheck.ledger.PAPERS` order, in the order each paper makes them."""
-
-CLAIMS = {c.id: c for c in CLAIMS_LIST}
-
-
-def claim_of_check(check: str) -> Claim:
-    """The claim that the report check ``check`` decides."""
-    for c in CLAIMS_LIST:
-        if check in c.checks:
-            return c
-    raise InvalidInputError(f"check: {check!r} decides no claim of the ledger (sinkcheck.claims)")
-
-
-def get(claim_id: str) -> Claim:
-    """The claim with id ``claim_id``."""
-    if claim_id not in CLAIMS:
-        raise InvalidInputError(f"claim: unknown id {claim_id!r} (sinkcheck claims lists them)")
-    return CLAIMS[claim_id]
