@@ -254,7 +254,7 @@ def _train_task(kind: str, params: dict, seed: int, device: str, progress: bool 
     """One engine task: :func:`train_run` of one entry of :func:`grid` (its device is one of ``params``,
     so the engine's is not used)."""
     return train_run(TaskConfig(task=params["task"]),
-                     GPTConfig(kind=params["kind"], mlp=params["mlp"], key_bias=params["key_bias"]),
+                     GPTConfig(kind=params["kind"], mlp=params["mlp"], slot="k" if params["key_bias"] else "none"),
                      TrainConfig(steps=params["steps"], weight_decay=params["weight_decay"]), seed=seed,
                      device=params["device"], progress=progress)
 

@@ -195,7 +195,7 @@ def _dormant_configs(p: dict) -> tuple:
     from sinkcheck.experiments.gpt import GPTConfig
 
     return (TaskConfig(task=p["task"]),
-            GPTConfig(kind=p["attention"], mlp=p["mlp"], key_bias=p["key_bias"], n_layer=p["n_layer"],
+            GPTConfig(kind=p["attention"], mlp=p["mlp"], slot="k" if p["key_bias"] else "none", n_layer=p["n_layer"],
                       n_head=p["n_head"], n_embd=p["n_embd"]),
             TrainConfig(steps=p["steps"], weight_decay=p["weight_decay"], lr=p["lr"], batch_size=p["batch_size"]))
 
