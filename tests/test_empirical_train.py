@@ -7,7 +7,7 @@ import torch
 from sinkcheck.errors import InvalidInputError
 from sinkcheck.experiments.dormant_train import TaskConfig, TrainConfig, bigram_table, grid, sample_task_batch, train_run
 from sinkcheck.core.attention_torch import pick_device
-from sinkcheck.experiments.gpt import GPT, GPTConfig
+from sinkcheck.models.gpt import GPT, GPTConfig
 
 pytestmark = pytest.mark.torch
 

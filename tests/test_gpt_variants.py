@@ -11,8 +11,8 @@ import pytest
 import torch
 
 from sinkcheck.errors import InvalidInputError
-from sinkcheck.experiments import positions as P
-from sinkcheck.experiments.gpt import GPT, SLOTS, GPTConfig
+from sinkcheck.models import positions as P
+from sinkcheck.models.gpt import GPT, SLOTS, GPTConfig
 
 pytestmark = pytest.mark.torch
 

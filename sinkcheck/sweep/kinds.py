@@ -192,7 +192,7 @@ DORMANT_DEFAULTS = {"task": "bb", "attention": "softmax", "mlp": False, "key_bia
 
 def _dormant_configs(p: dict) -> tuple:
     from sinkcheck.experiments.dormant_train import TaskConfig, TrainConfig
-    from sinkcheck.experiments.gpt import GPTConfig
+    from sinkcheck.models.gpt import GPTConfig
 
     return (TaskConfig(task=p["task"]),
             GPTConfig(kind=p["attention"], mlp=p["mlp"], slot="k" if p["key_bias"] else "none", n_layer=p["n_layer"],

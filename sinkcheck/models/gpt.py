@@ -5,7 +5,7 @@ Used by the sink-emergence experiments (docs/empirical.md) and Gu et al.'s archi
 One readable file:
 
 - pre-LayerNorm blocks (``norm="post"``: LayerNorm after each residual sum instead), GELU MLP;
-- positions (``pos``, :mod:`sinkcheck.experiments.positions`): learned absolute (default),
+- positions (``pos``, :mod:`sinkcheck.models.positions`): learned absolute (default),
   sinusoidal, none (NoPE), T5-style relative bias, ALiBi, RoPE;
 - attention weights come from :func:`sinkcheck.core.attention_torch.attention` (softmax,
   unnormalised sigmoid, ReLU), never from a second softmax;
@@ -33,7 +33,7 @@ from torch.nn import functional as F
 from sinkcheck import validate
 from sinkcheck.errors import InvalidInputError
 from sinkcheck.core.attention_torch import KINDS, attention
-from sinkcheck.experiments import positions as P
+from sinkcheck.models import positions as P
 
 SLOTS = ("none", "sink_token", "kv", "k", "v")
 """The attention-bias slots of Gu et al.'s Table 4 ("k" with a fixed value: Table 5)."""

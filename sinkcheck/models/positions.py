@@ -1,4 +1,4 @@
-"""The positional encodings of Gu et al.'s Table 3 for :class:`~sinkcheck.experiments.gpt.GPT`, as torch
+"""The positional encodings of Gu et al.'s Table 3 for :class:`~sinkcheck.models.gpt.GPT`, as torch
 functions of the sequence length (shapes follow nanoGPT: scores are (B, nh, T, T)).
 
 - added to the input: ``learned`` (an embedding table, in the model) and ``sinusoidal``
