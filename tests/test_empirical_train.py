@@ -7,7 +7,7 @@ import torch
 from sinkcheck.errors import InvalidInputError
 from sinkcheck.experiments.dormant_train import TaskConfig, TrainConfig, bigram_table, grid, sample_task_batch, train_run
 from sinkcheck.core.attention_torch import pick_device
-from sinkcheck.experiments.gpt import GPT, GPTConfig
+from sinkcheck.models.gpt import GPT, GPTConfig
 
 pytestmark = pytest.mark.torch
 
@@ -38,7 +38,7 @@ def test_sigmoid_and_relu_weights_are_not_normalised():
 
 def test_key_bias_slot_gets_one_over_visible_plus_one_when_all_scores_are_equal():
     # zero queries => every score (bias slot included) is 0 => softmax is uniform over i + 2 keys
-    cfg = GPTConfig(vocab_size=11, block_size=8, n_layer=1, n_head=2, n_embd=8, key_bias=True)
+    cfg = GPTConfig(vocab_size=11, block_size=8, n_layer=1, n_head=2, n_embd=8, slot="k")
     model = GPT(cfg)
     with torch.no_grad():
         model.blocks[0].attn.c_attn.weight[:8].zero_()

@@ -14,7 +14,7 @@ LAYERS = [  # (prefix, rank); the longest matching prefix decides
     ("sinkcheck.core", 0),
     ("sinkcheck.theory", 1),
     ("sinkcheck.solvers", 2), ("sinkcheck.runtime", 2),
-    ("sinkcheck.construct", 3), ("sinkcheck.strategies", 3), ("sinkcheck.planted", 3),
+    ("sinkcheck.construct", 3), ("sinkcheck.models", 3), ("sinkcheck.strategies", 3), ("sinkcheck.planted", 3),
     ("sinkcheck.evaluate", 4),
     ("sinkcheck.experiments", 5),
     ("sinkcheck.sweep", 6),

@@ -1,4 +1,4 @@
-"""Sink emergence on "switch-off" tasks (docs/empirical.md): train :class:`~sinkcheck.experiments.gpt.GPT` and measure
+"""Sink emergence on "switch-off" tasks (docs/empirical.md): train :class:`~sinkcheck.models.gpt.GPT` and measure
 Gu et al.'s Sink_1^eps (position 0 = BOS) per run.
 
 Tasks (every sequence is BOS followed by ``T`` tokens; next-token loss on every position):
@@ -32,8 +32,8 @@ from sinkcheck import validate
 from sinkcheck.core.metrics import GU_EPS, importance, proxy_scores, sink_rate
 from sinkcheck.core.attention_torch import pick_device
 from sinkcheck.core.limits import check_memory
-from sinkcheck.experiments.gpt import GPT, GPTConfig
-from sinkcheck.experiments.gpt import memory_bytes as gpt_memory_bytes
+from sinkcheck.models.gpt import GPT, GPTConfig
+from sinkcheck.models.gpt import memory_bytes as gpt_memory_bytes
 from sinkcheck.experiments.runs import run_all
 from sinkcheck.runtime.tasks import Task
 
@@ -81,7 +81,7 @@ class TrainConfig:
 
 def memory_bytes(task: TaskConfig, model_cfg: GPTConfig, train: TrainConfig, check: bool = False) -> float:
     """An upper estimate of one run's memory (the model's training,
-    :func:`sinkcheck.experiments.gpt.memory_bytes`, and the n_eval held-out attention maps
+    :func:`sinkcheck.models.gpt.memory_bytes`, and the n_eval held-out attention maps
     in float64, a few copies); with ``check``, refuse it when it exceeds the machine's memory."""
     model_cfg = replace(model_cfg, vocab_size=task.vocab_size, block_size=task.T)
     maps = 8.0 * 6 * train.n_eval * model_cfg.n_layer * model_cfg.n_head * (task.T + 1) ** 2
@@ -254,7 +254,7 @@ def _train_task(kind: str, params: dict, seed: int, device: str, progress: bool 
     """One engine task: :func:`train_run` of one entry of :func:`grid` (its device is one of ``params``,
     so the engine's is not used)."""
     return train_run(TaskConfig(task=params["task"]),
-                     GPTConfig(kind=params["kind"], mlp=params["mlp"], key_bias=params["key_bias"]),
+                     GPTConfig(kind=params["kind"], mlp=params["mlp"], slot="k" if params["key_bias"] else "none"),
                      TrainConfig(steps=params["steps"], weight_decay=params["weight_decay"]), seed=seed,
                      device=params["device"], progress=progress)
 

@@ -29,7 +29,7 @@ from sinkcheck.core.figures import pyplot, save
 from sinkcheck import validate
 from sinkcheck.core.metrics import GU_EPS, proxy_scores, sink_rates
 from sinkcheck.core.attention_torch import pick_device
-from sinkcheck.experiments.gpt import GPT, GPTConfig
+from sinkcheck.models.gpt import GPT, GPTConfig
 from sinkcheck.core.tables import Table
 
 BOS = 256

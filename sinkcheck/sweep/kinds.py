@@ -192,10 +192,10 @@ DORMANT_DEFAULTS = {"task": "bb", "attention": "softmax", "mlp": False, "key_bia
 
 def _dormant_configs(p: dict) -> tuple:
     from sinkcheck.experiments.dormant_train import TaskConfig, TrainConfig
-    from sinkcheck.experiments.gpt import GPTConfig
+    from sinkcheck.models.gpt import GPTConfig
 
     return (TaskConfig(task=p["task"]),
-            GPTConfig(kind=p["attention"], mlp=p["mlp"], key_bias=p["key_bias"], n_layer=p["n_layer"],
+            GPTConfig(kind=p["attention"], mlp=p["mlp"], slot="k" if p["key_bias"] else "none", n_layer=p["n_layer"],
                       n_head=p["n_head"], n_embd=p["n_embd"]),
             TrainConfig(steps=p["steps"], weight_decay=p["weight_decay"], lr=p["lr"], batch_size=p["batch_size"]))
 
