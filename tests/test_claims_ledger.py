@@ -35,7 +35,9 @@ EXPECTED_IDS = {
     "ranmilo": ["ranmilo.necessity.single_head", "ranmilo.necessity.multi_head", "ranmilo.construction.softmax_sink",
                 "ranmilo.relu.sufficiency", "ranmilo.experiments.softmax_vs_relu"],
     "gu": ["gu.sink_emergence.softmax", "gu.sink_emergence.relu", "gu.sink_emergence.sigmoid",
-           "gu.small_data.no_sink", "gu.open_models.first_token_sink"],
+           "gu.small_data.no_sink", "gu.open_models.first_token_sink",
+           "gu.appc.repeated_token_lemma", "gu.appc.prop1_nope", "gu.appc.prop2_relative", "gu.appc.prop3_alibi",
+           "gu.appc.prop4_rope"],
 }
 EMPIRICAL = {"sukenik.fig1.pretrained_alignment", "sukenik.fig8_9.pretrained_smoothing",
              "sukenik.sec7.weight_decay_selects", "ranmilo.experiments.softmax_vs_relu", "gu.sink_emergence.softmax",

@@ -161,3 +161,42 @@ def alibi_heads(model, token: int = 7, T: int = 64) -> list[dict]:
                         "first_is_row_min": bool(all(A[i, 0] <= A[i, :i + 1].min() for i in range(1, T))),
                         "alpha1": rt.alpha1(A), "uniform_alpha1": float(rt.uniform_alpha1(T))})
     return res
+
+
+def gpt_run(model, token: int = 1, T: int = 32) -> dict:
+    """The suite's GPT (:class:`~sinkcheck.models.gpt.GPT`) on T copies of ``token``, float64:
+    ``hidden`` (each block's input, then the logits) and ``attn`` (per layer, (nh, T, T))."""
+    validate.integer_at_least("T", T, 2)
+    model = model.double().eval()
+    with torch.no_grad():
+        out = model(torch.full((1, T), token), return_attn=True)
+    return {"hidden": [*out["resid"][:, 0], out["logits"][0]], "attn": [a[0].numpy() for a in out["attn"]]}
+
+
+def slip_input_pe(model, seed: int = 0):
+    """Planted error: give a NoPE GPT a learned position table (the one the "learned" variant adds
+    to the input), so the model is no longer position-free."""
+    gen = torch.Generator().manual_seed(seed)
+    table = torch.nn.Embedding(model.cfg.block_size, model.cfg.n_embd)
+    with torch.no_grad():
+        table.weight.copy_(model.cfg.init_std * torch.randn(table.weight.shape, generator=gen))
+    model.wpe = table.to(next(model.parameters()).dtype)
+    return model
+
+
+def relative_heads(model, token: int = 1, T: int = 32) -> list[dict]:
+    """Per head of a GPT with ``pos="relative"``: the model's own bias g(d) = rel_bias[h, bucket(d)]
+    (buckets of :func:`~sinkcheck.theory.repeated_tokens.t5_bucket`), the largest gap between its
+    map and Prop. 2's closed form (eq. 20), the distances where the first token exceeds 1/t
+    (:func:`~sinkcheck.theory.repeated_tokens.first_token_excess`) and alpha_1."""
+    r = gpt_run(model, token, T)
+    buckets = [rt.t5_bucket(d) for d in range(T)]
+    res = []
+    for n, block in enumerate(model.blocks):
+        for h in range(model.cfg.n_head):
+            g = block.attn.rel_bias[h].detach().double().numpy()[buckets]
+            A = r["attn"][n][h]
+            res.append({"layer": n, "head": h, "closed_form_gap": float(np.abs(A - rt.repeated_weights(g)).max()),
+                        "excess_at": rt.first_token_excess(g), "non_increasing": bool(np.all(np.diff(g) <= 0)),
+                        "alpha1": rt.alpha1(A)})
+    return res
