@@ -84,9 +84,10 @@ def repeated_lemma(ctx: Context) -> Certificate:
 @check("gu_theory.prop1_nope")
 def prop1_nope(ctx: Context) -> Certificate:
     """Every weight is 1/t (NoPE), so alpha_1 = H_T / T."""
-    gaps = [["suite GPT nope, " + norm, float(np.abs(np.where(np.tri(T, dtype=bool), A - 1 / np.arange(1, T + 1)[:, None],
-                                                                0)).max()), TOL64]
-            for norm in ("pre", "post") for maps in rs.gpt_run(_gpt("nope", norm, ctx.seed), T=T)["attn"] for A in maps]
+    causal, share = np.tri(T, dtype=bool), 1 / np.arange(1, T + 1)[:, None]
+    gaps = [[f"suite GPT nope, {norm}-norm", max(float(np.abs(np.where(causal, A - share, 0)).max())
+                                                 for maps in rs.gpt_run(_gpt("nope", norm, ctx.seed), T=T)["attn"]
+                                                 for A in maps), TOL64] for norm in ("pre", "post")]
     gaps.append(["transformers llama, rotary frequencies 0", rs.uniform_gap(rs.nope_llama(rs.scale_qk(
         _hf("llama", ctx.seed), 10.0)), T=T), TOL32])
     planted = [["transformers llama, q/k x 10 (RoPE left on)", rs.uniform_gap(rs.scale_qk(_hf("llama", ctx.seed), 10.0),
