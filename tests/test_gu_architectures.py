@@ -7,12 +7,15 @@ import math
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sinkcheck.evaluate import repeated_states as rs
 from sinkcheck.models import positions as P
 from sinkcheck.models.gpt import GPT, GPTConfig
 from sinkcheck.models.random_models import build
 from sinkcheck.theory import repeated_tokens as rt
+from tests.support.profiles import examples
 
 T = 64
 SMALL = dict(n_layer=2, n_head=2, width=32, vocab_size=50)
@@ -43,6 +46,19 @@ def test_the_suite_gpt_keeps_repeated_states_equal_exactly_when_no_position_ente
         assert spread > 0.1
     else:
         assert spread <= TOL64
+
+
+@settings(max_examples=examples(12))
+@given(st.sampled_from(["nope", "relative", "alibi", "rope"]), st.sampled_from(["pre", "post"]),
+       st.integers(0, 2**16), st.integers(2, T), st.integers(0, 7), st.integers(1, 3))
+def test_repeated_states_are_equal_for_random_position_free_gpts(pos, norm, seed, length, token, layers):
+    model = GPT(GPTConfig(pos=pos, norm=norm, block_size=T, vocab_size=8, n_embd=16, n_head=2, n_layer=layers,
+                          init_std=0.5), seed=seed)
+    if pos == "relative":  # a random bias table instead of the zero initialisation
+        with torch.no_grad():
+            for b in model.blocks:
+                b.attn.rel_bias.normal_(0, 2.0, generator=torch.Generator().manual_seed(seed))
+    assert max(rs.hidden_spread(rs.gpt_run(model, token=token, T=length)["hidden"])) <= TOL64
 
 
 def test_an_input_pe_slipped_into_a_nope_gpt_makes_the_lemma_check_fail():

@@ -95,8 +95,7 @@ def rope_heads(model, token: int = 7, T: int = 64, input_pe: float = 0.0) -> lis
         for h in range(H):
             xi = float(q[0, h].norm(dim=-1).max() * k[0, h].norm(dim=-1).max() / math.sqrt(d))
             own = out.attentions[n][0, h]
-            with np.errstate(divide="ignore"):
-                used = torch.log(own * (rows - 1) / (1 - own)).masked_fill(~causal, -math.inf)
+            used = torch.log(own * (rows - 1) / (1 - own)).masked_fill(~causal, -math.inf)  # -inf in row 1
             res.append({"layer": n, "head": h, "xi": xi, "recompute_gap": float((A[h] - own).abs().max()),
                         "bound_excess": rt.bound_excess(own.numpy(), xi),
                         "exponent_used": float(used[1:].max() / xi) if xi > 0 else 0.0,

@@ -87,12 +87,14 @@ def first_token_excess(g) -> list[int]:
     uniform share: e^{g(n)} > mean_{d<n} e^{g(d)}, i.e. A_{n+1,1} > 1/(n+1).  Empty iff the first
     token never gets more than 1/t; empty for every non-increasing g (Prop. 2's assumption)."""
     g = validate.finite_array("g", g, ndim=1)
-    e = [mpmath.e ** mpmath.mpf(float(x)) for x in g]
-    out, total = [], mpmath.mpf(0)
-    for n in range(1, len(e)):
-        total += e[n - 1]
-        if e[n] * n > total * (1 + mpmath.mpf(10) ** -30):
-            out.append(n)
+    out = []
+    with mpmath.workdps(_DIGITS):  # ties (equal biases) must compare equal: 40 digits, then a 1e-25 margin
+        e = [mpmath.exp(mpmath.mpf(float(x))) for x in g]
+        total = mpmath.mpf(0)
+        for n in range(1, len(e)):
+            total += e[n - 1]
+            if e[n] * n > total * (1 + mpmath.mpf(10) ** -25):
+                out.append(n)
     return out
 
 
@@ -171,6 +173,8 @@ def rope_alpha1_bound(xi_, T_: int):
     """The most alpha_1 of T repeated tokens a RoPE head with ||q|| ||k|| <= xi can have:
     (1/T) sum_{t=1}^T e^{2 xi}/(e^{2 xi} + t - 1), exact to 40 digits (an mpmath number).  Attained
     by scores in [-xi, xi] (xi on the first key, -xi elsewhere, in every row)."""
+    xi_ = validate.nonnegative("xi", float(xi_))
+    T_ = validate.integer_at_least("T", T_, 1)
     with mpmath.workdps(_DIGITS):
         cc = mpmath.e ** (2 * mpmath.mpf(xi_))
         return cc * (mpmath.digamma(cc + T_) - mpmath.digamma(cc)) / T_
