@@ -87,6 +87,7 @@ def test_a_value_only_slot_has_key_zero_so_its_score_is_zero_for_every_query():
     (lambda: GPTConfig(slot="kv", slot_value_norm=1.0), "slot_value_norm:"),
     (lambda: GPTConfig(slot="k", slot_value_norm=-1.0), "slot_value_norm:"),
     (lambda: GPTConfig(pos="rope", n_embd=6, n_head=2), "n_embd:"),
+    (lambda: GPTConfig(pos="alibi", n_embd=12, n_head=3), "n_head:"),
 ])
 def test_an_impossible_architecture_is_refused_naming_its_field(make, fragment):
     with pytest.raises(InvalidInputError, match=fragment):

@@ -78,6 +78,8 @@ class GPTConfig:
         if self.n_embd % self.n_head:
             raise InvalidInputError(
                 f"n_embd: must be divisible by n_head={self.n_head} (got {self.n_embd})")
+        if self.pos == "alibi" and self.n_head & (self.n_head - 1):
+            raise InvalidInputError(f"n_head: ALiBi's slopes 2^(-8h/n_head) need a power of 2 (got {self.n_head})")
         if self.pos in ("rope", "sinusoidal") and (self.n_embd // self.n_head if self.pos == "rope" else self.n_embd) % 2:
             raise InvalidInputError(f"n_embd: {self.pos} positions need an even "
                                     f"{'head size' if self.pos == 'rope' else 'width'} (got n_embd={self.n_embd})")

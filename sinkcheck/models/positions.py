@@ -17,6 +17,8 @@ import math
 
 import torch
 
+from sinkcheck.theory import repeated_tokens as rt
+
 POSITIONS = ("learned", "sinusoidal", "nope", "relative", "alibi", "rope")
 """The positional encodings, in Table 3's order with NoPE third."""
 
@@ -43,19 +45,17 @@ def distances(T: int, device=None) -> torch.Tensor:
     return i[:, None] - i[None, :]
 
 
-def t5_bucket(n: torch.Tensor, buckets: int = T5_BUCKETS, max_distance: int = T5_MAX_DISTANCE) -> torch.Tensor:
-    """T5's causal bucket of a distance n >= 0: n itself below buckets / 2, then log-spaced up to
-    ``max_distance``, and the last bucket beyond it (negative distances, masked anyway, get 0)."""
+def t5_bucket(n: torch.Tensor) -> torch.Tensor:
+    """T5's causal bucket of every distance in n (:func:`sinkcheck.theory.repeated_tokens.t5_bucket`,
+    with :data:`T5_BUCKETS` and :data:`T5_MAX_DISTANCE`); negative distances, masked anyway, get 0."""
     n = n.clamp(min=0)
-    exact = buckets // 2
-    far = exact + (torch.log(n.float().clamp(min=1) / exact) / math.log(max_distance / exact)
-                   * (buckets - exact)).long()
-    return torch.where(n < exact, n, far.clamp(max=buckets - 1))
+    table = [rt.t5_bucket(d, T5_BUCKETS, T5_MAX_DISTANCE) for d in range(int(n.max()) + 1 if n.numel() else 1)]
+    return torch.tensor(table, dtype=torch.long, device=n.device)[n]
 
 
 def alibi_slopes(n_head: int) -> torch.Tensor:
-    """(n_head,): m_h = 2^{-8 h / n_head}, h = 1..n_head (Press et al.'s geometric slopes)."""
-    return torch.tensor([2.0 ** (-8.0 * h / n_head) for h in range(1, n_head + 1)])
+    """(n_head,): m_h = 2^{-8 h / n_head}, h = 1..n_head (:func:`sinkcheck.theory.repeated_tokens.alibi_slopes`)."""
+    return torch.tensor(rt.alibi_slopes(n_head))
 
 
 def rope(x: torch.Tensor, base: float = 10000.0) -> torch.Tensor:
