@@ -6,9 +6,11 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from sinkcheck.construct import gu_inputs as GI
 from sinkcheck.core.figures import pyplot, save
-from sinkcheck.core.metrics import GU_EPS
+from sinkcheck.core.metrics import GU_EPS, sink_rates
 from sinkcheck.core.tables import Table
+from sinkcheck.errors import InvalidInputError
 from sinkcheck.experiments import pretrained as P
 from sinkcheck.experiments.pretrained_heads import head_class
 
@@ -196,3 +198,78 @@ def plot(res: dict, fig_dir: Path) -> list[str]:
         save(fig, fig_dir / f"{prefix}_smoothing.png", dpi=80)
         names.append(f"{prefix}_smoothing.png")
     return names
+
+
+# ---- Table 1's random and repeated inputs (sinkcheck pretrained --inputs) -------------------------
+
+def measure_inputs(kind: str, length: int | None = None, n_sequences: int | None = None, seed: int = 0,
+                   special_tokens: bool = True, eps: float = GU_EPS, model_path=None, device: str = "cpu",
+                   progress: bool = False, loaded=None) -> dict:
+    """Gu et al.'s Sink_k^eps of the model (default: the shipped MiniLM; ``loaded``: a (tokenizer,
+    model) pair already in memory) on Table 1's ``kind`` inputs ("random" or "repeated",
+    :mod:`sinkcheck.construct.gu_inputs`): ``length`` body tokens (default 64) per sequence,
+    ``n_sequences`` sequences (default 100), one map at a time (deterministic)."""
+    T = GI.PAPER_T if length is None else length
+    count = GI.PAPER_SEQUENCES if n_sequences is None else n_sequences
+    tok, model = loaded if loaded is not None else P.load_model(model_path, device)
+    prefix, suffix = GI.special_frame(tok) if special_tokens else ([], [])
+    limit = P.max_positions(model)
+    if limit is not None and T + len(prefix) + len(suffix) > limit:
+        raise InvalidInputError(f"--length: must be an integer in [2, {limit - len(prefix) - len(suffix)}] for this "
+                                f"model ({limit} positions, {len(prefix) + len(suffix)} of them special tokens; got {T})")
+    seqs = GI.sequences(kind, tok, T, count, seed, getattr(model.config, "vocab_size", None), special_tokens)
+    runs = (P.run_ids(tok, model, ids, device) for ids in tqdm(seqs, desc="forward", disable=not progress))
+    first = next(runs)
+    causal = P.is_causal([first])
+    variant = "gu" if causal else "encoder"
+    rates = sink_rates((r.attn for r in _chain(first, runs)), eps=eps, variant=variant)
+    names = tok.convert_ids_to_tokens(prefix + suffix)
+    return {
+        "model": P.describe(model_path, model) if loaded is None else model.config.model_type,
+        "config": P.config_summary(model), "causal": causal, "variant": variant, "eps": eps, "rates": rates,
+        "protocol": {"inputs": kind, "length": T, "sequences": count, "seed": seed, "special_tokens": special_tokens,
+                     "before": names[:len(prefix)], "after": names[len(prefix):], "sequence_length": len(seqs[0])},
+        "first_token": (f"{names[0]} (the tokenizer's own, in front of every sequence)" if prefix
+                        else f"the first {kind} token (no special tokens)"),
+    }
+
+
+def _chain(first, rest):
+    yield first
+    yield from rest
+
+
+def protocol_text(res: dict) -> str:
+    """The protocol in one line: inputs, T, sequences, seed and the special tokens around the body."""
+    p = res["protocol"]
+    frame = (" ".join(p["before"] + ["..."] + p["after"]) if p["special_tokens"] else "no special tokens")
+    return (f"{p['inputs']} inputs, T = {p['length']} body tokens, {p['sequences']} sequences, seed {p['seed']}, "
+            f"wrapped as {frame}")
+
+
+def inputs_tables(res: dict) -> dict[str, Table]:
+    """Sink_first per layer and Sink_k per position of a :func:`measure_inputs` run."""
+    rates = res["rates"]
+    L = rates.per_layer.shape[0]
+    return {
+        "sink_per_layer": Table(
+            ["layer", "sink_first", "mean_alpha_first", "heads_mean_alpha_first_above_eps"],
+            [[l, float(rates.per_layer[l, 0]), float(rates.mean_alpha[l, :, 0].mean()),
+              float((rates.mean_alpha[l, :, 0] > res["eps"]).mean())] for l in range(L)],
+            title=f"{res['model']}, {protocol_text(res)}. sink_first: {metric_name(res)}"),
+        "sink_per_position": Table(
+            ["k", "sink_k", "mean_alpha_k"],
+            [[k, float(rates.sink_k[k]), float(rates.mean_alpha[..., k].mean())] for k in range(len(rates.sink_k))],
+            title=f"{res['model']}, {protocol_text(res)}: Sink_k at every position k (0 = the first token)"),
+    }
+
+
+def inputs_summary_json(res: dict) -> dict:
+    """The JSON summary of a :func:`measure_inputs` run: the protocol and Sink_first (position 0)."""
+    rates = res["rates"]
+    return {"model": res["model"], **res["config"], "protocol": res["protocol"], "first_token": res["first_token"],
+            "attention": "causal" if res["causal"] else "bidirectional", "importance": res["variant"],
+            "metric": metric_name(res), "eps": res["eps"], "sink_first": float(rates.sink_k[0]),
+            "sink_first_per_layer": [float(x) for x in rates.per_layer[:, 0]],
+            "heads_mean_alpha_first_above_eps": float(rates.heads_mean_alpha_above_eps[0]),
+            "sink_k": [float(x) for x in rates.sink_k]}
