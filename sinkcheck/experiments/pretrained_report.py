@@ -7,6 +7,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from sinkcheck.construct import gu_inputs as GI
+from sinkcheck.core.attention_torch import one_thread
 from sinkcheck.core.figures import pyplot, save
 from sinkcheck.core.metrics import GU_EPS, sink_rates
 from sinkcheck.core.tables import Table
@@ -218,11 +219,12 @@ def measure_inputs(kind: str, length: int | None = None, n_sequences: int | None
         raise InvalidInputError(f"--length: must be an integer in [2, {limit - len(prefix) - len(suffix)}] for this "
                                 f"model ({limit} positions, {len(prefix) + len(suffix)} of them special tokens; got {T})")
     seqs = GI.sequences(kind, tok, T, count, seed, getattr(model.config, "vocab_size", None), special_tokens)
-    runs = (P.run_ids(tok, model, ids, device) for ids in tqdm(seqs, desc="forward", disable=not progress))
-    first = next(runs)
-    causal = P.is_causal([first])
-    variant = "gu" if causal else "encoder"
-    rates = sink_rates((r.attn for r in _chain(first, runs)), eps=eps, variant=variant)
+    with one_thread():  # one sequence at a time: threads only contend
+        runs = (P.run_ids(tok, model, ids, device) for ids in tqdm(seqs, desc="forward", disable=not progress))
+        first = next(runs)
+        causal = P.is_causal([first])
+        variant = "gu" if causal else "encoder"
+        rates = sink_rates((r.attn for r in _chain(first, runs)), eps=eps, variant=variant)
     names = tok.convert_ids_to_tokens(prefix + suffix)
     return {
         "model": P.describe(model_path, model) if loaded is None else model.config.model_type,
@@ -273,3 +275,57 @@ def inputs_summary_json(res: dict) -> dict:
             "sink_first_per_layer": [float(x) for x in rates.per_layer[:, 0]],
             "heads_mean_alpha_first_above_eps": float(rates.heads_mean_alpha_above_eps[0]),
             "sink_k": [float(x) for x in rates.sink_k]}
+
+
+TABLE1_MODELS = {"minilm": "learned absolute", "llama": "RoPE", "bloom": "ALiBi", "gpt2": "learned absolute",
+                 "llama_bos_plant": "RoPE", "gpt2_p1_plant": "learned absolute"}
+"""The models of the Table 1 comparison and their positional encodings: the shipped MiniLM, the
+random-weight decoders, and the two planted ones (:mod:`sinkcheck.construct.gu_inputs`)."""
+
+PLANT = (1, 1)
+"""(layer, head) of the planted sink in the 2-layer, 2-head random-weight decoders."""
+
+
+def table1_models(seed: int = 0, device: str = "cpu") -> dict:
+    """name -> (tokenizer, model) for :data:`TABLE1_MODELS`, in memory (seeded random weights)."""
+    from sinkcheck.experiments import random_models as R
+
+    tok = R.tokenizer()
+    out = {"minilm": P.load_model(None, device)}
+    for arch in ("llama", "bloom", "gpt2"):
+        out[arch] = (tok, R.build(arch, seed=seed, vocab_size=len(tok)).to(device))
+    out["llama_bos_plant"] = (tok, GI.plant_bos_content(R.build("llama", seed=seed, vocab_size=len(tok)),
+                                                        tok.bos_token_id, *PLANT).to(device))
+    out["gpt2_p1_plant"] = (tok, GI.plant_first_position(R.build("gpt2", seed=seed, vocab_size=len(tok)), *PLANT).to(device))
+    return out
+
+
+def table1_rows(n_sequences: int, seed: int = 0, n_sentences: int = 20, device: str = "cpu") -> list[dict]:
+    """Sink_first^0.3 of every model of :data:`TABLE1_MODELS` on Table 1's inputs: the first
+    ``n_sentences`` shipped sentences (natural), and ``n_sequences`` random and repeated sequences of
+    T = 64, with the tokenizer's special tokens and without (``*_bare``)."""
+    sentences = P.load_sentences(n_sentences)
+    rows = []
+    for name, (tok, model) in table1_models(seed, device).items():
+        with one_thread():
+            runs = P.run_sentences(tok, model, sentences, device)
+        causal = P.is_causal(runs)
+        row = {"model": name, "positions": TABLE1_MODELS[name], "attention": "causal" if causal else "bidirectional",
+               "natural": float(sink_rates([r.attn for r in runs], variant="gu" if causal else "encoder").sink_k[0])}
+        for kind in ("random", "repeated"):
+            for bare in (False, True):
+                res = measure_inputs(kind, n_sequences=n_sequences, seed=seed, special_tokens=not bare,
+                                     device=device, loaded=(tok, model))
+                row[kind + "_bare" * bare] = float(res["rates"].sink_k[0])
+        rows.append(row)
+    return rows
+
+
+TABLE1_COLUMNS = ("model", "positions", "attention", "natural", "random", "repeated", "random_bare", "repeated_bare")
+
+
+def table1_table(rows: list[dict]) -> Table:
+    """The rows of :func:`table1_rows` as a table (Sink_first, a fraction)."""
+    return Table(list(TABLE1_COLUMNS), [[r[c] for c in TABLE1_COLUMNS] for r in rows],
+                 title="Sink_first^0.3 on Table 1's inputs (Gu et al.'s pooling; *_bare: no special tokens; "
+                       "natural: the first shipped sentences)")
