@@ -26,7 +26,8 @@ CLAIMS: tuple[Claim, ...] = (
           kind="empirical", statement_source="paper",
           setting="all-MiniLM-L6-v2 (6-layer BERT encoder, learned absolute positions), " + _RUN.format(kind="random")
                   + ", [CLS] in front and [SEP] after, beside its first 20 shipped sentences; random-weight 2-layer "
-                  "LLaMA (RoPE), BLOOM (ALiBi) and GPT-2 (learned PE) decoders with <s> in front" + _SCOPE,
+                  "LLaMA (RoPE), BLOOM (ALiBi) and GPT-2 (learned PE) decoders and the two planted decoders, each with <s> in "
+                  "front and without special tokens" + _SCOPE,
           paper_setting="GPT2-XL, Mistral-7B, LLaMA2-7B Base and LLaMA3-8B Base, T = 64 random tokens from the "
                         "vocabulary, 100 sequences (Table 1 Left, natural / random Sink_1: 77.00 / 70.29, "
                         "97.49 / 75.21, 92.47 / 90.13, 99.02 / 91.23 %)"),
