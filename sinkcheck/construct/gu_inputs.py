@@ -88,11 +88,11 @@ def sequences(kind: str, tok, T: int, count: int, seed: int, vocab_size: int | N
 # ---- planted first-token sinks ---------------------------------------------------------------------
 
 J_FIRST, J_ALL = 0, 1
-"""The residual coordinates the plants use: J_FIRST marks what singles the first token out, J_ALL is
-1 on every ordinary token (the planted query reads it)."""
+"""The residual coordinates the plants use (J_FIRST marks what singles the first token out; J_ALL is
+1 on every ordinary token, and the planted query reads it)."""
 
 STRENGTH = 1.0
-"""The plants' weight S: the planted head scores the marked key about S^2 d / sqrt(d_head) above the others."""
+"""The plants' weight S (the planted head scores the marked key about S^2 d / sqrt(d_head) above the others)."""
 
 
 def plant_bos_content(model, bos_id: int, layer: int, head: int, strength: float = STRENGTH):

@@ -279,8 +279,8 @@ def inputs_summary_json(res: dict) -> dict:
 
 TABLE1_MODELS = {"minilm": "learned absolute", "llama": "RoPE", "bloom": "ALiBi", "gpt2": "learned absolute",
                  "llama_bos_plant": "RoPE", "gpt2_p1_plant": "learned absolute"}
-"""The models of the Table 1 comparison and their positional encodings: the shipped MiniLM, the
-random-weight decoders, and the two planted ones (:mod:`sinkcheck.construct.gu_inputs`)."""
+"""The models of the Table 1 comparison with their positional encodings (the shipped MiniLM, the
+random-weight decoders, and the two planted ones of :mod:`sinkcheck.construct.gu_inputs`)."""
 
 PLANT = (1, 1)
 """(layer, head) of the planted sink in the 2-layer, 2-head random-weight decoders."""
