@@ -228,8 +228,11 @@ def test_bad_protocol_options_are_one_line_errors_that_write_nothing(checkpoints
     assert not (tmp_path / "o").exists()
 
 
-def test_an_alibi_checkpoint_without_a_position_limit_takes_a_longer_length(checkpoints, tmp_path):
+def test_an_alibi_checkpoint_without_a_position_limit_takes_a_longer_length_up_to_the_machines_memory(checkpoints, tmp_path):
     result = _run("--model", checkpoints / "bloom", "--inputs", "repeated", "--length", "300", "--sequences", "1",
                   "--no-progress", "--out", tmp_path / "o")
     assert result.exit_code == 0, result.output
     assert json.loads((tmp_path / "o" / "summary.json").read_text())["protocol"]["sequence_length"] == 301
+    huge = _run("--model", checkpoints / "bloom", "--inputs", "repeated", "--length", "10000000", "--out", tmp_path / "h")
+    assert _one_line_error(huge, "--length, --sequences: 100 sequences of 10000001 tokens (one sequence's attention maps"), huge.output
+    assert not (tmp_path / "h").exists()

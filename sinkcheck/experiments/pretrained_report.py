@@ -9,6 +9,7 @@ from tqdm import tqdm
 from sinkcheck.construct import gu_inputs as GI
 from sinkcheck.core.attention_torch import one_thread
 from sinkcheck.core.figures import pyplot, save
+from sinkcheck.core.limits import check_memory
 from sinkcheck.core.metrics import GU_EPS, sink_rates
 from sinkcheck.core.tables import Table
 from sinkcheck.errors import InvalidInputError
@@ -203,6 +204,11 @@ def plot(res: dict, fig_dir: Path) -> list[str]:
 
 # ---- Table 1's random and repeated inputs (sinkcheck pretrained --inputs) -------------------------
 
+MAP_BYTES = 32
+"""Bytes per attention weight of one forward pass, erring high (the model's float32 maps, our float64
+copy, the eager softmax's intermediates)."""
+
+
 def measure_inputs(kind: str, length: int | None = None, n_sequences: int | None = None, seed: int = 0,
                    special_tokens: bool = True, eps: float = GU_EPS, model_path=None, device: str = "cpu",
                    progress: bool = False, loaded=None) -> dict:
@@ -218,6 +224,10 @@ def measure_inputs(kind: str, length: int | None = None, n_sequences: int | None
     if limit is not None and T + len(prefix) + len(suffix) > limit:
         raise InvalidInputError(f"--length: must be an integer in [2, {limit - len(prefix) - len(suffix)}] for this "
                                 f"model ({limit} positions, {len(prefix) + len(suffix)} of them special tokens; got {T})")
+    S, c = T + len(prefix) + len(suffix), P.config_summary(model)
+    LH = (c["layers"] or 1) * (c["heads"] or 1)
+    check_memory("--length, --sequences", LH * S * (MAP_BYTES * S + 8 * count),
+                 f"{count} sequences of {S} tokens (one sequence's attention maps, every importance alpha_k)")
     seqs = GI.sequences(kind, tok, T, count, seed, getattr(model.config, "vocab_size", None), special_tokens)
     with one_thread():  # one sequence at a time: threads only contend
         runs = (P.run_ids(tok, model, ids, device) for ids in tqdm(seqs, desc="forward", disable=not progress))
