@@ -189,7 +189,16 @@ def test_the_json_names_the_protocol_and_gives_sink_first_on_a_local_checkpoint(
                                        "sequence_length": 32 + (not bare)}
         assert summary["sink_first"] == expected and summary["sink_first_per_layer"] == [0.0, 2 * expected]
         assert f"{kind} inputs, T = 32 body tokens, 4 sequences, seed 7" in result.output
-        assert (out / "sink_per_position.md").is_file()
+        assert (out / "sink_per_position.md").is_file() and not (out / "figures").exists()
+
+
+def test_the_same_seed_writes_the_same_bytes(checkpoints, tmp_path):
+    outs = [tmp_path / "a", tmp_path / "b"]
+    for out in outs:
+        assert _run("--model", checkpoints / "gpt2_p1", "--inputs", "random", "--sequences", 3, "--length", 16,
+                    "--no-progress", "--out", out).exit_code == 0
+    assert all((outs[0] / f).read_bytes() == (outs[1] / f).read_bytes()
+               for f in ("summary.json", "sink_per_layer.csv", "sink_per_position.csv"))
 
 
 def test_the_default_model_runs_random_inputs_and_puts_cls_first(tmp_path):

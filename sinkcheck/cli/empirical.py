@@ -253,7 +253,7 @@ def pretrained_inputs(rep, target, out, model_path, inputs, length, sequences, s
                              special_tokens=special_tokens is not False, eps=eps, model_path=model_path, device=device,
                              progress=not no_progress)
     tables = rep.inputs_tables(res)
-    with output_dir(target) as root:
+    with target.staged() as root:  # tables and summary.json, no figures
         for name, table in tables.items():
             write_table(root, name, table)
         (root / "summary.json").write_text(dumps(rep.inputs_summary_json(res)))
