@@ -51,6 +51,7 @@ class Profile:
     lm_steps: int  # training steps of the byte-level LM
     lm_byte_budget: int | None  # corpus bytes of the LM (None: its training profile's)
     pretrained_sentences: int | None  # shipped sentences given to MiniLM (None: all)
+    gu_inputs_sequences: int  # random and repeated sequences per model (Gu et al.'s Table 1 protocol, T = 64)
     sinkdiag_train_profile: str  # the training profile of the sink-vs-diagonal head
     sinkdiag_train_dims: tuple[int, ...] | None  # its dimensions d (None: its training profile's)
     sinkdiag_train_steps: int | None  # its training steps (None: its training profile's)
@@ -67,6 +68,7 @@ PROFILES = {p.name: p for p in (
             necessity_optimised_heads=2, multi_head_instances=30, relu_heads=100, trigger_seeds=2,
             trigger_steps=200, sinkdiag_instances=14, sinkdiag_large_C_every=None, sinkdiag_whole_grid=False,
             dormant_seeds=1, dormant_steps=500, lm_steps=40, lm_byte_budget=200_000, pretrained_sentences=20,
+            gu_inputs_sequences=20,
             sinkdiag_train_profile="quick", sinkdiag_train_dims=(8, 128), sinkdiag_train_steps=400,
             gu_appc_instances=200, gu_appc_model_seeds=1),
     Profile("full", cost_identity_samples=500, switch_forward_heads=2000, switch_converse_heads=1500,
@@ -76,6 +78,7 @@ PROFILES = {p.name: p for p in (
             necessity_optimised_heads=6, multi_head_instances=300, relu_heads=1000, trigger_seeds=3,
             trigger_steps=400, sinkdiag_instances=80, sinkdiag_large_C_every=10, sinkdiag_whole_grid=True,
             dormant_seeds=5, dormant_steps=1500, lm_steps=2000, lm_byte_budget=None, pretrained_sentences=None,
+            gu_inputs_sequences=100,
             sinkdiag_train_profile="full", sinkdiag_train_dims=None, sinkdiag_train_steps=None,
             gu_appc_instances=2000, gu_appc_model_seeds=3),
 )}

@@ -37,12 +37,14 @@ EXPECTED_IDS = {
     "gu": ["gu.sink_emergence.softmax", "gu.sink_emergence.relu", "gu.sink_emergence.sigmoid",
            "gu.small_data.no_sink", "gu.open_models.first_token_sink",
            "gu.appc.repeated_token_lemma", "gu.appc.prop1_nope", "gu.appc.prop2_relative", "gu.appc.prop3_alibi",
-           "gu.appc.prop4_rope"],
+           "gu.appc.prop4_rope",
+           "gu.inputs.random_tokens", "gu.inputs.repeated_tokens"],
 }
 EMPIRICAL = {"sukenik.fig1.pretrained_alignment", "sukenik.fig8_9.pretrained_smoothing",
              "sukenik.sec7.weight_decay_selects", "ranmilo.experiments.softmax_vs_relu", "gu.sink_emergence.softmax",
              "gu.sink_emergence.relu", "gu.sink_emergence.sigmoid", "gu.small_data.no_sink",
-             "gu.open_models.first_token_sink"}
+             "gu.open_models.first_token_sink",
+             "gu.inputs.random_tokens", "gu.inputs.repeated_tokens"}
 """The claims about trained or pretrained models, written out by hand."""
 ALL_IDS = [i for ids in EXPECTED_IDS.values() for i in ids]
 JSON_KEYS = {"id", "kind", "statement_source", "paper", "where", "paper_statement", "checked_statement", "hypothesis",

@@ -94,6 +94,12 @@ CASES: dict[tuple[str, str], list[tuple[list[str], str]]] = {
     ("pretrained", "--device"): [(["--device", "tpu"], "'tpu' is not one of")]
     + ([] if CUDA else [(["--device", "cuda"], "no CUDA device is available")]),
     ("pretrained", "--out"): [(["--out", "{tmp}/foreign"], "--out: is a non-empty directory")],
+    ("pretrained", "--inputs"): [(["--inputs", "noise"], "'noise' is not one of")],
+    ("pretrained", "--length"): [(["--inputs", "random", "--length", "1"], "--length: must be an integer >= 2"),
+                                 (["--length", "64"], "--length: applies to --inputs random or repeated only")],
+    ("pretrained", "--sequences"): [(["--inputs", "repeated", "--sequences", "0"], "--sequences: must be an integer >= 1"),
+                                    (["--inputs", "random", "--sequences", "10000000"], "--sequences: must be an integer in")],
+    ("pretrained", "--seed"): [(["--inputs", "random", "--seed", "-1"], "--seed: must be an integer >= 0")],
     ("report", "--profile"): [(["--profile", "slow"], "'slow' is not one of")],
     ("report", "--out"): [(["--out", "{tmp}/foreign"], "--out: is a non-empty directory"),
                           (["--out", "."], "--out: must not be the working directory")],

@@ -12,6 +12,7 @@ import click
 
 from sinkcheck import validate
 from sinkcheck.core.attention import KINDS
+from sinkcheck.construct.gu_inputs import KINDS as GU_INPUTS
 from sinkcheck.cli.options import FORCE, out_option
 from sinkcheck.core.files import OutputDir
 from sinkcheck.errors import InvalidInputError
@@ -23,6 +24,9 @@ PROFILE = click.option("--profile", type=click.Choice(["quick", "full"]), defaul
 DEVICE = click.option("--device", type=click.Choice(["cpu", "cuda"]), default="cpu", show_default=True)
 NO_PROGRESS = click.option("--no-progress", is_flag=True, help="Hide progress bars.")
 
+
+MAX_SEQUENCES = 100_000
+"""The most sequences one ``sinkcheck pretrained --sequences`` may ask for."""
 
 MAX_SEEDS = 1000
 """The most seeds one ``--seeds`` may list (each seed is a whole grid of training runs)."""
@@ -172,25 +176,39 @@ def sinkdiag(profile, seeds, steps, dims, out, force, no_progress) -> None:
 @click.option("--model", "model_path", type=click.Path(path_type=Path), default=None,
               help="A local Hugging Face checkpoint directory, decoder or encoder (offline; default: the "
                    "shipped all-MiniLM-L6-v2).")
+@click.option("--inputs", type=click.Choice(GU_INPUTS), default="natural", show_default=True,
+              help="Gu et al.'s Table 1 inputs: the sentences, T random tokens, or one random token repeated T times "
+                   "(random and repeated: the tokenizer's special tokens around them; Sink_first only).")
+@click.option("--length", type=int, default=None, help="random/repeated: T, the body tokens per sequence (default 64).")
+@click.option("--sequences", type=int, default=None, help="random/repeated: how many sequences (default 100).")
+@click.option("--seed", type=int, default=None, help="random/repeated: sequence n draws from (seed, n) (default 0).")
+@click.option("--special-tokens/--no-special-tokens", default=None,
+              help="random/repeated: wrap each body in the tokenizer's special tokens (default) or not.")
 @click.option("--sentences", "sentences_path", type=click.Path(path_type=Path), default=None,
               help="A UTF-8 text file, one sentence per line (default: the 70 shipped English sentences).")
 @click.option("--limit", "n_sentences", type=click.IntRange(1), default=None,
               help="Use only the first N sentences (default: all).")
 @click.option("--eps", type=click.FloatRange(0, 1), default=0.3, show_default=True, help="Gu et al.'s threshold.")
 @click.option("--smoothing/--no-smoothing", default=True, show_default=True,
-              help="Also compute the per-head smoothing conditions (section 4).")
+              help="Also compute the per-head smoothing conditions (section 4; natural inputs).")
 @DEVICE
 @out_option("sinkcheck-pretrained", "pretrained")
 @FORCE
 @NO_PROGRESS
-def pretrained(model_path, sentences_path, n_sentences, eps, smoothing, device, out, force, no_progress) -> None:
+def pretrained(model_path, inputs, length, sequences, seed, special_tokens, sentences_path, n_sentences, eps,
+               smoothing, device, out, force, no_progress) -> None:
     """Sinks on every position (Gu et al.'s metric), first-token alignment, value norms and smoothing
-    conditions in a pretrained model on disk (default all-MiniLM-L6-v2), offline."""
+    conditions in a pretrained model on disk (default all-MiniLM-L6-v2), offline; with ``--inputs
+    random|repeated``, Sink_first on Table 1's random or repeated tokens."""
     from sinkcheck.experiments import pretrained_report as rep
 
     target = OutputDir(out, "pretrained", force=force)
     validate.in_interval("--eps", eps, 0.0, 1.0)  # click's range lets nan through
+    check_protocol(inputs, length, sequences, seed, special_tokens, sentences_path, n_sentences)
     check_device(device)
+    if inputs != "natural":
+        return pretrained_inputs(rep, target, out, model_path, inputs, length, sequences, seed, special_tokens, eps,
+                                 device, no_progress)
     result = rep.measure(n_sentences=n_sentences, smoothing=smoothing, device=device, progress=not no_progress,
                          eps=eps, model_path=model_path, sentences_path=sentences_path)
     with output_dir(target) as root:
@@ -205,3 +223,42 @@ def pretrained(model_path, sentences_path, n_sentences, eps, smoothing, device, 
     if result["skipped"]:
         click.echo(f"skipped: {result['skipped']}")
     click.echo(f"wrote {out}/*.md, summary.json and figures/")
+
+
+def check_protocol(inputs, length, sequences, seed, special_tokens, sentences_path, n_sentences) -> None:
+    """Each option of ``sinkcheck pretrained`` belongs to natural or to random/repeated inputs."""
+    if inputs == "natural":
+        for name, value in (("--length", length), ("--sequences", sequences), ("--seed", seed),
+                            ("--special-tokens/--no-special-tokens", special_tokens)):
+            if value is not None:
+                raise InvalidInputError(f"{name}: applies to --inputs random or repeated only (got --inputs natural)")
+        return
+    for name, value in (("--sentences", sentences_path), ("--limit", n_sentences)):
+        if value is not None:
+            raise InvalidInputError(f"{name}: applies to --inputs natural only (got --inputs {inputs})")
+    if length is not None:
+        validate.integer_at_least("--length", length, 2)
+    if sequences is not None:
+        validate.integer_at_least("--sequences", sequences, 1)
+        if sequences > MAX_SEQUENCES:
+            raise InvalidInputError(f"--sequences: must be an integer in [1, {MAX_SEQUENCES}] (got {sequences})")
+    if seed is not None:
+        validate.integer_at_least("--seed", seed, 0)
+
+
+def pretrained_inputs(rep, target, out, model_path, inputs, length, sequences, seed, special_tokens, eps, device,
+                      no_progress) -> None:
+    """``sinkcheck pretrained --inputs random|repeated``: Sink_k on Table 1's inputs, Sink_first first."""
+    res = rep.measure_inputs(inputs, length=length, n_sequences=sequences, seed=seed or 0,
+                             special_tokens=special_tokens is not False, eps=eps, model_path=model_path, device=device,
+                             progress=not no_progress)
+    tables = rep.inputs_tables(res)
+    with target.staged() as root:  # tables and summary.json, no figures
+        for name, table in tables.items():
+            write_table(root, name, table)
+        (root / "summary.json").write_text(dumps(rep.inputs_summary_json(res)))
+    click.echo(f"model: {res['model']}; {rep.protocol_text(res)}; "
+               f"{'causal' if res['causal'] else 'bidirectional'} attention; position 0: {res['first_token']}")
+    click.echo(f"sink_first: {float(res['rates'].sink_k[0]):.4f} ({rep.metric_name(res)})")
+    click.echo(render(tables["sink_per_layer"], "markdown"), nl=False)
+    click.echo(f"wrote {out}/*.md and summary.json")

@@ -206,24 +206,35 @@ def first_token(tok) -> str:
     return "the tokenizer adds no BOS: position 0 is the first token of the text"
 
 
+def max_positions(model) -> int | None:
+    """The most positions the model's config allows (None: it names no limit, as ALiBi models)."""
+    return getattr(model.config, "max_position_embeddings", None) or getattr(model.config, "n_positions", None)
+
+
+def _forward(tok, model, enc) -> SentenceRun:
+    """One forward pass of the encoded sequence ``enc`` (a batch of one, unpadded)."""
+    with torch.no_grad():
+        out = model(**enc, output_attentions=True, output_hidden_states=True)
+    if not out.attentions or out.attentions[0] is None:
+        raise InvalidInputError(f"--model: {model.config.model_type} returns no attention maps, even with "
+                                "eager attention (output_attentions=True)")
+    tokens = tok.convert_ids_to_tokens(enc["input_ids"][0].tolist())
+    attn = torch.stack(out.attentions)[:, 0].double().cpu().numpy()  # (L, H, T, T)
+    hidden = torch.stack(out.hidden_states[:-1])[:, 0].double().cpu().numpy()  # (L, T, d)
+    return SentenceRun(tokens, token_roles(tokens, set(tok.all_special_tokens)), attn, hidden)
+
+
 def run_sentences(tok, model, sentences: list[str], device: str = "cpu") -> list[SentenceRun]:
     """Forward each sentence alone (truncated to the model's positions) and keep its attention maps
     and layer inputs (float64)."""
-    limit = getattr(model.config, "max_position_embeddings", None) or getattr(model.config, "n_positions", None)
-    special = set(tok.all_special_tokens)
-    runs = []
-    for s in sentences:
-        enc = tok(s, return_tensors="pt", truncation=limit is not None, max_length=limit).to(device)
-        with torch.no_grad():
-            out = model(**enc, output_attentions=True, output_hidden_states=True)
-        if not out.attentions or out.attentions[0] is None:
-            raise InvalidInputError(f"--model: {model.config.model_type} returns no attention maps, even with "
-                                    "eager attention (output_attentions=True)")
-        tokens = tok.convert_ids_to_tokens(enc["input_ids"][0].tolist())
-        attn = torch.stack(out.attentions)[:, 0].double().cpu().numpy()  # (L, H, T, T)
-        hidden = torch.stack(out.hidden_states[:-1])[:, 0].double().cpu().numpy()  # (L, T, d)
-        runs.append(SentenceRun(tokens, token_roles(tokens, special), attn, hidden))
-    return runs
+    limit = max_positions(model)
+    return [_forward(tok, model, tok(s, return_tensors="pt", truncation=limit is not None, max_length=limit).to(device))
+            for s in sentences]
+
+
+def run_ids(tok, model, ids: list[int], device: str = "cpu") -> SentenceRun:
+    """Forward one sequence of token ids as it is (the caller has placed any special tokens)."""
+    return _forward(tok, model, {"input_ids": torch.tensor([ids], device=device)})
 
 
 def is_causal(runs: list[SentenceRun]) -> bool:

@@ -6,9 +6,13 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from sinkcheck.construct import gu_inputs as GI
+from sinkcheck.core.attention_torch import one_thread
 from sinkcheck.core.figures import pyplot, save
-from sinkcheck.core.metrics import GU_EPS
+from sinkcheck.core.limits import check_memory
+from sinkcheck.core.metrics import GU_EPS, sink_rates
 from sinkcheck.core.tables import Table
+from sinkcheck.errors import InvalidInputError
 from sinkcheck.experiments import pretrained as P
 from sinkcheck.experiments.pretrained_heads import head_class
 
@@ -196,3 +200,142 @@ def plot(res: dict, fig_dir: Path) -> list[str]:
         save(fig, fig_dir / f"{prefix}_smoothing.png", dpi=80)
         names.append(f"{prefix}_smoothing.png")
     return names
+
+
+# ---- Table 1's random and repeated inputs (sinkcheck pretrained --inputs) -------------------------
+
+MAP_BYTES = 32
+"""Bytes per attention weight of one forward pass, erring high (the model's float32 maps, our float64
+copy, the eager softmax's intermediates)."""
+
+
+def measure_inputs(kind: str, length: int | None = None, n_sequences: int | None = None, seed: int = 0,
+                   special_tokens: bool = True, eps: float = GU_EPS, model_path=None, device: str = "cpu",
+                   progress: bool = False, loaded=None) -> dict:
+    """Gu et al.'s Sink_k^eps of the model (default: the shipped MiniLM; ``loaded``: a (tokenizer,
+    model) pair already in memory) on Table 1's ``kind`` inputs ("random" or "repeated",
+    :mod:`sinkcheck.construct.gu_inputs`): ``length`` body tokens (default 64) per sequence,
+    ``n_sequences`` sequences (default 100), one map at a time (deterministic)."""
+    T = GI.PAPER_T if length is None else length
+    count = GI.PAPER_SEQUENCES if n_sequences is None else n_sequences
+    tok, model = loaded if loaded is not None else P.load_model(model_path, device)
+    prefix, suffix = GI.special_frame(tok) if special_tokens else ([], [])
+    limit = P.max_positions(model)
+    if limit is not None and T + len(prefix) + len(suffix) > limit:
+        raise InvalidInputError(f"--length: must be an integer in [2, {limit - len(prefix) - len(suffix)}] for this "
+                                f"model ({limit} positions, {len(prefix) + len(suffix)} of them special tokens; got {T})")
+    S, c = T + len(prefix) + len(suffix), P.config_summary(model)
+    LH = (c["layers"] or 1) * (c["heads"] or 1)
+    check_memory("--length, --sequences", LH * S * (MAP_BYTES * S + 8 * count),
+                 f"{count} sequences of {S} tokens (one sequence's attention maps, every importance alpha_k)")
+    seqs = GI.sequences(kind, tok, T, count, seed, getattr(model.config, "vocab_size", None), special_tokens)
+    with one_thread():  # one sequence at a time: threads only contend
+        runs = (P.run_ids(tok, model, ids, device) for ids in tqdm(seqs, desc="forward", disable=not progress))
+        first = next(runs)
+        causal = P.is_causal([first])
+        variant = "gu" if causal else "encoder"
+        rates = sink_rates((r.attn for r in _chain(first, runs)), eps=eps, variant=variant)
+    names = tok.convert_ids_to_tokens(prefix + suffix)
+    return {
+        "model": P.describe(model_path, model) if loaded is None else model.config.model_type,
+        "config": P.config_summary(model), "causal": causal, "variant": variant, "eps": eps, "rates": rates,
+        "protocol": {"inputs": kind, "length": T, "sequences": count, "seed": seed, "special_tokens": special_tokens,
+                     "before": names[:len(prefix)], "after": names[len(prefix):], "sequence_length": len(seqs[0])},
+        "first_token": (f"{names[0]} (the tokenizer's own, in front of every sequence)" if prefix
+                        else f"the first {kind} token (no special tokens)"),
+    }
+
+
+def _chain(first, rest):
+    yield first
+    yield from rest
+
+
+def protocol_text(res: dict) -> str:
+    """The protocol in one line: inputs, T, sequences, seed and the special tokens around the body."""
+    p = res["protocol"]
+    frame = (" ".join(p["before"] + ["..."] + p["after"]) if p["special_tokens"] else "no special tokens")
+    return (f"{p['inputs']} inputs, T = {p['length']} body tokens, {p['sequences']} sequences, seed {p['seed']}, "
+            f"wrapped as {frame}")
+
+
+def inputs_tables(res: dict) -> dict[str, Table]:
+    """Sink_first per layer and Sink_k per position of a :func:`measure_inputs` run."""
+    rates = res["rates"]
+    L = rates.per_layer.shape[0]
+    return {
+        "sink_per_layer": Table(
+            ["layer", "sink_first", "mean_alpha_first", "heads_mean_alpha_first_above_eps"],
+            [[l, float(rates.per_layer[l, 0]), float(rates.mean_alpha[l, :, 0].mean()),
+              float((rates.mean_alpha[l, :, 0] > res["eps"]).mean())] for l in range(L)],
+            title=f"{res['model']}, {protocol_text(res)}. sink_first: {metric_name(res)}"),
+        "sink_per_position": Table(
+            ["k", "sink_k", "mean_alpha_k"],
+            [[k, float(rates.sink_k[k]), float(rates.mean_alpha[..., k].mean())] for k in range(len(rates.sink_k))],
+            title=f"{res['model']}, {protocol_text(res)}: Sink_k at every position k (0 = the first token)"),
+    }
+
+
+def inputs_summary_json(res: dict) -> dict:
+    """The JSON summary of a :func:`measure_inputs` run: the protocol and Sink_first (position 0)."""
+    rates = res["rates"]
+    return {"model": res["model"], **res["config"], "protocol": res["protocol"], "first_token": res["first_token"],
+            "attention": "causal" if res["causal"] else "bidirectional", "importance": res["variant"],
+            "metric": metric_name(res), "eps": res["eps"], "sink_first": float(rates.sink_k[0]),
+            "sink_first_per_layer": [float(x) for x in rates.per_layer[:, 0]],
+            "heads_mean_alpha_first_above_eps": float(rates.heads_mean_alpha_above_eps[0]),
+            "sink_k": [float(x) for x in rates.sink_k]}
+
+
+TABLE1_MODELS = {"minilm": "learned absolute", "llama": "RoPE", "bloom": "ALiBi", "gpt2": "learned absolute",
+                 "llama_bos_plant": "RoPE", "gpt2_p1_plant": "learned absolute"}
+"""The models of the Table 1 comparison with their positional encodings (the shipped MiniLM, the
+random-weight decoders, and the two planted ones of :mod:`sinkcheck.construct.gu_inputs`)."""
+
+PLANT = (1, 1)
+"""(layer, head) of the planted sink in the 2-layer, 2-head random-weight decoders."""
+
+
+def table1_models(seed: int = 0, device: str = "cpu") -> dict:
+    """name -> (tokenizer, model) for :data:`TABLE1_MODELS`, in memory (seeded random weights)."""
+    from sinkcheck.models import random_models as R
+
+    tok = R.tokenizer()
+    out = {"minilm": P.load_model(None, device)}
+    for arch in ("llama", "bloom", "gpt2"):
+        out[arch] = (tok, R.build(arch, seed=seed, vocab_size=len(tok)).to(device))
+    out["llama_bos_plant"] = (tok, GI.plant_bos_content(R.build("llama", seed=seed, vocab_size=len(tok)),
+                                                        tok.bos_token_id, *PLANT).to(device))
+    out["gpt2_p1_plant"] = (tok, GI.plant_first_position(R.build("gpt2", seed=seed, vocab_size=len(tok)), *PLANT).to(device))
+    return out
+
+
+def table1_rows(n_sequences: int, seed: int = 0, n_sentences: int = 20, device: str = "cpu") -> list[dict]:
+    """Sink_first^0.3 of every model of :data:`TABLE1_MODELS` on Table 1's inputs: the first
+    ``n_sentences`` shipped sentences (natural), and ``n_sequences`` random and repeated sequences of
+    T = 64, with the tokenizer's special tokens and without (``*_bare``)."""
+    sentences = P.load_sentences(n_sentences)
+    rows = []
+    for name, (tok, model) in table1_models(seed, device).items():
+        with one_thread():
+            runs = P.run_sentences(tok, model, sentences, device)
+        causal = P.is_causal(runs)
+        row = {"model": name, "positions": TABLE1_MODELS[name], "attention": "causal" if causal else "bidirectional",
+               "natural": float(sink_rates([r.attn for r in runs], variant="gu" if causal else "encoder").sink_k[0])}
+        for kind in ("random", "repeated"):
+            for bare in (False, True):
+                res = measure_inputs(kind, n_sequences=n_sequences, seed=seed, special_tokens=not bare,
+                                     device=device, loaded=(tok, model))
+                row[kind + "_bare" * bare] = float(res["rates"].sink_k[0])
+        rows.append(row)
+    return rows
+
+
+TABLE1_COLUMNS = ("model", "positions", "attention", "natural", "random", "repeated", "random_bare", "repeated_bare")
+
+
+def table1_table(rows: list[dict]) -> Table:
+    """The rows of :func:`table1_rows` as a table (Sink_first, a fraction)."""
+    return Table(list(TABLE1_COLUMNS), [[r[c] for c in TABLE1_COLUMNS] for r in rows],
+                 title="Sink_first^0.3 on Table 1's inputs (Gu et al.'s pooling; *_bare: no special tokens; "
+                       "natural: the first shipped sentences)")

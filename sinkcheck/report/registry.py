@@ -31,6 +31,7 @@ CHECK_MODULES = [
     "sinkcheck.report.checks.trigger",
     "sinkcheck.report.checks.empirical",
     "sinkcheck.report.checks.gu_theory",
+    "sinkcheck.report.checks.gu_inputs",
 ]
 """Modules whose import registers checks, in report order."""
 
