@@ -105,6 +105,7 @@ def decoders(decoder_tok):
     n = len(decoder_tok)
     return {"llama": R.build("llama", vocab_size=n), "bloom": R.build("bloom", vocab_size=n),
             "llama_bos": GI.plant_bos_content(R.build("llama", vocab_size=n), decoder_tok.bos_token_id, 1, 1),
+            "llama_lone": GI.plant_lone_first_row(R.build("llama", vocab_size=n), 1, 1),
             "gpt2_p1": GI.plant_first_position(R.build("gpt2", vocab_size=n), 1, 1)}
 
 
@@ -144,17 +145,46 @@ def test_a_bare_repeated_sequence_gives_a_rope_decoder_equal_hidden_states_at_ev
     assert not np.allclose(with_bos.hidden[1:], with_bos.hidden[1:, :1], atol=1e-3)
 
 
+def test_a_sink_on_the_lone_first_attention_row_of_a_rope_decoder_needs_no_marker_and_vanishes_on_one_repeated_token(
+        decoder_tok, decoders):
+    # no token is marked and nothing is added to the input: the first token differs only because its
+    # causal row holds itself alone; bare random tokens keep the sink, a bare repeated token removes it
+    for kind, bare, expected in (("random", True, 1.0), ("random", False, 1.0), ("repeated", True, 0.0)):
+        sink, per_head = _sink_first(decoder_tok, decoders["llama_lone"], kind, bare)
+        assert per_head[1, 1] == expected and sink == expected / 4
+    E = decoders["llama_lone"].embed_tokens.weight.detach().numpy()
+    assert np.all(E[:, GI.J_ALL] == 1) and np.allclose(np.linalg.norm(E[:, 2:18], axis=1), 0.1)  # no token marked
+
+
+def test_equal_hidden_states_are_what_removes_the_lone_first_row_sink(decoder_tok, decoders):
+    from sinkcheck.theory.repeated_tokens import uniform_alpha1
+
+    model, T = decoders["llama_lone"], 64
+    run = P.run_ids(decoder_tok, model, [37] * T)
+    assert np.allclose(run.hidden, run.hidden[:, :1], atol=1e-5)  # the lemma: one hidden state everywhere
+    row = np.tril(np.ones((T, T))) / np.arange(1, T + 1)[:, None]
+    assert np.abs(run.attn[1, 1] - row).max() < 1e-3  # so the planted head attends uniformly
+    assert abs(run.attn[1, 1][:, 0].mean() - float(uniform_alpha1(T))) < 1e-4  # alpha_1 = H_64 / 64, no sink
+    # break the equality at the first position only (the tokenizer's <s> in front): the sink is back
+    framed = P.run_ids(decoder_tok, model, [decoder_tok.bos_token_id] + [37] * T)
+    assert framed.attn[1, 1][:, 0].mean() > 0.3
+
+
 def test_the_report_calls_a_construction_that_disagrees_with_the_lemma_a_broken_run():
     from sinkcheck.report.checks.gu_inputs import constructions_agree
 
-    good = {"llama": {"repeated_bare": 0.0}, "bloom": {"repeated_bare": 0.0},
-            "llama_bos_plant": {"random": 0.25, "repeated": 0.25, "repeated_bare": 0.0},
+    good = {"llama_bos_plant": {"random": 0.25, "random_bare": 0.0, "repeated": 0.25, "repeated_bare": 0.0},
+            "llama_lone_first_plant": {"random_bare": 0.25, "repeated_bare": 0.0},
             "gpt2_p1_plant": {"random": 0.25, "random_bare": 0.25, "repeated": 0.25, "repeated_bare": 0.25}}
     assert all(constructions_agree(good, "repeated").values()) and all(constructions_agree(good, "random").values())
-    kept = {**good, "llama_bos_plant": {**good["llama_bos_plant"], "repeated_bare": 0.25}}
+    kept = {**good, "llama_lone_first_plant": {"random_bare": 0.25, "repeated_bare": 0.25}}
     assert constructions_agree(kept, "repeated") == {"bos_plant_kept_with_bos": True,
-                                                     "bos_plant_gone_when_all_equal": False, "p1_plant_kept": True,
-                                                     "rope_alibi_no_sink_when_all_equal": True}
+                                                     "bos_plant_absent_without_bos": True,
+                                                     "lone_first_plant_gone_when_all_equal": False,
+                                                     "p1_plant_kept": True}
+    never = {**good, "llama_lone_first_plant": {"random_bare": 0.0, "repeated_bare": 0.0}}  # no sink at all: no test
+    assert not constructions_agree(never, "repeated")["lone_first_plant_gone_when_all_equal"]
+    assert not constructions_agree(never, "random")["lone_first_plant_kept_bare"]
 
 
 # ---- the command on local checkpoints, offline -----------------------------------------------------

@@ -13,7 +13,10 @@ left bare. Sequence n of a run draws from ``numpy.random.default_rng((seed, n))`
 
 Appendix C.1's lemma needs x_1 = ... = x_T from the first position on: a special token in front of
 a repeated body breaks it. The plants show both sides (:func:`plant_bos_content` on RoPE,
-:func:`plant_first_position` on learned absolute positions, as in GPT-2 and Table 7).
+:func:`plant_first_position` on learned absolute positions, as in GPT-2 and Table 7), and
+:func:`plant_lone_first_row` tests the lemma itself: a RoPE sink with no content marker and no
+position vector, which singles the first token out only because its causal attention row holds
+itself alone, so it sinks on random tokens and must vanish when every hidden state is equal.
 """
 
 from __future__ import annotations
@@ -141,4 +144,40 @@ def plant_first_position(model, layer: int, head: int, strength: float = STRENGT
         attn = model.h[layer].attn.c_attn
         attn.weight[J_FIRST, d + head * hs] = strength
         attn.bias[head * hs] = strength * np.sqrt(d)
+    return model
+
+
+def plant_lone_first_row(model, layer: int, head: int, strength: float = STRENGTH, gain: float = 5.0):
+    """Plant a first-token sink that needs neither a content marker nor a position vector into a
+    random-weight LLaMA (RoPE) ``model``, in place (Appendix C.1's lemma is what removes it).
+
+    Every token's embedding gets the same J_ALL = 1 and the same norm on the block B of ``hs``
+    coordinates after J_ALL (no token is marked). Head 0 of layer 0 attends uniformly (zero query)
+    and writes ``gain`` times the mean of its causal row's B blocks back into B. Position 0's row
+    is itself alone, so its B block is one unit-norm vector; any later row averages distinct
+    vectors of that norm, which is strictly shorter (triangle inequality). The next RMSNorm turns
+    that norm into a smaller J_ALL at position 0 only, and head ``head`` of ``layer`` reads J_ALL
+    with query weight 10 S and key weight -10 S in the slowest rotary pair, so every query prefers
+    the key with the smallest J_ALL: the first one. On a bare repeated token every row averages one
+    vector and every hidden state is the same (the lemma): no key is preferred.
+    """
+    if model.config.model_type != "llama":
+        raise InvalidInputError(f"model: plant_lone_first_row plants into llama (RoPE) models (got {model.config.model_type})")
+    import torch
+
+    hs = model.config.hidden_size // model.config.num_attention_heads
+    B = slice(J_ALL + 1, J_ALL + 1 + hs)
+    row = head * hs + hs // 2 - 1  # the lowest rotary frequency is the last of the first half
+    first, attn = model.layers[0].self_attn, model.layers[layer].self_attn
+    with torch.no_grad():
+        E = model.embed_tokens.weight
+        E[:, J_FIRST], E[:, J_ALL] = 0.0, 1.0
+        E[:, B] = E[:, B] / E[:, B].norm(dim=1, keepdim=True) * 0.1
+        first.q_proj.weight[:hs] = 0.0  # head 0 of layer 0: uniform causal attention
+        first.v_proj.weight[:hs] = 0.0
+        first.o_proj.weight[:, :hs] = 0.0
+        first.v_proj.weight[:hs, B] = torch.eye(hs)
+        first.o_proj.weight[B, :hs] = gain * torch.eye(hs)
+        attn.q_proj.weight[row, J_ALL] = 10 * strength
+        attn.k_proj.weight[row, J_ALL] = -10 * strength
     return model

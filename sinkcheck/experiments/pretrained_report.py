@@ -288,9 +288,9 @@ def inputs_summary_json(res: dict) -> dict:
 
 
 TABLE1_MODELS = {"minilm": "learned absolute", "llama": "RoPE", "bloom": "ALiBi", "gpt2": "learned absolute",
-                 "llama_bos_plant": "RoPE", "gpt2_p1_plant": "learned absolute"}
+                 "llama_bos_plant": "RoPE", "llama_lone_first_plant": "RoPE", "gpt2_p1_plant": "learned absolute"}
 """The models of the Table 1 comparison with their positional encodings (the shipped MiniLM, the
-random-weight decoders, and the two planted ones of :mod:`sinkcheck.construct.gu_inputs`)."""
+random-weight decoders, and the three planted ones of :mod:`sinkcheck.construct.gu_inputs`)."""
 
 PLANT = (1, 1)
 """(layer, head) of the planted sink in the 2-layer, 2-head random-weight decoders."""
@@ -306,6 +306,8 @@ def table1_models(seed: int = 0, device: str = "cpu") -> dict:
         out[arch] = (tok, R.build(arch, seed=seed, vocab_size=len(tok)).to(device))
     out["llama_bos_plant"] = (tok, GI.plant_bos_content(R.build("llama", seed=seed, vocab_size=len(tok)),
                                                         tok.bos_token_id, *PLANT).to(device))
+    out["llama_lone_first_plant"] = (tok, GI.plant_lone_first_row(R.build("llama", seed=seed, vocab_size=len(tok)),
+                                                                  *PLANT).to(device))
     out["gpt2_p1_plant"] = (tok, GI.plant_first_position(R.build("gpt2", seed=seed, vocab_size=len(tok)), *PLANT).to(device))
     return out
 
@@ -313,7 +315,9 @@ def table1_models(seed: int = 0, device: str = "cpu") -> dict:
 def table1_rows(n_sequences: int, seed: int = 0, n_sentences: int = 20, device: str = "cpu") -> list[dict]:
     """Sink_first^0.3 of every model of :data:`TABLE1_MODELS` on Table 1's inputs: the first
     ``n_sentences`` shipped sentences (natural), and ``n_sequences`` random and repeated sequences of
-    T = 64, with the tokenizer's special tokens and without (``*_bare``)."""
+    T = 64, with the tokenizer's special tokens and without (``*_bare``). Each row also holds, per
+    column, the mean importance of the first token (``alpha``) and Sink_first per (layer, head)
+    (``per_head``), the numbers the page's prose cites."""
     sentences = P.load_sentences(n_sentences)
     rows = []
     for name, (tok, model) in table1_models(seed, device).items():
@@ -321,14 +325,21 @@ def table1_rows(n_sequences: int, seed: int = 0, n_sentences: int = 20, device: 
             runs = P.run_sentences(tok, model, sentences, device)
         causal = P.is_causal(runs)
         row = {"model": name, "positions": TABLE1_MODELS[name], "attention": "causal" if causal else "bidirectional",
-               "natural": float(sink_rates([r.attn for r in runs], variant="gu" if causal else "encoder").sink_k[0])}
+               "alpha": {}, "per_head": {}}
+        _record(row, "natural", sink_rates([r.attn for r in runs], variant="gu" if causal else "encoder"))
         for kind in ("random", "repeated"):
             for bare in (False, True):
                 res = measure_inputs(kind, n_sequences=n_sequences, seed=seed, special_tokens=not bare,
                                      device=device, loaded=(tok, model))
-                row[kind + "_bare" * bare] = float(res["rates"].sink_k[0])
+                _record(row, kind + "_bare" * bare, res["rates"])
         rows.append(row)
     return rows
+
+
+def _record(row: dict, column: str, rates) -> None:
+    row[column] = float(rates.sink_k[0])
+    row["alpha"][column] = float(rates.mean_alpha[..., 0].mean())
+    row["per_head"][column] = rates.per_head[..., 0].tolist()
 
 
 TABLE1_COLUMNS = ("model", "positions", "attention", "natural", "random", "repeated", "random_bare", "repeated_bare")

@@ -1,11 +1,12 @@
 """Report checks of Gu et al.'s Table 1 input protocol (docs/gu_inputs.md): Sink_first on natural,
 random and repeated inputs, on the shipped MiniLM, random-weight LLaMA (RoPE), BLOOM (ALiBi) and
-GPT-2 (learned PE) decoders, and two decoders with a planted first-token sink.
+GPT-2 (learned PE) decoders, and three decoders with a planted first-token sink.
 
 No trained autoregressive LM runs here, so both records are "out_of_scope": the measurements are
-reported. The constructions must behave as built and as Appendix C.1's lemma says (a content sink on
-a RoPE model needs a first token that differs from the rest; a sink on p_1 does not); when they do
-not, the run is broken and the verdict is "inconclusive" (:func:`constructions_agree`).
+reported. The constructions must behave as built and as Appendix C.1's lemma says (the lone-first-row
+sink on a RoPE model, which needs no marker, sinks on bare random tokens and not on a bare repeated
+token; a sink on p_1 survives both); when they do not, the run is broken and the verdict is
+"inconclusive" (:func:`constructions_agree`).
 """
 
 from __future__ import annotations
@@ -38,16 +39,19 @@ def _shared(ctx: Context):
 
 def constructions_agree(rows: dict, kind: str) -> dict:
     """What must hold of the constructions on ``kind`` inputs, each True when the run agrees. Random:
-    both planted sinks, which read no body content, persist (the BOS one with <s> in front). Repeated
-    (Appendix C.1's lemma): the BOS content sink (RoPE) is kept with <s> in front and gone on a bare
-    repeated token, the p_1 sink is kept either way, and the random-weight RoPE and ALiBi decoders
-    have no sink on a bare repeated token."""
-    bos, p1 = rows["llama_bos_plant"], rows["gpt2_p1_plant"]
+    the three planted sinks, which read no body content, persist (the BOS one only with <s> in
+    front, the lone-first-row and p_1 ones bare too). Repeated: the BOS content sink (RoPE) is kept
+    with <s> in front and absent bare, on random tokens as well (it needs <s>, so it does not test
+    the lemma); the lone-first-row sink (RoPE), present on bare random tokens, is gone on a bare
+    repeated token (the contrast Appendix C.1's lemma predicts); the p_1 sink is kept either way."""
+    bos, lone, p1 = rows["llama_bos_plant"], rows["llama_lone_first_plant"], rows["gpt2_p1_plant"]
     if kind == "random":
-        return {"bos_plant_kept_with_bos": bos["random"] > 0, "p1_plant_kept": p1["random"] > 0 and p1["random_bare"] > 0}
-    return {"bos_plant_kept_with_bos": bos["repeated"] > 0, "bos_plant_gone_when_all_equal": bos["repeated_bare"] == 0,
-            "p1_plant_kept": p1["repeated"] > 0 and p1["repeated_bare"] > 0,
-            "rope_alibi_no_sink_when_all_equal": rows["llama"]["repeated_bare"] == 0 and rows["bloom"]["repeated_bare"] == 0}
+        return {"bos_plant_kept_with_bos": bos["random"] > 0, "lone_first_plant_kept_bare": lone["random_bare"] > 0,
+                "p1_plant_kept": p1["random"] > 0 and p1["random_bare"] > 0}
+    return {"bos_plant_kept_with_bos": bos["repeated"] > 0,
+            "bos_plant_absent_without_bos": bos["repeated_bare"] == 0 and bos["random_bare"] == 0,
+            "lone_first_plant_gone_when_all_equal": lone["random_bare"] > 0 and lone["repeated_bare"] == 0,
+            "p1_plant_kept": p1["repeated"] > 0 and p1["repeated_bare"] > 0}
 
 
 def _certificate(rows: dict, extra: dict, kind: str, with_table: bool) -> Certificate:
