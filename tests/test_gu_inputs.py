@@ -165,6 +165,9 @@ def test_equal_hidden_states_are_what_removes_the_lone_first_row_sink(decoder_to
     row = np.tril(np.ones((T, T))) / np.arange(1, T + 1)[:, None]
     assert np.abs(run.attn[1, 1] - row).max() < 1e-3  # so the planted head attends uniformly
     assert abs(run.attn[1, 1][:, 0].mean() - float(uniform_alpha1(T))) < 1e-4  # alpha_1 = H_64 / 64, no sink
+    random_run = P.run_ids(decoder_tok, model, GI.sequences("random", decoder_tok, T, 1, seed=0, special_tokens=False)[0])
+    assert np.abs(random_run.attn[0, 0] - row).max() < 1e-6  # head (0, 0) averages its causal row on any input
+    assert random_run.attn[1, 1][:, 0].mean() > 0.9  # and the planted head finds the lone first row on random tokens
     # break the equality at the first position only (the tokenizer's <s> in front): the sink is back
     framed = P.run_ids(decoder_tok, model, [decoder_tok.bos_token_id] + [37] * T)
     assert framed.attn[1, 1][:, 0].mean() > 0.3
