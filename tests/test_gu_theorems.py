@@ -47,7 +47,7 @@ def test_a_planted_error_in_the_rope_bound_is_caught_by_the_algebra(planted):
     assert not rt.check_alpha1_sum(planted, upto=3)
 
 
-def test_the_tight_row_attains_the_bound_and_violates_a_wrong_exponent():
+def test_the_extreme_score_row_reaches_the_bound_and_violates_a_wrong_exponent():
     for x, T in ((0.5, 2), (1.5, 7), (3.0, 64)):
         S = np.full((T, T), -np.inf)
         S[np.tril_indices(T)] = -x

@@ -246,7 +246,8 @@ def smallest_sink_xi(T_: int, eps: float = GU_EPS):
 def one_pair_rope_alpha1(xi_: float, omega: float, T_: int) -> float:
     """alpha_1 of T repeated tokens under a RoPE head with one rotary pair of frequency omega and
     q = -k, ||q|| ||k|| = xi: scores s(d) = -xi cos(d omega) rise with the distance up to pi / omega,
-    so the first token gets the highest score of each row t <= 1 + pi / omega (a realisable sink)."""
+    so the first token gets the highest score of each row t <= 1 + pi / omega (a realisable sink for
+    large enough xi)."""
     xi_ = validate.nonnegative("xi", xi_)
     T_ = validate.integer_at_least("T", T_, 1)
     q = np.array([math.sqrt(xi_), 0.0])
