@@ -81,7 +81,7 @@ def test_llama_weights_recomputed_from_its_q_and_k_match_and_obey_the_rope_bound
     assert rs.rope_heads(rs.scale_qk(build("llama", seed=3, **SMALL), 10.0), T=T)[0]["xi"] > 1
 
 
-def test_a_wrong_exponent_is_caught_on_a_llama_head_that_attains_the_bound():
+def test_a_wrong_exponent_is_caught_on_a_llama_head_that_reaches_the_bound_in_row_2():
     model = rs.tight_rope_head(build("llama", seed=4, **SMALL), 1.5)
     head = rs.rope_heads(model, T=T)[0]
     assert head["xi"] == pytest.approx(1.5, rel=1e-12) and head["exponent_used"] == pytest.approx(2.0, abs=1e-6)

@@ -43,11 +43,11 @@ def test_every_symbolic_step_of_propositions_1_to_4_holds_exactly():
 ])
 def test_a_planted_error_in_the_rope_bound_is_caught_by_the_algebra(planted):
     steps = rt.check_prop4_algebra(planted)
-    assert not steps["attained_by_worst_row"] and not steps["row_threshold"]
+    assert not steps["extreme_row_gives_bound"] and not steps["row_threshold"]
     assert not rt.check_alpha1_sum(planted, upto=3)
 
 
-def test_the_tight_row_attains_the_bound_and_violates_a_wrong_exponent():
+def test_the_extreme_score_row_reaches_the_bound_and_violates_a_wrong_exponent():
     for x, T in ((0.5, 2), (1.5, 7), (3.0, 64)):
         S = np.full((T, T), -np.inf)
         S[np.tril_indices(T)] = -x
@@ -159,6 +159,58 @@ def test_an_increasing_t5_bias_puts_a_sink_on_the_first_token_at_T_64():
     assert rt.first_token_excess(np.array(g))[:3] == [1, 2, 3]
 
 
+def test_scaled_down_bucket_biases_rise_with_distance_yet_give_no_sink_at_T_64():
+    b = [rt.t5_bucket(d) for d in range(64)]
+    got = {a: sum(first_column([a * x for x in b])) / 64 for a in (0.5, 0.1)}
+    assert got[0.5] == pytest.approx(0.21813, abs=1e-5) and got[0.1] == pytest.approx(0.10261, abs=1e-5)
+    assert max(got.values()) < 0.3  # "an increasing bias puts a sink" would be refuted here
+
+
+def test_appendix_b_eq6_as_printed_overshoots_the_last_bucket_and_gives_no_sink_at_T_64():
+    # by hand: d < 16 exact; 16 <= d < 128: 16 + floor(ln(d / 16)) * 16, ln(44 / 16) = 1.01 > 1 > ln(43 / 16)
+    assert [rt.appendix_b_bucket(d) for d in (0, 15, 16, 43, 44, 63, 127, 128)] == [0, 15, 16, 16, 32, 32, 48, 31]
+    g = [float(rt.appendix_b_bucket(d)) for d in range(64)]
+    assert max(g) == 32 > 31  # above B - 1 = 31, the last bucket
+    alpha = sum(first_column(g)) / 64
+    assert alpha == pytest.approx(0.27328, abs=1e-5) and alpha < 0.3
+    assert [rt.t5_bucket(d) for d in (43, 44, 63)] == [23, 23, 26]  # T5: 16 + int(16 ln(d / 16) / ln 8)
+
+
+@settings(max_examples=examples(40))
+@given(st.lists(st.floats(0, 4), min_size=1, max_size=12), st.integers(1, 40))
+def test_a_bias_largest_beyond_D_gives_the_first_token_at_most_1_over_t_minus_D(steps, extra):
+    D = len(steps)  # g(0) = 0, rising by the steps to its largest value g(D), kept for every d >= D
+    g = np.concatenate([[0.0], np.cumsum(steps)])
+    g = np.concatenate([g, np.full(extra, g[-1])])
+    col = first_column(list(g))
+    assert all(col[t - 1] <= 1 / (t - D) + 1e-12 for t in range(D + 1, len(g) + 1))
+    assert all(rt.first_token_tie_bound(t, D) == (1 / (t - D) if t > D else 1.0) for t in range(1, len(g) + 1))
+
+
+def test_a_planted_tie_bound_1_over_t_minus_D_plus_1_is_refuted():
+    g = [0.0, 0.0, 0.0, 30.0]  # D = 3: row 4 has the first token alone at distance 3, with weight near 1
+    assert first_column(g)[3] > 0.99 > 1 / (4 - 3 + 1)
+
+
+def test_a_rope_head_reaches_the_weight_bound_in_row_3_at_distance_1_and_not_in_row_4():
+    x = 1.3
+    q, k = np.array([1.3, 0.0]), np.array([-1.0, 0.0])  # q = -k direction, ||q|| ||k|| = 1.3, frequency pi
+    A = rt.softmax_rows(rt.rope_scores(q, k, 4, np.array([np.pi])))
+    b3 = math.exp(2 * x) / (math.exp(2 * x) + 2)
+    assert A[2, 1] == pytest.approx(b3, rel=1e-13)
+    b4 = math.exp(2 * x) / (math.exp(2 * x) + 3)
+    assert A[3].max() < b4 - 0.1  # row 4: scores -x, x, -x, x: two keys share the top
+
+
+def test_a_rope_head_with_one_slow_pair_and_xi_10_sinks_at_T_64_above_xi_star():
+    x, w = 10.0, 0.05
+    s = [-x * math.cos(w * d) for d in range(64)]  # q = -k on one pair: the score rises with the distance
+    alpha = sum(first_column(s)) / 64
+    assert alpha > 0.3 and alpha == pytest.approx(0.30239, abs=1e-5)
+    assert rt.one_pair_rope_alpha1(x, w, 64) == pytest.approx(alpha, rel=1e-12)
+    assert rt.one_pair_rope_alpha1(1.0946, w, 64) <= 0.3  # below xi*, no head sinks
+
+
 def test_t5_buckets_are_exact_then_logarithmic_then_constant():
     assert [rt.t5_bucket(d) for d in range(16)] == list(range(16))
     assert [rt.t5_bucket(d) for d in (16, 18, 19, 32, 64, 127, 128, 10_000)] == [16, 16, 17, 21, 26, 31, 31, 31]
@@ -175,6 +227,8 @@ def test_alibi_gives_the_first_token_the_strictly_smallest_weight(m, T):
 def test_alibi_slopes_are_the_papers_geometric_sequence():
     assert rt.alibi_slopes(8) == [2.0**-h for h in range(1, 9)]
     assert rt.alibi_slopes(16)[:2] == [2.0**-0.5, 2.0**-1]
+    eq7_as_transcribed = [2.0 ** (-h * 16 / 8) for h in (1, 2)]  # 2^{-hH/8} at H = 16
+    assert rt.alibi_slopes(16)[:2] != eq7_as_transcribed
 
 
 def test_prop1_weights_are_1_over_t_and_a_planted_distance_bias_breaks_them():
@@ -186,6 +240,8 @@ def test_prop1_weights_are_1_over_t_and_a_planted_distance_bias_breaks_them():
     (lambda: rt.rope_bound(-1.0, 2), "xi"), (lambda: rt.rope_bound(1.0, 0), "t"),
     (lambda: rt.alibi_slopes(3), "H"), (lambda: rt.largest_sink_T(1.0, 1.5), "eps"),
     (lambda: rt.uniform_alpha1(0), "T"), (lambda: rt.t5_bucket(-1), "d"),
+    (lambda: rt.appendix_b_bucket(-1), "d"), (lambda: rt.first_token_tie_bound(3, 0), "D"),
+    (lambda: rt.one_pair_rope_alpha1(-1.0, 0.05, 64), "xi"),
 ])
 def test_bad_input_names_the_parameter(call, name):
     with pytest.raises(InvalidInputError, match=name):

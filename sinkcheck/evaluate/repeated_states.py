@@ -1,5 +1,6 @@
 """Gu et al.'s Appendix C.1 on real architectures: T copies of one token fed to ``transformers``
-models (and the suite's GPT), in float64, with the checks of docs/gu_appendix_c.md.
+models (float64 weights, softmax in float32) and the suite's GPT (float64), with the checks of
+docs/gu_appendix_c.md.
 
 - :func:`hidden_spread`: the lemma, max_t ||h_t - h_1|| / ||h_1|| per layer (rounding where it
   applies; not for learned absolute positions, or when a position vector is slipped into the input:
@@ -8,7 +9,7 @@ models (and the suite's GPT), in float64, with the checks of docs/gu_appendix_c.
   from the model's own q and k (hooked at q_proj / k_proj, rotated by the model's rotary
   embedding; the recomputed map must equal the model's);
 - :func:`alibi_heads`: BLOOM's maps against Prop. 3's closed form e^{-m d} / sum (eq. 22);
-- :func:`tight_rope_head`: a LLaMA head set to attain Prop. 4's bound at t = 2 (first rotary
+- :func:`tight_rope_head`: a LLaMA head set to reach Prop. 4's bound at t = 2 (first rotary
   frequency pi, q and k along that pair), so a wrong bound is caught on a real model.
 """
 
@@ -148,7 +149,7 @@ def uniform_gap(model, token: int = 7, T: int = 64) -> float:
 
 def alibi_heads(model, token: int = 7, T: int = 64) -> list[dict]:
     """Per BLOOM head: the largest gap between the model's map and Prop. 3's closed form with the
-    slopes 2^{-8h/H} of :func:`~sinkcheck.theory.repeated_tokens.alibi_slopes`, whether the first
+    slopes 2^{-8h/H} (Press et al.) of :func:`~sinkcheck.theory.repeated_tokens.alibi_slopes`, whether the first
     token has the smallest weight of every row t >= 2, and alpha_1 against H_T / T."""
     r = run(model, token, T)
     slopes = rt.alibi_slopes(model.config.n_head)

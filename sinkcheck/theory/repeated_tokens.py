@@ -14,16 +14,20 @@ A_{1,1} = 1, so alpha_1 >= 1/T always.
 - Prop. 2 (relative bias): A_{t,1} <= 1/t for every t <= T iff e^{g(n)} <= mean_{d<n} e^{g(d)}
   for n = 1..T-1 (:func:`first_token_excess`); a bias non-increasing in d (the proof's assumption)
   satisfies it, so alpha_1 <= H_T / T.  The first token then gets the *smallest* weight of its row
-  (the proof says "the largest").  A learned T5 bias need not be monotone: an increasing one puts a
-  sink on the first token (:func:`t5_bucket`).  Any bias whose values span G obeys Prop. 4's bound
-  with 2 xi = G, so no sink for T large, whatever its shape.
+  (the proof says "the largest").  A learned T5 bias need not be monotone: an increasing one can
+  put a sink on the first token, e.g. the bucket index itself (:func:`t5_bucket`).  Read the other
+  way (g increasing, largest beyond D), the first token ties with the t - D keys at distance >= D
+  and gets at most 1/(t - D) in rows t > D (:func:`first_token_tie_bound`).  Any bias whose values
+  span G obeys Prop. 4's bound with 2 xi = G.
 - Prop. 3 (ALiBi, g(d) = -m d with m > 0, :func:`alibi_slopes`): strictly decreasing, so
   A_{t,1} < 1/t for t >= 2.
 - Prop. 4 (RoPE, ||q|| ||k|| <= xi): every score lies in [-xi, xi], so A_{t,j} <= e^{2 xi} /
-  (e^{2 xi} + t - 1) (:data:`ROPE_BOUND`), attained by scores xi at j and -xi elsewhere; averaged,
-  alpha_1 <= (c / T)(psi(c + T) - psi(c)) with c = e^{2 xi} (:func:`rope_alpha1_bound`), which fixes
-  the largest T at which a head can still sink (:func:`largest_sink_T`) and the smallest xi that
-  allows a sink at T (:func:`smallest_sink_xi`).
+  (e^{2 xi} + t - 1) (:data:`ROPE_BOUND`), with equality for scores xi at j and -xi elsewhere,
+  which a RoPE score s(d) of the distance alone reaches only in rows 2 and 3; averaged,
+  alpha_1 <= (c / T)(psi(c + T) - psi(c)) with c = e^{2 xi} (:func:`rope_alpha1_bound`, never
+  reached for T >= 3).  Hence one-sided thresholds: no head with xi <= xi* sinks at T
+  (:func:`smallest_sink_xi`), and a head sinks only at T <= T_max(xi) (:func:`largest_sink_T`);
+  :func:`one_pair_rope_alpha1` is a head that does sink.
 """
 
 from __future__ import annotations
@@ -99,8 +103,9 @@ def first_token_excess(g) -> list[int]:
 
 
 def t5_bucket(d: int, num_buckets: int = 32, max_distance: int = 128) -> int:
-    """T5's causal bucket of distance d >= 0 (Raffel et al.; Gu et al.'s Appendix B): exact below
-    num_buckets / 2, then log-spaced up to max_distance, then the last bucket."""
+    """T5's causal bucket of distance d >= 0, as T5 computes it (Raffel et al.): exact below
+    num_buckets / 2, then log-spaced up to max_distance, then the last bucket.  Gu et al.'s
+    Appendix B eq. (6) describes it, but its printed form differs (:func:`appendix_b_bucket`)."""
     d = validate.integer_at_least("d", d, 0)
     exact = num_buckets // 2
     if d < exact:
@@ -109,8 +114,28 @@ def t5_bucket(d: int, num_buckets: int = 32, max_distance: int = 128) -> int:
     return min(b, num_buckets - 1)
 
 
+def appendix_b_bucket(d: int, B: int = 32, D: int = 128) -> int:
+    """Gu et al.'s Appendix B eq. (6) as printed (natural log): d below B/2, then
+    B/2 + floor(log(d / (B/2))) B/2 below D, then B - 1.  Not T5's bucketing (:func:`t5_bucket`):
+    it jumps from B/2 to B at d = 44 (> B - 1), so it may be a slip of the text or its transcription."""
+    d = validate.integer_at_least("d", d, 0)
+    if d < B // 2:
+        return d
+    return B // 2 + math.floor(math.log(d / (B / 2))) * (B // 2) if d < D else B - 1
+
+
+def first_token_tie_bound(t_: int, D: int) -> float:
+    """1 / (t - D) for t > D, else 1: the most the first token of row t can get when g is largest
+    (and equal) at every distance >= D, since it ties with the t - D keys j <= t - D (Prop. 2's
+    proof read with g increasing up to B - 1)."""
+    t_ = validate.integer_at_least("t", t_, 1)
+    D = validate.integer_at_least("D", D, 1)
+    return 1.0 / (t_ - D) if t_ > D else 1.0
+
+
 def alibi_slopes(H: int) -> list[float]:
-    """ALiBi's head slopes m_h = 2^{-8h/H}, h = 1..H (Appendix B, eq. 7; H a power of 2)."""
+    """ALiBi's head slopes m_h = 2^{-8h/H}, h = 1..H (Press et al.; the examples of Gu et al.'s
+    Appendix B; its eq. (7) as transcribed reads 2^{-hH/8}, equal only at H = 8; H a power of 2)."""
     H = validate.integer_at_least("H", H, 1)
     if H & (H - 1):
         raise validate.InvalidInputError(f"H: must be a power of 2 (got {H})")
@@ -170,9 +195,10 @@ def two_token_sup(xi_: float, omega: float) -> float:
 
 
 def rope_alpha1_bound(xi_, T_: int):
-    """The most alpha_1 of T repeated tokens a RoPE head with ||q|| ||k|| <= xi can have:
-    (1/T) sum_{t=1}^T e^{2 xi}/(e^{2 xi} + t - 1), exact to 40 digits (an mpmath number).  Attained
-    by scores in [-xi, xi] (xi on the first key, -xi elsewhere, in every row)."""
+    """An upper bound on alpha_1 of T repeated tokens under a RoPE head with ||q|| ||k|| <= xi:
+    (1/T) sum_{t=1}^T e^{2 xi}/(e^{2 xi} + t - 1), exact to 40 digits (an mpmath number).  Not
+    reached for T >= 3: it needs s(t-1) = xi in row t and -xi in row t + 1, which a score of the
+    distance alone cannot give."""
     xi_ = validate.nonnegative("xi", float(xi_))
     T_ = validate.integer_at_least("T", T_, 1)
     with mpmath.workdps(_DIGITS):
@@ -181,8 +207,9 @@ def rope_alpha1_bound(xi_, T_: int):
 
 
 def largest_sink_T(xi_: float, eps: float = GU_EPS) -> int:
-    """The largest T at which a RoPE head with ||q|| ||k|| <= xi can still have alpha_1 > eps
-    (:func:`rope_alpha1_bound` decreases in T: an average of decreasing terms)."""
+    """T_max(xi): the largest T at which :func:`rope_alpha1_bound` exceeds eps, an upper bound on
+    the T at which a RoPE head with ||q|| ||k|| <= xi sinks (the bound decreases in T: an average
+    of decreasing terms)."""
     xi_ = validate.nonnegative("xi", xi_)
     validate.in_interval("eps", eps, 1e-12, 1.0 - 1e-12)
     eps_ = mpmath.mpf(eps)
@@ -198,8 +225,9 @@ def largest_sink_T(xi_: float, eps: float = GU_EPS) -> int:
 
 def smallest_sink_xi(T_: int, eps: float = GU_EPS):
     """The xi* at which rope_alpha1_bound(xi*, T) = eps: a RoPE head with ||q|| ||k|| <= xi* has
-    no sink at T (alpha_1 <= eps), one with larger xi may.  0 when even NoPE sinks (H_T / T > eps).
-    Bisection to 40 digits (the bound increases in xi)."""
+    no sink at T (alpha_1 <= eps), a sufficient condition only (the smallest xi at which a RoPE head
+    does sink may be larger).  0 when even NoPE sinks (H_T / T > eps).  Bisection to 40 digits (the
+    bound increases in xi)."""
     T_ = validate.integer_at_least("T", T_, 1)
     validate.in_interval("eps", eps, 1e-12, 1.0 - 1e-12)
     with mpmath.workdps(_DIGITS):
@@ -213,6 +241,17 @@ def smallest_sink_xi(T_: int, eps: float = GU_EPS):
             mid = (lo + hi) / 2
             lo, hi = (mid, hi) if rope_alpha1_bound(mid, T_) <= eps_ else (lo, mid)
         return lo
+
+
+def one_pair_rope_alpha1(xi_: float, omega: float, T_: int) -> float:
+    """alpha_1 of T repeated tokens under a RoPE head with one rotary pair of frequency omega and
+    q = -k, ||q|| ||k|| = xi: scores s(d) = -xi cos(d omega) rise with the distance up to pi / omega,
+    so the first token gets the highest score of each row t <= 1 + pi / omega (a realisable sink for
+    large enough xi)."""
+    xi_ = validate.nonnegative("xi", xi_)
+    T_ = validate.integer_at_least("T", T_, 1)
+    q = np.array([math.sqrt(xi_), 0.0])
+    return alpha1(softmax_rows(rope_scores(q, -q, T_, np.array([float(omega)]))))
 
 
 def weight_no_sink_from(xi_: float, eps: float = GU_EPS) -> int:
@@ -241,8 +280,9 @@ def check_bias_only_algebra(n: int = 4) -> bool:
 
 def check_prop4_algebra(bound=ROPE_BOUND) -> dict[str, bool]:
     """Prop. 4's steps against ``bound`` (the paper's by default; a planted one to test this):
-    the worst row (score xi at j, -xi at the other t - 1 keys) gives exactly ``bound`` (so it is
-    attained and cannot be lowered), every other score pattern gives less (the weight increases in
+    the extreme row (score xi at j, -xi at the other t - 1 keys) gives exactly ``bound`` (so no lower
+    bound holds for scores free in [-xi, xi]; a RoPE head reaches that row only at t <= 3), every
+    other score pattern gives less (the weight increases in
     its own score and decreases in the others'), the bound tends to 0 as t grows, and the row
     threshold t >= 1 + e^{2 xi}(1 - eps)/eps solves bound = eps."""
     e = sp.symbols("epsilon", positive=True)
@@ -253,7 +293,7 @@ def check_prop4_algebra(bound=ROPE_BOUND) -> dict[str, bool]:
     monotone = sp.simplify(sp.diff(w, a) - w * (1 - w)) == 0 and sp.simplify(sp.diff(w, b) + w * sp.exp(b) / (
         sp.exp(a) + sp.exp(b) + other)) == 0
     solved = sp.solve(sp.Eq(bound, e), t)
-    return {"attained_by_worst_row": sp.simplify(worst - bound) == 0,
+    return {"extreme_row_gives_bound": sp.simplify(worst - bound) == 0,
             "weight_monotone_in_scores": bool(monotone),
             "tends_to_zero": sp.limit(bound, t, sp.oo) == 0,
             "row_threshold": len(solved) == 1 and sp.simplify(solved[0] - (1 + sp.exp(2 * xi) * (1 - e) / e)) == 0}

@@ -25,6 +25,10 @@ TOL64 = rounding_tolerance(T)
 TOL32 = rs.f32_tolerance(T)
 """The allowance for ``transformers`` models, whose softmax runs in float32."""
 
+SINKING_XI, SINKING_OMEGA = 10.0, 0.05
+"""A RoPE head with one rotary pair (frequency 0.05, q = -k) and ||q|| ||k|| = 10 that sinks at T:
+with xi*, it brackets the smallest xi at which a RoPE head can sink."""
+
 CAUGHT = 1e-3
 """A planted error, or a model outside the lemma, is caught when its gap exceeds this (over 16 times
 the largest tolerance above)."""
@@ -190,7 +194,8 @@ def prop3_alibi(ctx: Context) -> Certificate:
 
 @check("gu_theory.prop4_rope")
 def prop4_rope(ctx: Context) -> Certificate:
-    """Every RoPE weight is <= e^{2 xi} / (e^{2 xi} + t - 1); the bound is attained; its thresholds."""
+    """Every RoPE weight is <= e^{2 xi} / (e^{2 xi} + t - 1); a head reaching it at t = 2; the
+    one-sided thresholds it gives for the metric, and a RoPE head that does sink (xi = 10)."""
     rng = np.random.default_rng(ctx.seed + 2)
     n = profiles.get(ctx.profile).gu_appc_instances
     worst, worst_two = -np.inf, -np.inf
@@ -209,20 +214,23 @@ def prop4_rope(ctx: Context) -> Certificate:
             heads.append([f"q/k x {scale:g}", h["layer"], h["head"], h["xi"], h["recompute_gap"], h["bound_excess"],
                           h["exponent_used"], h["alpha1"]])
     tight = rs.rope_heads(rs.tight_rope_head(_hf("llama", ctx.seed), 1.5), T=T)[0]
-    heads.append(["tight (frequency pi)", 0, 0, tight["xi"], tight["recompute_gap"], tight["bound_excess"],
-                  tight["exponent_used"], tight["alpha1"]])
+    heads.append(["bound reached in row 2 (frequency pi)", 0, 0, tight["xi"], tight["recompute_gap"],
+                  tight["bound_excess"], tight["exponent_used"], tight["alpha1"]])
     A_tight = rs.run(rs.tight_rope_head(_hf("llama", ctx.seed), 1.5), T=T)["attn"][0][0]
     planted = rt.bound_excess(A_tight, tight["xi"], exponent=1.0)  # e^{xi} instead of e^{2 xi}
     holds = all(steps.values()) and worst <= 1e-12 and worst_two <= 1e-12 \
         and all(r[4] <= TOL32 and r[5] <= TOL32 for r in heads) and tight["exponent_used"] >= 2 - 1e-3
     xi_star = rt.smallest_sink_xi(T)
+    sinking = rt.one_pair_rope_alpha1(SINKING_XI, SINKING_OMEGA, T)  # the realisable side of xi*
     thresholds = [[x, rt.weight_no_sink_from(x), rt.largest_sink_T(x)] for x in (0.5, 1.0, 2.0, 3.0)]
     return Certificate(
         verdict=_verdict(holds, planted > CAUGHT),
         parameters={"instances": n, "seed": ctx.seed, "T": T, "eps": GU_EPS},
         evidence={**steps, "worst_bound_excess": worst, "worst_two_token_excess": worst_two,
                   "model_max_bound_excess": max(r[5] for r in heads), "tight_exponent_used": tight["exponent_used"],
-                  "planted_exponent_1_excess": planted, "smallest_sink_xi_at_T": float(xi_star)},
+                  "planted_exponent_1_excess": planted, "smallest_sink_xi_at_T": float(xi_star),
+                  "one_pair_head": {"xi": SINKING_XI, "omega": SINKING_OMEGA, "alpha1": sinking,
+                                    "sinks": sinking > GU_EPS}},
         tables={"llama": Table(["heads", "layer", "head", "xi", "recompute gap", "bound excess", "exponent used / xi",
                                 "alpha_1"], heads, title="Prop. 4 on LLaMA heads, repeated tokens (T = 64)"),
                 "thresholds": Table(["xi", "rows with bound <= 0.3 from t =", "largest T with alpha_1 bound > 0.3"],
