@@ -128,14 +128,15 @@ class SelfAttention(nn.Module):
             return -self.slopes[:, None, None] * P.distances(T, self.slopes.device).clamp(min=0)
         return 0.0
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """x (B, T, C) -> (y (B, T, C), A (B, nh, T, T[+1])); with a "k", "kv" or "v" slot the first
-        column of A is the slot's weight."""
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, tuple]:
+        """x (B, T, C) -> (y (B, T, C), A (B, nh, T, T[+1]), (q, k, v) each (B, nh, T, hs)); with a "k", "kv" or
+        "v" slot the first column of A is the slot's weight; q and k are those the scores see (after RoPE)."""
         B, T, C = x.shape
         q, k, v = self.c_attn(x).split(C, dim=2)
         q, k, v = (t.view(B, T, self.nh, self.hs).transpose(1, 2) for t in (q, k, v))  # (B, nh, T, hs)
         if self.cfg.pos == "rope":
             q, k = P.rope(q), P.rope(k)
+        qkv = (q, k, v)
         mask = self.mask[:T, :T]
         S = (q @ k.transpose(-2, -1)) / math.sqrt(self.hs) + self.position_bias(T)  # (B, nh, T, T)
         if self.cfg.slot in ("k", "kv", "v"):  # prepend the slot as key 0 (visible to all queries)
@@ -149,7 +150,7 @@ class SelfAttention(nn.Module):
             S = S + (-math.log(self.cfg.block_size) if shift is None else shift)
         A = attention(S, self.cfg.kind, mask, relu_normalise=self.cfg.relu_normalise)
         y = (A @ v).transpose(1, 2).contiguous().view(B, T, C)  # (B, T, C)
-        return self.c_proj(y), A
+        return self.c_proj(y), A, qkv
 
 
 class Block(nn.Module):
@@ -165,16 +166,16 @@ class Block(nn.Module):
                                  nn.Linear(4 * cfg.n_embd, cfg.n_embd)) if cfg.mlp else None
 
     def forward(self, x: torch.Tensor):
-        """x (B, T, C) -> (x', A) with the attention maps of this block."""
+        """x (B, T, C) -> (x', A, qkv) with the attention maps and queries, keys, values of this block."""
         if self.post:
-            a, A = self.attn(x)
+            a, A, qkv = self.attn(x)
             x = self.ln_1(x + a)
-            return (self.ln_2(x + self.mlp(x)) if self.mlp is not None else x), A
-        a, A = self.attn(self.ln_1(x))
+            return (self.ln_2(x + self.mlp(x)) if self.mlp is not None else x), A, qkv
+        a, A, qkv = self.attn(self.ln_1(x))
         x = x + a
         if self.mlp is not None:
             x = x + self.mlp(self.ln_2(x))
-        return x, A
+        return x, A, qkv
 
 
 class GPT(nn.Module):
@@ -211,7 +212,7 @@ class GPT(nn.Module):
         """idx (B, T) long -> dict with ``logits`` (B, T, V), ``loss`` (if targets), and with
         ``return_attn``: ``attn`` (L, B, nh, T, T), ``attn_bias`` (L, B, nh, T): the weight on the
         bias slot or sink token (None without one),
-        ``resid`` (L, B, T, C) (each block's input)."""
+        ``resid`` (L, B, T, C) (each block's input), ``qkv`` (L, 3, B, nh, T, hs)."""
         B, T = idx.shape
         if T > self.cfg.block_size:
             raise InvalidInputError(f"idx: sequence length must be <= block_size={self.cfg.block_size} (got {T})")
@@ -223,11 +224,13 @@ class GPT(nn.Module):
             x = x + self.wpe(pos)
         elif self.cfg.pos == "sinusoidal":
             x = x + self.sinusoid[: x.shape[1]]
-        maps, resid = [], []
+        maps, resid, qkvs = [], [], []
         for block in self.blocks:
             resid.append(x[:, -T:])
-            x, A = block(x)
+            x, A, qkv = block(x)
             maps.append(A)
+            if return_attn:
+                qkvs.append(torch.stack([t[..., -T:, :] for t in qkv]))
         logits = self.lm_head(self.ln_f(x[:, -T:]))
         out = {"logits": logits}
         if targets is not None:
@@ -239,6 +242,7 @@ class GPT(nn.Module):
             out["attn"] = A[..., 1:] if self.cfg.slot != "none" else A
             out["attn_bias"] = A[..., 0] if self.cfg.slot != "none" else None
             out["resid"] = torch.stack(resid)
+            out["qkv"] = torch.stack(qkvs)  # (L, 3, B, nh, T, hs), the real tokens' (no sink token)
         return out
 
 
