@@ -54,6 +54,9 @@ class Profile:
     sinkdiag_train_profile: str  # the training profile of the sink-vs-diagonal head
     sinkdiag_train_dims: tuple[int, ...] | None  # its dimensions d (None: its training profile's)
     sinkdiag_train_steps: int | None  # its training steps (None: its training profile's)
+    # Gu et al.'s Section 4 and Tables 3-5 (the shipped grid, sinkcheck gu-tables)
+    gu_grid_rerun: bool  # re-run the whole grid and decide from it (else decide from the shipped grid)
+    gu_check_steps: int  # without gu_grid_rerun: steps of each check's re-run of one row, first grid seed
 
 
 PROFILES = {p.name: p for p in (
@@ -64,7 +67,8 @@ PROFILES = {p.name: p for p in (
             necessity_optimised_heads=2, multi_head_instances=30, relu_heads=100, trigger_seeds=2,
             trigger_steps=200, sinkdiag_instances=14, sinkdiag_large_C_every=None, sinkdiag_whole_grid=False,
             dormant_seeds=1, dormant_steps=500, lm_steps=40, lm_byte_budget=200_000, pretrained_sentences=20,
-            sinkdiag_train_profile="quick", sinkdiag_train_dims=(8, 128), sinkdiag_train_steps=400),
+            sinkdiag_train_profile="quick", sinkdiag_train_dims=(8, 128), sinkdiag_train_steps=400,
+            gu_grid_rerun=False, gu_check_steps=150),
     Profile("full", cost_identity_samples=500, switch_forward_heads=2000, switch_converse_heads=1500,
             representability_per_kind=200, sink_cost_samples=120, wendel_trials=400, brute_force_k=(2, 3, 4, 5),
             monotonicity_models=2000, closed_form_models=2000, monte_carlo_models=200, monte_carlo_samples=20000,
@@ -72,7 +76,8 @@ PROFILES = {p.name: p for p in (
             necessity_optimised_heads=6, multi_head_instances=300, relu_heads=1000, trigger_seeds=3,
             trigger_steps=400, sinkdiag_instances=80, sinkdiag_large_C_every=10, sinkdiag_whole_grid=True,
             dormant_seeds=5, dormant_steps=1500, lm_steps=2000, lm_byte_budget=None, pretrained_sentences=None,
-            sinkdiag_train_profile="full", sinkdiag_train_dims=None, sinkdiag_train_steps=None),
+            sinkdiag_train_profile="full", sinkdiag_train_dims=None, sinkdiag_train_steps=None,
+            gu_grid_rerun=True, gu_check_steps=150),
 )}
 """The report's profiles by name."""
 

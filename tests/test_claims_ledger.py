@@ -35,12 +35,18 @@ EXPECTED_IDS = {
     "ranmilo": ["ranmilo.necessity.single_head", "ranmilo.necessity.multi_head", "ranmilo.construction.softmax_sink",
                 "ranmilo.relu.sufficiency", "ranmilo.experiments.softmax_vs_relu"],
     "gu": ["gu.sink_emergence.softmax", "gu.sink_emergence.relu", "gu.sink_emergence.sigmoid",
-           "gu.small_data.no_sink", "gu.open_models.first_token_sink"],
+           "gu.small_data.no_sink", "gu.open_models.first_token_sink",
+           "gu.sec3_1.first_token_key_bias", "gu.table3.positional_encoding", "gu.table3.post_norm",
+           "gu.table4.attention_biases", "gu.table5.value_bias_norm", "gu.sec4.emergence_steps",
+           "gu.sec4.learning_rate", "gu.sec4.weight_decay"],
 }
 EMPIRICAL = {"sukenik.fig1.pretrained_alignment", "sukenik.fig8_9.pretrained_smoothing",
              "sukenik.sec7.weight_decay_selects", "ranmilo.experiments.softmax_vs_relu", "gu.sink_emergence.softmax",
              "gu.sink_emergence.relu", "gu.sink_emergence.sigmoid", "gu.small_data.no_sink",
-             "gu.open_models.first_token_sink"}
+             "gu.open_models.first_token_sink",
+             "gu.sec3_1.first_token_key_bias", "gu.table3.positional_encoding", "gu.table3.post_norm",
+             "gu.table4.attention_biases", "gu.table5.value_bias_norm", "gu.sec4.emergence_steps",
+             "gu.sec4.learning_rate", "gu.sec4.weight_decay"}
 """The claims about trained or pretrained models, written out by hand."""
 ALL_IDS = [i for ids in EXPECTED_IDS.values() for i in ids]
 JSON_KEYS = {"id", "kind", "statement_source", "paper", "where", "paper_statement", "checked_statement", "hypothesis",

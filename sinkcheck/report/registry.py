@@ -30,6 +30,7 @@ CHECK_MODULES = [
     "sinkcheck.report.checks.smoothing",
     "sinkcheck.report.checks.trigger",
     "sinkcheck.report.checks.empirical",
+    "sinkcheck.report.checks.gu_training",
 ]
 """Modules whose import registers checks, in report order."""
 
