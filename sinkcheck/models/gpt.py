@@ -11,7 +11,8 @@ One readable file:
   unnormalised sigmoid, ReLU), never from a second softmax;
 - an optional bias slot (``slot``, Gu et al. Section 7.2): an extra key k* with value v* that
   every query sees: "k" (learned k*, v* fixed: 0, or ``slot_value_norm`` times e_1 or the
-  normalised all-ones vector, Table 5), "kv" (both learned), "v" (k* = 0, learned v*), or
+  normalised all-ones vector, Table 5), "kv" (both learned), "v" (no extra key: a learned v*
+  added to every output, Softmax(QK^T/sqrt(d_h) + M) V + v*, Table 4's last row), or
   "sink_token" (a learned input vector placed before BOS that every layer processes);
   the maps returned exclude the slot, whose weights come back separately;
 - position 0 of every sequence is the BOS token (``GPTConfig.bos_id``);
@@ -129,8 +130,8 @@ class SelfAttention(nn.Module):
         return 0.0
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, tuple]:
-        """x (B, T, C) -> (y (B, T, C), A (B, nh, T, T[+1]), (q, k, v) each (B, nh, T, hs)); with a "k", "kv" or
-        "v" slot the first column of A is the slot's weight; q and k are those the scores see (after RoPE)."""
+        """x (B, T, C) -> (y (B, T, C), A (B, nh, T, T[+1]), (q, k, v) each (B, nh, T, hs)); with a "k" or "kv"
+        slot the first column of A is the slot's weight (a "v" slot adds v* to the output, no column); q and k are those the scores see (after RoPE)."""
         B, T, C = x.shape
         q, k, v = self.c_attn(x).split(C, dim=2)
         q, k, v = (t.view(B, T, self.nh, self.hs).transpose(1, 2) for t in (q, k, v))  # (B, nh, T, hs)
@@ -139,8 +140,8 @@ class SelfAttention(nn.Module):
         qkv = (q, k, v)
         mask = self.mask[:T, :T]
         S = (q @ k.transpose(-2, -1)) / math.sqrt(self.hs) + self.position_bias(T)  # (B, nh, T, T)
-        if self.cfg.slot in ("k", "kv", "v"):  # prepend the slot as key 0 (visible to all queries)
-            k_s = self.k_bias if self.k_bias is not None else torch.zeros(self.nh, 1, self.hs, device=x.device)
+        if self.cfg.slot in ("k", "kv"):  # prepend the slot as key 0 (visible to all queries)
+            k_s = self.k_bias
             v_s = self.v_bias if self.v_bias is not None else self.v_fixed
             S = torch.cat([(q @ k_s.transpose(-2, -1)) / math.sqrt(self.hs), S], dim=-1)  # (B, nh, T, T+1)
             v = torch.cat([v_s.expand(B, -1, -1, -1), v], dim=2)
@@ -149,7 +150,8 @@ class SelfAttention(nn.Module):
             shift = self.cfg.sigmoid_shift
             S = S + (-math.log(self.cfg.block_size) if shift is None else shift)
         A = attention(S, self.cfg.kind, mask, relu_normalise=self.cfg.relu_normalise)
-        y = (A @ v).transpose(1, 2).contiguous().view(B, T, C)  # (B, T, C)
+        y = A @ v + (self.v_bias if self.cfg.slot == "v" else 0.0)  # (B, nh, T, hs)
+        y = y.transpose(1, 2).contiguous().view(B, T, C)  # (B, T, C)
         return self.c_proj(y), A, qkv
 
 
@@ -239,8 +241,9 @@ class GPT(nn.Module):
             A = torch.stack(maps)  # (L, B, nh, T, T[+1]), or (L, B, nh, T + 1, T + 1) with a sink token
             if self.sink is not None:
                 A = A[..., 1:, :]
-            out["attn"] = A[..., 1:] if self.cfg.slot != "none" else A
-            out["attn_bias"] = A[..., 0] if self.cfg.slot != "none" else None
+            column = self.cfg.slot in ("k", "kv", "sink_token")  # the slot or sink token is key 0
+            out["attn"] = A[..., 1:] if column else A
+            out["attn_bias"] = A[..., 0] if column else None
             out["resid"] = torch.stack(resid)
             out["qkv"] = torch.stack(qkvs)  # (L, 3, B, nh, T, hs), the real tokens' (no sink token)
         return out
