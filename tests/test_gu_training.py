@@ -191,3 +191,11 @@ def test_gu_tables_trains_the_chosen_rows_and_writes_the_summary_runs_and_figure
     rows = list(csv.DictReader(open(out / G.SUMMARY)))
     assert [r["row"] for r in rows] == ["table4.kv", "table4.v"] and rows[0]["steps"] == "3"
     assert rows[1]["mean_sink_star"] == "" and (out / "figures" / "gu_tables.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_the_weight_decay_rule_needs_the_rise_at_0_5_and_no_sink_at_5_in_every_seed():
+    base = {"sec4.wd_0.1": [(0.5, None)] * 3, "sec4.wd_5": [(0.0, None)] * 3}
+    assert C.decide_weight_decay(_runs({**base, "sec4.wd_0.5": [(0.6, None)] * 3}))[0] == "reproduced"
+    assert C.decide_weight_decay(_runs({**base, "sec4.wd_0.5": [(0.4, None)] * 3}))[0] == "not_reproduced"
+    kept = {**base, "sec4.wd_0.5": [(0.6, None)] * 3, "sec4.wd_5": [(0.1, None)] * 3}  # the largest decay keeps a sink
+    assert C.decide_weight_decay(_runs(kept))[0] == "not_reproduced"

@@ -36,7 +36,7 @@ CLAIMS: tuple[Claim, ...] = (
           "33.13 %, relative 35.53 %, ALiBi 20.78 %, RoPE 18.18 % (Sink_1, Table 3).",
           "Each of NoPE, absolute sinusoidal, learned, T5-bucket relative, ALiBi and RoPE gives Sink_1^0.3 > 0 "
           "in every seed on bigram-backcopy.",
-          None, "inconclusive", ("gu_training.positional_encoding",), _TESTS, "gu_training",
+          None, "reproduced", ("gu_training.positional_encoding",), _TESTS, "gu_training",
           kind="empirical", statement_source="paper",
           setting=GRID_SETTING.format(rows="the six Table 3 rows (pre-norm)"),
           paper_setting=PAPER_SETTING.format(more="; each PE replaces RoPE (Table 3)")),
@@ -44,7 +44,7 @@ CLAIMS: tuple[Claim, ...] = (
           "A post-norm model still has an attention sink (Sink_1 = 13.54 %, against 18.18 % pre-norm).",
           "The post-norm model (learned PE) gives Sink_1^0.3 > 0 in every seed; its being weaker than the "
           "pre-norm model is reported, not decided.",
-          None, "inconclusive", ("gu_training.post_norm",), _TESTS, "gu_training",
+          None, "reproduced", ("gu_training.post_norm",), _TESTS, "gu_training",
           kind="empirical", statement_source="paper",
           setting=GRID_SETTING.format(rows="the post-norm row beside the default (pre-norm) row"),
           paper_setting=PAPER_SETTING.format(more="; post-norm instead of pre-norm")),
@@ -54,10 +54,11 @@ CLAIMS: tuple[Claim, ...] = (
           "the first token (Sink_1 17.53 %).",
           "For the sink token, KV and K slots: Sink* of the slot above Sink_1 and Sink_1 below the no-bias "
           "model's, in every seed; for V biases: Sink_1 > 0 in every seed.",
-          None, "inconclusive", ("gu_training.attention_biases",), _TESTS, "gu_training",
+          None, "not_reproduced", ("gu_training.attention_biases",), _TESTS, "gu_training",
           kind="empirical", statement_source="paper",
           setting=GRID_SETTING.format(rows="the Table 4 rows (Sink* of the slot with Gu et al.'s pooling, every "
-                                           "query seeing the slot)"),
+                                           "query seeing the slot)") + "; our first token is a fixed BOS with a "
+                  "learned embedding, itself a constant input like the sink token, which the paper's inputs lack",
           paper_setting=PAPER_SETTING.format(more="; a bias per layer and head (Table 4)")),
     Claim("gu.table5.value_bias_norm", "gu", "Section 7.3, Table 5 (fixed value biases)",
           "With K biases and a fixed value of growing norm m (m v' or m v''), the sink moves from the bias back "
@@ -65,7 +66,7 @@ CLAIMS: tuple[Claim, ...] = (
           "% and -> 11.21 %.",
           "For each direction (e_1 and the all-ones vector over sqrt(d_h)): Sink* at m = 20 below m = 0 and "
           "Sink_1 at m = 20 above m = 0, in every seed.",
-          None, "inconclusive", ("gu_training.value_bias_norm",), _TESTS, "gu_training",
+          None, "reproduced", ("gu_training.value_bias_norm",), _TESTS, "gu_training",
           kind="empirical", statement_source="paper",
           setting=GRID_SETTING.format(rows="the Table 5 rows, m = 0, 1, 5, 20"),
           paper_setting=PAPER_SETTING.format(more="; K biases with v* = m v' or m v'' (Table 5)")),
@@ -74,7 +75,7 @@ CLAIMS: tuple[Claim, ...] = (
           "grows with training.",
           "Sink_1^0.3 of the default model is 0 at initialisation, > 0 at the end, and first stays > 0 from a "
           "step after 0, in every seed (measured every 25 steps).",
-          None, "inconclusive", ("gu_training.emergence",), _TESTS, "gu_training",
+          None, "reproduced", ("gu_training.emergence",), _TESTS, "gu_training",
           kind="empirical", statement_source="paper",
           setting=GRID_SETTING.format(rows="the default row's curve"),
           paper_setting=PAPER_SETTING.format(more="; Sink_1 over the 20k steps")),
@@ -82,7 +83,7 @@ CLAIMS: tuple[Claim, ...] = (
           "Smaller learning rates give less obvious sinks, even with more steps (1e-4: 6.29 % against 8e-4: "
           "32.23 %).",
           "Sink_1^0.3 at learning rate 1e-3 below that at 1e-2, in every seed (3e-3 reported between).",
-          None, "inconclusive", ("gu_training.learning_rate",), _TESTS, "gu_training",
+          None, "reproduced", ("gu_training.learning_rate",), _TESTS, "gu_training",
           kind="empirical", statement_source="paper",
           setting=GRID_SETTING.format(rows="the learning-rate rows 1e-3, 3e-3, 1e-2 (same 600 steps)"),
           paper_setting=PAPER_SETTING.format(more="; learning rates from 1e-5 to 1e-3 (Figure 4, Table 9)")),

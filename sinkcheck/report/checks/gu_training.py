@@ -41,6 +41,14 @@ def sign_verdict(values: list[float]) -> str:
     return "not_reproduced" if all(v <= 0 for v in values) else "inconclusive"
 
 
+def zero_verdict(values: list[float]) -> str:
+    """"reproduced" when every seed's value is 0 (no sink, the paper's claim), "not_reproduced" when
+    every one is > 0, "inconclusive" otherwise."""
+    if all(v == 0 for v in values):
+        return "reproduced"
+    return "not_reproduced" if all(v > 0 for v in values) else "inconclusive"
+
+
 def combine(verdicts: list[str]) -> str:
     """One verdict from parts: any part against the paper decides "not_reproduced", else every part
     must be reproduced."""
@@ -99,7 +107,7 @@ def decide_weight_decay(runs: dict) -> tuple[str, dict]:
     """Section 4 (Table 2): a moderate weight decay (0.5) gives more sink than 0.1, and the largest
     (5) removes it (Sink_1 = 0 in every seed, below 0.1's)."""
     parts = {"0.5 above 0.1": order_verdict(runs, "sec4.wd_0.1", "sec4.wd_0.5"),
-             "5 removes the sink": combine([sign_verdict([-s for s in _per_seed(runs, "sec4.wd_5")]),
+             "5 removes the sink": combine([zero_verdict(_per_seed(runs, "sec4.wd_5")),
                                             order_verdict(runs, "sec4.wd_5", "sec4.wd_0.1")])}
     return combine(list(parts.values())), parts
 
@@ -115,7 +123,7 @@ def emergence_steps(curve: list[dict]) -> int | None:
 def decide_emergence(runs: dict) -> tuple[str, dict]:
     """Section 4: at initialisation no sink; it appears after some steps and stays (every seed)."""
     curves = [runs[DEFAULT_ROW][s]["curve"] for s in sorted(runs[DEFAULT_ROW], key=int)]
-    parts = {"no sink at step 0": sign_verdict([-c[0]["sink"] for c in curves]),
+    parts = {"no sink at step 0": zero_verdict([c[0]["sink"] for c in curves]),
              "a sink at the end": sign_verdict([c[-1]["sink"] for c in curves]),
              "emerges after step 0": sign_verdict([emergence_steps(c) or 0 for c in curves])}
     return combine(list(parts.values())), parts
