@@ -188,7 +188,7 @@ def test_gu_tables_trains_the_chosen_rows_and_writes_the_summary_runs_and_figure
     res = CliRunner().invoke(main, ["gu-tables", "--rows", "table4.kv,table4.v", "--steps", "3", "--seeds", "0",
                                    "--out", str(out), "--no-progress"])
     assert res.exit_code == 0, res.output
-    rows = list(csv.DictReader(open(out / G.SUMMARY)))
+    rows = list(csv.DictReader(io.StringIO((out / G.SUMMARY).read_text())))
     assert [r["row"] for r in rows] == ["table4.kv", "table4.v"] and rows[0]["steps"] == "3"
     assert rows[1]["mean_sink_star"] == "" and (out / "figures" / "gu_tables.png").read_bytes()[:4] == b"\x89PNG"
 

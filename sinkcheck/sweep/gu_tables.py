@@ -178,11 +178,9 @@ def write(out: Path, rows: tuple[Row, ...], seeds: tuple[int, ...], results: dic
 def plot(table: Table, runs: dict, path: Path) -> None:
     """Left: Sink_1 (and the slot's Sink*) per row of Tables 3-5, ours (mean over seeds, min-max bar)
     beside the paper's; right: Sink_1 against the step for each learning rate (mean over seeds)."""
-    import matplotlib
+    from sinkcheck.core.figures import pyplot, save
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     col = {c: i for i, c in enumerate(table.columns)}
     rows = [r for r in table.rows if r[col["table"]].startswith("Table")]
     fig, (ax, bx) = plt.subplots(1, 2, figsize=(13, 4.2), gridspec_kw={"width_ratios": [2.2, 1]})
@@ -209,7 +207,7 @@ def plot(table: Table, runs: dict, path: Path) -> None:
     bx.set_xlabel("step")
     bx.set_ylabel("Sink_1 (%)")
     bx.set_title("Section 4: Sink_1 over training, per learning rate", fontsize=9)
-    bx.legend(fontsize=7, title="learning rate", title_fontsize=7)
+    if bx.lines:
+        bx.legend(fontsize=7, title="learning rate", title_fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save(fig, path, dpi=110)
