@@ -199,3 +199,13 @@ def test_the_weight_decay_rule_needs_the_rise_at_0_5_and_no_sink_at_5_in_every_s
     assert C.decide_weight_decay(_runs({**base, "sec4.wd_0.5": [(0.4, None)] * 3}))[0] == "not_reproduced"
     kept = {**base, "sec4.wd_0.5": [(0.6, None)] * 3, "sec4.wd_5": [(0.1, None)] * 3}  # the largest decay keeps a sink
     assert C.decide_weight_decay(_runs(kept))[0] == "not_reproduced"
+
+
+@pytest.mark.parametrize("profile", ["cpu", "full"])
+def test_the_larger_lm_profiles_run_their_cpu_path_for_one_step_on_a_tiny_corpus(profile):
+    from sinkcheck.experiments import lm_train
+
+    res = lm_train.run(profile, seed=0, steps=1, device="cpu", progress=False, byte_budget=20_000)
+    p = lm_train.PROFILES[profile]
+    assert [e["step"] for e in res.evals] == [0, 1] and len(res.evals[-1]["sink_per_layer"]) == p["n_layer"]
+    assert res.tokens_seen == p["batch"] * (p["T"] - 1) and np.isfinite(res.evals[-1]["loss"])
