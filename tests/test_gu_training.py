@@ -201,7 +201,7 @@ def test_the_weight_decay_rule_needs_the_rise_at_0_5_and_no_sink_at_5_in_every_s
     assert C.decide_weight_decay(_runs(kept))[0] == "not_reproduced"
 
 
-@pytest.mark.parametrize("profile", ["cpu", "full"])
+@pytest.mark.parametrize("profile", ["cpu", pytest.param("full", marks=pytest.mark.slow)])
 def test_the_larger_lm_profiles_run_their_cpu_path_for_one_step_on_a_tiny_corpus(profile):
     from sinkcheck.experiments import lm_train
 
