@@ -9,7 +9,7 @@ GRID_SETTING = ("a 2-layer, 2-head, width-64 attention-only softmax GPT on bigra
                 "(lr 3e-3, weight decay 0.1), 600 steps, seeds 0, 1, 2, Sink_1^0.3 on 100 held-out sequences: {rows} "
                 "of the shipped grid (sinkcheck/data/gu_tables.yaml), re-run by the full profile; the quick profile "
                 "decides from the shipped runs and re-runs one row for 150 steps, which must equal the shipped curve")
-"""Our setting of every record of this module ({rows}: the grid rows it reads)."""
+"""Our setting of every record of this module ({rows} names the grid rows it reads)."""
 
 PAPER_SETTING = ("60M-parameter LLaMA-style models (10 blocks, 8 heads, RoPE, pre-norm RMSNorm, SwiGLU) trained on "
                  "5B Pile tokens, 20k steps, AdamW weight decay 0.1, Sink_1^0.3 on 100 sequences of 64 tokens{more}")

@@ -30,7 +30,7 @@ from sinkcheck.sweep import kinds as K
 GRID = "gu_tables.yaml"
 SUMMARY = "gu_tables.csv"
 RUNS = "gu_tables_runs.json"
-"""The package-data files: the grid, the shipped summary and the shipped runs."""
+"""The package-data files (the grid, the shipped summary and the shipped runs)."""
 
 CURVE_KEYS = ("sink", "sink_bias", "loss")
 """The numbers of a curve point that a re-run must reproduce exactly."""
