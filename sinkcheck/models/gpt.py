@@ -37,10 +37,10 @@ from sinkcheck.core.attention_torch import KINDS, attention
 from sinkcheck.models import positions as P
 
 SLOTS = ("none", "sink_token", "kv", "k", "v")
-"""The attention-bias slots of Gu et al.'s Table 4 ("k" with a fixed value: Table 5)."""
+"""The attention-bias slots of Gu et al.'s Table 4 ("k" with a fixed value is Table 5)."""
 
 SLOT_VALUES = ("e1", "ones")
-"""Directions of a fixed slot value: e_1, or the all-ones vector over sqrt(hs)."""
+"""Directions of a fixed slot value (e_1, or the all-ones vector over sqrt(hs))."""
 
 
 @dataclass

@@ -24,7 +24,7 @@ INPUT_POSITIONS = ("learned", "sinusoidal")
 """The encodings added to the input (outside the repeated-token lemma)."""
 
 T5_BUCKETS, T5_MAX_DISTANCE = 32, 128
-"""T5's defaults for a causal model: 32 buckets, log-spaced up to distance 128, constant beyond."""
+"""T5's defaults for a causal model (32 buckets, log-spaced up to distance 128, constant beyond)."""
 
 
 def sinusoidal(T: int, C: int) -> torch.Tensor:
