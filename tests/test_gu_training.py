@@ -209,3 +209,27 @@ def test_the_larger_lm_profiles_run_their_cpu_path_for_one_step_on_a_tiny_corpus
     p = lm_train.PROFILES[profile]
     assert [e["step"] for e in res.evals] == [0, 1] and len(res.evals[-1]["sink_per_layer"]) == p["n_layer"]
     assert res.tokens_seen == p["batch"] * (p["T"] - 1) and np.isfinite(res.evals[-1]["loss"])
+
+
+@pytest.mark.pretrained
+def test_the_encoder_geometry_reads_keys_and_values_as_the_models_own_projections_do():
+    from sinkcheck.experiments import pretrained as PT
+    from sinkcheck.experiments import pretrained_keybias as KB
+
+    if PT.missing_extra() is not None:
+        pytest.skip(PT.missing_extra())
+    import torch
+
+    g = KB.first_token_geometry(2)
+    tok, model = PT.load_model()
+    runs = PT.run_sentences(tok, model, PT.load_sentences(2))
+    sa = model.encoder.layer[1].attention.self  # the layer's own key and value projections
+    H = model.config.num_attention_heads
+    hs = model.config.hidden_size // H
+    ratios = []
+    for r in runs:
+        with torch.no_grad():
+            k = sa.key(torch.as_tensor(r.hidden[1], dtype=torch.float32)).double().numpy()[:, :hs]  # head 0
+        n = np.linalg.norm(k, axis=1)
+        ratios.append(n[0] / n[1:].mean())
+    assert g["k1_ratio"][1, 0] == pytest.approx(np.mean(ratios), rel=1e-5) and not g["causal"]

@@ -28,9 +28,10 @@ CLAIMS: tuple[Claim, ...] = (
           "not_reproduced).",
           None, "inconclusive", ("gu_training.key_bias",), _TESTS, "gu_training",
           kind="empirical", statement_source="paper",
-          setting=GRID_SETTING.format(rows="the default row") + "; the keys and queries are those the scores see",
-          paper_setting="LLaMA3-8B Base (Figure 2); the MiniLM encoder's [CLS] is outside the paper's "
-                        "autoregressive scope and is not part of this record"),
+          setting=GRID_SETTING.format(rows="the default row") + "; the keys and queries are those the scores see; "
+                  "the same geometry in the shipped MiniLM encoder ([CLS], bidirectional attention, outside the "
+                  "paper's autoregressive scope) is reported beside it and decides nothing",
+          paper_setting="LLaMA3-8B Base (Figure 2)"),
     Claim("gu.table3.positional_encoding", "gu", "Section 7.1, Table 3 (positional embedding)",
           "Every positional encoding gives a first-token sink: NoPE 20.35 %, absolute 32.73 %, learnable "
           "33.13 %, relative 35.53 %, ALiBi 20.78 %, RoPE 18.18 % (Sink_1, Table 3).",

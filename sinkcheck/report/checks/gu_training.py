@@ -231,7 +231,23 @@ def key_bias(ctx: Context) -> Certificate:
     runs = (_grid(ctx) if profiles.get(ctx.profile).gu_grid_rerun else _shipped(ctx))["runs"][DEFAULT_ROW]
     cert.evidence["geometry_per_seed"] = {s: runs[s]["key_bias"] for s in runs}
     cert.evidence["alpha0_per_seed"] = {s: runs[s]["alpha0"] for s in runs}
+    cert.evidence["minilm"] = _minilm(ctx)
     return cert
+
+
+def _minilm(ctx: Context) -> dict:
+    """The same geometry in the shipped encoder (every head; evidence beside the record, outside the
+    paper's autoregressive scope), or why it was not measured."""
+    from sinkcheck.experiments.pretrained import missing_extra
+
+    if (reason := missing_extra()):
+        return {"skipped": reason}
+    from sinkcheck.experiments import pretrained_keybias as KB
+
+    n = profiles.get(ctx.profile).pretrained_sentences
+    return ctx.shared("gu.minilm_geometry", lambda ctx: {
+        **KB.summary(KB.first_token_geometry(n, device=ctx.device)),
+        "scope": "an encoder ([CLS], bidirectional attention): outside the paper's autoregressive setting, not decided"})
 
 
 @check("gu_training.positional_encoding")
