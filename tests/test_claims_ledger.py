@@ -38,13 +38,19 @@ EXPECTED_IDS = {
            "gu.small_data.no_sink", "gu.open_models.first_token_sink",
            "gu.appc.repeated_token_lemma", "gu.appc.prop1_nope", "gu.appc.prop2_relative", "gu.appc.prop3_alibi",
            "gu.appc.prop4_rope",
-           "gu.inputs.random_tokens", "gu.inputs.repeated_tokens"],
+           "gu.inputs.random_tokens", "gu.inputs.repeated_tokens",
+           "gu.sec3_1.first_token_key_bias", "gu.table3.positional_encoding", "gu.table3.post_norm",
+           "gu.table4.attention_biases", "gu.table5.value_bias_norm", "gu.sec4.emergence_steps",
+           "gu.sec4.learning_rate", "gu.sec4.weight_decay"],
 }
 EMPIRICAL = {"sukenik.fig1.pretrained_alignment", "sukenik.fig8_9.pretrained_smoothing",
              "sukenik.sec7.weight_decay_selects", "ranmilo.experiments.softmax_vs_relu", "gu.sink_emergence.softmax",
              "gu.sink_emergence.relu", "gu.sink_emergence.sigmoid", "gu.small_data.no_sink",
              "gu.open_models.first_token_sink",
-             "gu.inputs.random_tokens", "gu.inputs.repeated_tokens"}
+             "gu.inputs.random_tokens", "gu.inputs.repeated_tokens",
+             "gu.sec3_1.first_token_key_bias", "gu.table3.positional_encoding", "gu.table3.post_norm",
+             "gu.table4.attention_biases", "gu.table5.value_bias_norm", "gu.sec4.emergence_steps",
+             "gu.sec4.learning_rate", "gu.sec4.weight_decay"}
 """The claims about trained or pretrained models, written out by hand."""
 ALL_IDS = [i for ids in EXPECTED_IDS.values() for i in ids]
 JSON_KEYS = {"id", "kind", "statement_source", "paper", "where", "paper_statement", "checked_statement", "hypothesis",

@@ -28,7 +28,7 @@ def test_every_architecture_gives_causal_maps_whose_rows_with_the_slot_sum_to_on
     assert torch.all(A.triu(1) == 0)
     total = A.sum(-1) + (0 if bias is None else bias)
     assert torch.allclose(total, torch.ones_like(total), atol=1e-6)
-    assert (bias is None) == (slot == "none")
+    assert (bias is None) == (slot in ("none", "v"))  # a value bias adds no key
     out["loss"].backward()
     assert all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)
 
@@ -71,13 +71,19 @@ def test_a_fixed_slot_value_has_the_asked_norm_and_direction(direction, expected
     assert attn.v_fixed[1, 0].tolist() == expected
 
 
-def test_a_value_only_slot_has_key_zero_so_its_score_is_zero_for_every_query():
-    model = GPT(GPTConfig(slot="v", kind="softmax", n_layer=1), seed=0)
+def test_a_value_bias_adds_its_vector_to_every_output_and_adds_no_key():
+    model = GPT(GPTConfig(slot="v", kind="softmax", n_layer=1, mlp=False), seed=0)
+    attn = model.blocks[0].attn
+    with torch.no_grad():
+        attn.v_bias.copy_(torch.arange(attn.nh * attn.hs, dtype=torch.float32).view(attn.nh, 1, attn.hs))
     out = model(IDX, return_attn=True)
-    A, bias = out["attn"][0], out["attn_bias"][0]  # (B, nh, T, T), (B, nh, T)
-    # softmax with a zero score: the slot's weight is 1 / (1 + sum_j exp(s_ij)), as the maps' own rows imply
-    scores_exp = A / bias[..., None]
-    assert torch.allclose(bias, 1 / (1 + scores_exp.sum(-1)), atol=1e-6)
+    assert out["attn_bias"] is None and out["attn"].shape[-1] == IDX.shape[1]  # the maps cover the real tokens only
+    x = model.blocks[0].ln_1(model.wte(IDX) + model.wpe(torch.arange(IDX.shape[1])))
+    y, A, (q, k, v) = attn(x)
+    B, T, C = x.shape
+    expected = (A @ v + attn.v_bias).transpose(1, 2).reshape(B, T, C)  # Softmax(QK^T + M) V + v*
+    assert torch.allclose(y, attn.c_proj(expected), atol=1e-6) and torch.allclose(A.sum(-1), torch.ones(()), atol=1e-6)
+    assert not torch.allclose(y, attn.c_proj((A @ v).transpose(1, 2).reshape(B, T, C)))  # v* did reach the output
 
 
 @pytest.mark.parametrize("make,fragment", [

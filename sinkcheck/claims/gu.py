@@ -49,8 +49,11 @@ CLAIMS: tuple[Claim, ...] = (
           "than 0.5 nats/byte) has Sink_1^0.3 = 0 in every layer.",
           None, "inconclusive", ("empirical.lm_smoke",), ("tests/test_empirical_cli.py",), "empirical",
           kind="empirical", statement_source="paper",
-          setting="a byte-level GPT on the Python standard library's source, 40 steps, seed 0 (quick profile): no "
-                  "run here is long enough to form a sink, so its absence is not diagnostic",
+          setting="a byte-level GPT on the Python standard library's source, 40 steps, seed 0 (quick profile); the "
+                  "largest CPU run tried (lm_train's 'cpu' profile: 4 layers x 4 heads x 128 with MLPs, 3500 steps of "
+                  "16 x 63 bytes = 3.5M tokens from a 1 MB corpus, seed 0, about 5 minutes on one core) forms no sink "
+                  "either (Sink_1 = 0 at the end), so no run here reaches a sink with enough data, and the absence "
+                  "of one with little data is not diagnostic",
           paper_setting="60M-parameter models on 50M tokens, against the same models on 5B tokens, which do sink"),
     Claim("gu.open_models.first_token_sink", "gu", "Sections 3.3 and 3.4 (open models), Table 1",
           "Pretrained open models (GPT-2, Pythia, OPT, LLaMA, Mistral: all autoregressive) show first-token "

@@ -22,6 +22,7 @@ COMMANDS = {
     "smoothing": "sinkcheck.cli.smoothing:smoothing",
     "trigger": "sinkcheck.cli.trigger:trigger",
     "train": "sinkcheck.cli.empirical:train",
+    "gu-tables": "sinkcheck.cli.gu_tables:gu_tables",
     "pretrained": "sinkcheck.cli.empirical:pretrained",
     "metric": "sinkcheck.cli.metric:metric",
     "bounds": "sinkcheck.cli.sinkdiag:bounds",
@@ -32,6 +33,7 @@ COMMANDS = {
 """name -> "module:attribute" of each subcommand."""
 
 SUMMARIES = {
+    "gu-tables": "Gu et al.'s Section 4 and Tables 3-5 trained on bigram-backcopy, beside the paper.",
     "bounds": "Section 7 on one instance: L, OPT, construction cost and U for both patterns.",
     "claims": "The claims ledger: every claim checked, its paper, verdict and hypothesis.",
     "metric": "Gu et al.'s sink metric on saved attention maps (.npy, .npz, .pt).",

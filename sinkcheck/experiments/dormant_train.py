@@ -144,9 +144,28 @@ class RunResult:
     loss: float  # final held-out loss
     sink_init: float  # Sink_1^eps of the same model at initialisation
     attn: np.ndarray = field(repr=False, default=None)  # (L, H, T+1, T+1) mean eval map
+    key_bias: dict | None = None  # Section 3.1's first-token geometry per (layer, head): key_bias_geometry
+    curve: list | None = None  # with eval_every: {step, sink, sink_bias, loss} at step 0 and every eval_every steps
 
 
-def _eval(model: GPT, x: torch.Tensor, trig: np.ndarray, eps: float) -> dict:
+def key_bias_geometry(qkv: np.ndarray) -> dict:
+    """Gu et al. Section 3.1's reading of the first token as a key bias, per (layer, head), from the
+    held-out queries, keys and values ``qkv`` (L, 3, B, H, T, hs) that the scores see: ``k1_ratio``
+    and ``v1_ratio``, the first token's key and value norms over the mean norm of the other tokens';
+    ``cos_first``, the mean cosine between the first token's key and the queries t > 1, against
+    ``cos_other``, the mean cosine between those queries and the other keys they see (1 < j <= t)."""
+    q, k, v = qkv[:, 0], qkv[:, 1], qkv[:, 2]  # (L, B, H, T, hs)
+    kn, vn = np.linalg.norm(k, axis=-1), np.linalg.norm(v, axis=-1)  # (L, B, H, T)
+    unit = lambda x: x / np.maximum(np.linalg.norm(x, axis=-1, keepdims=True), 1e-30)  # noqa: E731
+    cos = unit(q[..., 1:, :]) @ np.swapaxes(unit(k), -1, -2)  # (L, B, H, T-1, T): queries t >= 2
+    T = k.shape[-2]
+    seen = np.tril(np.ones((T - 1, T - 1), dtype=bool))  # query t (row t-1) sees keys 2..t
+    ratio = lambda n: n[..., 0].mean(axis=1) / n[..., 1:].mean(axis=(1, 3))  # noqa: E731
+    return {"k1_ratio": ratio(kn), "v1_ratio": ratio(vn), "cos_first": cos[..., 0].mean(axis=(1, 3)),
+            "cos_other": cos[..., 1:][..., seen].mean(axis=(1, 3))}
+
+
+def _eval(model: GPT, x: torch.Tensor, trig: np.ndarray, eps: float, geometry: bool = False) -> dict:
     model.eval()
     with torch.no_grad():
         out = model(x[:, :-1], targets=x[:, 1:], return_attn=True)
@@ -176,12 +195,15 @@ def _eval(model: GPT, x: torch.Tensor, trig: np.ndarray, eps: float) -> dict:
         "diag": np.diagonal(Ap, axis1=-2, axis2=-1)[..., 1:].mean(axis=(2, 3)),
         "loss": float(out["loss"]),
         "attn": Ap.mean(axis=2),
+        "key_bias": key_bias_geometry(out["qkv"].double().cpu().numpy()) if geometry else None,
     }
 
 
 def train_run(task: TaskConfig, model_cfg: GPTConfig, train: TrainConfig, seed: int = 0,
-              device: str = "cpu", eps: float = GU_EPS, progress: bool = False) -> RunResult:
-    """Train one model from scratch (seeded) and measure its sinks on n_eval held-out sequences.
+              device: str = "cpu", eps: float = GU_EPS, progress: bool = False, eval_every: int = 0) -> RunResult:
+    """Train one model from scratch (seeded) and measure its sinks on n_eval held-out sequences
+    (with ``eval_every`` > 0 also at step 0 and every ``eval_every`` steps: Section 4's emergence
+    curve; the evaluations draw nothing, so the training is the same bytes with or without them).
 
     The training stream is drawn from ``default_rng([seed, 0])``, the eval set from
     ``default_rng([seed, 1])``, the weights from ``torch.manual_seed(seed)``.
@@ -193,7 +215,10 @@ def train_run(task: TaskConfig, model_cfg: GPTConfig, train: TrainConfig, seed: 
     P = bigram_table(task) if task.task == "bb" else None
     x_eval, trig_eval = sample_task_batch(task, np.random.default_rng([seed, 1]), train.n_eval, P)
     x_eval_t = torch.as_tensor(x_eval, device=dev)
+    validate.integer_at_least("eval_every", eval_every, 0)
     init = _eval(model, x_eval_t, trig_eval, eps)
+    point = lambda step, e: {"step": step, "sink": e["sink"], "sink_bias": e["sink_bias"], "loss": e["loss"]}  # noqa: E731
+    curve = [point(0, init)] if eval_every else None
     opt = model.configure_optimizers(train.weight_decay, train.lr)
     rng = np.random.default_rng([seed, 0])
     bar = tqdm(range(train.steps), desc=f"{task.task}/{model_cfg.kind}/wd={train.weight_decay}/seed={seed}",
@@ -207,8 +232,12 @@ def train_run(task: TaskConfig, model_cfg: GPTConfig, train: TrainConfig, seed: 
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
-    res = _eval(model, x_eval_t, trig_eval, eps)
-    return RunResult(sink_init=init["sink"], **res)
+        if eval_every and (step + 1) % eval_every == 0 and step + 1 < train.steps:
+            curve.append(point(step + 1, _eval(model, x_eval_t, trig_eval, eps)))
+    res = _eval(model, x_eval_t, trig_eval, eps, geometry=True)
+    if eval_every:
+        curve.append(point(train.steps, res))
+    return RunResult(sink_init=init["sink"], curve=curve, **res)
 
 
 PROFILES = {

@@ -37,6 +37,9 @@ PROFILES = {
     # quick: seconds to minutes on CPU; tests the path, far too small for a sink (see module doc)
     "quick": {"byte_budget": 1_000_000, "n_layer": 2, "n_head": 2, "n_embd": 64, "T": 64, "batch": 16,
               "steps": 200, "eval_every": 100, "lr": 3e-3},
+    # cpu: the largest run tried on one CPU core (about 8 minutes): 4 layers x 4 heads x 128, 3.5M tokens
+    "cpu": {"byte_budget": 1_000_000, "n_layer": 4, "n_head": 4, "n_embd": 128, "T": 64, "batch": 16,
+            "steps": 3500, "eval_every": 250, "lr": 3e-3},
     # full: GPU (or hours of CPU); 20k steps x 32 windows x 255 predicted bytes = 163M training tokens
     "full": {"byte_budget": 50_000_000, "n_layer": 6, "n_head": 6, "n_embd": 384, "T": 256, "batch": 32,
              "steps": 20_000, "eval_every": 1000, "lr": 6e-4},

@@ -11,7 +11,8 @@ One readable file:
   unnormalised sigmoid, ReLU), never from a second softmax;
 - an optional bias slot (``slot``, Gu et al. Section 7.2): an extra key k* with value v* that
   every query sees: "k" (learned k*, v* fixed: 0, or ``slot_value_norm`` times e_1 or the
-  normalised all-ones vector, Table 5), "kv" (both learned), "v" (k* = 0, learned v*), or
+  normalised all-ones vector, Table 5), "kv" (both learned), "v" (no extra key: a learned v*
+  added to every output, Softmax(QK^T/sqrt(d_h) + M) V + v*, Table 4's last row), or
   "sink_token" (a learned input vector placed before BOS that every layer processes);
   the maps returned exclude the slot, whose weights come back separately;
 - position 0 of every sequence is the BOS token (``GPTConfig.bos_id``);
@@ -130,18 +131,19 @@ class SelfAttention(nn.Module):
             return -self.slopes[:, None, None] * P.distances(T, self.slopes.device).clamp(min=0)
         return 0.0
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """x (B, T, C) -> (y (B, T, C), A (B, nh, T, T[+1])); with a "k", "kv" or "v" slot the first
-        column of A is the slot's weight."""
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, tuple]:
+        """x (B, T, C) -> (y (B, T, C), A (B, nh, T, T[+1]), (q, k, v) each (B, nh, T, hs)); with a "k" or "kv"
+        slot the first column of A is the slot's weight (a "v" slot adds v* to the output, no column); q and k are those the scores see (after RoPE)."""
         B, T, C = x.shape
         q, k, v = self.c_attn(x).split(C, dim=2)
         q, k, v = (t.view(B, T, self.nh, self.hs).transpose(1, 2) for t in (q, k, v))  # (B, nh, T, hs)
         if self.cfg.pos == "rope":
             q, k = P.rope(q), P.rope(k)
+        qkv = (q, k, v)
         mask = self.mask[:T, :T]
         S = (q @ k.transpose(-2, -1)) / math.sqrt(self.hs) + self.position_bias(T)  # (B, nh, T, T)
-        if self.cfg.slot in ("k", "kv", "v"):  # prepend the slot as key 0 (visible to all queries)
-            k_s = self.k_bias if self.k_bias is not None else torch.zeros(self.nh, 1, self.hs, device=x.device)
+        if self.cfg.slot in ("k", "kv"):  # prepend the slot as key 0 (visible to all queries)
+            k_s = self.k_bias
             v_s = self.v_bias if self.v_bias is not None else self.v_fixed
             S = torch.cat([(q @ k_s.transpose(-2, -1)) / math.sqrt(self.hs), S], dim=-1)  # (B, nh, T, T+1)
             v = torch.cat([v_s.expand(B, -1, -1, -1), v], dim=2)
@@ -150,8 +152,9 @@ class SelfAttention(nn.Module):
             shift = self.cfg.sigmoid_shift
             S = S + (-math.log(self.cfg.block_size) if shift is None else shift)
         A = attention(S, self.cfg.kind, mask, relu_normalise=self.cfg.relu_normalise)
-        y = (A @ v).transpose(1, 2).contiguous().view(B, T, C)  # (B, T, C)
-        return self.c_proj(y), A
+        y = A @ v + (self.v_bias if self.cfg.slot == "v" else 0.0)  # (B, nh, T, hs)
+        y = y.transpose(1, 2).contiguous().view(B, T, C)  # (B, T, C)
+        return self.c_proj(y), A, qkv
 
 
 class Block(nn.Module):
@@ -167,16 +170,16 @@ class Block(nn.Module):
                                  nn.Linear(4 * cfg.n_embd, cfg.n_embd)) if cfg.mlp else None
 
     def forward(self, x: torch.Tensor):
-        """x (B, T, C) -> (x', A) with the attention maps of this block."""
+        """x (B, T, C) -> (x', A, qkv) with the attention maps and queries, keys, values of this block."""
         if self.post:
-            a, A = self.attn(x)
+            a, A, qkv = self.attn(x)
             x = self.ln_1(x + a)
-            return (self.ln_2(x + self.mlp(x)) if self.mlp is not None else x), A
-        a, A = self.attn(self.ln_1(x))
+            return (self.ln_2(x + self.mlp(x)) if self.mlp is not None else x), A, qkv
+        a, A, qkv = self.attn(self.ln_1(x))
         x = x + a
         if self.mlp is not None:
             x = x + self.mlp(self.ln_2(x))
-        return x, A
+        return x, A, qkv
 
 
 class GPT(nn.Module):
@@ -213,7 +216,7 @@ class GPT(nn.Module):
         """idx (B, T) long -> dict with ``logits`` (B, T, V), ``loss`` (if targets), and with
         ``return_attn``: ``attn`` (L, B, nh, T, T), ``attn_bias`` (L, B, nh, T): the weight on the
         bias slot or sink token (None without one),
-        ``resid`` (L, B, T, C) (each block's input)."""
+        ``resid`` (L, B, T, C) (each block's input), ``qkv`` (L, 3, B, nh, T, hs)."""
         B, T = idx.shape
         if T > self.cfg.block_size:
             raise InvalidInputError(f"idx: sequence length must be <= block_size={self.cfg.block_size} (got {T})")
@@ -225,11 +228,13 @@ class GPT(nn.Module):
             x = x + self.wpe(pos)
         elif self.cfg.pos == "sinusoidal":
             x = x + self.sinusoid[: x.shape[1]]
-        maps, resid = [], []
+        maps, resid, qkvs = [], [], []
         for block in self.blocks:
             resid.append(x[:, -T:])
-            x, A = block(x)
+            x, A, qkv = block(x)
             maps.append(A)
+            if return_attn:
+                qkvs.append(torch.stack([t[..., -T:, :] for t in qkv]))
         logits = self.lm_head(self.ln_f(x[:, -T:]))
         out = {"logits": logits}
         if targets is not None:
@@ -238,9 +243,11 @@ class GPT(nn.Module):
             A = torch.stack(maps)  # (L, B, nh, T, T[+1]), or (L, B, nh, T + 1, T + 1) with a sink token
             if self.sink is not None:
                 A = A[..., 1:, :]
-            out["attn"] = A[..., 1:] if self.cfg.slot != "none" else A
-            out["attn_bias"] = A[..., 0] if self.cfg.slot != "none" else None
+            column = self.cfg.slot in ("k", "kv", "sink_token")  # the slot or sink token is key 0
+            out["attn"] = A[..., 1:] if column else A
+            out["attn_bias"] = A[..., 0] if column else None
             out["resid"] = torch.stack(resid)
+            out["qkv"] = torch.stack(qkvs)  # (L, 3, B, nh, T, hs), the real tokens' (no sink token)
         return out
 
 

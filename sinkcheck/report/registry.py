@@ -32,6 +32,7 @@ CHECK_MODULES = [
     "sinkcheck.report.checks.empirical",
     "sinkcheck.report.checks.gu_theory",
     "sinkcheck.report.checks.gu_inputs",
+    "sinkcheck.report.checks.gu_training",
 ]
 """Modules whose import registers checks, in report order."""
 

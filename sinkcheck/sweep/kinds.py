@@ -186,8 +186,21 @@ def run_trigger(params: dict, seed: int, device: str = "cpu") -> dict:
 
 
 DORMANT_DEFAULTS = {"task": "bb", "attention": "softmax", "mlp": False, "key_bias": False, "weight_decay": 0.1,
-                    "steps": 600, "lr": 3e-3, "batch_size": 64, "n_layer": 2, "n_head": 2, "n_embd": 64}
-"""The defaults of a dormant task, those of the quick profile's runs of ``sinkcheck train dormant``."""
+                    "steps": 600, "lr": 3e-3, "batch_size": 64, "n_layer": 2, "n_head": 2, "n_embd": 64,
+                    "pos": "learned", "norm": "pre", "slot": "none", "slot_value_norm": 0.0, "slot_value_dir": "e1",
+                    "eval_every": 0}
+"""The defaults of a dormant task, those of the quick profile's runs of ``sinkcheck train dormant``.
+``pos``, ``norm``, ``slot``, ``slot_value_norm`` and ``slot_value_dir`` are
+:class:`~sinkcheck.models.gpt.GPTConfig`'s (Gu et al. Tables 3-5); ``key_bias: true`` is the older
+spelling of ``slot: k`` (with a zero value) and may not be given with another slot; ``eval_every``
+> 0 adds Sink_1 every so many steps (Section 4's emergence curve)."""
+
+
+def _slot(p: dict) -> str:
+    """The slot of a dormant point (``key_bias`` is ``slot: k``)."""
+    if p["key_bias"] and p["slot"] not in ("none", "k"):
+        raise InvalidInputError(f"key_bias: true means slot 'k' and cannot be given with slot={p['slot']!r}")
+    return "k" if p["key_bias"] else p["slot"]
 
 
 def _dormant_configs(p: dict) -> tuple:
@@ -195,30 +208,37 @@ def _dormant_configs(p: dict) -> tuple:
     from sinkcheck.models.gpt import GPTConfig
 
     return (TaskConfig(task=p["task"]),
-            GPTConfig(kind=p["attention"], mlp=p["mlp"], slot="k" if p["key_bias"] else "none", n_layer=p["n_layer"],
-                      n_head=p["n_head"], n_embd=p["n_embd"]),
+            GPTConfig(kind=p["attention"], mlp=p["mlp"], slot=_slot(p), n_layer=p["n_layer"], n_head=p["n_head"],
+                      n_embd=p["n_embd"], pos=p["pos"], norm=p["norm"], slot_value_norm=p["slot_value_norm"],
+                      slot_value_dir=p["slot_value_dir"]),
             TrainConfig(steps=p["steps"], weight_decay=p["weight_decay"], lr=p["lr"], batch_size=p["batch_size"]))
 
 
 def _dormant_joint(params: dict) -> None:
     from sinkcheck.experiments.dormant_train import memory_bytes
 
-    memory_bytes(*_dormant_configs(params), check=True)
+    memory_bytes(*_dormant_configs({**DORMANT_DEFAULTS, **params}), check=True)
 
 
 def run_dormant(params: dict, seed: int, device: str = "cpu") -> dict:
     """One sink-emergence training run (:func:`~sinkcheck.experiments.dormant_train.train_run`)."""
     from sinkcheck.experiments.dormant_train import train_run
 
+    p = {**DORMANT_DEFAULTS, **params}
     with _one_thread():
-        res = train_run(*_dormant_configs(params), seed=seed, device=device)
+        res = train_run(*_dormant_configs(p), seed=seed, device=device, eval_every=p["eval_every"])
     return {**{k: v for k, v in asdict(res).items() if k != "attn"}, "device": device}
 
 
 def _dormant_params() -> dict[str, Param]:
+    from sinkcheck.models.gpt import SLOT_VALUES, SLOTS
+    from sinkcheck.models.positions import POSITIONS
+
     rules = {"task": _one_of("iid", "bb"), "attention": _one_of("softmax", "relu", "sigmoid"),
              "weight_decay": _nonnegative, "steps": at_least(1), "lr": _positive, "batch_size": at_least(1),
-             "n_layer": at_least(1), "n_head": at_least(1), "n_embd": at_least(1)}
+             "n_layer": at_least(1), "n_head": at_least(1), "n_embd": at_least(1), "pos": _one_of(*POSITIONS),
+             "norm": _one_of("pre", "post"), "slot": _one_of(*SLOTS), "slot_value_norm": _nonnegative,
+             "slot_value_dir": _one_of(*SLOT_VALUES), "eval_every": at_least(0)}
     return {k: Param(v, rules.get(k)) for k, v in DORMANT_DEFAULTS.items()}
 
 
