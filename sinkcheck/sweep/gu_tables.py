@@ -137,9 +137,10 @@ def summary(rows: tuple[Row, ...], seeds: tuple[int, ...], results: dict) -> Tab
 
 
 def runs_json(rows: tuple[Row, ...], seeds: tuple[int, ...], results: dict) -> dict:
-    """Every run by row id and seed: Sink_1, Sink*, loss, the per-head first-token importance, the
-    curve and Section 3.1's geometry (exact floats; plain JSON)."""
-    keep = ("sink", "sink_bias", "loss", "bos_raw", "alpha0", "curve", "key_bias")
+    """Every run by row id and seed: Sink_1, Sink*, the slot's mean raw weight (``bias_mass``), the
+    sink on the first token after BOS (sink-token rows), loss, the per-head first-token importance,
+    the curve and Section 3.1's geometry (exact floats; plain JSON)."""
+    keep = ("sink", "sink_bias", "bias_mass", "sink_first_content", "loss", "bos_raw", "alpha0", "curve", "key_bias")
     return {"seeds": list(seeds), "params": {r.id: r.params for r in rows},
             "runs": {r.id: {str(s): {k: results[(r.id, s)][k] for k in keep} for s in seeds} for r in rows}}
 
