@@ -94,7 +94,7 @@ CLAIMS: tuple[Claim, ...] = (
           "reported between); with the steps compensated (1e-3 for 1800 steps, the default's lr x steps), "
           "Sink_1^0.3 below the default's (3e-3, 600 steps) in every seed. The two parts are pooled: "
           "inconclusive when they are mixed.",
-          None, "reproduced", ("gu_training.learning_rate",), _TESTS, "gu_training",
+          None, "inconclusive", ("gu_training.learning_rate",), _TESTS, "gu_training",
           kind="empirical", statement_source="paper",
           setting=GRID_SETTING.format(rows="the learning-rate rows 1e-3, 3e-3, 1e-2 (600 steps) and 1e-3 for 1800 "
                                            "steps"),
