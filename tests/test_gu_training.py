@@ -225,6 +225,15 @@ def test_a_rerun_that_differs_from_the_shipped_grid_makes_the_verdict_inconclusi
     assert C._decide(ctx, C.decide_biases, "table4.kv", ("table4.kv",)).verdict == shipped_verdict
 
 
+def test_the_quick_table_4_check_reruns_the_sink_token_row_that_its_verdict_turns_on_and_reports_its_split():
+    ctx = Context(profile="quick")
+    ctx.samples["gu.rerun.table4.sink_token"] = ({"row": "table4.sink_token", "seed": 0, "step": 150}, [])
+    cert = C.attention_biases(ctx)
+    assert cert.evidence["rerun"]["row"] == "table4.sink_token" and "gu.rerun.table4.kv" not in ctx.samples
+    split = cert.evidence["sink_token_row"]
+    assert set(split) == {"sink_first_content", "bias_mass", "bos_raw"} and all(len(v) == 3 for v in split.values())
+
+
 # ---- the command ------------------------------------------------------------------------------
 def test_gu_tables_refuses_an_unknown_row_in_one_line_and_writes_nothing(tmp_path):
     from sinkcheck.cli import main
