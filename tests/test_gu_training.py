@@ -77,7 +77,10 @@ def test_the_grid_covers_every_row_of_tables_3_to_5_and_the_section_4_sweeps():
     assert {(by[r]["slot_value_dir"], by[r]["slot_value_norm"]) for d in C.VALUE_NORMS for r in C.VALUE_NORMS[d][1:]} == {
         (d, m) for d in ("e1", "ones") for m in (1.0, 5.0, 20.0)}
     assert by["table5.zero"]["slot"] == "k" and by["table5.zero"]["slot_value_norm"] == 0.0
-    assert [by[r]["lr"] for r in C.LR_ROWS] == [1e-3, 3e-3, 1e-2]
+    assert [by[r]["lr"] for r in C.LR_ROWS] == [1e-3, 3e-3, 1e-2] and {by[r]["steps"] for r in C.LR_ROWS} == {600}
+    long = by[C.LR_LONG_ROW]  # Table 9's compensation: the default's lr x steps at a third of its lr
+    assert long["lr"] * long["steps"] == pytest.approx(by[C.LR_ROWS[1]]["lr"] * by[C.LR_ROWS[1]]["steps"])
+    assert long["lr"] == 1e-3 and long["steps"] == 1800
     assert [by[r]["weight_decay"] for r in C.WD_ROWS] == [0.0, 0.01, 0.1, 0.5, 1.0, 2.0, 5.0]
     assert all(p["attention"] == "softmax" and p["task"] == "bb" and p["eval_every"] > 0 for p in by.values())
 
@@ -138,18 +141,69 @@ def test_the_value_norm_rule_reproduces_the_paper_direction_and_rejects_its_flip
 
 
 def test_seeds_that_disagree_leave_the_learning_rate_rule_inconclusive_and_a_flip_not_reproduced():
-    lr = {"sec4.lr_1e-3": [(0.2, None)] * 3, "sec4.lr_3e-3": [(0.3, None)] * 3}
+    lr = {"sec4.lr_1e-3": [(0.2, None)] * 3, "sec4.lr_3e-3": [(0.3, None)] * 3, C.LR_LONG_ROW: [(0.25, None)] * 3}
     assert C.decide_learning_rate(_runs({**lr, "sec4.lr_1e-2": [(0.5, None)] * 3}))[0] == "reproduced"
-    assert C.decide_learning_rate(_runs({**lr, "sec4.lr_1e-2": [(0.1, None)] * 3}))[0] == "not_reproduced"
+    flipped = {**lr, "sec4.lr_1e-2": [(0.1, None)] * 3, C.LR_LONG_ROW: [(0.4, None)] * 3}
+    assert C.decide_learning_rate(_runs(flipped))[0] == "not_reproduced"
     mixed = _runs({**lr, "sec4.lr_1e-2": [(0.5, None), (0.1, None), (0.5, None)]})
     assert C.decide_learning_rate(mixed)[0] == "inconclusive"
 
 
-def test_a_key_slot_that_leaves_the_sink_on_the_first_token_is_not_reproduced():
+def test_a_longer_run_at_the_small_learning_rate_that_catches_up_leaves_the_learning_rate_record_inconclusive():
+    caught_up = {"sec4.lr_1e-3": [(0.2, None)] * 3, "sec4.lr_3e-3": [(0.3, None)] * 3,
+                 "sec4.lr_1e-2": [(0.5, None)] * 3, C.LR_LONG_ROW: [(0.35, None)] * 3}
+    verdict, parts = C.decide_learning_rate(_runs(caught_up))
+    assert verdict == "inconclusive" and parts["compensated steps: 1e-3 x 3 steps < default"] == "not_reproduced"
+
+
+def test_separate_sub_claims_pool_to_inconclusive_when_mixed_and_conditions_of_one_claim_do_not():
+    assert C.pool(["reproduced", "not_reproduced"]) == "inconclusive"
+    assert C.pool(["not_reproduced"] * 2) == "not_reproduced" and C.pool(["reproduced"] * 3) == "reproduced"
+    assert C.pool(["reproduced", "inconclusive"]) == "inconclusive"
+    assert C.combine(["reproduced", "not_reproduced"]) == "not_reproduced"
+
+
+def test_one_key_slot_that_leaves_the_sink_on_the_first_token_makes_table_4_inconclusive_and_all_not_reproduced():
     ok = {"table3.learned": [(0.6, None)] * 3, "table4.v": [(0.6, None)] * 3,
           **{r: [(0.0, 0.8)] * 3 for r in C.KEY_SLOT_ROWS}}
     assert C.decide_biases(_runs(ok))[0] == "reproduced"
-    assert C.decide_biases(_runs({**ok, "table4.kv": [(0.6, 0.1)] * 3}))[0] == "not_reproduced"
+    verdict, parts = C.decide_biases(_runs({**ok, "table4.kv": [(0.6, 0.1)] * 3}))
+    assert verdict == "inconclusive" and parts["table4.kv: Sink* > Sink_1"] == "not_reproduced"
+    against = {**ok, "table4.v": [(0.0, None)] * 3, **{r: [(0.7, 0.1)] * 3 for r in C.KEY_SLOT_ROWS}}
+    assert C.decide_biases(_runs(against))[0] == "not_reproduced"
+
+
+def test_the_sink_tokens_importance_counts_its_own_query_as_gu_et_al_alpha_0_does_and_a_key_slots_does_not():
+    from sinkcheck.experiments.dormant_train import _slot_importance
+
+    Abp = np.full((1, 1, 1, 3), 0.2)  # three real queries, 0.2 each on the slot
+    assert _slot_importance(Abp, None)[0, 0, 0] == pytest.approx(0.2)  # a K slot: no query of its own
+    assert _slot_importance(Abp, np.ones((1, 1, 1)))[0, 0, 0] == pytest.approx((1 + 0.6) / 4)  # above 0.3
+    assert _slot_importance(Abp, np.zeros((1, 1, 1)))[0, 0, 0] == pytest.approx(0.6 / 4)  # a head fully off
+
+
+def test_the_sink_token_slot_weight_equals_gu_et_al_importance_of_position_0_in_the_full_causal_map():
+    import torch
+
+    from sinkcheck.core.metrics import importance
+    from sinkcheck.experiments.dormant_train import _slot_importance
+    from sinkcheck.models.gpt import GPT, GPTConfig
+
+    model = GPT(GPTConfig(slot="sink_token", vocab_size=11, block_size=6, n_embd=16), seed=2)
+    with torch.no_grad():
+        model.sink.normal_()  # a non-trivial sink vector
+        idx = torch.randint(0, 11, (3, 6), generator=torch.Generator().manual_seed(0))
+        out = model(idx, return_attn=True)
+        h = torch.cat([model.sink.expand(3, -1, -1), model.wte(idx)], dim=1) + model.wpe(torch.arange(7))
+        full = []  # every block's map over the 7 positions, the sink token's own row included
+        for block in model.blocks:
+            h, A, _ = block(h)
+            full.append(A)
+    full = torch.stack(full).double().numpy()  # (L, B, H, 7, 7)
+    Abp = np.transpose(out["attn_bias"].double().numpy(), (0, 2, 1, 3))  # (L, H, B, 6)
+    own = np.transpose(out["attn_sink_self"].double().numpy(), (0, 2, 1))
+    assert np.allclose(_slot_importance(Abp, own), np.transpose(importance(full)[..., 0], (0, 2, 1)), atol=1e-6)
+    assert not np.allclose(_slot_importance(Abp, None), np.transpose(importance(full)[..., 0], (0, 2, 1)), atol=1e-3)
 
 
 def test_a_sink_already_at_initialisation_is_not_an_emergence():
@@ -169,6 +223,15 @@ def test_a_rerun_that_differs_from_the_shipped_grid_makes_the_verdict_inconclusi
     assert cert.verdict == "inconclusive" and cert.counterexample["rerun"]["differences"] == ["loss at step 150: differs"]
     ctx.samples["gu.rerun.table4.kv"] = ({"row": "table4.kv", "seed": 0, "step": 150}, [])
     assert C._decide(ctx, C.decide_biases, "table4.kv", ("table4.kv",)).verdict == shipped_verdict
+
+
+def test_the_quick_table_4_check_reruns_the_sink_token_row_that_its_verdict_turns_on_and_reports_its_split():
+    ctx = Context(profile="quick")
+    ctx.samples["gu.rerun.table4.sink_token"] = ({"row": "table4.sink_token", "seed": 0, "step": 150}, [])
+    cert = C.attention_biases(ctx)
+    assert cert.evidence["rerun"]["row"] == "table4.sink_token" and "gu.rerun.table4.kv" not in ctx.samples
+    split = cert.evidence["sink_token_row"]
+    assert set(split) == {"sink_first_content", "bias_mass", "bos_raw"} and all(len(v) == 3 for v in split.values())
 
 
 # ---- the command ------------------------------------------------------------------------------
@@ -193,12 +256,15 @@ def test_gu_tables_trains_the_chosen_rows_and_writes_the_summary_runs_and_figure
     assert rows[1]["mean_sink_star"] == "" and (out / "figures" / "gu_tables.png").read_bytes()[:4] == b"\x89PNG"
 
 
-def test_the_weight_decay_rule_needs_the_rise_at_0_5_and_no_sink_at_5_in_every_seed():
+def test_the_weight_decay_rule_needs_the_rise_at_0_5_and_no_sink_at_5_in_every_seed_and_one_failing_is_inconclusive():
     base = {"sec4.wd_0.1": [(0.5, None)] * 3, "sec4.wd_5": [(0.0, None)] * 3}
     assert C.decide_weight_decay(_runs({**base, "sec4.wd_0.5": [(0.6, None)] * 3}))[0] == "reproduced"
-    assert C.decide_weight_decay(_runs({**base, "sec4.wd_0.5": [(0.4, None)] * 3}))[0] == "not_reproduced"
+    assert C.decide_weight_decay(_runs({**base, "sec4.wd_0.5": [(0.4, None)] * 3}))[0] == "inconclusive"
     kept = {**base, "sec4.wd_0.5": [(0.6, None)] * 3, "sec4.wd_5": [(0.1, None)] * 3}  # the largest decay keeps a sink
-    assert C.decide_weight_decay(_runs(kept))[0] == "not_reproduced"
+    verdict, parts = C.decide_weight_decay(_runs(kept))
+    assert verdict == "inconclusive" and parts["5 removes the sink"] == "not_reproduced"  # mixed sub-claims
+    both = {**kept, "sec4.wd_0.5": [(0.4, None)] * 3}
+    assert C.decide_weight_decay(_runs(both))[0] == "not_reproduced"
 
 
 @pytest.mark.parametrize("profile", ["cpu", pytest.param("full", marks=pytest.mark.slow)])

@@ -97,6 +97,18 @@ CASES: dict[tuple[str, str], list[tuple[list[str], str]]] = {
     ("pretrained", "--inputs"): [(["--inputs", "noise"], "'noise' is not one of")],
     ("pretrained", "--length"): [(["--inputs", "random", "--length", "1"], "--length: must be an integer >= 2"),
                                  (["--length", "64"], "--length: applies to --inputs random or repeated only")],
+    ("gu-tables", "--seeds"): [(["--seeds", "x"], "--seeds: must be a list like 0,1,2"),
+                               (["--seeds", "-1"], "--seeds: must be a non-empty list of seeds >= 0")],
+    ("gu-tables", "--steps"): [(["--steps", "0"], "Invalid value for '--steps': 0 is not in the range x>=1")],
+    ("gu-tables", "--rows"): [(["--rows", "table9.x"], "--rows: unknown row id 'table9.x'"),
+                              (["--rows", "table4.kv,"], "--rows: unknown row id ''")],
+    ("gu-tables", "--workers"): [(["--workers", "-1"], "Invalid value for '--workers'")],
+    ("gu-tables", "--scheduler"): [(["--scheduler", v], "--scheduler: must be a Dask scheduler address")
+                                   for v in ("not a url", "http://127.0.0.1:8786")],
+    ("gu-tables", "--device"): [(["--device", "tpu"], "'tpu' is not one of")]
+    + ([] if CUDA else [(["--device", "cuda"], "no CUDA device is available")]),
+    ("gu-tables", "--out"): [(["--out", "{tmp}/foreign"], "--out: is a non-empty directory"),
+                             (["--out", "{tmp}/existing.md"], "--out")],
     ("pretrained", "--sequences"): [(["--inputs", "repeated", "--sequences", "0"], "--sequences: must be an integer >= 1"),
                                     (["--inputs", "random", "--sequences", "10000000"], "--sequences: must be an integer in")],
     ("pretrained", "--seed"): [(["--inputs", "random", "--seed", "-1"], "--seed: must be an integer >= 0")],

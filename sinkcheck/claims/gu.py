@@ -53,7 +53,9 @@ CLAIMS: tuple[Claim, ...] = (
                   "largest CPU run tried (lm_train's 'cpu' profile: 4 layers x 4 heads x 128 with MLPs, 3500 steps of "
                   "16 x 63 bytes = 3.5M tokens from a 1 MB corpus, seed 0, about 5 minutes on one core) forms no sink "
                   "either (Sink_1 = 0 at the end), so no run here reaches a sink with enough data, and the absence "
-                  "of one with little data is not diagnostic",
+                  "of one with little data is not diagnostic; the 40-step check also confounds little data with "
+                  "few steps (the bigram-backcopy models of docs/gu_training.md need 150 steps or more before a "
+                  "sink stays), and no run contrasts a small fixed pool of sequences with fresh ones at equal steps",
           paper_setting="60M-parameter models on 50M tokens, against the same models on 5B tokens, which do sink"),
     Claim("gu.open_models.first_token_sink", "gu", "Sections 3.3 and 3.4 (open models), Table 1",
           "Pretrained open models (GPT-2, Pythia, OPT, LLaMA, Mistral: all autoregressive) show first-token "

@@ -137,7 +137,7 @@ class RunResult:
     alpha0: np.ndarray  # (L, H) importance of BOS per head, averaged over the eval sequences (proxy scores)
     bos_raw: float  # mean raw weight on BOS over heads and non-BOS queries
     bias_mass: float | None  # mean raw weight on the key-bias slot (key_bias runs)
-    sink_bias: float | None  # Sink_*^eps of the key-bias slot: its mean proxy mass over the queries > eps, per (sequence, layer, head), averaged
+    sink_bias: float | None  # Sink_*^eps of the slot: its importance > eps per (sequence, layer, head), averaged (_slot_importance)
     bos_nontrigger: float  # mean proxy BOS weight at non-trigger queries (bb), all queries (iid)
     bos_trigger: float | None  # mean proxy BOS weight at trigger queries (bb)
     diag: np.ndarray  # (L, H) mean proxy weight of the non-BOS queries on themselves
@@ -146,6 +146,7 @@ class RunResult:
     attn: np.ndarray = field(repr=False, default=None)  # (L, H, T+1, T+1) mean eval map
     key_bias: dict | None = None  # Section 3.1's first-token geometry per (layer, head): key_bias_geometry
     curve: list | None = None  # with eval_every: {step, sink, sink_bias, loss} at step 0 and every eval_every steps
+    sink_first_content: float | None = None  # with a sink token: Sink^eps of the first token after BOS
 
 
 def key_bias_geometry(qkv: np.ndarray) -> dict:
@@ -165,6 +166,17 @@ def key_bias_geometry(qkv: np.ndarray) -> dict:
             "cos_other": cos[..., 1:][..., seen].mean(axis=(1, 3))}
 
 
+def _slot_importance(Abp: np.ndarray, self_weight: np.ndarray | None) -> np.ndarray:
+    """The slot's importance alpha* per (layer, head, sequence) from its proxy weights ``Abp``
+    (L, H, B, T) at the T real queries.  A K or KV slot has no query of its own: every real query
+    sees it, so alpha* is their mean.  The sink token is a real position 0 (Gu et al. Section 7.2):
+    its importance is Gu et al.'s alpha_0 = (1 / (T + 1)) sum_{t >= 0} A_{t,0}, its own query
+    included, whose proxy weight on itself (``self_weight``, (L, H, B)) is 1 unless it is all zero."""
+    if self_weight is None:
+        return Abp.mean(axis=3)
+    return ((self_weight > 0) + Abp.sum(axis=3)) / (Abp.shape[3] + 1)
+
+
 def _eval(model: GPT, x: torch.Tensor, trig: np.ndarray, eps: float, geometry: bool = False) -> dict:
     model.eval()
     with torch.no_grad():
@@ -179,6 +191,8 @@ def _eval(model: GPT, x: torch.Tensor, trig: np.ndarray, eps: float, geometry: b
         Ap, Abp = full[..., 1:], full[..., 0]
     else:
         Ap, Abp = proxy_scores(A), None
+    own = out["attn_sink_self"]
+    own = None if own is None else np.transpose(own.double().cpu().numpy(), (0, 2, 1))  # (L, H, B)
     alpha0 = importance(Ap)[..., 0].mean(axis=2)  # (L, H)
     q = trig[:, :-1]  # queries are input positions; trigger flags of the inputs
     col0 = Ap[..., 1:, 0]  # (L, H, B, T-1): BOS weight of the non-BOS queries
@@ -188,8 +202,8 @@ def _eval(model: GPT, x: torch.Tensor, trig: np.ndarray, eps: float, geometry: b
         "alpha0": alpha0,
         "bos_raw": float(A[..., 1:, 0].mean()),
         "bias_mass": None if Ab is None else float(Ab[..., 0].mean()),
-        # every query sees the slot: its importance is the mean over all queries (the encoder form)
-        "sink_bias": None if Abp is None else float(np.mean(Abp.mean(axis=3) > eps)),
+        "sink_bias": None if Abp is None else float(np.mean(_slot_importance(Abp, own) > eps)),
+        "sink_first_content": None if own is None else sink_rate(np.moveaxis(Ap, 2, 0), k=1, eps=eps),
         "bos_nontrigger": float(col0[..., qn].mean()),
         "bos_trigger": float(col0[..., q[:, 1:]].mean()) if q[:, 1:].any() else None,
         "diag": np.diagonal(Ap, axis1=-2, axis2=-1)[..., 1:].mean(axis=(2, 3)),

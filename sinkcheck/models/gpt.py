@@ -205,8 +205,10 @@ class GPT(nn.Module):
                 nn.init.zeros_(p)
 
     def configure_optimizers(self, weight_decay: float, lr: float) -> torch.optim.AdamW:
-        """AdamW (betas 0.9, 0.95) with decoupled weight decay on every weight matrix and none on
-        biases, LayerNorm gains and embeddings' 1-D parameters (nanoGPT's split: p.dim() >= 2)."""
+        """AdamW (betas 0.9, 0.95) with decoupled weight decay on every parameter of two or more
+        dimensions and none on the 1-D ones (nanoGPT's split: p.dim() >= 2). Decayed: the weight
+        matrices, the embeddings, and also the slot's learned k* and v* (nh, 1, hs) and the sink
+        token's vector (1, 1, C); not decayed: the linear layers' biases and the norms' gains."""
         decay = [p for p in self.parameters() if p.dim() >= 2]
         rest = [p for p in self.parameters() if p.dim() < 2]
         return torch.optim.AdamW([{"params": decay, "weight_decay": weight_decay},
@@ -215,7 +217,8 @@ class GPT(nn.Module):
     def forward(self, idx: torch.Tensor, targets: torch.Tensor | None = None, return_attn: bool = False):
         """idx (B, T) long -> dict with ``logits`` (B, T, V), ``loss`` (if targets), and with
         ``return_attn``: ``attn`` (L, B, nh, T, T), ``attn_bias`` (L, B, nh, T): the weight on the
-        bias slot or sink token (None without one),
+        bias slot or sink token (None without one), ``attn_sink_self`` (L, B, nh): the sink token's
+        own query's weight on itself (None without a sink token),
         ``resid`` (L, B, T, C) (each block's input), ``qkv`` (L, 3, B, nh, T, hs)."""
         B, T = idx.shape
         if T > self.cfg.block_size:
@@ -241,6 +244,8 @@ class GPT(nn.Module):
             out["loss"] = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=-1)
         if return_attn:
             A = torch.stack(maps)  # (L, B, nh, T, T[+1]), or (L, B, nh, T + 1, T + 1) with a sink token
+            # the sink token is a real position: its own query's weight on itself (it sees only itself)
+            out["attn_sink_self"] = A[..., 0, 0] if self.sink is not None else None
             if self.sink is not None:
                 A = A[..., 1:, :]
             column = self.cfg.slot in ("k", "kv", "sink_token")  # the slot or sink token is key 0

@@ -137,9 +137,10 @@ def summary(rows: tuple[Row, ...], seeds: tuple[int, ...], results: dict) -> Tab
 
 
 def runs_json(rows: tuple[Row, ...], seeds: tuple[int, ...], results: dict) -> dict:
-    """Every run by row id and seed: Sink_1, Sink*, loss, the per-head first-token importance, the
-    curve and Section 3.1's geometry (exact floats; plain JSON)."""
-    keep = ("sink", "sink_bias", "loss", "bos_raw", "alpha0", "curve", "key_bias")
+    """Every run by row id and seed: Sink_1, Sink*, the slot's mean raw weight (``bias_mass``), the
+    sink on the first token after BOS (sink-token rows), loss, the per-head first-token importance,
+    the curve and Section 3.1's geometry (exact floats; plain JSON)."""
+    keep = ("sink", "sink_bias", "bias_mass", "sink_first_content", "loss", "bos_raw", "alpha0", "curve", "key_bias")
     return {"seeds": list(seeds), "params": {r.id: r.params for r in rows},
             "runs": {r.id: {str(s): {k: results[(r.id, s)][k] for k in keep} for s in seeds} for r in rows}}
 
@@ -177,7 +178,7 @@ def write(out: Path, rows: tuple[Row, ...], seeds: tuple[int, ...], results: dic
 
 def plot(table: Table, runs: dict, path: Path) -> None:
     """Left: Sink_1 (and the slot's Sink*) per row of Tables 3-5, ours (mean over seeds, min-max bar)
-    beside the paper's; right: Sink_1 against the step for each learning rate (mean over seeds)."""
+    beside the paper's; right: Sink_1 against the step for each learning rate row (mean over seeds)."""
     from sinkcheck.core.figures import pyplot, save
 
     plt = pyplot()
@@ -197,13 +198,14 @@ def plot(table: Table, runs: dict, path: Path) -> None:
     ax.set_ylabel("%")
     ax.legend(fontsize=7, ncol=2)
     ax.set_title("Tables 3-5: bigram-backcopy (ours) vs 60M LMs (paper)", fontsize=9)
-    for rid in ("sec4.lr_1e-3", "sec4.lr_3e-3", "sec4.lr_1e-2"):
+    for rid, label in (("sec4.lr_1e-3", "1e-3"), ("sec4.lr_3e-3", "3e-3"), ("sec4.lr_1e-2", "1e-2"),
+                       ("sec4.lr_1e-3_long", "1e-3, 1800 steps")):
         if rid not in runs["runs"]:
             continue
         curves = [run["curve"] for run in runs["runs"][rid].values()]
         steps = [p["step"] for p in curves[0]]
-        bx.plot(steps, [100 * np.mean([c[i]["sink"] for c in curves]) for i in range(len(steps))],
-                label=rid.split("_", 1)[1].replace("lr_", "lr "))
+        bx.plot(steps, [100 * np.mean([c[i]["sink"] for c in curves]) for i in range(len(steps))], label=label,
+                linestyle="--" if rid.endswith("_long") else "-")
     bx.set_xlabel("step")
     bx.set_ylabel("Sink_1 (%)")
     bx.set_title("Section 4: Sink_1 over training, per learning rate", fontsize=9)
