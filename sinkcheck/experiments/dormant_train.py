@@ -30,7 +30,7 @@ from tqdm import tqdm
 from sinkcheck.core.attention import KINDS
 from sinkcheck import validate
 from sinkcheck.core.metrics import GU_EPS, importance, proxy_scores, sink_rate
-from sinkcheck.core.attention_torch import pick_device
+from sinkcheck.core.attention_torch import one_thread, pick_device
 from sinkcheck.core.limits import check_memory
 from sinkcheck.models.gpt import GPT, GPTConfig
 from sinkcheck.models.gpt import memory_bytes as gpt_memory_bytes
@@ -213,6 +213,7 @@ def _eval(model: GPT, x: torch.Tensor, trig: np.ndarray, eps: float, geometry: b
     }
 
 
+@one_thread()
 def train_run(task: TaskConfig, model_cfg: GPTConfig, train: TrainConfig, seed: int = 0,
               device: str = "cpu", eps: float = GU_EPS, progress: bool = False, eval_every: int = 0) -> RunResult:
     """Train one model from scratch (seeded) and measure its sinks on n_eval held-out sequences

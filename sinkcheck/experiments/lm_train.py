@@ -28,7 +28,7 @@ from tqdm import tqdm
 from sinkcheck.core.figures import pyplot, save
 from sinkcheck import validate
 from sinkcheck.core.metrics import GU_EPS, proxy_scores, sink_rates
-from sinkcheck.core.attention_torch import pick_device
+from sinkcheck.core.attention_torch import one_thread, pick_device
 from sinkcheck.models.gpt import GPT, GPTConfig
 from sinkcheck.core.tables import Table
 
@@ -92,6 +92,7 @@ def _evaluate(model: GPT, x_eval: torch.Tensor, kind: str) -> dict:
             "sink_per_layer": [float(x) for x in rates.per_layer[:, 0]]}
 
 
+@one_thread()
 def run(profile: str = "quick", seed: int = 0, steps: int | None = None, kind: str = "softmax",
         device: str = "cpu", progress: bool = True, byte_budget: int | None = None) -> LMResult:
     """Train the byte-level LM and measure Sink_1 per layer every ``eval_every`` steps."""

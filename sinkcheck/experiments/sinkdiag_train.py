@@ -27,6 +27,7 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
+from sinkcheck.core.attention_torch import one_thread
 from sinkcheck.core.figures import pyplot, save
 from sinkcheck import validate
 from sinkcheck.construct.sinkdiag.instance import check_arguments, sample_instance
@@ -80,6 +81,7 @@ def _loss(M: torch.Tensor, order: np.ndarray, present: np.ndarray, role: np.ndar
     return per[query].mean()
 
 
+@one_thread()
 def train_head(inst, wd: float = 1e-3, steps: int = 1500, lr: float = 0.02, batch: int = 16, p_drop: float = 0.3,
                init_scale: float = 0.5, seed: int = 0, progress: bool = False) -> dict:
     """Train (W_Q, W_K) on ``inst``; return the pattern chosen, costs and margins (see module doc)."""

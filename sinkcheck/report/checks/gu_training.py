@@ -199,8 +199,7 @@ def _grid(ctx: Context) -> dict:
 def _rerun(ctx: Context, row_id: str) -> tuple[dict, list[str]]:
     """One row re-run (first grid seed, a prefix of ``gu_check_steps``, torch on one thread as in the
     grid), and its differences from the shipped curve (shared per report: the default row serves two
-    checks; the empirical checks' softmax run is not reused, since it trains on every thread and
-    its last digits differ)."""
+    checks)."""
     from sinkcheck.sweep import gu_tables as G
 
     def compute(ctx: Context) -> tuple[dict, list[str]]:
