@@ -278,3 +278,14 @@ def test_an_alibi_checkpoint_without_a_position_limit_takes_a_longer_length_up_t
     huge = _run("--model", checkpoints / "bloom", "--inputs", "repeated", "--length", "10000000", "--out", tmp_path / "h")
     assert _one_line_error(huge, "--length, --sequences: 100 sequences of 10000001 tokens (one sequence's attention maps"), huge.output
     assert not (tmp_path / "h").exists()
+
+
+def test_saving_a_random_checkpoint_never_writes_into_an_existing_path(tmp_path):
+    from sinkcheck.models import random_models as R
+
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "config.json").write_text("the user's file")
+    with pytest.raises(InvalidInputError, match="path:"):
+        R.save("llama", mine)
+    assert [p.name for p in mine.iterdir()] == ["config.json"] and (mine / "config.json").read_text() == "the user's file"

@@ -18,6 +18,7 @@ from pathlib import Path
 import torch
 
 from sinkcheck import validate
+from sinkcheck.errors import InvalidInputError
 
 ARCHITECTURES = {"llama": "RoPE", "bloom": "ALiBi", "gpt2": "learned absolute"}
 """Each architecture and its positional encoding."""
@@ -70,15 +71,18 @@ def build(arch: str, seed: int = 0, n_layer: int = 2, n_head: int = 2, width: in
 
 
 def save(arch: str, path: str | Path, seed: int = 0) -> Path:
-    """Save the tokenizer and ``build(arch, seed)`` (sized to the tokenizer) into the directory
-    ``path``, which the caller owns and has checked: a checkpoint for ``sinkcheck pretrained --model``."""
+    """Save the tokenizer and ``build(arch, seed)`` (sized to the tokenizer) into ``path``, a directory
+    this call creates (an existing path is refused, so no file of the user's is ever replaced): a
+    checkpoint for ``sinkcheck pretrained --model``."""
     from transformers.utils import logging as hf_logging
 
+    path = Path(path)
+    if path.exists():
+        raise InvalidInputError(f"path: must not exist yet, save() creates it (got existing {path})")
     hf_logging.disable_progress_bar()
     tok = tokenizer()
     model = build(arch, seed=seed, vocab_size=len(tok))
-    path = Path(path)
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(parents=True)
     tok.save_pretrained(path)
     model.save_pretrained(path)
     return path

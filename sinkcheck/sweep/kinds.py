@@ -225,8 +225,7 @@ def run_dormant(params: dict, seed: int, device: str = "cpu") -> dict:
     from sinkcheck.experiments.dormant_train import train_run
 
     p = {**DORMANT_DEFAULTS, **params}
-    with _one_thread():
-        res = train_run(*_dormant_configs(p), seed=seed, device=device, eval_every=p["eval_every"])
+    res = train_run(*_dormant_configs(p), seed=seed, device=device, eval_every=p["eval_every"])  # pins torch itself
     return {**{k: v for k, v in asdict(res).items() if k != "attn"}, "device": device}
 
 
