@@ -299,3 +299,14 @@ def test_the_encoder_geometry_reads_keys_and_values_as_the_models_own_projection
         n = np.linalg.norm(k, axis=1)
         ratios.append(n[0] / n[1:].mean())
     assert g["k1_ratio"][1, 0] == pytest.approx(np.mean(ratios), rel=1e-5) and not g["causal"]
+
+
+def test_a_failing_run_stops_the_grid_with_its_own_exception(monkeypatch):
+    seeds, rows = G.load()
+
+    def refuse(kind, params, seed, device):
+        raise InvalidInputError("n_embd: planted failure of one run")
+
+    monkeypatch.setattr(K, "run_task", refuse)
+    with pytest.raises(InvalidInputError, match="planted failure"):
+        G.run(rows[:1], seeds[:1])

@@ -93,22 +93,17 @@ def _work(kind: str, params: dict, seed: int, _device: str, device: str = "cpu")
 
 def run(rows: tuple[Row, ...], seeds: tuple[int, ...], workers: int | None = 0, device: str = "cpu",
         scheduler: str | None = None, progress: bool = False) -> dict[tuple[str, int], dict]:
-    """Train every task of the grid through the engine; each run's result by (row id, seed)."""
+    """Train every task of the grid through the engine; each run's result by (row id, seed). A run
+    that fails stops the grid with its own exception (:meth:`sinkcheck.runtime.outcome.Outcome.value`)."""
     todo = tasks(rows, seeds)
     done: dict[str, dict] = {}
-    failed: list[str] = []
 
     def collect(task: Task, outcome) -> None:
-        if outcome.ok:
-            done[task.key] = outcome.result
-        else:
-            failed.append(f"{task.params} seed {task.seed}: {outcome.error}")
+        done[task.key] = outcome.value()
 
     with engine.session(workers, scheduler) as client:
         engine.run(todo, functools.partial(_work, device=device), collect, client=client, progress=progress,
                    desc="gu-tables")
-    if failed:
-        raise RuntimeError("gu-tables: runs failed: " + "; ".join(failed))
     return {(r.id, s): done[Task("dormant", r.params, s).key] for r in rows for s in seeds}
 
 
