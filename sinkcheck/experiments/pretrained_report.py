@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from pathlib import Path
 
 from tqdm import tqdm
@@ -234,7 +236,7 @@ def measure_inputs(kind: str, length: int | None = None, n_sequences: int | None
         first = next(runs)
         causal = P.is_causal([first])
         variant = "gu" if causal else "encoder"
-        rates = sink_rates((r.attn for r in _chain(first, runs)), eps=eps, variant=variant)
+        rates = sink_rates((r.attn for r in itertools.chain([first], runs)), eps=eps, variant=variant)
     names = tok.convert_ids_to_tokens(prefix + suffix)
     return {
         "model": P.describe(model_path, model) if loaded is None else model.config.model_type,
@@ -244,11 +246,6 @@ def measure_inputs(kind: str, length: int | None = None, n_sequences: int | None
         "first_token": (f"{names[0]} (the tokenizer's own, in front of every sequence)" if prefix
                         else f"the first {kind} token (no special tokens)"),
     }
-
-
-def _chain(first, rest):
-    yield first
-    yield from rest
 
 
 def protocol_text(res: dict) -> str:
