@@ -11,7 +11,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "sinkcheck"
 
 LAYERS = [  # (prefix, rank); the longest matching prefix decides
     ("sinkcheck.errors", 0), ("sinkcheck.validate", 0), ("sinkcheck.claims", 0), ("sinkcheck.profiles", 0),
-    ("sinkcheck.core", 0),
+    ("sinkcheck.core", 0), ("sinkcheck.variants", 0),
     ("sinkcheck.theory", 1),
     ("sinkcheck.solvers", 2), ("sinkcheck.runtime", 2),
     ("sinkcheck.construct", 3), ("sinkcheck.models", 3), ("sinkcheck.strategies", 3), ("sinkcheck.planted", 3),
