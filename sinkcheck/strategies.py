@@ -8,7 +8,9 @@ stated results fail as well as those where they hold (docs: "Check your own boun
 - :func:`sink_problems`: token sets and queries for Prop. 4.1, shaped so that both sides of its exact
   condition occur (:data:`sinkcheck.construct.sink_lp.PROBLEM_KINDS`);
 - :func:`smoothing_models` and :func:`generic_smoothing_models`: the smoothing model of Section 5;
-- :func:`trigger_batches`: seeded batches of the trigger-conditional task of Ran-Milo.
+- :func:`trigger_batches`: seeded batches of the trigger-conditional task of Ran-Milo;
+- :func:`attention_scores` and :func:`extra_logits`: score matrices with causal or random masks and
+  extreme entries (+-1000), and the extra logits s of the operations of :mod:`sinkcheck.variants`.
 
 The suite's own property tests draw from these, so a bound of yours meets the same instances.
 """
@@ -121,3 +123,44 @@ def trigger_batches(draw, max_T: int = 9, max_p: int = 4, B: int = 8):
     seed, T, p = draw(st.integers(0, 10**6)), draw(st.integers(2, max_T)), draw(st.integers(1, max_p))
     R = draw(st.floats(0.1, 5.0))
     return tt.sample_batch(seed, B, T, p, R)
+
+
+EXTREME_SCORES = (-1000.0, -999.5, -745.0, -40.0, -1.0, 0.0, 1e-9, 1.0, 40.0, 745.0, 999.5, 1000.0)
+"""Scores at the ends of the range the attention operations promise (+-1000) and where e^x leaves float64."""
+
+SCORE_MASKS = ("full", "causal", "random")
+"""The masks :func:`attention_scores` draws: every key, j <= i (queries last), any with a key per row."""
+
+
+def score_elements(nonnegative: bool = False):
+    """One score: moderate (|x| <= 30), anywhere in [-1000, 1000], or one of :data:`EXTREME_SCORES`
+    (their absolute values for ``nonnegative``, the kernel scores of linear attention)."""
+    lo = 0.0 if nonnegative else -1000.0
+    extremes = sorted({abs(v) for v in EXTREME_SCORES}) if nonnegative else EXTREME_SCORES
+    return st.one_of(st.floats(max(lo, -30.0), 30.0), st.floats(lo, 1000.0), st.sampled_from(extremes))
+
+
+@st.composite
+def attention_scores(draw, max_T: int = 6, nonnegative: bool = False, batch: bool = True):
+    """(S, mask, kind): scores S of shape (T_q, T_k) or (B, T_q, T_k) (B <= 2, T_q <= T_k <= max_T,
+    so rectangular rows occur) from :func:`score_elements`, and a boolean (T_q, T_k) mask of
+    :data:`SCORE_MASKS` (causal: query i is position T_k - T_q + i) under which every query sees a key."""
+    T_k = draw(st.integers(1, max_T))
+    T_q = draw(st.integers(1, T_k))
+    shape = ((draw(st.integers(1, 2)),) if batch and draw(st.booleans()) else ()) + (T_q, T_k)
+    S = draw(hnp.arrays(np.float64, shape, elements=score_elements(nonnegative)))
+    kind = draw(st.sampled_from(SCORE_MASKS))
+    if kind == "full":
+        mask = np.ones((T_q, T_k), dtype=bool)
+    elif kind == "causal":
+        mask = np.tri(T_q, T_k, T_k - T_q, dtype=bool)
+    else:
+        mask = draw(hnp.arrays(np.bool_, (T_q, T_k)))
+        mask[np.arange(T_q), draw(hnp.arrays(np.int64, T_q, elements=st.integers(0, T_k - 1)))] = True
+    return S, mask, kind
+
+
+def extra_logits(shape: tuple[int, ...]):
+    """An extra logit s for scores of leading shape ``shape`` (``S.shape[:-1]``): one number, or one
+    per query row (a key bias's q . k_s), each from :func:`score_elements`."""
+    return st.one_of(score_elements(), hnp.arrays(np.float64, shape, elements=score_elements()))

@@ -13,9 +13,10 @@ training is :mod:`sinkcheck.variants.stable` (a property test checks the two agr
 from __future__ import annotations
 
 import numpy as np
+from scipy.special import expit
 
 from sinkcheck import validate
-from sinkcheck.core.attention import relu_attention, sigmoid_attention, softmax_attention
+from sinkcheck.core.attention import relu_attention, softmax_attention
 
 
 def _visible(S, mask):
@@ -47,9 +48,10 @@ def softmax1(S, mask=None):
 
 
 def sigmoid(S, mask=None, b=0.0):
-    """a_j = sigmoid(x_j + b), no normalisation (b = 0: Gu et al.'s sigmoid attention)."""
+    """a_j = sigmoid(x_j + b) = 1 / (1 + e^{-x_j - b}), no normalisation (b = 0: Gu et al.'s sigmoid
+    attention); scipy's expit keeps the digits of weights far below 1, which 1 + tanh loses."""
     S, mask = _visible(S, mask)
-    return sigmoid_attention(S + b, mask)
+    return np.where(mask, expit(S + b), 0.0)
 
 
 def sigmoid_log_n(S, mask=None):
@@ -117,4 +119,4 @@ def softpick(S, mask=None):
 def gate(Y, G):
     """Y * sigmoid(G): gated attention's output, G the gate logits x W_g of the query's hidden state
     (one per head: headwise; one per output coordinate: elementwise), broadcast against Y."""
-    return validate.finite_array("Y", Y) * (0.5 * (1.0 + np.tanh(0.5 * validate.finite_array("G", G))))
+    return validate.finite_array("Y", Y) * expit(validate.finite_array("G", G))

@@ -106,9 +106,11 @@ def register(name: str, torch_weights: Callable, *, normalises: bool, summary: s
     ``nn.Module`` on torch tensors; training uses it) and optionally a numpy ``weights``; without
     one, the reference is the torch path run in float64.  A built-in name cannot be replaced."""
     if name in OPERATIONS and OPERATIONS[name].builtin:
-        raise InvalidInputError(f"name: {name!r} is a built-in operation and cannot be replaced")
-    if not callable(torch_weights) or (weights is not None and not callable(weights)):
-        raise InvalidInputError("torch_weights: must be callable (a function or a torch module)")
+        raise InvalidInputError(f"name: must not be a built-in operation's name (got {name!r})")
+    if not callable(torch_weights):
+        raise InvalidInputError(f"torch_weights: must be callable, a function or a torch module (got {torch_weights!r})")
+    if weights is not None and not callable(weights):
+        raise InvalidInputError(f"weights: must be callable or None (got {weights!r})")
     op = Operation(name, summary or f"user operation {name}", bool(normalises),
                    weights or _numpy_from_torch(torch_weights), torch_weights, extra=extra, score=score,
                    source=source, builtin=False)

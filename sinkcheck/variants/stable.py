@@ -52,7 +52,7 @@ def sigmoid_sum(S, mask=None):
 
 def elu1(S, mask=None):
     """elu(x_j) + 1, no normalisation."""
-    return (F.elu(S) + 1.0).masked_fill(~_mask(S, mask), 0.0)
+    return elu1_features(S).masked_fill(~_mask(S, mask), 0.0)
 
 
 def _normalised(A: torch.Tensor) -> torch.Tensor:
@@ -66,8 +66,9 @@ def kernel_normalised(S, mask=None):
 
 
 def elu1_features(X):
-    """phi(x) = elu(x) + 1, linear attention's feature map."""
-    return F.elu(X) + 1.0
+    """phi(x) = elu(x) + 1, linear attention's feature map: x + 1 for x > 0, e^x otherwise (not
+    (e^x - 1) + 1, which rounds every value below 1e-16 to 0)."""
+    return torch.where(X > 0, X + 1.0, torch.exp(X.clamp_max(0.0)))
 
 
 def relu(S, mask=None):
