@@ -133,7 +133,7 @@ SCORE_MASKS = ("full", "causal", "random")
 
 
 def score_elements(nonnegative: bool = False):
-    """One score: moderate (|x| <= 30), anywhere in [-1000, 1000], or one of :data:`EXTREME_SCORES`
+    """One score: moderate (in [-30, 30]), anywhere in [-1000, 1000], or one of :data:`EXTREME_SCORES`
     (their absolute values for ``nonnegative``, the kernel scores of linear attention)."""
     lo = 0.0 if nonnegative else -1000.0
     extremes = sorted({abs(v) for v in EXTREME_SCORES}) if nonnegative else EXTREME_SCORES

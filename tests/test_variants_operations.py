@@ -12,12 +12,13 @@ import mpmath
 import numpy as np
 import pytest
 import torch
-from hypothesis import assume, given, settings
+from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from scipy.special import log_expit
 
 from sinkcheck import strategies as sst
+from sinkcheck.core.attention_torch import one_thread
 from sinkcheck.errors import InvalidInputError
 from sinkcheck.planted import plant
 from sinkcheck.variants import OPERATIONS, register, unregister
@@ -106,7 +107,7 @@ def assert_close(A, B, rtol=RTOL, atol=ATOL):
 def check_definition(name, weights, S, mask, s=None):
     """``weights`` (an operation's numpy function) equals the definition of ``name``; masked keys get 0."""
     A = weights(S, mask) if s is None else weights(S, mask, s)
-    assert A.dtype == np.float64 and np.all(A[..., ~mask] == 0.0)
+    assert A.shape == S.shape and A.dtype == np.float64 and np.all(A[..., ~mask] == 0.0)
     assert_close(A, defined_weights(name, S, mask, s))
 
 
@@ -115,6 +116,12 @@ def _draw_case(data, name):
     S, mask, _ = data.draw(sst.attention_scores(nonnegative=op.score == "elu1_kernel"))
     s = data.draw(sst.extra_logits(S.shape[:-1])) if name in WITH_S else None
     return S, mask, s
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _torch_on_one_thread():  # tiny tensors: threads only contend (2x faster on a loaded machine)
+    with one_thread():
+        yield
 
 
 def test_every_builtin_operation_has_a_definition_here():
@@ -189,15 +196,17 @@ def check_extra_column(extra, softmax, S, mask, s):
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
-@given(sst.attention_scores())
-def test_softmax1_is_softmax_with_one_extra_zero_score_whose_column_is_dropped(backend, case):
-    S, mask, _ = case
+@settings(max_examples=examples(25))
+@given(data=st.data())
+def test_softmax1_is_softmax_with_one_extra_zero_score_whose_column_is_dropped(backend, data):
+    S, mask, _ = data.draw(sst.attention_scores())
     softmax1, softmax = BACKENDS[backend]("softmax1"), BACKENDS[backend]("softmax")
     check_extra_column(lambda S, mask, s: softmax1(S, mask), softmax, S, mask, 0.0)
 
 
 @pytest.mark.parametrize("name", WITH_S)
 @pytest.mark.parametrize("backend", BACKENDS)
+@settings(max_examples=examples(25))
 @given(data=st.data())
 def test_an_extra_logit_is_softmax_with_the_score_s_appended_and_its_column_dropped(backend, name, data):
     # s: one number (a head's sink logit), one per query row (a key bias q . k_s / sqrt(d)), or per head
@@ -226,6 +235,7 @@ def test_a_key_bias_is_softmax_over_the_bias_key_and_the_keys_with_the_bias_colu
 
 @pytest.mark.parametrize("name", SOFTMAX_WEIGHTS)
 @pytest.mark.parametrize("backend", BACKENDS)
+@settings(max_examples=examples(25))
 @given(sst.attention_scores(), st.floats(-1000, 1000))
 def test_softmax_weights_are_invariant_to_adding_a_constant_to_every_score(backend, name, case, c):
     S, mask, _ = case
@@ -235,6 +245,7 @@ def test_softmax_weights_are_invariant_to_adding_a_constant_to_every_score(backe
 
 @pytest.mark.parametrize("name", ["softmax1", *WITH_S])
 @pytest.mark.parametrize("backend", BACKENDS)
+@settings(max_examples=examples(25))
 @given(data=st.data())
 def test_extra_logit_weights_are_shift_invariant_only_when_the_extra_logit_shifts_too(backend, name, data):
     S, mask, _ = data.draw(sst.attention_scores())
@@ -247,6 +258,7 @@ def test_extra_logit_weights_are_shift_invariant_only_when_the_extra_logit_shift
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+@settings(max_examples=examples(25))
 @given(hnp.arrays(np.float64, st.integers(1, 6), elements=st.floats(-10, 10)), st.floats(-10, 10), st.floats(0.5, 5))
 def test_shifting_the_scores_alone_strictly_raises_the_mass_on_the_real_keys(backend, x, s, c):
     # the documented failure of shift invariance: |x|, |s| <= 10, so the slot's weight is >= e^-20 / 7
@@ -256,6 +268,7 @@ def test_shifting_the_scores_alone_strictly_raises_the_mass_on_the_real_keys(bac
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+@settings(max_examples=examples(25))
 @given(sst.attention_scores())
 def test_sigmoid_sum_is_the_softmax_of_log_sigmoid(backend, case):
     S, mask, _ = case
@@ -269,6 +282,7 @@ def test_sigmoid_sum_is_not_shift_invariant_and_tends_to_uniform_as_the_scores_g
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+@settings(max_examples=examples(25))
 @given(sst.attention_scores())
 def test_relu_length_is_relu_divided_by_the_number_of_visible_keys(backend, case):
     S, mask, _ = case
@@ -277,6 +291,7 @@ def test_relu_length_is_relu_divided_by_the_number_of_visible_keys(backend, case
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+@settings(max_examples=examples(25))
 @given(sst.attention_scores())
 def test_softpick_is_zero_exactly_where_a_score_is_at_most_zero_and_sums_to_one_without_negative_scores(backend, case):
     S, mask, _ = case
@@ -298,6 +313,7 @@ def test_softpick_leaves_the_negative_scores_share_of_the_mass_unassigned():
 
 @pytest.mark.parametrize("name", ["gated_head", "gated_elem"])
 @pytest.mark.parametrize("backend", BACKENDS)
+@settings(max_examples=examples(25))
 @given(sst.attention_scores(batch=False), st.floats(40, 1000), st.data())
 def test_gated_attention_with_gate_one_equals_softmax_attention(backend, name, case, G, data):
     # sigmoid(G) == 1.0 in float64 for G >= 40 (1 - e^-40 rounds to 1)
@@ -336,3 +352,221 @@ def test_torch_weights_and_their_gradients_are_finite_at_plus_minus_1000(name, d
         S32 = S_t.detach().double().numpy()
         ref = OPERATIONS[name].weights(S32, mask, *[a.detach().double().numpy() for a in args])
         np.testing.assert_allclose(A.detach().double().numpy(), ref, rtol=1e-4, atol=1e-6)
+
+
+# --- planted errors: the tests above fail on them
+
+CLAIM_DEFINITION = test_every_builtin_operations_weights_equal_its_definition_on_random_and_extreme_scores
+BROKEN_PLANT = (NameError, TypeError, AttributeError, SyntaxError, ImportError)
+
+
+def unshrunk(claim, **fixed):
+    """The property test ``claim`` (one that draws from ``data``) with ``fixed`` arguments, run by
+    hypothesis without shrinking: the first failing example is all a planted error needs."""
+    inner = claim.hypothesis.inner_test
+
+    @settings(max_examples=examples(20), phases=[Phase.generate], database=None, derandomize=True)
+    @given(data=st.data())
+    def run(data):
+        inner(data=data, **fixed)
+    return run
+
+PLANTED = [  # (reference function, operator, index, the operation whose definition test must catch it)
+    ("extra_logit", "drop_term", 3, "softmax1"),  # e^{s - m} -> e^s: the naive max-shift (the 1 kept)
+    ("extra_logit", "drop_term", 3, "sink_logit"),
+    ("extra_logit", "drop_term", 1, "key_bias"),  # the scores not shifted by the row's max
+    ("extra_logit", "drop_term", 2, "sink_logit"),  # the real keys dropped from the denominator
+    ("softmax1", "constant", 0, "softmax1"),  # the extra logit 1 instead of 0
+    ("sigmoid", "drop_term", 0, "sigmoid_bias"),  # the bias b dropped
+    ("sigmoid_log_n", "constant", 0, "sigmoid_bias"),  # n = T_q (shape[-2]) for T_k: seen on rectangular rows only
+    ("sigmoid_sum", "constant", 0, "sigmoid_sum"),  # log(e^1 + e^-x) for log(1 + e^-x)
+    ("elu1", "compare", 0, "elu1"),
+    ("elu1", "drop_term", 0, "elu1"),  # x for x + 1
+    ("normalised", "compare", 0, "linear_elu1"),
+    ("kernel_normalised", "compare", 0, "linear_elu1"),  # valid kernel scores refused
+    ("softpick", "drop_term", 0, "softpick"),  # e^x for e^x - 1
+    ("softpick", "compare", 0, "softpick"),  # expm1(min(x, 1)) used for x > 1
+]
+
+
+@pytest.mark.parametrize("function, operator, index, name", PLANTED, ids=lambda v: str(v))
+def test_a_planted_error_in_a_reference_operation_is_caught_by_its_definition_test(function, operator, index, name):
+    claim = unshrunk(CLAIM_DEFINITION, name=name)
+    claim()  # control: the real code passes
+    with plant(getattr(R, function), operator, index) as change:
+        with pytest.raises(Exception) as info:
+            claim()
+    assert not isinstance(info.value, BROKEN_PLANT), f"planted {change}: {info.value!r}"
+
+
+def naive_softmax1(S, mask=None):
+    """The max-shift pitfall: e^{x_j - m} / (1 + sum_i e^{x_i - m}), m = max_j x_j, the 1 left as it is."""
+    z = np.where(np.ones(S.shape[-2:], bool) if mask is None else mask, S, -np.inf)
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / (1.0 + e.sum(axis=-1, keepdims=True))
+
+
+def naive_softmax1_torch(S, mask=None):
+    z = S if mask is None else S.masked_fill(~mask, float("-inf"))
+    e = torch.exp(z - z.amax(dim=-1, keepdim=True))
+    return e / (1.0 + e.sum(dim=-1, keepdim=True))
+
+
+def test_the_naive_max_shift_is_the_sink_logit_at_s_equal_to_the_rows_max_not_softmax1():
+    S, mask = np.array([[2.0, 0.5, -1.0], [0.0, -1.0, -3.0]]), np.ones((2, 3), bool)
+    check_definition("sink_logit", lambda S, mask, s: naive_softmax1(S, mask), S, mask, S.max(axis=-1))
+    check_definition("softmax1", naive_softmax1, S[1:], mask[1:])  # right only where the row's max is 0
+    with pytest.raises(AssertionError):
+        check_definition("softmax1", naive_softmax1, S[:1], mask[:1])
+    # by hand, one key at 1000: softmax1 gives e^1000 / (1 + e^1000) = 1.0 in float64, the naive shift 1/2
+    assert naive_softmax1(np.array([[1000.0]]))[0, 0] == 0.5 and OPERATIONS["softmax1"].weights(np.array([[1000.0]]))[0, 0] == 1.0
+
+
+def _replaced(monkeypatch, name, **fields):
+    import dataclasses
+
+    monkeypatch.setitem(OPERATIONS, name, dataclasses.replace(OPERATIONS[name], **fields))
+
+
+def test_the_softmax1_identity_test_fails_on_the_naive_max_shift(monkeypatch):
+    claim = test_softmax1_is_softmax_with_one_extra_zero_score_whose_column_is_dropped
+    with plant(R.extra_logit, "drop_term", 3) as change:  # the registry's own reference, planted
+        assert change == "s - m -> s"
+        with pytest.raises(AssertionError):
+            unshrunk(claim, backend="numpy")()
+    _replaced(monkeypatch, "softmax1", weights=naive_softmax1, torch_weights=naive_softmax1_torch)
+    for backend in BACKENDS:
+        with pytest.raises(AssertionError):
+            unshrunk(claim, backend=backend)()
+
+
+def kept_column(S, mask, s):
+    """A dropped column kept: the weights of the row with s appended, s's column included."""
+    return OPERATIONS["softmax"].weights(*with_extra_column(S, mask, s))
+
+
+def renormalised(S, mask, s):
+    """A dropped column's mass handed back: the real keys' weights renormalised to sum to 1."""
+    return R.normalised(R.extra_logit(S, mask, s))
+
+
+def _torch_of(fn):
+    return lambda S, mask, s: torch.as_tensor(fn(S.numpy(), mask.numpy(), np.asarray(s)))
+
+
+@pytest.mark.parametrize("wrong", [kept_column, renormalised], ids=["kept", "renormalised"])
+def test_a_dropped_column_kept_or_renormalised_fails_the_identity_and_definition_tests(monkeypatch, wrong):
+    _replaced(monkeypatch, "sink_logit", weights=wrong, torch_weights=_torch_of(wrong))
+    for claim, kw in [(test_an_extra_logit_is_softmax_with_the_score_s_appended_and_its_column_dropped,
+                       {"backend": "numpy", "name": "sink_logit"}),
+                      (test_an_extra_logit_is_softmax_with_the_score_s_appended_and_its_column_dropped,
+                       {"backend": "torch", "name": "sink_logit"}),
+                      (CLAIM_DEFINITION, {"name": "sink_logit"})]:
+        with pytest.raises(AssertionError):
+            unshrunk(claim, **kw)()
+
+
+def test_a_sigmoid_through_one_plus_tanh_is_off_by_1e_4_relative_at_minus_30_which_the_definition_test_catches():
+    # the reference's sigmoid was 0.5 (1 + tanh(x / 2)): within 1e-16 absolutely, yet 1 - tanh(15) keeps ~3 digits
+    tanh_sigmoid = lambda S, mask: np.where(mask, 0.5 * (1.0 + np.tanh(0.5 * S)), 0.0)  # noqa: E731
+    S, mask = np.array([[-30.0]]), np.ones((1, 1), bool)
+    assert np.abs(tanh_sigmoid(S, mask) - defined_weights("sigmoid", S, mask)).max() < 1e-16
+    with pytest.raises(AssertionError):
+        check_definition("sigmoid", tanh_sigmoid, S, mask)
+
+
+def test_the_agreement_test_catches_a_torch_elu1_computed_as_e_to_the_x_minus_1_plus_1(monkeypatch):
+    # stable.elu1 was F.elu(x) + 1: (e^-40 - 1) + 1 rounds to 0, elu1(-40) = e^-40 = 4.2e-18
+    _replaced(monkeypatch, "elu1", torch_weights=lambda S, mask: (torch.nn.functional.elu(S) + 1.0).masked_fill(~mask, 0.0))
+    S, mask = np.array([[-40.0, 2.0]]), np.ones((1, 2), bool)
+    assert torch_weights("elu1")(S, mask)[0, 0] == 0.0
+    with pytest.raises(AssertionError):
+        unshrunk(test_numpy_and_torch_weights_agree_to_1e_12_relative_in_float64_up_to_plus_minus_1000, name="elu1")()
+
+
+# --- a user's operation
+
+@pytest.fixture
+def user_name():
+    yield "scaled_relu"
+    unregister("scaled_relu")
+
+
+def test_a_user_operation_without_numpy_weights_gets_its_torch_function_run_in_float64(user_name):
+    seen = []
+
+    def scaled_relu(S, mask, c=1.0):
+        seen.append((S.dtype, None if mask is None else mask.dtype))
+        return torch.relu(S * (c + 2.0**-40)).masked_fill(~mask, 0.0)  # 1 + 2^-40 is 1 in float32
+
+    op = register(user_name, scaled_relu, normalises=False)
+    assert OPERATIONS[user_name] is op and not op.builtin and op.torch_weights is scaled_relu
+    A = op.weights(np.array([[3.0, -1.0]], dtype=np.float32), np.array([[True, False]]), c=2.0)
+    assert seen == [(torch.float64, torch.bool)] and isinstance(A, np.ndarray) and A.dtype == np.float64
+    np.testing.assert_array_equal(A, [[3.0 * (2.0 + 2.0**-40), 0.0]])
+    unregister(user_name)
+    assert user_name not in OPERATIONS
+
+
+def test_a_user_operation_may_be_a_torch_module(user_name):
+    class Quiet(torch.nn.Module):
+        def forward(self, S, mask):
+            return T.softmax1(S, mask)
+
+    op = register(user_name, Quiet(), normalises=True)
+    S, mask = np.array([[1.0, 2.0]]), np.ones((1, 2), bool)
+    assert_close(op.weights(S, mask), defined_weights("softmax1", S, mask))
+
+
+@pytest.mark.parametrize("name", ["softmax", "sink_logit", "gated_elem"])
+def test_a_builtin_operation_cannot_be_replaced(name):
+    before = OPERATIONS[name]
+    with pytest.raises(InvalidInputError, match=rf"^name: must not be a built-in operation's name \(got '{name}'\)$"):
+        register(name, T.relu, normalises=False)
+    assert OPERATIONS[name] is before
+    unregister(name)
+    assert OPERATIONS[name] is before
+
+
+@pytest.mark.parametrize("kw, message", [
+    ({"torch_weights": 3}, r"^torch_weights: must be callable, a function or a torch module \(got 3\)$"),
+    ({"weights": "softmax"}, r"^weights: must be callable or None \(got 'softmax'\)$"),
+    ({"name": "my op"}, r"^name: must be a Python identifier .* \(got 'my op'\)$"),
+    ({"extra": "bias"}, r"^extra: must be one of none, logit, key, token, gate_head, gate_elem \(got 'bias'\)$"),
+    ({"score": "cosine"}, r"^score: must be one of dot, elu1_kernel \(got 'cosine'\)$"),
+])
+def test_bad_input_to_register_is_refused_naming_the_parameter_and_registers_nothing(kw, message):
+    before = dict(OPERATIONS)
+    args = {"name": "user_op", "torch_weights": T.relu, **kw}
+    with pytest.raises(InvalidInputError, match=message):
+        register(args.pop("name"), args.pop("torch_weights"), normalises=False, **args)
+    assert OPERATIONS == before
+
+
+# --- the strategies
+
+@given(st.booleans(), st.data())
+def test_attention_scores_lie_in_plus_minus_1000_and_every_query_sees_a_key(nonnegative, data):
+    S, mask, kind = data.draw(sst.attention_scores(nonnegative=nonnegative))
+    assert np.all(np.abs(S) <= 1000) and mask.shape == S.shape[-2:] and mask.any(axis=-1).all()
+    assert not nonnegative or S.min() >= 0
+    assert S.shape[-2] <= S.shape[-1]
+    if kind == "causal":
+        np.testing.assert_array_equal(mask, np.tri(*mask.shape, mask.shape[1] - mask.shape[0], dtype=bool))
+
+
+def test_attention_scores_reach_plus_and_minus_1000_rectangular_rows_and_a_random_mask():
+    from hypothesis import find
+
+    find(sst.attention_scores(), lambda c: c[2] == "random" and not c[1].all() and c[0].shape[-2] < c[0].shape[-1]
+         and (c[0] == 1000).any() and (c[0] == -1000).any())
+    assert find(sst.attention_scores(nonnegative=True), lambda c: (c[0] == 1000).any())[0].min() >= 0
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("name", ["softpick", "linear_elu1"])
+def test_a_row_whose_only_positive_score_is_subnormal_puts_all_its_mass_there(backend, name):
+    # by the definitions: (e^x - 1) / |e^x - 1| = 1 and x / x = 1 for x = 1e-310 (a total clamped to
+    # the smallest normal number, 2.2e-308, gave 4.5e-3 and 2e-16)
+    S = np.array([[1e-310, 0.0], [5e-324, 0.0]])
+    np.testing.assert_array_equal(BACKENDS[backend](name)(S, np.ones((2, 2), bool)), [[1.0, 0.0], [1.0, 0.0]])

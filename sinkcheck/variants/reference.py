@@ -105,7 +105,7 @@ def relu_length(S, mask=None):
 
 
 def softpick(S, mask=None):
-    """a_j = max(e^{x_j} - 1, 0) / sum_i |e^{x_i} - 1| (Zuhri et al.), 0/0 read as 0 (a row of zero
+    """a_j = max(e^{x_j} - 1, 0) / sum_i abs(e^{x_i} - 1) (Zuhri et al.), 0/0 read as 0 (a row of zero
     scores); the authors' code adds a small epsilon to the denominator instead."""
     S, mask = _visible(S, mask)
     m = np.maximum(np.where(mask, S, -np.inf).max(axis=-1, keepdims=True), 0.0)

@@ -92,7 +92,7 @@ _BUILTIN = (
 )
 
 OPERATIONS: dict[str, Operation] = {op.name: op for op in _BUILTIN}
-"""Every registered operation by name: the built-in ones, then any a user registers."""
+"""Every registered operation by name, the built-in ones first, then any a user registers."""
 
 
 def get(name: str) -> Operation:

@@ -55,9 +55,16 @@ def elu1(S, mask=None):
     return elu1_features(S).masked_fill(~_mask(S, mask), 0.0)
 
 
+def _divided(A: torch.Tensor, total: torch.Tensor) -> torch.Tensor:
+    """A / total with 0 / 0 read as 0 (A = 0 wherever total = 0).  The value divides by the total
+    itself; the gradient, by the total clamped to the smallest normal number: below it the true
+    derivative ~1/total is beyond float range (a clamped value turned the row (1e-310,) into 2e-16)."""
+    clamped = A / total.clamp_min(torch.finfo(A.dtype).tiny)
+    return clamped + (A / torch.where(total > 0, total, torch.ones_like(total)) - clamped).detach()
+
+
 def _normalised(A: torch.Tensor) -> torch.Tensor:
-    total = A.sum(dim=-1, keepdim=True)
-    return A / total.clamp_min(torch.finfo(A.dtype).tiny)  # a zero row stays zero
+    return _divided(A, A.sum(dim=-1, keepdim=True))  # a zero row stays zero
 
 
 def kernel_normalised(S, mask=None):
@@ -83,13 +90,13 @@ def relu_length(S, mask=None):
 
 
 def softpick(S, mask=None):
-    """max(e^{x_j} - 1, 0) / sum_i |e^{x_i} - 1|, every term times e^{-m}, m = max(0, max_j x_j)."""
+    """max(e^{x_j} - 1, 0) / sum_i abs(e^{x_i} - 1), every term times e^{-m}, m = max(0, max_j x_j)."""
     mask = _mask(S, mask)
     m = S.masked_fill(~mask, NEG).amax(dim=-1, keepdim=True).clamp_min(0.0).detach()
     big = torch.exp(torch.minimum(S, m) - m) - torch.exp(-m)
     small = torch.exp(-m) * torch.expm1(S.clamp_max(1.0))
     u = torch.where(S > 1.0, big, small).masked_fill(~mask, 0.0)
-    return torch.relu(u) / u.abs().sum(dim=-1, keepdim=True).clamp_min(torch.finfo(S.dtype).tiny)
+    return _divided(torch.relu(u), u.abs().sum(dim=-1, keepdim=True))
 
 
 def gate(Y, G):
