@@ -250,21 +250,27 @@ def test_softmax_weights_are_invariant_to_adding_a_constant_to_every_score(backe
 def test_extra_logit_weights_are_shift_invariant_only_when_the_extra_logit_shifts_too(backend, name, data):
     S, mask, _ = data.draw(sst.attention_scores())
     c = data.draw(st.floats(-1000, 1000))
-    weights = BACKENDS[backend]("sink_logit")  # softmax1 is s = 0 (its own identity above)
-    s = 0.0 if name == "softmax1" else data.draw(sst.extra_logits(S.shape[:-1]))
+    if name == "softmax1":  # its extra logit is 0: shifted with the scores, it is the sink logit c
+        softmax1, sink_logit = BACKENDS[backend]("softmax1"), BACKENDS[backend]("sink_logit")
+        assert_close(sink_logit(S + c, mask, c), softmax1(S, mask), rtol=1e-11)
+        assert_close(softmax1(S + c, mask), sink_logit(S, mask, -c), rtol=1e-11)
+        return
+    weights, s = BACKENDS[backend](name), data.draw(sst.extra_logits(S.shape[:-1]))
     assert_close(weights(S + c, mask, s + c), weights(S, mask, s), rtol=1e-11)
     # shifting the scores alone is shifting the extra logit the other way: the weights move with c
     assert_close(weights(S + c, mask, s), weights(S, mask, s - c), rtol=1e-11)
 
 
+@pytest.mark.parametrize("name", ["softmax1", *WITH_S])
 @pytest.mark.parametrize("backend", BACKENDS)
 @settings(max_examples=examples(25))
 @given(hnp.arrays(np.float64, st.integers(1, 6), elements=st.floats(-10, 10)), st.floats(-10, 10), st.floats(0.5, 5))
-def test_shifting_the_scores_alone_strictly_raises_the_mass_on_the_real_keys(backend, x, s, c):
+def test_shifting_the_scores_alone_strictly_raises_the_mass_on_the_real_keys(backend, name, x, s, c):
     # the documented failure of shift invariance: |x|, |s| <= 10, so the slot's weight is >= e^-20 / 7
-    weights, S, mask = BACKENDS[backend]("sink_logit"), x[None, :], np.ones((1, x.size), bool)
-    assert weights(S + c, mask, s).sum() > weights(S, mask, s).sum()
-    assert weights(S - c, mask, s).sum() < weights(S, mask, s).sum()
+    weights, S, mask = BACKENDS[backend](name), x[None, :], np.ones((1, x.size), bool)
+    args = () if name == "softmax1" else (s,)
+    assert weights(S + c, mask, *args).sum() > weights(S, mask, *args).sum()
+    assert weights(S - c, mask, *args).sum() < weights(S, mask, *args).sum()
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
