@@ -135,7 +135,8 @@ def check_trigger(name: str, T: int = 6, p: int = 2, R: float = 1.0, seed: int =
     """The executed check of ``name``'s construction on a seeded batch of B sequences and the
     all-equal probes of norm R: "exact": sup error < 1e-12 and BOS attention exactly 0 everywhere;
     "limit": at every knob of :data:`KNOBS` the sup error is > 0 (not exact) and at most
-    :func:`error_bound`, which falls along the knobs, and the largest BOS attention at a scored
+    :func:`error_bound` (up to 1e-15 R: the registry's sigmoid is exact to about 1e-16 absolute,
+    not relative, at scores near -30), which falls along the knobs, and the largest BOS attention at a scored
     position tends to 0 with it.  Returns the evidence with ``holds``."""
     validate.choice("name", name, LIMIT + EXACT)
     pos = name in ("sigmoid", "sigmoid_bias", "elu1", "relu", "relu_length")
@@ -150,6 +151,6 @@ def check_trigger(name: str, T: int = 6, p: int = 2, R: float = 1.0, seed: int =
     if name in EXACT:
         ok = rows[0]["sup_error"] < 1e-12 and rows[0]["max_bos"] == 0.0
     else:
-        ok = all(0 < r["sup_error"] <= r["bound"] * (1 + 1e-9) for r in rows) \
+        ok = all(0 < r["sup_error"] <= r["bound"] * (1 + 1e-9) + 1e-15 * R for r in rows) \
             and all(a["bound"] > b["bound"] for a, b in zip(rows, rows[1:])) and rows[-1]["max_bos"] < 1e-10
     return {"operation": name, "T": T, "p": p, "R": R, "seed": seed, "rows": rows, "holds": bool(ok)}
