@@ -153,4 +153,4 @@ def check_trigger(name: str, T: int = 6, p: int = 2, R: float = 1.0, seed: int =
     else:
         ok = all(0 < r["sup_error"] <= r["bound"] * (1 + 1e-9) + 1e-15 * R for r in rows) \
             and all(a["bound"] > b["bound"] for a, b in zip(rows, rows[1:])) and rows[-1]["max_bos"] < 1e-10
-    return {"operation": name, "T": T, "p": p, "R": R, "seed": seed, "rows": rows, "holds": bool(ok)}
+    return {"operation": name, "T": T, "p": p, "R": R, "seed": seed, "B": B, "rows": rows, "holds": bool(ok)}

@@ -227,9 +227,12 @@ def check_switch_theorem() -> dict[str, bool]:
 
 # ---- executed checks against the registry's weights ---------------------------------------------
 
-REL, ABS = 1e-12, 1e-15
-"""Tolerances of the limit checks: relative, plus an absolute floor (the registry's sigmoid and gate,
-0.5 (1 + tanh(x/2)), are exact to about 1e-16 absolute, not relative, at scores below -20)."""
+REL = 1e-12
+"""The relative tolerance of the limit checks."""
+
+ABS = 1e-15
+"""The absolute floor of the limit checks (the registry's sigmoid and gate, 0.5 (1 + tanh(x/2)), are
+exact to about 1e-16 absolute, not relative, at scores below -20)."""
 
 
 def _rows(rng: np.random.Generator, rows: int, n: int, delta: np.ndarray, scales=(0.1, 3.0)) -> np.ndarray:
@@ -299,6 +302,8 @@ def check_statement(name: str, seed: int = 0, rows: int = 200) -> dict:
         ok &= worst["max_mass"] == 0.0 and worst["min_mass_on"] > 0
     ev.update({k: worst[k] for k in _KEEP[kind]})
     ev["rows"] = 8 * rows
+    ev["scores"] = {"never": "N(0, 1 or 1000)", "limit": "-Delta - |N(0, 0.1 or 3)|, Delta in [0, 30]",
+                    "exact": "<= 0, a fifth at -1000"}[kind]
     ev["holds"] = bool(ok)
     return ev
 
