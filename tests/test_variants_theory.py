@@ -174,6 +174,10 @@ def test_a_planted_error_in_each_trigger_statement_is_caught(fn, operator, index
         assert not check()
 
 
+def test_the_leak_bounds_and_the_exact_trigger_weights_hold_exactly():
+    assert all(V.leak_bounds().values()) and all(V.exact_weights(T_max=10).values())
+
+
 @pytest.mark.parametrize("name", [n for n in BUILTIN if V.TRIGGER_WITHOUT_SINK[n] == "no"])
 def test_the_necessity_argument_applies_to_every_operation_that_needs_a_sink(name):
     assert all(V.necessity_applies(name).values())
