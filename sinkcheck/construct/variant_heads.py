@@ -36,8 +36,10 @@ class Head:
 
 
 LIMIT = ("softmax1", "sink_logit", "key_bias", "sigmoid", "sigmoid_bias", "elu1", "gated_head", "gated_elem")
+"""The operations whose heads here solve the task in the limit L -> infinity."""
+
 EXACT = ("relu", "relu_length", "softpick")
-"""The operations with a construction here (the others need a sink: Ran-Milo's necessity argument)."""
+"""The operations whose heads here solve the task exactly (the others need a sink, by Ran-Milo's necessity argument)."""
 
 
 def head(name: str, p: int, T: int, L: float = 0.0) -> Head:
@@ -53,7 +55,7 @@ def head(name: str, p: int, T: int, L: float = 0.0) -> Head:
     - gated_head, gated_elem: gate logit -L on content queries, +L on the trigger, which scores
       its content keys L (softmax);
     - relu, relu_length: :func:`~sinkcheck.construct.trigger_weights.relu_exact_head`;
-    - softpick: the trigger scores its content keys 1, BOS and itself 0 (|e^0 - 1| = 0 leaves them
+    - softpick: the trigger scores its content keys 1, BOS and itself 0 (abs(e^0 - 1) = 0 leaves them
       out of the denominator: weights exactly 1/(t-1)); content queries score content keys -1.
     """
     validate.choice("name", name, LIMIT + EXACT)

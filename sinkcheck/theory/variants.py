@@ -236,7 +236,7 @@ exact to about 1e-16 absolute, not relative, at scores below -20)."""
 
 
 def _rows(rng: np.random.Generator, rows: int, n: int, delta: np.ndarray, scales=(0.1, 3.0)) -> np.ndarray:
-    """Scores x_j <= -Delta: a gap |N(0, scale)| below -Delta, a third of the entries exactly -Delta."""
+    """Scores x_j <= -Delta: a gap abs(N(0, scale)) below -Delta, a third of the entries exactly -Delta."""
     gap = np.abs(rng.normal(0, rng.choice(scales), (rows, n)))
     return -delta[:, None] - np.where(rng.random((rows, n)) < 1 / 3, 0.0, gap)
 
@@ -245,7 +245,7 @@ def check_statement(name: str, seed: int = 0, rows: int = 200) -> dict:
     """Decide ``name``'s statement: its proof steps (:func:`proof_steps`) and, on ``rows`` seeded
     random rows per key count n = 1..8 of the registry's weights, the executed check of its kind:
 
-    - never: |row sum - 1| and |A c - c| for equal values c, at scores up to +-1000 (kernel
+    - never: abs(row sum - 1) and abs(A c - c) for equal values c, at scores up to +-1000 (kernel
       scores phi(q).phi(k) for linear_elu1);
     - limit: every content mass > 0 at scores <= -Delta, below the rate, and equal to it at
       x_j = -Delta (within :data:`REL`, :data:`ABS`), Delta in [0, 30] (the gate logit for gated attention);
@@ -343,7 +343,7 @@ def leak_bounds() -> dict[str, bool]:
 def exact_weights(T_max: int = 8) -> dict[str, bool]:
     """The trigger's content weights of the position-indexed and softpick constructions, exactly,
     for t = 2..T_max: 2 sigmoid(-log(2t - 3)) = 1/(t-1) (sigmoid, V = 2x), e^{-log(t-1)} = 1/(t-1)
-    (elu1), and softpick's (e^k - 1) / ((t-1)(e^k - 1) + 2 |e^0 - 1|) = 1/(t-1) for every k > 0
+    (elu1), and softpick's (e^k - 1) / ((t-1)(e^k - 1) + 2 abs(e^0 - 1)) = 1/(t-1) for every k > 0
     (BOS and the trigger itself score 0 and drop out of the denominator)."""
     T_max = validate.integer_at_least("T_max", T_max, 2)
     k = sp.Symbol("k", positive=True)
