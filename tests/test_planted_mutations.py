@@ -135,7 +135,7 @@ TARGETS = [
      {"name": "sink_logit"}),
     ("sinkcheck.theory.variants", "sigmoid_bias_rate", "drop_term", 0,
      test_variants_theory.test_sigmoid_with_bias_minus_log_n_is_off_at_rate_e_minus_delta_whatever_n, {}),
-    ("sinkcheck.theory.variants", "leak_bounds", "drop_term", 20,
+    ("sinkcheck.theory.variants", "leak_bounds", "drop_term", 16,
      test_variants_theory.test_the_leak_bounds_and_the_exact_trigger_weights_hold_exactly, {}),
     ("sinkcheck.construct.variant_heads", "head", "constant", 5,
      test_variants_theory.test_each_limit_head_has_positive_error_below_its_bound_and_the_bound_tends_to_0,

@@ -155,7 +155,7 @@ def test_a_planted_nonzero_self_score_makes_the_softpick_head_inexact():
 
 
 PLANTED_TRIGGER = [
-    (V.leak_bounds, "drop_term", 20, "3 * t_ - 4 -> 3 * t_", lambda: all(V.leak_bounds().values())),
+    (V.leak_bounds, "drop_term", 16, "3 * t_ - 4 -> 3 * t_", lambda: all(V.leak_bounds().values())),
     (V.exact_weights, "constant", 21, "0 -> 1", lambda: all(V.exact_weights().values())),
     (V.exact_weights, "constant", 5, "3 -> 4", lambda: all(V.exact_weights().values())),
     (vh.head, "constant", 5, "2 -> 3", lambda: vh.check_trigger("sigmoid")["holds"]),

@@ -333,7 +333,7 @@ def leak_bounds() -> dict[str, bool]:
     w = sp.Symbol("w", positive=True)
     return {
         "column_leak": sp.simplify(3 / E - col - 3 * (3 / E + t_ - 2) / (3 + (t_ - 1) * E)) == 0,
-        "sink_logit_leak": sp.expand(3 / E * (E + 2 + (t_ - 1) * E**2) - (E + 2) - (1 + 6 / E + (3 * t_ - 4) * E)) == 0,
+        "sink_logit_leak": sp.simplify(3 / E - sink - (1 + 6 / E + (3 * t_ - 4) * E) / (E + 2 + (t_ - 1) * E**2)) == 0,
         "gate_leak": sp.expand((1 - _sig(Ls) * w) - ((1 - _sig(Ls)) + (1 - w)) - (1 - _sig(Ls)) * (w - 1)) == 0
         and sp.simplify(1 / E - (1 - _sig(Ls)) - 1 / (E * (1 + E))) == 0,
         "bounds_tend_to_0": sp.limit(t_ * sp.exp(-Ls), Ls, sp.oo) == 0,

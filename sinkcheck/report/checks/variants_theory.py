@@ -18,7 +18,7 @@ PLANTED_OFF = ((V.column_rate, "constant", 0, "softmax1"), (V.sigmoid_rate, "dro
                (V.proof_steps, "drop_term", 32, "elu1"))
 """Planted errors of the off-switch check: (function, operator, site, the operation whose check runs)."""
 
-PLANTED_TRIGGER = ((V.leak_bounds, "drop_term", 20, "sink_logit"), (V.exact_weights, "constant", 21, "softpick"),
+PLANTED_TRIGGER = ((V.leak_bounds, "drop_term", 16, "sink_logit"), (V.exact_weights, "constant", 21, "softpick"),
                    (vh.head, "constant", 5, "sigmoid"), (V.proof_steps, "drop_term", 0, "sigmoid_sum"))
 """Planted errors of the trigger check: a leak bound, softpick's zero BOS score, sigmoid's knob, the
 normalisation step of the necessity argument."""
