@@ -13,7 +13,9 @@ labels the claim's statement with the claim id).
   (:data:`KIND_VERDICTS`).
 - ``statement_source``: "paper" when the paper's own statement is available to us (``where`` cites
   it), "reconstructed" when only an abstract or a cut-off text is: the checked statement is then
-  ours, and the paper's may differ.
+  ours, and the paper's may differ; "extension" when the paper states a special case (softmax
+  attention) and the checked statement, ours, extends it (to other attention operations): the
+  paper says nothing about the rest.
 - Theorem verdicts: "holds" (as checked), "holds_with_hypothesis" (fails as stated on a kept
   counterexample, holds under the named hypothesis), "fails" (with its counterexample),
   "undecided" (neither proved nor refuted: a part of it is not derived).
@@ -49,7 +51,7 @@ PAPERS = {p.key: p for p in (
 """The three papers, in the order the ledger and the report list them."""
 
 KINDS = ("theorem", "empirical")
-SOURCES = ("paper", "reconstructed")
+SOURCES = ("paper", "reconstructed", "extension")
 KIND_VERDICTS = {"theorem": ("holds", "holds_with_hypothesis", "fails", "undecided"),
             "empirical": ("reproduced", "not_reproduced", "inconclusive", "out_of_scope")}
 """The verdicts of each kind of claim."""

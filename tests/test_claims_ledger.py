@@ -74,7 +74,7 @@ def test_the_ledger_has_no_claim_this_file_does_not_name_and_lists_papers_in_ord
 def test_every_record_is_complete(claim):
     assert claim.kind == ("empirical" if claim.id in EMPIRICAL else "theorem")
     assert claim.id.startswith(claim.paper + ".") and claim.expected_verdict in ledger.KIND_VERDICTS[claim.kind]
-    assert claim.statement_source in ("paper", "reconstructed")
+    assert claim.statement_source in ("paper", "reconstructed", "extension")
     assert bool(claim.setting and claim.paper_setting) == (claim.kind == "empirical")
     assert claim.paper_statement and claim.checked_statement and claim.where and claim.checks
     # an added hypothesis exactly when the verdict says one is needed

@@ -1,7 +1,7 @@
 """The theory per attention operation (docs/variants_theory.md, :mod:`sinkcheck.theory.variants`):
 two records, each extending a paper's softmax (and ReLU) statement to every built-in operation of
 :mod:`sinkcheck.variants`.  The papers state only the softmax and ReLU cases, so the checked
-statements are ours (statement_source "reconstructed")."""
+statements are ours (statement_source "extension")."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ SUKENIK: tuple[Claim, ...] = (
           "(elu + 1), sigma(-D) <= e^{-D} (gates); ReLU, ReLU / length and softpick are off exactly (weight 0 at "
           "every score <= 0). Proof steps in sympy; the registry's weights checked on random rows.",
           None, "holds", ("variants_theory.off_switch",), _TESTS, "variants_theory",
-          kind="theorem", statement_source="reconstructed"),
+          kind="theorem", statement_source="extension"),
 )
 
 RANMILO: tuple[Claim, ...] = (
@@ -41,5 +41,5 @@ RANMILO: tuple[Claim, ...] = (
           "as in Theorem 1: the content-free value parts are bounded by beta (the 'no' rows), and V z = V_x x (no "
           "content-free value part) for 'never exactly' of the limit rows",
           "holds_with_hypothesis", ("variants_theory.trigger",), _TESTS, "variants_theory",
-          kind="theorem", statement_source="reconstructed"),
+          kind="theorem", statement_source="extension"),
 )
