@@ -1,0 +1,155 @@
+"""Trigger-task heads for every attention operation that solves the task without a sink token
+(docs/variants_theory.md; :data:`sinkcheck.theory.variants.TRIGGER_WITHOUT_SINK`), run through the
+registry's weights.
+
+A head is (W, V) as in :mod:`sinkcheck.construct.trigger_weights` (logits z_i^T W z_j, scale 1;
+values V z_j = x_j), plus, where the operation has one, the extra logit per query s_i = z_i . w_s
+(softmax1: s = 0; the sink logit: w_s puts s_h on every query's type flag) or the gate logits
+g_i = z_i . w_g (one per head, the same for every coordinate in the elementwise gate).  Each
+"limit" head has a knob L: its sup error is at most :func:`error_bound` (R max(T, 3) e^{-L} and
+similar), which tends to 0, and its BOS attention tends to 0; each "exact" head has error 0.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sinkcheck import validate, variants
+from sinkcheck.construct import trigger_weights as tw
+from sinkcheck.construct.trigger_task import BOS, CONTENT, TRIGGER, TriggerBatch, equal_content_batch, layout, sample_batch
+from sinkcheck.core import attention as att
+from sinkcheck.variants import reference as ref
+
+
+@dataclass(frozen=True)
+class Head:
+    """One head of operation ``name``: W, V, the extra-logit vector ``w_s`` and the gate vector
+    ``w_g`` (None where the operation has neither)."""
+
+    name: str
+    W: np.ndarray
+    V: np.ndarray
+    w_s: np.ndarray | None = None
+    w_g: np.ndarray | None = None
+
+
+LIMIT = ("softmax1", "sink_logit", "key_bias", "sigmoid", "sigmoid_bias", "elu1", "gated_head", "gated_elem")
+EXACT = ("relu", "relu_length", "softpick")
+"""The operations with a construction here (the others need a sink: Ran-Milo's necessity argument)."""
+
+
+def head(name: str, p: int, T: int, L: float = 0.0) -> Head:
+    """The construction for ``name`` (one of :data:`LIMIT` or :data:`EXACT`) with knob L >= 0
+    (ignored by the exact ones): content dimension p, T tokens after BOS.
+
+    - softmax1: content queries score every key -L, the trigger its content keys +L;
+    - sink_logit: s_h = L, content queries score 0, the trigger its content keys 2L;
+    - key_bias: s_i = L on content queries, 0 on the trigger, which scores its content keys L;
+    - sigmoid, sigmoid_bias, elu1 (with positions): the trigger at t scores its content keys a_t
+      with weight times value scale exactly 1/(t-1) (sigmoid: a_t = -log(2t - 3), V = 2x; elu1:
+      a_t = -log(t - 1)); every other score is at most -L (sigmoid_bias adds log(T + 1));
+    - gated_head, gated_elem: gate logit -L on content queries, +L on the trigger, which scores
+      its content keys L (softmax);
+    - relu, relu_length: :func:`~sinkcheck.construct.trigger_weights.relu_exact_head`;
+    - softpick: the trigger scores its content keys 1, BOS and itself 0 (|e^0 - 1| = 0 leaves them
+      out of the denominator: weights exactly 1/(t-1)); content queries score content keys -1.
+    """
+    validate.choice("name", name, LIMIT + EXACT)
+    L = validate.nonnegative("L", L)
+    if name in ("relu", "relu_length"):
+        return Head(name, *tw.relu_exact_head(p, T, "none" if name == "relu" else "length"))
+    positional = name in ("sigmoid", "sigmoid_bias", "elu1")
+    lay = layout(p, T, positional)
+    W, V = np.zeros((lay.d, lay.d)), tw.value_reads_content_only(p, lay)
+    f = lay.flag
+    w_s = w_g = None
+    if name == "softpick":
+        W[f(TRIGGER), f(CONTENT)], W[f(CONTENT), f(CONTENT)] = 1.0, -1.0
+    elif name == "softmax1":
+        W[f(CONTENT), [f(BOS), f(CONTENT), f(TRIGGER)]] = -L
+        W[f(TRIGGER), f(CONTENT)] = L
+    elif name == "sink_logit":
+        W[f(TRIGGER), f(CONTENT)] = 2 * L
+        w_s = np.zeros(lay.d)
+        w_s[[f(BOS), f(CONTENT), f(TRIGGER)]] = L  # every query has exactly one type flag: s_i = L
+    elif name == "key_bias":
+        W[f(TRIGGER), f(CONTENT)] = L
+        w_s = np.zeros(lay.d)
+        w_s[f(CONTENT)] = L
+    elif name.startswith("gated"):
+        W[f(TRIGGER), f(CONTENT)] = L
+        w_g = np.zeros(lay.d)
+        w_g[f(CONTENT)], w_g[f(TRIGGER)] = -L, L
+    else:
+        t = np.arange(2, T + 1)
+        a = -np.log(2 * t - 3.0) if name != "elu1" else -np.log(t - 1.0)
+        shift = np.log(T + 1.0) if name == "sigmoid_bias" else 0.0
+        W[f(CONTENT), [f(BOS), f(CONTENT), f(TRIGGER)]] = -L  # content queries: every key at -L (+ a_i)
+        W[f(TRIGGER), [f(BOS), f(TRIGGER)]] = -L  # the trigger: BOS and itself at -L
+        W[[lay.pos(int(k)) for k in t], f(CONTENT)] = a + shift  # content keys from position k: a_k
+        if name != "elu1":
+            V = tw.value_reads_content_only(p, lay, 2.0)
+    return Head(name, W, V, w_s, w_g)
+
+
+def forward(batch: TriggerBatch, h: Head) -> tuple[np.ndarray, np.ndarray]:
+    """Outputs O (B, T+1, p) and the effective attention A (B, T+1, T+1) of head ``h`` on a batch,
+    through the registry's reference weights (A includes the gate: sigmoid(g_i) times the row)."""
+    op = variants.get(h.name)
+    Z = batch.Z
+    S = att.scores(Z, Z, validate.finite_array("W", h.W, shape=(batch.lay.d, batch.lay.d)), scale=1.0)
+    mask = att.causal_mask(S.shape[-1])
+    if op.extra in ("logit", "key"):
+        A = op.weights(S, mask, s=Z @ h.w_s)
+    else:
+        A = op.weights(S, mask)
+    O = att.head_output(A, Z, h.V)
+    if h.w_g is not None:
+        G = (Z @ h.w_g)[..., None]
+        O, A = ref.gate(O, G), ref.gate(A, G)
+    return O, A
+
+
+def error_bound(name: str, T: int, R: float, L: float) -> float:
+    """An upper bound on the sup error of :func:`head` at knob L (Theorem V2 of
+    docs/variants_theory.md); 0 for the exact ones.
+
+    softmax1, sink_logit, key_bias: R max(T, 3) e^{-L} (content mass <= T e^{-L} off the trigger,
+    its leak <= 3 e^{-L}); sigmoid, sigmoid_bias: 2 T R e^{-L}; elu1: T R e^{-L}; gated: 3 R e^{-L}.
+    """
+    validate.choice("name", name, LIMIT + EXACT)
+    if name in EXACT:
+        return 0.0
+    c = {"sigmoid": 2.0 * T, "sigmoid_bias": 2.0 * T, "elu1": float(T), "gated_head": 3.0,
+         "gated_elem": 3.0}.get(name, float(max(T, 3)))
+    return c * R * float(np.exp(-L))
+
+
+KNOBS = (0.0, 2.0, 4.0, 8.0, 16.0, 30.0)
+"""The knobs L of the "limit" heads' executed check (the bound at L = 30 is below 1e-11 for T <= 8)."""
+
+
+def check_trigger(name: str, T: int = 6, p: int = 2, R: float = 1.0, seed: int = 0, B: int = 128) -> dict:
+    """The executed check of ``name``'s construction on a seeded batch of B sequences and the
+    all-equal probes of norm R: "exact": sup error < 1e-12 and BOS attention exactly 0 everywhere;
+    "limit": at every knob of :data:`KNOBS` the sup error is > 0 (not exact) and at most
+    :func:`error_bound`, which falls along the knobs, and the largest BOS attention at a scored
+    position tends to 0 with it.  Returns the evidence with ``holds``."""
+    validate.choice("name", name, LIMIT + EXACT)
+    pos = name in ("sigmoid", "sigmoid_bias", "elu1", "relu", "relu_length")
+    batches = (sample_batch(seed, B, T, p, R, positional=pos), equal_content_batch(np.r_[np.zeros(p - 1), R], T, pos))
+    rows = []
+    for L in (KNOBS if name in LIMIT else (0.0,)):
+        h = head(name, p, T, L)
+        outs = [forward(b, h) for b in batches]
+        err = max(tw.sup_error(b, O) for b, (O, _) in zip(batches, outs))
+        bos = max(float(A[:, 1:, 0].max()) for _, A in outs)
+        rows.append({"L": L, "sup_error": err, "bound": error_bound(name, T, R, L), "max_bos": bos})
+    if name in EXACT:
+        ok = rows[0]["sup_error"] < 1e-12 and rows[0]["max_bos"] == 0.0
+    else:
+        ok = all(0 < r["sup_error"] <= r["bound"] * (1 + 1e-9) for r in rows) \
+            and all(a["bound"] > b["bound"] for a, b in zip(rows, rows[1:])) and rows[-1]["max_bos"] < 1e-10
+    return {"operation": name, "T": T, "p": p, "R": R, "seed": seed, "rows": rows, "holds": bool(ok)}
