@@ -9,14 +9,13 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sys
-import types
 
 import pytest
 from click.testing import CliRunner
 
 from sinkcheck.cli import main
 from sinkcheck.cli import variants as V
+from sinkcheck.sweep import variants as SV
 from sinkcheck.variants import OPERATIONS
 
 BUILTIN = [n for n, op in OPERATIONS.items() if op.builtin]
@@ -34,7 +33,7 @@ def fake_run(op, task, heads, seed, steps=None, device="cpu"):
 
 @pytest.fixture
 def grid(monkeypatch):
-    """The fake grid (and, while the theory module is missing, a fake theory), recording its calls."""
+    """The fake grid in place of :func:`sinkcheck.sweep.variants.run_grid`, recording its calls."""
     calls = []
 
     def run_grid(ops=None, tasks=("trigger", "dormant"), heads=(1, 2), seeds=(0, 1, 2), steps=None, workers=1,
@@ -43,19 +42,7 @@ def grid(monkeypatch):
                       "workers": workers})
         return [fake_run(o, t, h, s, steps, device) for o in ops for t in tasks for h in heads for s in seeds]
 
-    try:
-        from sinkcheck.sweep import variants as sweep_variants
-    except ImportError:
-        sweep_variants = types.ModuleType("sinkcheck.sweep.variants")
-        monkeypatch.setitem(sys.modules, "sinkcheck.sweep.variants", sweep_variants)
-    monkeypatch.setattr(sweep_variants, "run_grid", run_grid, raising=False)
-    try:
-        from sinkcheck.theory import variants as _  # noqa: F401
-    except ImportError:
-        theory = types.ModuleType("sinkcheck.theory.variants")
-        theory.OFF_SWITCH = {n: "never" for n in BUILTIN} | {"relu": "exact", "softmax1": "limit"}
-        theory.TRIGGER_WITHOUT_SINK = {n: "no" for n in BUILTIN} | {"relu": "exact"}
-        monkeypatch.setitem(sys.modules, "sinkcheck.theory.variants", theory)
+    monkeypatch.setattr(SV, "run_grid", run_grid)
     return calls
 
 
@@ -83,7 +70,7 @@ def test_json_lists_every_operation_and_head_count_with_every_column_in_one_docu
     assert softmax["dormant off_slot"] is None and softmax["normalises"] is True
     key_bias = next(r for r in doc["rows"] if r["operation"] == "key_bias")
     assert key_bias["trigger off_slot"] == 0.5 and key_bias["trigger off_slot spread"] == 0.0
-    assert json.loads((tmp_path / "out" / "variants.json").read_text()) == doc
+    assert json.loads((tmp_path / "out" / "variants_table.json").read_text()) == doc
     assert (tmp_path / "out" / "figures" / "variants_off_mass.png").stat().st_size > 1000
 
 
@@ -157,8 +144,8 @@ def test_each_format_prints_the_table_and_every_format_is_written(tmp_path, grid
     res = invoke(tmp_path, "--format", fmt)
     assert check(res.stdout)
     for suffix in ("md", "csv", "tex", "json"):
-        assert (tmp_path / "out" / f"variants.{suffix}").stat().st_size > 100
-    assert res.stdout == (tmp_path / "out" / f"variants.{ {'markdown': 'md', 'csv': 'csv', 'latex': 'tex'}[fmt]}").read_text()
+        assert (tmp_path / "out" / f"variants_table.{suffix}").stat().st_size > 100
+    assert res.stdout == (tmp_path / "out" / f"variants_table.{ {'markdown': 'md', 'csv': 'csv', 'latex': 'tex'}[fmt]}").read_text()
 
 
 def test_a_directory_the_user_owns_is_refused_before_anything_is_trained(tmp_path, grid):
@@ -174,4 +161,26 @@ def test_a_second_run_replaces_only_its_own_files(tmp_path, grid):
     (tmp_path / "out" / "notes.txt").write_text("mine")
     invoke(tmp_path, "--only", "relu")
     assert (tmp_path / "out" / "notes.txt").read_text() == "mine"
-    assert "| relu " in (tmp_path / "out" / "variants.md").read_text()
+    assert "| relu " in (tmp_path / "out" / "variants_table.md").read_text()
+
+
+def test_normalises_without_an_operation_is_refused_in_one_line(tmp_path, grid):
+    res = CliRunner().invoke(main, ["variants", "--normalises", "--out", str(tmp_path / "out")])
+    assert res.exit_code == 2 and res.output.strip() == (
+        "error: --normalises: applies to --operation only (got it without --operation)") and grid == []
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_user_operation_from_a_file_trains_for_real_in_process_and_on_dask_workers(tmp_path, workers):
+    (tmp_path / "mine.py").write_text(USER_OP)
+    res = CliRunner().invoke(main, ["variants", "--no-progress", "--out", str(tmp_path / "out"), "--only", "relu",
+                                    "--tasks", "trigger", "--heads", "1", "--seeds", "0", "--steps", "3",
+                                    "--workers", str(workers), "--operation", f"{tmp_path / 'mine.py'}:soft_threshold",
+                                    "--no-normalises", "--format", "json"])
+    assert res.exit_code == 0, res.output
+    doc = json.loads(res.stdout)
+    assert [r["operation"] for r in doc["rows"]] == ["relu", "soft_threshold"]
+    runs = json.loads((tmp_path / "out" / "variants_runs.json").read_text())["runs"]
+    assert [(r["attention"], r["steps"]) for r in runs] == [("relu", 3), ("soft_threshold", 3)]
+    assert all(r["loss"] > 0 for r in runs) and doc["rows"][1]["trigger loss"] == pytest.approx(runs[1]["loss"], rel=1e-9)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.py", "out"]  # no __pycache__ beside the user's file

@@ -8,8 +8,9 @@ exactly off without a sink token; is the trigger task solvable without one: :mod
 do at the positions where the head should be off: mass on the first token and on the operation's
 slot, Gu et al.'s Sink_1^0.3 (proxy weights), the loss (mean and spread max - min over seeds) and
 the fraction of seeds that solved the task (the grid: :func:`sinkcheck.sweep.variants.run_grid`).
-Writes ``variants.md``, ``.csv``, ``.tex``, ``.json`` (one document), ``variants_runs.json`` (every
-run) and ``figures/variants_off_mass.png`` into ``--out``, and prints the table in ``--format``.
+Writes ``variants_table.md``, ``.csv``, ``.tex``, ``.json`` (one document), ``variants_runs.json`` (every
+run) and ``variants.csv`` (:func:`sinkcheck.sweep.variants.write`: with the defaults, the files shipped in
+``sinkcheck/data/``) and ``figures/variants_off_mass.png`` into ``--out``, and prints the table in ``--format``.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import numpy as np
 from sinkcheck.cli.empirical import DEVICE, NO_PROGRESS, check_device, output_dir, parse_list, parse_seeds
 from sinkcheck.cli.options import FORCE, out_option
 from sinkcheck.core.files import OutputDir
-from sinkcheck.core.tables import FORMATS, SUFFIX, Table, dumps, render
+from sinkcheck.core.tables import FORMATS, SUFFIX, Table, render
 from sinkcheck.errors import InvalidInputError
 
 TASKS = ("trigger", "dormant")
@@ -96,22 +97,18 @@ def load_operation(spec: str, normalises: bool | None):
 
 
 def aggregate(runs: list[dict]) -> dict[tuple[str, str, int], dict]:
-    """Per (attention, task, heads): every :data:`QUANTITIES` mean and spread (max - min) over the
-    seeds (None where the operation has no slot), the fraction of seeds that solved the task, and
-    the mean split of the off positions' mass (first, slot, content, nowhere) for the figure."""
-    groups: dict[tuple[str, str, int], list[dict]] = {}
-    for r in runs:
-        groups.setdefault((r["attention"], r["task"], int(r["heads"])), []).append(r)
+    """:func:`sinkcheck.sweep.variants.summarise` by (attention, task, heads), with each quantity's
+    spread (max - min over seeds) and the off positions' mass that lands nowhere (1 minus the
+    first token's, the slot's and the content's: an operation that does not normalise can put less)."""
+    from sinkcheck.sweep.variants import summarise
+
     out = {}
-    for key, rs in groups.items():
-        row = {"seeds": sorted(r["seed"] for r in rs), "solved": float(np.mean([bool(r["solved"]) for r in rs]))}
-        for q in QUANTITIES + ("off_content",):
-            vals = [r[q] for r in rs if r.get(q) is not None]
-            row[q] = float(np.mean(vals)) if vals else None
-            row[f"{q} spread"] = float(np.ptp(vals)) if vals else None
-        placed = sum(row[q] or 0.0 for q in ("off_first", "off_slot", "off_content"))
-        row["off_nowhere"] = max(0.0, 1.0 - placed)
-        out[key] = row
+    for row in summarise(runs):
+        for m in QUANTITIES + ("off_content",):
+            row[f"spread_{m}"] = None if row[f"mean_{m}"] is None else row[f"max_{m}"] - row[f"min_{m}"]
+        placed = sum(row[f"mean_{m}"] or 0.0 for m in ("off_first", "off_slot", "off_content"))
+        row["mean_off_nowhere"] = max(0.0, 1.0 - placed)
+        out[(row["attention"], row["task"], int(row["heads"]))] = row
     return out
 
 
@@ -149,7 +146,7 @@ def table(names: list[str], runs: list[dict], tasks: tuple[str, ...], heads: tup
             row[1] = h
             for t in tasks:
                 a = agg.get((name, t, h), {})
-                row += [a.get(c) for q in QUANTITIES for c in (q, f"{q} spread")] + [a.get("solved")]
+                row += [a.get(f"{k}_{q}") for q in QUANTITIES for k in ("mean", "spread")] + [a.get("solved")]
             rows.append(row)
     seeds = sorted({r["seed"] for r in runs})
     return Table(columns(tasks), rows, title=f"Does my attention need a sink? Tasks {', '.join(tasks)}; "
@@ -169,8 +166,8 @@ def plot(names: list[str], runs: list[dict], tasks: tuple[str, ...], path: Path)
     for ax, t in zip(axes[0], tasks):
         bottom = np.zeros(len(names))
         for part, color in (("off_first", "C3"), ("off_slot", "C1"), ("off_content", "C0"), ("off_nowhere", "0.8")):
-            vals = np.array([np.mean([a[part] or 0.0 for (n, tt, _), a in agg.items() if n == name and tt == t] or [0.0])
-                             for name in names])
+            vals = np.array([np.mean([a[f"mean_{part}"] or 0.0 for (n, tt, _), a in agg.items() if n == name and tt == t]
+                                     or [0.0]) for name in names])
             ax.bar(x, vals, 0.7, bottom=bottom, color=color, label=part.removeprefix("off_"))
             bottom += vals
         ax.set_xticks(x, names, rotation=60, ha="right", fontsize=7)
@@ -225,15 +222,15 @@ def variants(only, tasks, heads, seeds, steps, workers, device, operation, norma
     user = load_operation(operation, normalises) if operation is not None else None
     try:
         names = _chosen(only, user)
-        from sinkcheck.sweep.variants import run_grid
+        from sinkcheck.sweep import variants as SV
 
-        runs = run_grid(ops=names, tasks=chosen_tasks, heads=chosen_heads, seeds=chosen_seeds, steps=steps,
+        runs = SV.run_grid(ops=names, tasks=chosen_tasks, heads=chosen_heads, seeds=chosen_seeds, steps=steps,
                         workers=workers, device=device, progress=not no_progress)
         result = table(names, runs, chosen_tasks, chosen_heads)
         with output_dir(target) as root:
             for f in FORMATS:
-                (root / f"variants.{SUFFIX[f]}").write_text(render(result, f))
-            (root / "variants_runs.json").write_text(dumps({"runs": runs}))
+                (root / f"variants_table.{SUFFIX[f]}").write_text(render(result, f))
+            SV.write(root, runs)  # the runs and their summary: with the defaults, the files shipped in sinkcheck/data
             plot(names, runs, chosen_tasks, root / "figures" / "variants_off_mass.png")
     finally:
         if user is not None:
@@ -241,7 +238,8 @@ def variants(only, tasks, heads, seeds, steps, workers, device, operation, norma
 
             unregister(user.name)
     click.echo(render(result, fmt), nl=False)
-    click.echo(f"wrote {out}/variants.md, .csv, .tex, .json, variants_runs.json and figures/", err=True)
+    click.echo(f"wrote {out}/variants_table.md, .csv, .tex, .json, variants_runs.json, variants.csv and figures/",
+               err=True)
 
 
 def _choice(name: str, value: str, options: tuple[str, ...]) -> str:

@@ -7,8 +7,9 @@ direction, "not_reproduced" (in our setting) when every seed shows the opposite,
 otherwise; conditions of one statement join by ``combine``, the two head counts by ``pool``. A
 claim that an operation has no sink also needs every run to have solved the task (an unsolved run
 cannot show whether the operation needs one). The quick profile decides from the shipped runs
-and re-runs one of them exactly (its numbers must equal the shipped ones, else "inconclusive"); the
-full profile re-runs the whole grid and decides from its own runs.
+and re-runs one of them exactly (:data:`RERUN`, a trigger-task run: its numbers must equal the
+shipped ones, else "inconclusive"; it does not recompute the bigram-backcopy numbers the verdicts
+read); the full profile re-runs the whole grid and decides from its own runs.
 """
 
 from __future__ import annotations
@@ -26,11 +27,9 @@ HEADS = (1, 2)
 BASELINE = "softmax"
 """The operation every order compares against."""
 
-RERUN = ("softmax", TASK, 1, 0)
-"""The run the quick profile re-runs and compares with the shipped one: (operation, task, heads, seed)."""
-
-COMPARED = ("loss", "sink", "sink_raw", "off_first", "off_mass", "solved")
-"""The numbers of the re-run that must equal the shipped run's exactly."""
+RERUN = ("softmax", "trigger", 1, 0)
+"""The run the quick profile re-runs and compares with the shipped one, (operation, task, heads,
+seed): a trigger-task run (about a second; a bigram-backcopy run takes ten or more)."""
 
 
 def per_seed(runs: list[dict], op: str, heads: int, key: str) -> list:
@@ -114,7 +113,8 @@ def _grid(ctx: Context) -> list[dict]:
 
 
 def _rerun(ctx: Context) -> dict:
-    """:data:`RERUN` trained again (shared per report) and its differences from the shipped run."""
+    """:data:`RERUN` trained again (shared per report) and its differences from the shipped run
+    (:func:`sinkcheck.sweep.variants.differences`: every number, exactly)."""
     from sinkcheck.sweep import variants as SV
 
     def compute(ctx: Context) -> dict:
@@ -123,7 +123,7 @@ def _rerun(ctx: Context) -> dict:
         new = SV.run_grid(ops=[op], tasks=(task,), heads=(heads,), seeds=(seed,), steps=shipped["steps"],
                           device=ctx.device, progress=False)[0]
         return {"run": dict(zip(("attention", "task", "heads", "seed"), RERUN)), "steps": shipped["steps"],
-                "differences": [k for k in COMPARED if new[k] != shipped[k]]}
+                "differences": SV.differences(new, shipped)}
 
     return ctx.shared("variants.rerun", compute)
 
