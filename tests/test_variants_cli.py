@@ -170,7 +170,8 @@ def test_normalises_without_an_operation_is_refused_in_one_line(tmp_path, grid):
         "error: --normalises: applies to --operation only (got it without --operation)") and grid == []
 
 
-@pytest.mark.parametrize("workers", [1, 2])
+@pytest.mark.torch
+@pytest.mark.parametrize("workers", [1, pytest.param(2, marks=pytest.mark.slow)])  # a Dask cluster: ~30 s
 def test_a_user_operation_from_a_file_trains_for_real_in_process_and_on_dask_workers(tmp_path, workers):
     (tmp_path / "mine.py").write_text(USER_OP)
     res = CliRunner().invoke(main, ["variants", "--no-progress", "--out", str(tmp_path / "out"), "--only", "relu",
