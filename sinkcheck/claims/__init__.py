@@ -10,12 +10,13 @@ decided by the predicate of :mod:`sinkcheck.construct.sinkdiag.hypotheses` named
 from __future__ import annotations
 
 from sinkcheck.errors import InvalidInputError
-from sinkcheck.claims import gu, gu_inputs, gu_theorems, gu_training, ranmilo, sukenik, variants
+from sinkcheck.claims import gu, gu_inputs, gu_theorems, gu_training, ranmilo, sukenik, variants, variants_theory
 from sinkcheck.claims.sukenik import ALIGNMENT_CONDITION
 from sinkcheck.ledger import Claim
 
-CLAIMS_LIST: tuple[Claim, ...] = (sukenik.CLAIMS + ranmilo.CLAIMS + gu.CLAIMS + gu_theorems.CLAIMS + gu_inputs.CLAIMS
-                                   + gu_training.CLAIMS + variants.GU_CLAIMS + variants.OTHER_CLAIMS)
+CLAIMS_LIST: tuple[Claim, ...] = (sukenik.CLAIMS + variants_theory.SUKENIK + ranmilo.CLAIMS + variants_theory.RANMILO
+                                   + gu.CLAIMS + gu_theorems.CLAIMS + gu_inputs.CLAIMS + gu_training.CLAIMS
+                                   + variants.GU_CLAIMS + variants.OTHER_CLAIMS)
 """Every claim, grouped by paper in :data:`sinkcheck.ledger.PAPERS` order, in the order each paper makes them."""
 
 CLAIMS = {c.id: c for c in CLAIMS_LIST}

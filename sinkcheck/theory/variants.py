@@ -227,13 +227,16 @@ def check_switch_theorem() -> dict[str, bool]:
 
 # ---- executed checks against the registry's weights ---------------------------------------------
 
-REL, ABS = 1e-12, 1e-15
-"""Tolerances of the limit checks: relative, plus an absolute floor (the registry's sigmoid and gate,
-0.5 (1 + tanh(x/2)), are exact to about 1e-16 absolute, not relative, at scores below -20)."""
+REL = 1e-12
+"""The relative tolerance of the limit checks."""
+
+ABS = 1e-15
+"""The absolute floor of the limit checks (the registry's sigmoid and gate, 0.5 (1 + tanh(x/2)), are
+exact to about 1e-16 absolute, not relative, at scores below -20)."""
 
 
 def _rows(rng: np.random.Generator, rows: int, n: int, delta: np.ndarray, scales=(0.1, 3.0)) -> np.ndarray:
-    """Scores x_j <= -Delta: a gap |N(0, scale)| below -Delta, a third of the entries exactly -Delta."""
+    """Scores x_j <= -Delta: a gap abs(N(0, scale)) below -Delta, a third of the entries exactly -Delta."""
     gap = np.abs(rng.normal(0, rng.choice(scales), (rows, n)))
     return -delta[:, None] - np.where(rng.random((rows, n)) < 1 / 3, 0.0, gap)
 
@@ -242,7 +245,7 @@ def check_statement(name: str, seed: int = 0, rows: int = 200) -> dict:
     """Decide ``name``'s statement: its proof steps (:func:`proof_steps`) and, on ``rows`` seeded
     random rows per key count n = 1..8 of the registry's weights, the executed check of its kind:
 
-    - never: |row sum - 1| and |A c - c| for equal values c, at scores up to +-1000 (kernel
+    - never: abs(row sum - 1) and abs(A c - c) for equal values c, at scores up to +-1000 (kernel
       scores phi(q).phi(k) for linear_elu1);
     - limit: every content mass > 0 at scores <= -Delta, below the rate, and equal to it at
       x_j = -Delta (within :data:`REL`, :data:`ABS`), Delta in [0, 30] (the gate logit for gated attention);
@@ -299,6 +302,8 @@ def check_statement(name: str, seed: int = 0, rows: int = 200) -> dict:
         ok &= worst["max_mass"] == 0.0 and worst["min_mass_on"] > 0
     ev.update({k: worst[k] for k in _KEEP[kind]})
     ev["rows"] = 8 * rows
+    ev["scores"] = {"never": "N(0, 1 or 1000)", "limit": "-Delta - |N(0, 0.1 or 3)|, Delta in [0, 30]",
+                    "exact": "<= 0, a fifth at -1000"}[kind]
     ev["holds"] = bool(ok)
     return ev
 
@@ -328,7 +333,7 @@ def leak_bounds() -> dict[str, bool]:
     w = sp.Symbol("w", positive=True)
     return {
         "column_leak": sp.simplify(3 / E - col - 3 * (3 / E + t_ - 2) / (3 + (t_ - 1) * E)) == 0,
-        "sink_logit_leak": sp.expand(3 / E * (E + 2 + (t_ - 1) * E**2) - (E + 2) - (1 + 6 / E + (3 * t_ - 4) * E)) == 0,
+        "sink_logit_leak": sp.simplify(3 / E - sink - (1 + 6 / E + (3 * t_ - 4) * E) / (E + 2 + (t_ - 1) * E**2)) == 0,
         "gate_leak": sp.expand((1 - _sig(Ls) * w) - ((1 - _sig(Ls)) + (1 - w)) - (1 - _sig(Ls)) * (w - 1)) == 0
         and sp.simplify(1 / E - (1 - _sig(Ls)) - 1 / (E * (1 + E))) == 0,
         "bounds_tend_to_0": sp.limit(t_ * sp.exp(-Ls), Ls, sp.oo) == 0,
@@ -338,7 +343,7 @@ def leak_bounds() -> dict[str, bool]:
 def exact_weights(T_max: int = 8) -> dict[str, bool]:
     """The trigger's content weights of the position-indexed and softpick constructions, exactly,
     for t = 2..T_max: 2 sigmoid(-log(2t - 3)) = 1/(t-1) (sigmoid, V = 2x), e^{-log(t-1)} = 1/(t-1)
-    (elu1), and softpick's (e^k - 1) / ((t-1)(e^k - 1) + 2 |e^0 - 1|) = 1/(t-1) for every k > 0
+    (elu1), and softpick's (e^k - 1) / ((t-1)(e^k - 1) + 2 abs(e^0 - 1)) = 1/(t-1) for every k > 0
     (BOS and the trigger itself score 0 and drop out of the denominator)."""
     T_max = validate.integer_at_least("T_max", T_max, 2)
     k = sp.Symbol("k", positive=True)
