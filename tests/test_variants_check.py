@@ -87,3 +87,19 @@ def test_every_record_names_the_operation_its_check_reads_and_the_papers_number(
         assert f"`{op}`" in CLAIMS[f"gu.table6.{op}"].checked_statement
         assert CLAIMS[f"gu.table6.{op}"].checks == (f"variants.table6_{op}",)
     assert CLAIMS["gu.table6.other_kernels"].expected_verdict == "out_of_scope"
+
+
+@pytest.mark.torch
+def test_the_quick_profile_re_runs_one_shipped_run_exactly_and_a_difference_makes_every_verdict_inconclusive(
+        monkeypatch, tmp_path):
+    from sinkcheck.report.registry import Context, load_checks
+    from sinkcheck.sweep import variants as SV
+
+    checks = load_checks()
+    ctx = Context(out_dir=tmp_path, progress=False)
+    cert = checks["variants.table6_softmax"](ctx)
+    assert cert.evidence["rerun"]["differences"] == [] and cert.evidence["rerun"]["run"]["task"] == "trigger"
+    assert cert.verdict == CLAIMS["gu.table6.softmax"].expected_verdict
+    monkeypatch.setattr(SV, "differences", lambda new, shipped: ["loss: re-run 1.0, shipped 2.0"])  # planted
+    for name in ("variants.table6_softmax", "variants.softpick", "variants.gated", "variants.key_bias"):
+        assert checks[name](Context(out_dir=tmp_path, progress=False)).verdict == "inconclusive"
