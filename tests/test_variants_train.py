@@ -185,3 +185,23 @@ def test_two_dask_workers_give_the_serial_results_also_for_a_users_operation_def
         assert SV.run_grid(workers=2, **kw) == SV.run_grid(workers=1, **kw)
     finally:
         variants.unregister("user_halved_softmax")
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: GPTConfig(attention="relu", kind="sigmoid"), r"^kind: must stay 'softmax'"),
+    (lambda: GPTConfig(attention="key_bias", slot="k"), r"^slot: must be 'none' with attention 'key_bias'"),
+    (lambda: GPTConfig(attention="gated_head", slot="sink_token"), r"^slot: must be 'none' with attention"),
+    (lambda: GPTConfig(attention="linear_elu1", pos="alibi"), r"^pos: a kernel score"),
+    (lambda: GPTConfig(attention="softmax2"), r"^attention: must be one of"),
+    (lambda: TT.TriggerRunConfig(attention="relu", kind="relu").validated(), r"^kind: must stay 'softmax'"),
+    (lambda: TT.TriggerRunConfig(attention="softmax2").validated(), r"^attention: must be one of")])
+def test_an_operation_with_a_legacy_kind_or_a_clashing_slot_is_refused_in_one_line(make, message):
+    with pytest.raises(InvalidInputError, match=message):
+        make()
+
+
+def test_the_sink_token_operation_is_the_gpt_sink_token_slot_and_a_legacy_kind_keeps_its_operation():
+    assert GPTConfig(attention="sink_token").slot == "sink_token"
+    assert GPTConfig(kind="relu", relu_normalise="none").operation.name == "relu"
+    assert GPTConfig(kind="relu").operation.name == "relu_length"
+    assert TT.operation(TT.TriggerRunConfig(kind="sigmoid")).name == "sigmoid"

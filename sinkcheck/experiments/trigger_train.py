@@ -60,8 +60,9 @@ class TriggerRunConfig:
 
     def validated(self) -> "TriggerRunConfig":
         validate.choice("kind", self.kind, att_t.KINDS)
-        if self.attention is not None:
-            variants.get(self.attention)
+        if self.attention is not None and (variants.get(self.attention) and self.kind != "softmax"):
+            raise validate.InvalidInputError(f"kind: must stay 'softmax' (the default) when attention is given "
+                                             f"(got {self.kind!r} with attention={self.attention!r})")
         validate.integer_at_least("heads", self.heads, 1)
         validate.integer_at_least("p", self.p, 1)
         validate.integer_at_least("T", self.T, 2)

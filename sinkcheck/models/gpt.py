@@ -82,6 +82,9 @@ class GPTConfig:
         validate.choice("kind", self.kind, KINDS)
         if self.attention is not None:
             op = variants.get(self.attention)
+            if self.kind != "softmax":
+                raise InvalidInputError(f"kind: must stay 'softmax' (the default) when attention is given "
+                                        f"(got {self.kind!r} with attention={self.attention!r})")
             if op.extra == "token" and self.slot in ("none", "sink_token"):
                 self.slot = "sink_token"  # the operation's extra is the sink token slot
             elif op.extra != "none" and self.slot != "none":
