@@ -201,8 +201,8 @@ class SelfAttention(nn.Module):
             kw["s"] = (q @ self.k_bias.transpose(-2, -1))[..., 0] / math.sqrt(self.hs)  # (B, nh, T)
         A = self.weights(S, mask, **kw)
         y = A @ v + (self.v_bias if self.cfg.slot == "v" else 0.0)  # (B, nh, T, hs)
-        if kw:  # the dropped column's weight as column 0, as a "k" slot's
-            A = torch.cat([1.0 - A.sum(-1, keepdim=True), A], dim=-1)
+        if kw:  # the dropped column's weight as column 0, as a "k" slot's (>= 0: 1 - a float32 sum may round below)
+            A = torch.cat([(1.0 - A.sum(-1, keepdim=True)).clamp_min(0.0), A], dim=-1)
         if self.gate is not None:
             g = torch.sigmoid(self.gate(x)).view(B, T, self.nh, -1).transpose(1, 2)  # (B, nh, T, 1 or hs)
             y = y * g
