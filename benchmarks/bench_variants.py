@@ -13,12 +13,15 @@ included). Printed:
 - per operation and task, the mean time of one run (serial, over the two head counts);
 - the default grid's estimated time with 2 workers, 3 x the subset's (it has 3 seeds), against
   the goal of 15 minutes;
-- whether the two runs' results are identical.
+- whether the two runs' results are identical;
+- the machine's 1-minute load average before and after each run (other processes on the same
+  cores slow the 2-worker run more than the serial one).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import tempfile
@@ -33,12 +36,17 @@ from sinkcheck.sweep import variants as SV
 QUICK = ("softmax", "sink_logit", "sigmoid_bias", "gated_elem")
 """The operations of ``--quick``."""
 
+LOADS: list[tuple[float, float]] = []
+"""The 1-minute load average before and after each timed run."""
+
 
 def timed(store: Path, **kw) -> tuple[float, list[dict], dict]:
     """Wall time, the results, and each run's own time by (operation, task) from the store's database."""
+    load = os.getloadavg()[0]
     t0 = time.perf_counter()
     runs = SV.run_grid(store=store, progress=False, **kw)
     elapsed = time.perf_counter() - t0
+    LOADS.append((load, os.getloadavg()[0]))
     times = defaultdict(list)
     with ResultsDB(store) as db:
         for row in db.rows():
@@ -64,7 +72,9 @@ def main() -> int:
     notes = [f"{'met' if speedup >= 1.7 else 'MISSED'}: speed-up serial / 2 workers {speedup:.2f} >= 1.7",
              f"{'met' if estimate < 900 else 'MISSED'}: the default grid (3 seeds) with 2 workers, estimated "
              f"3 x {t_cluster:.1f} s = {estimate / 60:.1f} min < 15 min" + (" (--quick: 100 steps)" if args.quick else ""),
-             f"{'met' if same else 'MISSED'}: the two runs' results are identical"]
+             f"{'met' if same else 'MISSED'}: the two runs' results are identical",
+             "load average (1 min) before / after: serial {:.2f} / {:.2f}, 2 workers {:.2f} / {:.2f}".format(
+                 *LOADS[0], *LOADS[1])]
     for r in rows:
         print(" | ".join(r))
     print("\n".join(notes))

@@ -205,3 +205,29 @@ def test_the_sink_token_operation_is_the_gpt_sink_token_slot_and_a_legacy_kind_k
     assert GPTConfig(kind="relu", relu_normalise="none").operation.name == "relu"
     assert GPTConfig(kind="relu").operation.name == "relu_length"
     assert TT.operation(TT.TriggerRunConfig(kind="sigmoid")).name == "sigmoid"
+
+
+def test_the_shipped_runs_are_the_default_grid_in_order_with_every_key_and_the_csv_is_their_summary():
+    from importlib import resources
+
+    from sinkcheck.core.tables import render
+
+    runs = SV.shipped()
+    assert [(r["attention"], r["task"], r["heads"], r["seed"], r["steps"]) for r in runs] == \
+        [(t.params["attention"], t.params["task"], t.params["heads"], t.seed, t.params["steps"]) for t in SV.points()]
+    assert all(set(VT.RESULT_KEYS) <= set(r) for r in runs)
+    shipped_csv = resources.files("sinkcheck").joinpath("data", SV.SUMMARY).read_text()
+    assert shipped_csv == render(SV.table(runs), "csv")
+
+
+@pytest.mark.parametrize("attention", ["relu", pytest.param("sink_logit", marks=pytest.mark.slow)])
+def test_a_rerun_of_a_shipped_trigger_run_gives_its_numbers_exactly(attention):
+    (run,) = [r for r in SV.shipped() if (r["attention"], r["task"], r["heads"], r["seed"]) == (attention, "trigger", 2, 1)]
+    assert SV.differences(VT.run("trigger", attention, 2, seed=1), run) == []
+    assert SV.differences({**run, "loss": run["loss"] * (1 + 1e-15)}, run) != []  # one changed bit is seen
+
+
+@pytest.mark.slow
+def test_a_rerun_of_a_shipped_dormant_run_gives_its_numbers_exactly():
+    (run,) = [r for r in SV.shipped() if (r["attention"], r["task"], r["heads"], r["seed"]) == ("key_bias", "dormant", 2, 0)]
+    assert SV.differences(VT.run("dormant", "key_bias", 2, seed=0), run) == []

@@ -3,7 +3,7 @@
 One causal attention layer with H heads whose outputs are summed, o_i = sum_h sum_j A^h_ij V_h z_j,
 with A^h = softmax / length-normalised (or plain) ReLU / unnormalised sigmoid attention of the
 scores z_i^T W_Q^T W_K z_j / sqrt(d_head).  The weights come from the registry
-(:mod:`sinkcheck.variants`): ``kind`` names the legacy operations (softmax, relu_length or relu,
+(``sinkcheck.variants``): ``kind`` names the legacy operations (softmax, relu_length or relu,
 sigmoid: the same floats as before the registry), ``attention`` any registered one, with its extra
 (:class:`TriggerModel`).  No residual stream, no MLP: the model is exactly the object of the theorems.
 

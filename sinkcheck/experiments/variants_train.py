@@ -1,4 +1,4 @@
-"""Every attention operation of the registry (:mod:`sinkcheck.variants`) trained on Ran-Milo's
+"""Every attention operation of the registry (``sinkcheck.variants``) trained on Ran-Milo's
 trigger task and on the bigram-backcopy ("dormant") task, and where an "off" head's mass goes.
 
 :func:`run` trains one (task, operation, heads, seed): the trigger task with
@@ -43,10 +43,12 @@ DORMANT_MODEL = {"n_layer": 2, "n_embd": 64, "mlp": False}
 """The dormant task's model besides its operation and heads (the dormant kind's defaults)."""
 
 SOLVED = {"trigger": 0.1, "dormant": 0.9}
-"""Thresholds of the solved rule (ours). Trigger task: solved_score, the larger of the RMS error
-at trigger positions and at non-trigger positions, each over the RMS trigger target, is below 0.1.
-Dormant task: solved_score, the held-out accuracy of the next token after a trigger seen
-before in the sequence (the copy the task asks for), is at least 0.9."""
+"""Thresholds of the solved rule per task (ours).
+
+Trigger task, solved_score is the larger of the RMS error at trigger positions and at non-trigger
+positions, each over the RMS trigger target; solved when below 0.1.  Dormant task, solved_score is
+the held-out accuracy of the next token after a trigger seen before in the sequence (the copy the
+task asks for); solved when at least 0.9."""
 
 RESULT_KEYS = ("task", "attention", "heads", "seed", "steps", "device", "loss", "solved", "solved_score",
                "off_first", "off_slot", "off_content", "off_mass", "gate_off", "gate_on", "sink", "sink_raw",

@@ -7,7 +7,7 @@ One readable file:
 - pre-LayerNorm blocks (``norm="post"``: LayerNorm after each residual sum instead), GELU MLP;
 - positions (``pos``, :mod:`sinkcheck.models.positions`): learned absolute (default),
   sinusoidal, none (NoPE), T5-style relative bias, ALiBi, RoPE;
-- attention weights come from the registry (:mod:`sinkcheck.variants`): ``kind`` names the legacy
+- attention weights come from the registry (``sinkcheck.variants``): ``kind`` names the legacy
   operations (softmax, unnormalised sigmoid with a shift, ReLU; the same floats as before the
   registry), ``attention`` any registered one with its extra (:class:`SelfAttention`);
 - an optional bias slot (``slot``, Gu et al. Section 7.2): an extra key k* with value v* that

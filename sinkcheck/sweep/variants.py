@@ -5,8 +5,8 @@ of the sweep's ``variant`` kind (:mod:`sinkcheck.sweep.kinds`; one run:
 
 :func:`run_grid` trains the grid (results in grid order; with ``store`` a sweep directory whose
 database keeps every finished run, so an interrupted grid resumes), :func:`summarise` pools the
-seeds per (operation, task, heads).  A user's operation (:func:`sinkcheck.variants.register`) reaches
-Dask workers inside the work function: the :class:`~sinkcheck.variants.Operation` is pickled with it
+seeds per (operation, task, heads).  A user's operation (``sinkcheck.variants.register``) reaches
+Dask workers inside the work function: the ``Operation`` is pickled with it
 (Dask's cloudpickle: a function of an importable module travels by name and must import on the
 worker; one defined in ``__main__`` or a notebook travels by value) and registered there before its
 runs.  The shipped measurement of the default grid is ``sinkcheck/data/variants_runs.json`` and
