@@ -171,7 +171,7 @@ class TriggerModel(torch.nn.Module):
                 slots.append(A[..., 0])
                 A = A[..., 1:]
             elif kw:
-                slots.append(1.0 - A.sum(-1))
+                slots.append((1.0 - A.sum(-1)).clamp_min(0.0))  # rounding below 0 clipped
             if self.W_g is not None:
                 g = torch.sigmoid(Z @ (self.W_g[h].T if self.W_g.dim() == 3 else self.W_g[h]))  # (B, T+1) or (B, T+1, p)
                 o = o * (g[..., None] if g.dim() == 2 else g)
