@@ -108,12 +108,12 @@ LEGACY = {("softmax", "length"): "softmax", ("softmax", "none"): "softmax", ("re
 """The registry operation of each legacy (kind, relu_normalise) (the same floats as the old code paths)."""
 
 
-def operation(cfg) -> variants.Operation:
+def operation(cfg):
     """The registry operation of a run: ``cfg.attention``, or the legacy ``kind``'s (:data:`LEGACY`)."""
     return variants.get(cfg.attention if cfg.attention is not None else LEGACY[(cfg.kind, cfg.relu_normalise)])
 
 
-def weights_function(op: variants.Operation):
+def weights_function(op):
     """The op's torch path; a torch module is copied, so each model trains its own parameters."""
     return copy.deepcopy(op.torch_weights) if isinstance(op.torch_weights, torch.nn.Module) else op.torch_weights
 

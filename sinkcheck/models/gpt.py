@@ -72,8 +72,8 @@ class GPTConfig:
     attention: str | None = None  # a registered operation (sinkcheck.variants); None: the legacy ``kind``
 
     @property
-    def operation(self) -> variants.Operation:
-        """The registry operation of the model: ``attention``, or the legacy ``kind``'s."""
+    def operation(self):
+        """The registry operation of the model, ``attention`` or else the legacy ``kind``'s."""
         if self.attention is not None:
             return variants.get(self.attention)
         return variants.get("relu" if self.kind == "relu" and self.relu_normalise == "none" else LEGACY[self.kind])
