@@ -231,3 +231,15 @@ def test_a_rerun_of_a_shipped_trigger_run_gives_its_numbers_exactly(attention):
 def test_a_rerun_of_a_shipped_dormant_run_gives_its_numbers_exactly():
     (run,) = [r for r in SV.shipped() if (r["attention"], r["task"], r["heads"], r["seed"]) == ("key_bias", "dormant", 2, 0)]
     assert SV.differences(VT.run("dormant", "key_bias", 2, seed=0), run) == []
+
+
+def test_a_dropped_columns_weight_is_never_negative_where_the_real_weights_round_above_one():
+    net = GPT(GPTConfig(attention="sink_logit", block_size=32, n_embd=32, n_head=2, n_layer=1))
+    model = TT.TriggerModel(TT.TriggerRunConfig(attention="sink_logit", heads=2), 16, torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        net.blocks[0].attn.sink_logit.fill_(-30.0)  # the column's weight e^-30: below float32's rounding of 1
+        model.s.fill_(-30.0)
+        out = net(torch.randint(0, 32, (64, 32), generator=torch.Generator().manual_seed(0)), return_attn=True)
+        parts = model.parts(torch.randn(64, 9, 16, generator=torch.Generator().manual_seed(1)))
+    assert float((1.0 - out["attn"].sum(-1)).min()) < 0  # the naive 1 - row sum goes below 0 here
+    assert float(out["attn_bias"].min()) >= 0 and float(parts["slot"].min()) >= 0

@@ -108,12 +108,12 @@ LEGACY = {("softmax", "length"): "softmax", ("softmax", "none"): "softmax", ("re
 """The registry operation of each legacy (kind, relu_normalise) (the same floats as the old code paths)."""
 
 
-def operation(cfg) -> variants.Operation:
+def operation(cfg):
     """The registry operation of a run: ``cfg.attention``, or the legacy ``kind``'s (:data:`LEGACY`)."""
     return variants.get(cfg.attention if cfg.attention is not None else LEGACY[(cfg.kind, cfg.relu_normalise)])
 
 
-def weights_function(op: variants.Operation):
+def weights_function(op):
     """The op's torch path; a torch module is copied, so each model trains its own parameters."""
     return copy.deepcopy(op.torch_weights) if isinstance(op.torch_weights, torch.nn.Module) else op.torch_weights
 
@@ -171,7 +171,7 @@ class TriggerModel(torch.nn.Module):
                 slots.append(A[..., 0])
                 A = A[..., 1:]
             elif kw:
-                slots.append(1.0 - A.sum(-1))
+                slots.append((1.0 - A.sum(-1)).clamp_min(0.0))  # rounding below 0 clipped
             if self.W_g is not None:
                 g = torch.sigmoid(Z @ (self.W_g[h].T if self.W_g.dim() == 3 else self.W_g[h]))  # (B, T+1) or (B, T+1, p)
                 o = o * (g[..., None] if g.dim() == 2 else g)

@@ -72,8 +72,8 @@ class GPTConfig:
     attention: str | None = None  # a registered operation (sinkcheck.variants); None: the legacy ``kind``
 
     @property
-    def operation(self) -> variants.Operation:
-        """The registry operation of the model: ``attention``, or the legacy ``kind``'s."""
+    def operation(self):
+        """The registry operation of the model, ``attention`` or else the legacy ``kind``'s."""
         if self.attention is not None:
             return variants.get(self.attention)
         return variants.get("relu" if self.kind == "relu" and self.relu_normalise == "none" else LEGACY[self.kind])
@@ -201,7 +201,7 @@ class SelfAttention(nn.Module):
             kw["s"] = (q @ self.k_bias.transpose(-2, -1))[..., 0] / math.sqrt(self.hs)  # (B, nh, T)
         A = self.weights(S, mask, **kw)
         y = A @ v + (self.v_bias if self.cfg.slot == "v" else 0.0)  # (B, nh, T, hs)
-        if kw:  # the dropped column's weight as column 0, as a "k" slot's (>= 0: 1 - a float32 sum may round below)
+        if kw:  # the dropped column's weight as column 0, as a "k" slot's (1 - the row sum, rounding clipped at 0)
             A = torch.cat([(1.0 - A.sum(-1, keepdim=True)).clamp_min(0.0), A], dim=-1)
         if self.gate is not None:
             g = torch.sigmoid(self.gate(x)).view(B, T, self.nh, -1).transpose(1, 2)  # (B, nh, T, 1 or hs)
@@ -275,7 +275,7 @@ class GPT(nn.Module):
         own query's weight on itself (None without a sink token),
         ``resid`` (L, B, T, C) (each block's input), ``qkv`` (L, 3, B, nh, T, hs), ``gate`` (L, B, nh, T):
         a gated operation's gate (mean over a head's coordinates; None without one); with a sink logit or
-        key bias, ``attn_bias`` is its dropped column's weight, 1 - the row sum."""
+        key bias, ``attn_bias`` is its dropped column's weight, 1 - the row sum (clipped at 0)."""
         B, T = idx.shape
         if T > self.cfg.block_size:
             raise InvalidInputError(f"idx: sequence length must be <= block_size={self.cfg.block_size} (got {T})")

@@ -244,8 +244,8 @@ def _dormant_params() -> dict[str, Param]:
 
 
 VARIANT_DEFAULTS = {"task": "trigger", "attention": "softmax", "heads": 1, "steps": 0}
-"""The defaults of a variant task: ``task`` trigger or dormant, ``attention`` a registered operation
-(checked against the registry), ``heads`` per layer, ``steps`` (0: the task's own, 400 or 600)."""
+"""The defaults of a variant task, ``task`` trigger or dormant, ``attention`` a registered operation
+(checked against the registry), ``heads`` per layer, ``steps`` (0 means the task's own, 400 or 600)."""
 
 
 def _registered(label, v):

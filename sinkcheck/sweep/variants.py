@@ -9,8 +9,9 @@ seeds per (operation, task, heads).  A user's operation (``sinkcheck.variants.re
 Dask workers inside the work function: the ``Operation`` is pickled with it
 (Dask's cloudpickle: a function of an importable module travels by name and must import on the
 worker; one defined in ``__main__`` or a notebook travels by value) and registered there before its
-runs.  The shipped measurement of the default grid is ``sinkcheck/data/variants_runs.json`` and
-``variants.csv`` (:func:`shipped`, :func:`differences`).
+runs (a user's operation stays registered in that worker until it exits).  The shipped
+measurement of the default grid is ``sinkcheck/data/variants_runs.json`` and ``variants.csv``,
+written by ``write(Path("sinkcheck/data"), run_grid(workers=2))`` (:func:`shipped`, :func:`differences`).
 """
 
 from __future__ import annotations
