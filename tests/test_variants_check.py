@@ -101,5 +101,5 @@ def test_the_quick_profile_re_runs_one_shipped_run_exactly_and_a_difference_make
     assert cert.evidence["rerun"]["differences"] == [] and cert.evidence["rerun"]["run"]["task"] == "trigger"
     assert cert.verdict == CLAIMS["gu.table6.softmax"].expected_verdict
     monkeypatch.setattr(SV, "differences", lambda new, shipped: ["loss: re-run 1.0, shipped 2.0"])  # planted
-    for name in ("variants.table6_softmax", "variants.softpick", "variants.gated", "variants.key_bias"):
+    for name in ("variants.table6_softmax", "variants.key_bias", "variants.sink_logit", "variants.table6_linear_elu1"):
         assert checks[name](Context(out_dir=tmp_path, progress=False)).verdict == "inconclusive"
