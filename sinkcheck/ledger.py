@@ -51,8 +51,8 @@ PAPERS = {p.key: p for p in (
                  "sparsity, and attention-sink-free", "2505.06708"),
     Paper("gptoss", "OpenAI 2025 (gpt-oss)", "OpenAI (2025), gpt-oss-120b & gpt-oss-20b model card", "2508.10925"),
 )}
-"""The papers, in the order the ledger and the report list them: the three on sinks, then those
-proposing the operations that remove or move the sink (:mod:`sinkcheck.claims.variants`)."""
+"""The papers, in the order the ledger and the report list them (the three on sinks, then those
+proposing the operations that remove or move the sink, whose records are in sinkcheck.claims.variants)."""
 
 KINDS = ("theorem", "empirical")
 SOURCES = ("paper", "reconstructed")

@@ -14,7 +14,7 @@ import math
 from sinkcheck.errors import InvalidInputError
 
 PROBE_SCORE = -30.0
-"""The score every key gets in the probe (e^-30 is about 1e-13: far from an underflow in float64)."""
+"""The score every key gets in the probe (e^-30 is about 1e-13, far from an underflow in float64)."""
 
 PROBE_KEYS = 4
 """The probe's causal T x T row block."""
@@ -35,8 +35,8 @@ def probe_scores(score: str = "dot"):
 
 
 def probe(op) -> str:
-    """One of :data:`PROBE_VALUES` for the operation ``op`` (an
-    :class:`~sinkcheck.variants.registry.Operation`) on :func:`probe_scores`; InvalidInputError when
+    """One of :data:`PROBE_VALUES` for the operation ``op`` (an ``Operation`` of the registry
+    ``sinkcheck.variants``) on :func:`probe_scores`; InvalidInputError when
     its torch path fails there or returns anything but finite weights of the scores' shape."""
     import torch
 
