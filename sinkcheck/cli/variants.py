@@ -156,7 +156,8 @@ def table(names: list[str], runs: list[dict], tasks: tuple[str, ...], heads: tup
 def plot(names: list[str], runs: list[dict], tasks: tuple[str, ...], path: Path) -> None:
     """Where the off positions' attention mass goes, per operation (mean over seeds and head counts):
     first token, slot (sink logit, key bias, sink token), content, nowhere (1 minus the rest: an
-    operation that does not normalise can put less than 1), stacked, one panel per task."""
+    operation that does not normalise can put less than 1; a total above 1 is clipped and written
+    above its bar), stacked, one panel per task."""
     from sinkcheck.core.figures import pyplot, save
 
     plt = pyplot()
@@ -170,10 +171,13 @@ def plot(names: list[str], runs: list[dict], tasks: tuple[str, ...], path: Path)
                                      or [0.0]) for name in names])
             ax.bar(x, vals, 0.7, bottom=bottom, color=color, label=part.removeprefix("off_"))
             bottom += vals
+        for i in np.flatnonzero(bottom > 1.05):  # an operation that does not normalise can put more than 1
+            ax.text(x[i], 1.06, f"{bottom[i]:.1f}", ha="center", va="bottom", fontsize=7, bbox={"fc": "white", "lw": 0})
+        ax.set_ylim(0, 1.15)
         ax.set_xticks(x, names, rotation=60, ha="right", fontsize=7)
         ax.set_title(f"{t}: mass at the off positions", fontsize=9)
         ax.set_ylabel("attention mass")
-    axes[0][0].legend(fontsize=7)
+    axes[0][-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     fig.tight_layout()
     save(fig, path)
 
