@@ -47,8 +47,14 @@ PAPERS = {p.key: p for p in (
                      "from trigger-conditional tasks", "2603.11487"),
     Paper("gu", "Gu et al. 2025", "Gu et al. (ICLR 2025), When attention sink emerges in language models: an empirical view",
           "2410.10781"),
+    Paper("zuhri", "Zuhri et al. 2025", "Zuhri, Fuadi, Aji (2025), Softpick: no attention sink, no massive activations "
+                   "with rectified softmax", "2504.20966"),
+    Paper("qiu", "Qiu et al. 2025", "Qiu et al. (2025), Gated attention for large language models: non-linearity, "
+                 "sparsity, and attention-sink-free", "2505.06708"),
+    Paper("gptoss", "OpenAI 2025 (gpt-oss)", "OpenAI (2025), gpt-oss-120b & gpt-oss-20b model card", "2508.10925"),
 )}
-"""The three papers, in the order the ledger and the report list them."""
+"""The papers, in the order the ledger and the report list them (the three on sinks, then those
+proposing the operations that remove or move the sink, whose records are in sinkcheck.claims.variants)."""
 
 KINDS = ("theorem", "empirical")
 SOURCES = ("paper", "reconstructed", "extension")

@@ -61,6 +61,8 @@ class Profile:
     # Gu et al.'s Section 4 and Tables 3-5 (the shipped grid, sinkcheck gu-tables)
     gu_grid_rerun: bool  # re-run the whole grid and decide from it (else decide from the shipped grid)
     gu_check_steps: int  # without gu_grid_rerun: steps of each check's re-run of one row, first grid seed
+    # the attention operations (sinkcheck variants's grid)
+    variants_grid_rerun: bool  # re-run the whole operation grid (else decide from the shipped runs, re-running one)
 
 
 PROFILES = {p.name: p for p in (
@@ -74,7 +76,7 @@ PROFILES = {p.name: p for p in (
             gu_inputs_sequences=20,
             sinkdiag_train_profile="quick", sinkdiag_train_dims=(8, 128), sinkdiag_train_steps=400,
             gu_appc_instances=200, gu_appc_model_seeds=1,
-            gu_grid_rerun=False, gu_check_steps=150),
+            gu_grid_rerun=False, gu_check_steps=150, variants_grid_rerun=False),
     Profile("full", cost_identity_samples=500, switch_forward_heads=2000, switch_converse_heads=1500,
             representability_per_kind=200, sink_cost_samples=120, wendel_trials=400, brute_force_k=(2, 3, 4, 5),
             monotonicity_models=2000, closed_form_models=2000, monte_carlo_models=200, monte_carlo_samples=20000,
@@ -85,7 +87,7 @@ PROFILES = {p.name: p for p in (
             gu_inputs_sequences=100,
             sinkdiag_train_profile="full", sinkdiag_train_dims=None, sinkdiag_train_steps=None,
             gu_appc_instances=2000, gu_appc_model_seeds=3,
-            gu_grid_rerun=True, gu_check_steps=150),
+            gu_grid_rerun=True, gu_check_steps=150, variants_grid_rerun=True),
 )}
 """The report's profiles by name."""
 

@@ -42,7 +42,12 @@ EXPECTED_IDS = {
            "gu.inputs.random_tokens", "gu.inputs.repeated_tokens",
            "gu.sec3_1.first_token_key_bias", "gu.table3.positional_encoding", "gu.table3.post_norm",
            "gu.table4.attention_biases", "gu.table5.value_bias_norm", "gu.sec4.emergence_steps",
-           "gu.sec4.learning_rate", "gu.sec4.weight_decay"],
+           "gu.sec4.learning_rate", "gu.sec4.weight_decay",
+           "gu.table6.softmax", "gu.table6.sigmoid", "gu.table6.sigmoid_sum", "gu.table6.elu1", "gu.table6.linear_elu1",
+           "gu.table6.other_kernels", "gu.table4.key_bias_operation"],
+    "zuhri": ["zuhri.softpick.no_sink"],
+    "qiu": ["qiu.gate.first_token_attention"],
+    "gptoss": ["gptoss.sink_logit.no_attention"],
 }
 EMPIRICAL = {"sukenik.fig1.pretrained_alignment", "sukenik.fig8_9.pretrained_smoothing",
              "sukenik.sec7.weight_decay_selects", "ranmilo.experiments.softmax_vs_relu", "gu.sink_emergence.softmax",
@@ -51,7 +56,10 @@ EMPIRICAL = {"sukenik.fig1.pretrained_alignment", "sukenik.fig8_9.pretrained_smo
              "gu.inputs.random_tokens", "gu.inputs.repeated_tokens",
              "gu.sec3_1.first_token_key_bias", "gu.table3.positional_encoding", "gu.table3.post_norm",
              "gu.table4.attention_biases", "gu.table5.value_bias_norm", "gu.sec4.emergence_steps",
-             "gu.sec4.learning_rate", "gu.sec4.weight_decay"}
+             "gu.sec4.learning_rate", "gu.sec4.weight_decay",
+             "gu.table6.softmax", "gu.table6.sigmoid", "gu.table6.sigmoid_sum", "gu.table6.elu1", "gu.table6.linear_elu1",
+             "gu.table6.other_kernels", "gu.table4.key_bias_operation", "zuhri.softpick.no_sink",
+             "qiu.gate.first_token_attention", "gptoss.sink_logit.no_attention"}
 """The claims about trained or pretrained models, written out by hand."""
 ALL_IDS = [i for ids in EXPECTED_IDS.values() for i in ids]
 JSON_KEYS = {"id", "kind", "statement_source", "paper", "where", "paper_statement", "checked_statement", "hypothesis",

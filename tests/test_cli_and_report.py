@@ -144,7 +144,7 @@ def test_help_lists_every_command_with_its_summary_and_imports_no_command():
 
 @pytest.mark.parametrize("name", ["bounds", "claims", "pretrained", "report", "results", "smoothing", "sweep", "table", "train",
                                   "trigger",
-                                  "gu-tables"])
+                                  "gu-tables", "variants"])
 def test_each_summary_of_the_help_says_what_the_command_does(name):
     from sinkcheck.cli import SUMMARIES, main
 

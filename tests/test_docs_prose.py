@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
-PAGES = ["cost_identity", "switch", "sink_geometry", "sink_vs_diagonal", "smoothing", "trigger", "gu_appendix_c", "gu_inputs", "gu_training", "sweeps",
+PAGES = ["cost_identity", "switch", "sink_geometry", "sink_vs_diagonal", "smoothing", "trigger", "gu_appendix_c", "gu_inputs", "gu_training", "sweeps", "variants",
          "variants_theory"]
 CELL = re.compile(r"```\{code-cell\} python\n(.*?)```", re.S)
 NO_CLAIM: dict[str, list[str]] = {}

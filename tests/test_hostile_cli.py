@@ -48,6 +48,9 @@ def inputs(tmp: Path) -> None:
     (tmp / "spec.txt").write_text(SPEC)
     (tmp / "sentences_empty.txt").write_text("")
     (tmp / "nocheckpoint").mkdir()
+    (tmp / "ops.py").write_text("import torch\n\ndef flat(S, mask):\n    return S.sum()\n\n"
+                                "def boom(S, mask):\n    raise ValueError('no')\n\nnot_a_function = 3\n")
+    (tmp / "raises.py").write_text("raise RuntimeError('at import')\n")
 
 
 # (command, option or argument name) -> [(arguments after the command, fragment of the one-line error)]
@@ -185,6 +188,36 @@ CASES: dict[tuple[str, str], list[tuple[list[str], str]]] = {
     ("trigger", "--format"): [(["--format", "xml"], "'xml' is not one of")],
     ("trigger", "--out"): [(["--out", "{tmp}/foreign"], "--out: is a non-empty directory")],
     ("trigger", "--seed"): [(["--seed", "-1"], "--seed: must be an integer >= 0")],
+    ("variants", "--only"): [(["--only", "softmax2"], "--only: must be one of softmax, softmax1"),
+                             (["--only", ""], "--only: must be one of")],
+    ("variants", "--tasks"): [(["--tasks", "lm"], "--tasks: must be one of trigger, dormant (got 'lm')"),
+                              (["--tasks", "trigger,"], "--tasks: must be one of trigger, dormant (got '')")],
+    ("variants", "--heads"): [(["--heads", "0"], "--heads: must be integers in 1..8 (got 0)"),
+                              (["--heads", "1,two"], "--heads: must be a comma-separated list"),
+                              (["--heads", "100000"], "--heads: must be integers in 1..8")],
+    ("variants", "--seeds"): [(["--seeds", "x"], "--seeds: must be a list like 0,1,2"),
+                              (["--seeds", "0-100000"], "--seeds: must list at most 1000 seeds")],
+    ("variants", "--steps"): [(["--steps", "0"], "Invalid value for '--steps'"),
+                              (["--steps", "10000000"], "Invalid value for '--steps'")],
+    ("variants", "--workers"): [(["--workers", "0"], "Invalid value for '--workers'"),
+                                (["--workers", "many"], "Invalid value for '--workers'")],
+    ("variants", "--device"): [(["--device", "tpu"], "'tpu' is not one of")]
+    + ([] if CUDA else [(["--device", "cuda"], "no CUDA device is available")]),
+    ("variants", "--operation"): [
+        (["--operation", "no_colon", "--normalises"], "--operation: must be MODULE:ATTR or path.py:ATTR"),
+        (["--operation", "math:softmax", "--normalises"], "--operation: 'softmax' is already an operation's name"),
+        (["--operation", "math:sqrt"], "--operation: needs --normalises or --no-normalises"),
+        (["--operation", "{tmp}/missing.py:f", "--normalises"], "--operation: the file"),
+        (["--operation", "{tmp}/raises.py:f", "--normalises"], "--operation: importing"),
+        (["--operation", "sinkcheck.no_such_module:f", "--normalises"], "raised ModuleNotFoundError"),
+        (["--operation", "{tmp}/ops.py:missing", "--normalises"], "has no attribute 'missing'"),
+        (["--operation", "{tmp}/ops.py:not_a_function", "--normalises"], "must be a function (S, mask) -> weights"),
+        (["--operation", "{tmp}/ops.py:flat", "--normalises"], "--operation: flat(S, mask) must return finite weights"),
+        (["--operation", "{tmp}/ops.py:boom", "--no-normalises"], "--operation: boom(S, mask) must accept"),
+        (["--operation", "math:sqrt", "--normalises"], "--operation: sqrt(S, mask) must accept")],
+    ("variants", "--format"): [(["--format", "xml"], "'xml' is not one of")],
+    ("variants", "--out"): [(["--out", "{tmp}/foreign"], "--out: is a non-empty directory"),
+                            (["--out", "{tmp}/existing.md"], "--out"), (["--out", "."], "--out: must not be")],
 }
 
 FLAGS_NEED_NO_CASE = "a flag takes no value, so no value of it can be hostile"

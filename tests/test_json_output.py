@@ -31,6 +31,8 @@ COMMANDS = {
     "metric": lambda tmp: ["metric", maps(tmp), "--out", str(tmp / "out")],
     "smoothing": lambda tmp: ["smoothing", "--n", "2", "--n-seq", "4", "--plot", str(tmp / "p.png")],
     "table": lambda tmp: ["table", "--grid", grid(tmp), "--no-progress"],
+    "variants": lambda tmp: ["variants", "--only", "relu", "--tasks", "trigger", "--heads", "1", "--seeds", "0",
+                             "--steps", "2", "--no-progress", "--out", str(tmp / "out")],
 }
 
 

@@ -71,7 +71,7 @@ def test_random_draws_the_same_points_for_the_same_seed_within_the_ranges():
 
 
 @pytest.mark.parametrize("change, fragment", [
-    ({"kind": "sinkdag"}, "kind: must be one of dormant, sinkdiag, trigger (got 'sinkdag')"),
+    ({"kind": "sinkdag"}, "kind: must be one of dormant, sinkdiag, trigger, variant (got 'sinkdag')"),
     ({"parameters": {"colour": [1]}}, "parameters.colour: unknown parameter of kind sinkdiag"),
     ({"parameters": {"lam": []}}, "parameters.lam: must be a value or a non-empty list"),
     ({"parameters": {"d": [9, -4]}}, "parameters.d: must be an integer >= 3 (got -4)"),

@@ -1,4 +1,4 @@
-"""The claims ledger: every claim of the three papers that sinkcheck checks, one record each
+"""The claims ledger: every claim of the papers that sinkcheck checks, one record each
 (:mod:`sinkcheck.ledger` explains the fields and the verdicts).
 
 A proof step the suite decides under an undecided stated claim is a record of its own (the QK step
@@ -10,12 +10,13 @@ decided by the predicate of :mod:`sinkcheck.construct.sinkdiag.hypotheses` named
 from __future__ import annotations
 
 from sinkcheck.errors import InvalidInputError
-from sinkcheck.claims import gu, gu_inputs, gu_theorems, gu_training, ranmilo, sukenik, variants_theory
+from sinkcheck.claims import gu, gu_inputs, gu_theorems, gu_training, ranmilo, sukenik, variants, variants_theory
 from sinkcheck.claims.sukenik import ALIGNMENT_CONDITION
 from sinkcheck.ledger import Claim
 
 CLAIMS_LIST: tuple[Claim, ...] = (sukenik.CLAIMS + variants_theory.SUKENIK + ranmilo.CLAIMS + variants_theory.RANMILO
-                                   + gu.CLAIMS + gu_theorems.CLAIMS + gu_inputs.CLAIMS + gu_training.CLAIMS)
+                                   + gu.CLAIMS + gu_theorems.CLAIMS + gu_inputs.CLAIMS + gu_training.CLAIMS
+                                   + variants.GU_CLAIMS + variants.OTHER_CLAIMS)
 """Every claim, grouped by paper in :data:`sinkcheck.ledger.PAPERS` order, in the order each paper makes them."""
 
 CLAIMS = {c.id: c for c in CLAIMS_LIST}

@@ -29,6 +29,7 @@ COMMANDS = {
     "table": "sinkcheck.cli.sinkdiag:table",
     "sweep": "sinkcheck.cli.sweep:sweep",
     "results": "sinkcheck.cli.sweep:results",
+    "variants": "sinkcheck.cli.variants:variants",
 }
 """name -> "module:attribute" of each subcommand."""
 
@@ -45,6 +46,7 @@ SUMMARIES = {
     "table": "The bound-comparison table of Section 7 over a grid.",
     "train": "Train the small transformer: dormant, lm, sinkdiag.",
     "trigger": "The trigger task: constructions, necessity probes, trained heads.",
+    "variants": "Does my attention need a sink? Every attention operation: theory, probe, trained sinks.",
 }
 """The one-line summaries that ``sinkcheck --help`` lists without importing any command (each
 command's own help starts with more detail; tests/test_cli_and_report.py keeps the two in step)."""

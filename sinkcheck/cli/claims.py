@@ -32,7 +32,7 @@ def findings_table() -> Table:
               help="json gives every field of each record.")
 @click.option("--brief", is_flag=True, help="Only id, kind, whose statement and verdict (the README's table).")
 def claims(fmt: str, brief: bool) -> None:
-    """List every claim of the three papers that sinkcheck checks: id, kind (theorem or empirical),
+    """List every claim of the papers that sinkcheck checks: id, kind (theorem or empirical),
     whose statement (the paper's or reconstructed), paper and where, expected verdict, added
     hypothesis and docs page (json: every field, with our setting and the paper's)."""
     if fmt == "json":

@@ -215,13 +215,15 @@ def _eval(model: GPT, x: torch.Tensor, trig: np.ndarray, eps: float, geometry: b
 
 @one_thread()
 def train_run(task: TaskConfig, model_cfg: GPTConfig, train: TrainConfig, seed: int = 0,
-              device: str = "cpu", eps: float = GU_EPS, progress: bool = False, eval_every: int = 0) -> RunResult:
+              device: str = "cpu", eps: float = GU_EPS, progress: bool = False, eval_every: int = 0,
+              on_trained=None) -> RunResult:
     """Train one model from scratch (seeded) and measure its sinks on n_eval held-out sequences
     (with ``eval_every`` > 0 also at step 0 and every ``eval_every`` steps: Section 4's emergence
     curve; the evaluations draw nothing, so the training is the same bytes with or without them).
 
     The training stream is drawn from ``default_rng([seed, 0])``, the eval set from
-    ``default_rng([seed, 1])``, the weights from ``torch.manual_seed(seed)``.
+    ``default_rng([seed, 1])``, the weights from ``torch.manual_seed(seed)``.  ``on_trained``, if
+    given, is called with the trained model, the held-out ids and their trigger flags (more measurements).
     """
     validate.integer_at_least("seed", seed, 0)
     model_cfg = replace(model_cfg, vocab_size=task.vocab_size, block_size=task.T)
@@ -250,6 +252,8 @@ def train_run(task: TaskConfig, model_cfg: GPTConfig, train: TrainConfig, seed: 
         if eval_every and (step + 1) % eval_every == 0 and step + 1 < train.steps:
             curve.append(point(step + 1, _eval(model, x_eval_t, trig_eval, eps)))
     res = _eval(model, x_eval_t, trig_eval, eps, geometry=True)
+    if on_trained is not None:
+        on_trained(model, x_eval_t, trig_eval)
     if eval_every:
         curve.append(point(train.steps, res))
     return RunResult(sink_init=init["sink"], curve=curve, **res)

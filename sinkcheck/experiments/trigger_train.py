@@ -2,8 +2,10 @@
 
 One causal attention layer with H heads whose outputs are summed, o_i = sum_h sum_j A^h_ij V_h z_j,
 with A^h = softmax / length-normalised (or plain) ReLU / unnormalised sigmoid attention of the
-scores z_i^T W_Q^T W_K z_j / sqrt(d_head) (the core's :mod:`sinkcheck.core.attention_torch`).
-No residual stream, no MLP: the model is exactly the object of the theorems.
+scores z_i^T W_Q^T W_K z_j / sqrt(d_head).  The weights come from the registry
+(``sinkcheck.variants``): ``kind`` names the legacy operations (softmax, relu_length or relu,
+sigmoid: the same floats as before the registry), ``attention`` any registered one, with its extra
+(:class:`TriggerModel`).  No residual stream, no MLP: the model is exactly the object of the theorems.
 
 What is measured (on a held-out batch, seeded): the task error (sup over positions, and RMS at
 trigger and non-trigger positions), the BOS attention coefficient A_i0 itself at trigger and
@@ -14,6 +16,7 @@ renormalised for the metric only, for the unnormalised kinds).
 
 from __future__ import annotations
 
+import copy
 import functools
 import math
 from dataclasses import asdict, dataclass
@@ -21,7 +24,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from sinkcheck import validate
+from sinkcheck import validate, variants
+from sinkcheck.variants import stable
 from sinkcheck.core.attention_torch import pick_device
 from sinkcheck.construct.trigger_task import CONTENT, sample_batch
 from sinkcheck.core import attention_torch as att_t
@@ -52,9 +56,13 @@ class TriggerRunConfig:
     relu_normalise: str = "length"  # length | none (ReLU only)
     seed: int = 0
     device: str = "cpu"
+    attention: str | None = None  # a registered operation (sinkcheck.variants); None: the legacy ``kind``
 
     def validated(self) -> "TriggerRunConfig":
         validate.choice("kind", self.kind, att_t.KINDS)
+        if self.attention is not None and (variants.get(self.attention) and self.kind != "softmax"):
+            raise validate.InvalidInputError(f"kind: must stay 'softmax' (the default) when attention is given "
+                                             f"(got {self.kind!r} with attention={self.attention!r})")
         validate.integer_at_least("heads", self.heads, 1)
         validate.integer_at_least("p", self.p, 1)
         validate.integer_at_least("T", self.T, 2)
@@ -95,8 +103,27 @@ def check_memory_of_runs(heads: tuple[int, ...], seeds: int, steps: int) -> None
                  f"{len(att_t.KINDS) * seeds * len(cfgs)} training runs of {steps} steps with heads {list(heads)}")
 
 
+LEGACY = {("softmax", "length"): "softmax", ("softmax", "none"): "softmax", ("relu", "length"): "relu_length",
+          ("relu", "none"): "relu", ("sigmoid", "length"): "sigmoid", ("sigmoid", "none"): "sigmoid"}
+"""The registry operation of each legacy (kind, relu_normalise) (the same floats as the old code paths)."""
+
+
+def operation(cfg):
+    """The registry operation of a run: ``cfg.attention``, or the legacy ``kind``'s (:data:`LEGACY`)."""
+    return variants.get(cfg.attention if cfg.attention is not None else LEGACY[(cfg.kind, cfg.relu_normalise)])
+
+
+def weights_function(op):
+    """The op's torch path; a torch module is copied, so each model trains its own parameters."""
+    return copy.deepcopy(op.torch_weights) if isinstance(op.torch_weights, torch.nn.Module) else op.torch_weights
+
+
 class TriggerModel(torch.nn.Module):
-    """H heads of one attention kind; parameters W_Q, W_K (H, d_head, d) and V (H, p, d)."""
+    """H heads of one operation; parameters W_Q, W_K (H, d_head, d) and V (H, p, d), and the op's extra:
+    "logit" a logit s_h per head (``s``, init 0), "key" a key k_s per head in the query space with
+    value 0 (``k_s``, init 0), "token" a learned vector z_s before Z, a key and a value of every head
+    (``z_s``, init 0), "gate_head" / "gate_elem" the output of head h times sigmoid(z_i W_g^h), one
+    gate or one per output coordinate (``W_g``, drawn like the other weights)."""
 
     def __init__(self, cfg: TriggerRunConfig, d: int, generator: torch.Generator):
         super().__init__()
@@ -106,19 +133,58 @@ class TriggerModel(torch.nn.Module):
         self.W_Q = torch.nn.Parameter(torch.randn(shape_qk, generator=generator) * std)
         self.W_K = torch.nn.Parameter(torch.randn(shape_qk, generator=generator) * std)
         self.V = torch.nn.Parameter(torch.randn((cfg.heads, cfg.p, d), generator=generator) * std)
+        self.op = operation(cfg)
+        self.weights = weights_function(self.op)
+        extra, H = self.op.extra, cfg.heads
+        self.s = torch.nn.Parameter(torch.zeros(H)) if extra == "logit" else None
+        self.k_s = torch.nn.Parameter(torch.zeros(H, cfg.d_head)) if extra == "key" else None
+        self.z_s = torch.nn.Parameter(torch.zeros(d)) if extra == "token" else None
+        gate = {"gate_head": (H, d), "gate_elem": (H, cfg.p, d)}.get(extra)
+        self.W_g = None if gate is None else torch.nn.Parameter(torch.randn(gate, generator=generator) * std)
 
-    def forward(self, Z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Z (B, T+1, d) -> outputs (B, T+1, p) and attention (H, B, T+1, T+1)."""
+    def parts(self, Z: torch.Tensor) -> dict:
+        """Z (B, T+1, d) -> "out" (B, T+1, p), "attn" (H, B, T+1, T+1) the weights on the real keys,
+        "slot" (H, B, T+1) the extra column's weight (1 - row sum for a logit or key; the sink
+        token's weight) or None, "gate" (H, B, T+1) the gate (mean over coordinates) or None."""
         n = Z.shape[-2]
         mask = att_t.causal_mask(n, device=Z.device)
-        outs, maps = 0.0, []
+        Zk = Z
+        if self.z_s is not None:  # the sink token: key and value 0 of every row
+            Zk = torch.cat([self.z_s.expand(Z.shape[0], 1, -1), Z], dim=1)
+            mask = torch.cat([torch.ones(n, 1, dtype=torch.bool, device=Z.device), mask], dim=1)
+        scale = 1.0 / math.sqrt(self.cfg.d_head)
+        outs, maps, slots, gates = 0.0, [], [], []
         for h in range(self.cfg.heads):
-            W = self.W_Q[h].T @ self.W_K[h]  # (d, d) = W_QK
-            S = att_t.scores(Z, Z, W, scale=1.0 / math.sqrt(self.cfg.d_head))  # (B, T+1, T+1)
-            A = att_t.attention(S, self.cfg.kind, mask, self.cfg.relu_normalise)
-            outs = outs + att_t.head_output(A, Z, self.V[h])  # (B, T+1, p)
+            if self.op.score == "elu1_kernel":  # x_ij = phi(q_i) . phi(k_j)
+                S = stable.elu1_features(Z @ self.W_Q[h].T) @ stable.elu1_features(Zk @ self.W_K[h].T).transpose(-2, -1)
+            else:
+                W = self.W_Q[h].T @ self.W_K[h]  # (d, d) = W_QK
+                S = att_t.scores(Z, Zk, W, scale=scale)  # (B, T+1, T+1)
+            kw = {}
+            if self.s is not None:
+                kw["s"] = self.s[h]
+            elif self.k_s is not None:
+                kw["s"] = (Z @ self.W_Q[h].T) @ self.k_s[h] * scale  # (B, T+1)
+            A = self.weights(S, mask, **kw)
+            o = att_t.head_output(A, Zk, self.V[h])  # (B, T+1, p)
+            if self.z_s is not None:
+                slots.append(A[..., 0])
+                A = A[..., 1:]
+            elif kw:
+                slots.append((1.0 - A.sum(-1)).clamp_min(0.0))  # rounding below 0 clipped
+            if self.W_g is not None:
+                g = torch.sigmoid(Z @ (self.W_g[h].T if self.W_g.dim() == 3 else self.W_g[h]))  # (B, T+1) or (B, T+1, p)
+                o = o * (g[..., None] if g.dim() == 2 else g)
+                gates.append(g if g.dim() == 2 else g.mean(-1))
+            outs = outs + o
             maps.append(A)
-        return outs, torch.stack(maps)
+        stack = lambda xs: torch.stack(xs) if xs else None  # noqa: E731
+        return {"out": outs, "attn": torch.stack(maps), "slot": stack(slots), "gate": stack(gates)}
+
+    def forward(self, Z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Z (B, T+1, d) -> outputs (B, T+1, p) and attention (H, B, T+1, T+1) (:meth:`parts`)."""
+        p = self.parts(Z)
+        return p["out"], p["attn"]
 
 
 def to_numpy_heads(model: TriggerModel) -> list[tuple[np.ndarray, np.ndarray]]:
@@ -208,7 +274,8 @@ def run(cfg: TriggerRunConfig, progress=None, keep_model: bool = False) -> dict:
     """Train and evaluate one configuration; returns the settings, the final loss and the metrics
     (and the trained model under "model" when ``keep_model``)."""
     model, curve = train(cfg, progress)
-    out = {"config": asdict(model.cfg), "final_loss": curve[-1] if curve else float("nan"), **evaluate_model(model)}
+    config = {k: v for k, v in asdict(model.cfg).items() if k != "attention" or v is not None}
+    out = {"config": config, "final_loss": curve[-1] if curve else float("nan"), **evaluate_model(model)}
     if keep_model:
         out["model"] = model
     return out

@@ -7,8 +7,9 @@ One readable file:
 - pre-LayerNorm blocks (``norm="post"``: LayerNorm after each residual sum instead), GELU MLP;
 - positions (``pos``, :mod:`sinkcheck.models.positions`): learned absolute (default),
   sinusoidal, none (NoPE), T5-style relative bias, ALiBi, RoPE;
-- attention weights come from :func:`sinkcheck.core.attention_torch.attention` (softmax,
-  unnormalised sigmoid, ReLU), never from a second softmax;
+- attention weights come from the registry (``sinkcheck.variants``): ``kind`` names the legacy
+  operations (softmax, unnormalised sigmoid with a shift, ReLU; the same floats as before the
+  registry), ``attention`` any registered one with its extra (:class:`SelfAttention`);
 - an optional bias slot (``slot``, Gu et al. Section 7.2): an extra key k* with value v* that
   every query sees: "k" (learned k*, v* fixed: 0, or ``slot_value_norm`` times e_1 or the
   normalised all-ones vector, Table 5), "kv" (both learned), "v" (no extra key: a learned v*
@@ -24,6 +25,7 @@ Shapes: B batch, T sequence length (BOS included), C = n_embd, nh = n_head, hs =
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass
 
@@ -31,10 +33,14 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from sinkcheck import validate
+from sinkcheck import validate, variants
 from sinkcheck.errors import InvalidInputError
-from sinkcheck.core.attention_torch import KINDS, attention
+from sinkcheck.core.attention_torch import KINDS
 from sinkcheck.models import positions as P
+from sinkcheck.variants import stable
+
+LEGACY = {"softmax": "softmax", "sigmoid": "sigmoid", "relu": "relu_length"}
+"""The registry operation of each legacy ``kind`` (ReLU with ``relu_normalise="none"``: "relu")."""
 
 SLOTS = ("none", "sink_token", "kv", "k", "v")
 """The attention-bias slots of Gu et al.'s Table 4 ("k" with a fixed value is Table 5's)."""
@@ -63,9 +69,30 @@ class GPTConfig:
     mlp: bool = True  # include the MLP sub-layer
     bos_id: int = 0  # the token placed at position 0
     init_std: float = 0.02  # std of the normal initialisation of every weight matrix
+    attention: str | None = None  # a registered operation (sinkcheck.variants); None: the legacy ``kind``
+
+    @property
+    def operation(self):
+        """The registry operation of the model, ``attention`` or else the legacy ``kind``'s."""
+        if self.attention is not None:
+            return variants.get(self.attention)
+        return variants.get("relu" if self.kind == "relu" and self.relu_normalise == "none" else LEGACY[self.kind])
 
     def __post_init__(self) -> None:
         validate.choice("kind", self.kind, KINDS)
+        if self.attention is not None:
+            op = variants.get(self.attention)
+            if self.kind != "softmax":
+                raise InvalidInputError(f"kind: must stay 'softmax' (the default) when attention is given "
+                                        f"(got {self.kind!r} with attention={self.attention!r})")
+            if op.extra == "token" and self.slot in ("none", "sink_token"):
+                self.slot = "sink_token"  # the operation's extra is the sink token slot
+            elif op.extra != "none" and self.slot != "none":
+                raise InvalidInputError(f"slot: must be 'none' with attention {self.attention!r}, whose extra is "
+                                        f"{op.extra!r} (got {self.slot!r})")
+            if op.score == "elu1_kernel" and self.pos in ("relative", "alibi"):
+                raise InvalidInputError(f"pos: a kernel score (attention {self.attention!r}) takes no score bias "
+                                        f"(got {self.pos!r})")
         validate.choice("relu_normalise", self.relu_normalise, ("length", "none"))
         validate.choice("pos", self.pos, P.POSITIONS)
         validate.choice("norm", self.norm, ("pre", "post"))
@@ -100,7 +127,11 @@ def memory_bytes(cfg: GPTConfig, batch: int) -> float:
 
 
 class SelfAttention(nn.Module):
-    """Causal multi-head self-attention; the weights come from the core attention function."""
+    """Causal multi-head self-attention; the weights come from the registry operation. The op's extra:
+    "logit" a logit per head (``sink_logit``, init 0), "key" a key per head with value 0 (``k_bias``,
+    as slot "k", init 0), "token" the "sink_token" slot, "gate_head" / "gate_elem" the heads' output
+    times sigmoid(x W_g), x this layer's input (after the pre-norm), one gate per head or per coordinate
+    (``gate``, before W_O); score "elu1_kernel": x_ij = phi(q_i) . phi(k_j), phi = elu + 1."""
 
     def __init__(self, cfg: GPTConfig):
         super().__init__()
@@ -108,8 +139,17 @@ class SelfAttention(nn.Module):
         self.nh, self.hs = cfg.n_head, cfg.n_embd // cfg.n_head
         self.c_attn = nn.Linear(cfg.n_embd, 3 * cfg.n_embd, bias=False)  # W_Q, W_K, W_V stacked
         self.c_proj = nn.Linear(cfg.n_embd, cfg.n_embd, bias=False)  # W_O
+        self.op = cfg.operation
+        self.weights = (copy.deepcopy(self.op.torch_weights) if isinstance(self.op.torch_weights, nn.Module)
+                        else self.op.torch_weights)
+        extra = self.op.extra
+        self.sink_logit = nn.Parameter(torch.zeros(self.nh)) if extra == "logit" else None
+        self.gate = (nn.Linear(cfg.n_embd, self.nh if extra == "gate_head" else cfg.n_embd, bias=False)
+                     if extra in ("gate_head", "gate_elem") else None)
+        self.last_gate = None  # (B, nh, T): the gate of the last forward (mean over a head's coordinates)
         # the bias slot's key k* and value v*, one per head (zero-initialised where learned)
-        self.k_bias = nn.Parameter(torch.zeros(self.nh, 1, self.hs)) if cfg.slot in ("k", "kv") else None
+        self.k_bias = (nn.Parameter(torch.zeros(self.nh, 1, self.hs)) if cfg.slot in ("k", "kv") or extra == "key"
+                       else None)
         self.v_bias = nn.Parameter(torch.zeros(self.nh, 1, self.hs)) if cfg.slot in ("v", "kv") else None
         if cfg.slot == "k":
             direction = (torch.eye(self.hs)[0] if cfg.slot_value_dir == "e1"
@@ -141,18 +181,32 @@ class SelfAttention(nn.Module):
             q, k = P.rope(q), P.rope(k)
         qkv = (q, k, v)
         mask = self.mask[:T, :T]
-        S = (q @ k.transpose(-2, -1)) / math.sqrt(self.hs) + self.position_bias(T)  # (B, nh, T, T)
+        if self.op.score == "elu1_kernel":
+            S = stable.elu1_features(q) @ stable.elu1_features(k).transpose(-2, -1)  # (B, nh, T, T)
+        else:
+            S = (q @ k.transpose(-2, -1)) / math.sqrt(self.hs) + self.position_bias(T)  # (B, nh, T, T)
         if self.cfg.slot in ("k", "kv"):  # prepend the slot as key 0 (visible to all queries)
             k_s = self.k_bias
             v_s = self.v_bias if self.v_bias is not None else self.v_fixed
             S = torch.cat([(q @ k_s.transpose(-2, -1)) / math.sqrt(self.hs), S], dim=-1)  # (B, nh, T, T+1)
             v = torch.cat([v_s.expand(B, -1, -1, -1), v], dim=2)
             mask = torch.cat([torch.ones(T, 1, dtype=torch.bool, device=x.device), mask], dim=1)
-        if self.cfg.kind == "sigmoid":
+        if self.cfg.attention is None and self.cfg.kind == "sigmoid":
             shift = self.cfg.sigmoid_shift
             S = S + (-math.log(self.cfg.block_size) if shift is None else shift)
-        A = attention(S, self.cfg.kind, mask, relu_normalise=self.cfg.relu_normalise)
+        kw = {}
+        if self.sink_logit is not None:
+            kw["s"] = self.sink_logit[:, None]  # (nh, 1) -> (B, nh, T)
+        elif self.op.extra == "key":
+            kw["s"] = (q @ self.k_bias.transpose(-2, -1))[..., 0] / math.sqrt(self.hs)  # (B, nh, T)
+        A = self.weights(S, mask, **kw)
         y = A @ v + (self.v_bias if self.cfg.slot == "v" else 0.0)  # (B, nh, T, hs)
+        if kw:  # the dropped column's weight as column 0, as a "k" slot's (1 - the row sum, rounding clipped at 0)
+            A = torch.cat([(1.0 - A.sum(-1, keepdim=True)).clamp_min(0.0), A], dim=-1)
+        if self.gate is not None:
+            g = torch.sigmoid(self.gate(x)).view(B, T, self.nh, -1).transpose(1, 2)  # (B, nh, T, 1 or hs)
+            y = y * g
+            self.last_gate = g.mean(-1)
         y = y.transpose(1, 2).contiguous().view(B, T, C)  # (B, T, C)
         return self.c_proj(y), A, qkv
 
@@ -219,7 +273,9 @@ class GPT(nn.Module):
         ``return_attn``: ``attn`` (L, B, nh, T, T), ``attn_bias`` (L, B, nh, T): the weight on the
         bias slot or sink token (None without one), ``attn_sink_self`` (L, B, nh): the sink token's
         own query's weight on itself (None without a sink token),
-        ``resid`` (L, B, T, C) (each block's input), ``qkv`` (L, 3, B, nh, T, hs)."""
+        ``resid`` (L, B, T, C) (each block's input), ``qkv`` (L, 3, B, nh, T, hs), ``gate`` (L, B, nh, T):
+        a gated operation's gate (mean over a head's coordinates; None without one); with a sink logit or
+        key bias, ``attn_bias`` is its dropped column's weight, 1 - the row sum (clipped at 0)."""
         B, T = idx.shape
         if T > self.cfg.block_size:
             raise InvalidInputError(f"idx: sequence length must be <= block_size={self.cfg.block_size} (got {T})")
@@ -231,11 +287,12 @@ class GPT(nn.Module):
             x = x + self.wpe(pos)
         elif self.cfg.pos == "sinusoidal":
             x = x + self.sinusoid[: x.shape[1]]
-        maps, resid, qkvs = [], [], []
+        maps, resid, qkvs, gates = [], [], [], []
         for block in self.blocks:
             resid.append(x[:, -T:])
             x, A, qkv = block(x)
             maps.append(A)
+            gates.append(block.attn.last_gate)
             if return_attn:
                 qkvs.append(torch.stack([t[..., -T:, :] for t in qkv]))
         logits = self.lm_head(self.ln_f(x[:, -T:]))
@@ -248,7 +305,8 @@ class GPT(nn.Module):
             out["attn_sink_self"] = A[..., 0, 0] if self.sink is not None else None
             if self.sink is not None:
                 A = A[..., 1:, :]
-            column = self.cfg.slot in ("k", "kv", "sink_token")  # the slot or sink token is key 0
+            column = self.cfg.slot in ("k", "kv", "sink_token") or self.cfg.operation.extra in ("logit", "key")
+            out["gate"] = None if gates[0] is None else torch.stack(gates)[..., -T:]  # (L, B, nh, T)
             out["attn"] = A[..., 1:] if column else A
             out["attn_bias"] = A[..., 0] if column else None
             out["resid"] = torch.stack(resid)

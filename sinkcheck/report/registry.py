@@ -34,6 +34,7 @@ CHECK_MODULES = [
     "sinkcheck.report.checks.gu_inputs",
     "sinkcheck.report.checks.gu_training",
     "sinkcheck.report.checks.variants_theory",
+    "sinkcheck.report.checks.variants",
 ]
 """Modules whose import registers checks, in report order."""
 

@@ -5,7 +5,9 @@
   (:func:`~sinkcheck.evaluate.sinkdiag_eval.evaluate`), plus, per stated bound, whether the
   instance lies inside the hypothesis its claim adds (:mod:`sinkcheck.construct.sinkdiag.hypotheses`);
 - ``trigger`` (Ran-Milo): one training run of :mod:`~sinkcheck.experiments.trigger_train`;
-- ``dormant`` (Gu et al.): one training run of :mod:`~sinkcheck.experiments.dormant_train`.
+- ``dormant`` (Gu et al.): one training run of :mod:`~sinkcheck.experiments.dormant_train`;
+- ``variant``: one registered attention operation trained on the trigger or the dormant task
+  (:mod:`~sinkcheck.experiments.variants_train`).
 
 Each parameter has a default and a rule; a task holds every parameter (defaults filled in), so
 spelling a default out in a SPEC does not change a task's key.
@@ -156,7 +158,7 @@ def _trigger_params() -> dict[str, Param]:
 
     out = {"attention": Param("softmax", lambda label, v: validate.choice(label, v, ("softmax", "relu", "sigmoid")))}
     for f in fields(TriggerRunConfig):
-        if f.name not in ("kind", "seed", "device"):
+        if f.name not in ("kind", "seed", "device", "attention"):
             out[f.name] = Param(f.default, _field_rule(TriggerRunConfig, f.name))
     return out
 
@@ -241,7 +243,41 @@ def _dormant_params() -> dict[str, Param]:
     return {k: Param(v, rules.get(k)) for k, v in DORMANT_DEFAULTS.items()}
 
 
-KIND_NAMES = ("dormant", "sinkdiag", "trigger")
+VARIANT_DEFAULTS = {"task": "trigger", "attention": "softmax", "heads": 1, "steps": 0}
+"""The defaults of a variant task, ``task`` trigger or dormant, ``attention`` a registered operation
+(checked against the registry), ``heads`` per layer, ``steps`` (0 means the task's own, 400 or 600)."""
+
+
+def _registered(label, v):
+    from sinkcheck import variants
+
+    return validate.choice(label, v, tuple(variants.OPERATIONS))
+
+
+def _variant_joint(params: dict) -> None:
+    from sinkcheck.experiments.variants_train import check
+
+    p = {**VARIANT_DEFAULTS, **params}
+    check(p["task"], p["attention"], p["heads"], p["steps"])
+    if p["task"] == "trigger":
+        _trigger_joint({**{k: v.default for k, v in get("trigger").params.items()}, "heads": p["heads"]})
+
+
+def run_variant(params: dict, seed: int, device: str = "cpu") -> dict:
+    """One operation trained on one task (:func:`~sinkcheck.experiments.variants_train.run`; it pins torch)."""
+    from sinkcheck.experiments.variants_train import run
+
+    p = {**VARIANT_DEFAULTS, **params}
+    return run(p["task"], p["attention"], p["heads"], seed, p["steps"] or None, device)
+
+
+VARIANT = Kind("variant", {"task": Param("trigger", _one_of("trigger", "dormant")),
+                           "attention": Param("softmax", _registered), "heads": Param(1, at_least(1)),
+                           "steps": Param(0, at_least(0))},
+               run_variant, trains=True, metrics=("loss", "solved_score", "off_first", "off_slot", "off_mass", "sink"),
+               joint=_variant_joint)
+
+KIND_NAMES = ("dormant", "sinkdiag", "trigger", "variant")
 
 
 def run_task(kind: str, params: dict, seed: int, device: str = "cpu") -> Any:
@@ -261,6 +297,8 @@ def get(name: str) -> Kind:
     validate.choice("kind", name, KIND_NAMES)
     if name == "sinkdiag":
         return SINKDIAG
+    if name == "variant":
+        return VARIANT
     if name == "trigger":
         return Kind("trigger", _trigger_params(), run_trigger, trains=True,
                     metrics=("final_loss", "bos_nontrigger", "bos_trigger", "error_sup", "relative_error_trigger",

@@ -1,6 +1,6 @@
 """A sweep's SPEC (YAML or JSON): which kind of task, and the values of its parameters::
 
-    kind: sinkdiag          # sinkdiag | trigger | dormant (sinkcheck.sweep.kinds)
+    kind: sinkdiag          # sinkdiag | trigger | dormant | variant (sinkcheck.sweep.kinds)
     seed: 0                 # the sweep seed (default 0)
     seeds: 3                # replicates per parameter point (default 1)
     parameters:             # a value or a list of values per parameter; lists are crossed

@@ -8,7 +8,7 @@ give the same bytes).
   threshold of the two upper bounds (the smallest sampled lambda above every violation) beside
   the closed-form threshold of the construction (:mod:`sinkcheck.theory.sinkdiag_bounds`), and
   its plot ``lambda_threshold.png``;
-- trigger, dormant: ``runs`` (one row per run) and ``means`` (mean over replicates).
+- trigger, dormant, variant: ``runs`` (one row per run) and ``means`` (mean over replicates).
 """
 
 from __future__ import annotations
