@@ -216,6 +216,17 @@ def test_local_workers_ignore_ctrl_c_also_after_their_nanny_restarted_them():
     assert signal.getsignal(signal.SIGINT) is not signal.SIG_IGN  # the client's own handler is back
 
 
+def test_local_workers_keep_glibcs_own_trim_threshold_so_torch_trains_as_fast_as_in_process():
+    """Dask starts its workers with MALLOC_TRIM_THRESHOLD_=65536, which made a training task about
+    1.8 times slower in a worker than in-process; the engine's workers start without it, and with
+    Dask's other variables (one BLAS thread) as before."""
+    from sinkcheck.runtime import engine
+
+    environ = lambda: (os.environ.get("MALLOC_TRIM_THRESHOLD_"), os.environ.get("OMP_NUM_THREADS"))  # noqa: E731
+    with engine.session(workers=1) as client:
+        assert list(client.run(environ).values()) == [(None, "1")]
+
+
 def test_a_failed_task_on_a_dask_worker_reraises_its_own_error_type_with_its_bracket(tmp_path):
     from sinkcheck.errors import WideBracketError
     from sinkcheck.runtime import engine

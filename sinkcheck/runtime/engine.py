@@ -120,6 +120,7 @@ def session(workers: int | None = None, scheduler: str | None = None,
         return
     import logging
 
+    import dask
     from distributed import Client, LocalCluster
 
     if scheduler is None:
@@ -134,12 +135,26 @@ def session(workers: int | None = None, scheduler: str | None = None,
             yield client
         return
     n = workers if workers is not None else (os.cpu_count() or 1)
-    with _sigint_ignored():  # the worker processes inherit it: Ctrl-C stops the client, which stops them
+    with _sigint_ignored(), dask.config.set({ENVIRON: worker_environ()}):  # Ctrl-C: the client's, see above
         cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
                                dashboard_address=None, resources=resources or None, silence_logs=logging.ERROR,
                                preload=["sinkcheck.runtime.worker_setup"])
     with cluster, Client(cluster) as client:
         yield client
+
+
+ENVIRON = "distributed.nanny.pre-spawn-environ"
+"""Dask's configuration key for the environment its worker processes start with."""
+
+
+def worker_environ() -> dict:
+    """Dask's worker environment without its ``MALLOC_TRIM_THRESHOLD_`` (65536): with it, glibc
+    returns freed memory to the system so often that torch's many small allocations make a training
+    task about 1.8 times slower in a worker than in-process (benchmarks/bench_variants.py); glibc's
+    own adaptive threshold is kept instead."""
+    import dask
+
+    return {k: v for k, v in dask.config.get(ENVIRON, {}).items() if k != "MALLOC_TRIM_THRESHOLD_"}
 
 
 @contextlib.contextmanager
