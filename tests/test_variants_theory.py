@@ -246,8 +246,10 @@ def test_a_sink_head_of_each_operation_that_needs_a_sink_keeps_content_mass_belo
 def test_the_sigmoid_sum_sink_heads_content_mass_meets_f_eps_at_knobs_4_and_8():
     # L = 4: m = 0.0990 <= f(eps) = 0.1099; L = 8: 0.00201 <= 0.00201 (R = 1, beta = 0)
     rows = {r["L"]: r for r in vh.check_necessity("sigmoid_sum")["rows"]}
-    assert rows[4.0]["content_mass"] == pytest.approx(0.0990, abs=1e-4) and rows[4.0]["f_eps"] == pytest.approx(0.1099, abs=1e-4)
-    assert rows[8.0]["content_mass"] == pytest.approx(0.00201, abs=1e-5) and rows[8.0]["f_eps"] == pytest.approx(0.00201, abs=1e-5)
+    assert rows[4.0]["content_mass"] == pytest.approx(0.0990, abs=1e-4)
+    assert rows[4.0]["f_eps"] == pytest.approx(0.1099, abs=1e-4)
+    assert rows[8.0]["content_mass"] == pytest.approx(0.00201, abs=1e-5)
+    assert rows[8.0]["f_eps"] == pytest.approx(0.00201, abs=1e-5)
     assert all(r["content_mass"] <= r["f_eps"] for r in rows.values())
     assert rows[8.0]["f_eps"] == pytest.approx(th.f_bound(rows[8.0]["eps"], 1.0), rel=1e-15)
 
