@@ -128,15 +128,18 @@ TARGETS = [
     # Theorem C's causal lower bound with a flipped sign in a key distance
     ("sinkcheck.construct.sink_hulls", "cost_bounds", "sign", 1,
      test_sink_geometry.test_theorem_c_bounds_by_hand_with_the_default_kappa_1_and_causal_mask, {}),
-    # the theory per operation (docs/variants_theory.md): a rate's constant, a dropped term of a leak bound,
+    # the theory per operation (docs/variants_theory.md): a rate's constant, a dropped term of a leak remainder,
     # sigmoid's trigger knob -log(2t - 3) made -log(3t - 3)
     ("sinkcheck.theory.variants", "column_rate", "constant", 0,
      test_variants_theory.test_each_operations_off_switch_statement_holds_by_its_proof_steps_and_on_the_registrys_weights,
      {"name": "sink_logit"}),
     ("sinkcheck.theory.variants", "sigmoid_bias_rate", "drop_term", 0,
      test_variants_theory.test_sigmoid_with_bias_minus_log_n_is_off_at_rate_e_minus_delta_whatever_n, {}),
-    ("sinkcheck.theory.variants", "leak_bounds", "drop_term", 16,
+    ("sinkcheck.theory.variants_trigger", "leak_bounds", "drop_term", 13,
      test_variants_theory.test_the_leak_bounds_and_the_exact_trigger_weights_hold_exactly, {}),
+    # the sharp trigger bounds: sigmoid's 4 R sigma(-L) made 5 R sigma(-L)
+    ("sinkcheck.construct.variant_heads", "error_bound", "constant", 1,
+     test_variants_theory.test_each_limit_heads_error_bound_is_sharp_error_over_bound_tends_to_1, {"name": "sigmoid"}),
     ("sinkcheck.construct.variant_heads", "head", "constant", 5,
      test_variants_theory.test_each_limit_head_has_positive_error_below_its_bound_and_the_bound_tends_to_0,
      {"name": "sigmoid"}),
