@@ -84,7 +84,8 @@ def _work(kind: str, params: dict, seed: int, _device: str, device: str = "cpu",
     for op in ops:  # a user's operations, registered where the task runs (a Dask worker's own registry)
         if variants.OPERATIONS.get(op.name) is not op:
             variants.register(op.name, op.torch_weights, normalises=op.normalises, summary=op.summary,
-                              weights=op.weights, extra=op.extra, score=op.score, source=op.source)
+                              weights=op.weights, extra=op.extra, score=op.score, source=op.source,
+                              dropped=op.dropped)
     return plain(K.run_task(kind, params, seed, device))
 
 
