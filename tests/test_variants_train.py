@@ -220,7 +220,7 @@ def test_the_shipped_runs_are_the_default_grid_in_order_with_every_key_and_the_c
     assert shipped_csv == render(SV.table(runs), "csv")
 
 
-@pytest.mark.parametrize("attention", ["relu", pytest.param("sink_logit", marks=pytest.mark.slow)])
+@pytest.mark.parametrize("attention", ["relu", "softmax1", pytest.param("sink_logit", marks=pytest.mark.slow)])
 def test_a_rerun_of_a_shipped_trigger_run_gives_its_numbers_exactly(attention):
     (run,) = [r for r in SV.shipped() if (r["attention"], r["task"], r["heads"], r["seed"]) == (attention, "trigger", 2, 1)]
     assert SV.differences(VT.run("trigger", attention, 2, seed=1), run) == []
