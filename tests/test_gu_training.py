@@ -163,6 +163,13 @@ def test_separate_sub_claims_pool_to_inconclusive_when_mixed_and_conditions_of_o
     assert C.combine(["reproduced", "not_reproduced"]) == "not_reproduced"
 
 
+def test_no_seed_no_condition_and_no_part_decide_nothing_rather_than_reproduce():
+    """all() over nothing is True: an empty list must not read as every seed agreeing."""
+    assert C.sign_verdict([]) == "inconclusive" and C.zero_verdict([]) == "inconclusive"
+    assert C.combine([]) == "inconclusive" and C.pool([]) == "inconclusive"
+    assert C.sign_verdict([0.1]) == "reproduced" and C.zero_verdict([0.0]) == "reproduced"
+
+
 def test_one_key_slot_that_leaves_the_sink_on_the_first_token_makes_table_4_inconclusive_and_all_not_reproduced():
     ok = {"table3.learned": [(0.6, None)] * 3, "table4.v": [(0.6, None)] * 3,
           **{r: [(0.0, 0.8)] * 3 for r in C.KEY_SLOT_ROWS}}

@@ -59,17 +59,22 @@ def test_json_lists_every_operation_and_head_count_with_every_column_in_one_docu
     want = {"operation", "heads", "summary", "normalises", "exact zero possible (theory)",
             "trigger without sink (theory)", V.PROBE_COLUMN}
     for t in ("trigger", "dormant"):
-        for q in ("off_first", "off_slot", "Sink", "loss"):
-            want |= {f"{t} {q}", f"{t} {q} spread"}
-        want.add(f"{t} solved")
+        for q in ("off_first", "off_slot", "off nowhere", "Sink_1^0.3 (proxy)", "Sink_1 raw", "slot Sink*", "loss"):
+            want |= {f"{t} {q}", f"{t} {q} spread (max-min)"}
+        want |= {f"{t} solved (fraction of seeds)", f"{t} steps"}
     assert set(doc["columns"]) == want and all(set(r) == want for r in doc["rows"])
     softmax = doc["rows"][0]
     # seeds 0, 1, 2: loss 1, 2, 3 -> mean 2, spread 2; two of three solved; Sink 0, .25, .5 -> .25
-    assert softmax["dormant loss"] == 2.0 and softmax["dormant loss spread"] == 2.0
-    assert softmax["trigger solved"] == pytest.approx(2 / 3) and softmax["dormant Sink"] == 0.25
+    assert softmax["dormant loss"] == 2.0 and softmax["dormant loss spread (max-min)"] == 2.0
+    assert softmax["trigger solved (fraction of seeds)"] == 0.667  # 2/3 to 3 significant digits
+    assert softmax["dormant Sink_1^0.3 (proxy)"] == 0.25 and softmax["dormant steps"] == 10
     assert softmax["dormant off_slot"] is None and softmax["normalises"] is True
+    # off_first 0, .1, .2 and content .2: nowhere .8, .7, .6 -> mean .7, spread .2
+    assert softmax["trigger off nowhere"] == 0.7 and softmax["trigger off nowhere spread (max-min)"] == 0.2
     key_bias = next(r for r in doc["rows"] if r["operation"] == "key_bias")
-    assert key_bias["trigger off_slot"] == 0.5 and key_bias["trigger off_slot spread"] == 0.0
+    assert key_bias["trigger off_slot"] == 0.5 and key_bias["trigger off_slot spread (max-min)"] == 0.0
+    assert key_bias["trigger slot Sink*"] == 0.75 and key_bias["trigger off nowhere"] == 0.2
+    assert doc["title"].startswith("Does my attention need a sink?") and doc["legend"] == list(V.LEGEND)
     assert json.loads((tmp_path / "out" / "variants_table.json").read_text()) == doc
     assert (tmp_path / "out" / "figures" / "variants_off_mass.png").stat().st_size > 1000
 
@@ -134,13 +139,23 @@ def test_a_user_operation_from_an_importable_module_is_found_by_module_and_name(
     assert doc["rows"][2]["normalises"] is True
 
 
+def _body(text, comment):
+    """The lines after the title and legend comment lines."""
+    lines = text.splitlines()
+    assert lines[0].startswith(f"{comment} Does my attention need a sink?")
+    assert [x[len(comment) + 1:] for x in lines[1:1 + len(V.LEGEND)]] == list(V.LEGEND)
+    return "\n".join(lines[1 + len(V.LEGEND):])
+
+
 @pytest.mark.parametrize("fmt, check", [
-    ("markdown", lambda text: text.splitlines()[0].startswith("| operation ") and "| softmax " in text),
-    ("csv", lambda text: next(csv.reader(io.StringIO(text)))[:2] == ["operation", "heads"]
-     and sum(1 for _ in csv.reader(io.StringIO(text))) == 1 + 2 * len(BUILTIN)),
-    ("latex", lambda text: text.startswith("\\begin{tabular}") and "\\toprule" in text and "softpick" in text),
+    ("markdown", lambda text: text.startswith("Does my attention need a sink?")
+     and all(f"\n\n{line}\n\n" in text for line in V.LEGEND) and "\n| operation " in text and "| softmax " in text),
+    ("csv", lambda text: next(csv.reader(io.StringIO(_body(text, "#"))))[:2] == ["operation", "heads"]
+     and sum(1 for _ in csv.reader(io.StringIO(_body(text, "#")))) == 1 + 2 * len(BUILTIN)),
+    ("latex", lambda text: _body(text, "%").startswith("\\begin{tabular}") and "\\toprule" in text
+     and "softpick" in text),
 ])
-def test_each_format_prints_the_table_and_every_format_is_written(tmp_path, grid, fmt, check):
+def test_each_format_prints_the_table_with_its_title_and_legend_and_every_format_is_written(tmp_path, grid, fmt, check):
     res = invoke(tmp_path, "--format", fmt)
     assert check(res.stdout)
     for suffix in ("md", "csv", "tex", "json"):
@@ -183,5 +198,5 @@ def test_a_user_operation_from_a_file_trains_for_real_in_process_and_on_dask_wor
     assert [r["operation"] for r in doc["rows"]] == ["relu", "soft_threshold"]
     runs = json.loads((tmp_path / "out" / "variants_runs.json").read_text())["runs"]
     assert [(r["attention"], r["steps"]) for r in runs] == [("relu", 3), ("soft_threshold", 3)]
-    assert all(r["loss"] > 0 for r in runs) and doc["rows"][1]["trigger loss"] == pytest.approx(runs[1]["loss"], rel=1e-9)
+    assert all(r["loss"] > 0 for r in runs) and doc["rows"][1]["trigger loss"] == float(f"{runs[1]['loss']:.3g}")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["mine.py", "out"]  # no __pycache__ beside the user's file

@@ -35,13 +35,13 @@ def test_every_operation_trains_a_few_steps_to_a_finite_loss_and_reports_every_k
     assert math.isfinite(r["loss"]) and math.isfinite(r["solved_score"])
     assert (r["task"], r["attention"], r["heads"], r["seed"], r["steps"], r["device"]) == (task, name, heads, 0, 3, "cpu")
     extra = variants.get(name).extra
-    assert (r["off_slot"] is None) == (extra not in ("logit", "key", "token"))
+    assert (r["off_slot"] is None) == (extra not in ("logit", "key", "token") and name != "softmax1")
     assert (r["sink_slot"] is None) == (r["off_slot"] is None)
     assert (r["gate_off"] is None) == (extra not in ("gate_head", "gate_elem"))
     assert isinstance(r["solved"], bool)
-    if variants.get(name).normalises:  # rows over the real keys and the slot sum to 1 (softmax1: and its fixed 0 logit)
+    if variants.get(name).normalises:  # rows over the real keys and the slot (a dropped column) sum to 1
         total = r["off_mass"] + (r["off_slot"] or 0.0)
-        assert total < 1.0 if name == "softmax1" else total == pytest.approx(1.0, abs=1e-5)
+        assert total == pytest.approx(1.0, abs=1e-5)
         assert r["off_first"] + r["off_content"] == pytest.approx(r["off_mass"], abs=1e-9)
     json.dumps(r)
 
@@ -220,7 +220,7 @@ def test_the_shipped_runs_are_the_default_grid_in_order_with_every_key_and_the_c
     assert shipped_csv == render(SV.table(runs), "csv")
 
 
-@pytest.mark.parametrize("attention", ["relu", pytest.param("sink_logit", marks=pytest.mark.slow)])
+@pytest.mark.parametrize("attention", ["relu", "softmax1", pytest.param("sink_logit", marks=pytest.mark.slow)])
 def test_a_rerun_of_a_shipped_trigger_run_gives_its_numbers_exactly(attention):
     (run,) = [r for r in SV.shipped() if (r["attention"], r["task"], r["heads"], r["seed"]) == (attention, "trigger", 2, 1)]
     assert SV.differences(VT.run("trigger", attention, 2, seed=1), run) == []
@@ -231,6 +231,20 @@ def test_a_rerun_of_a_shipped_trigger_run_gives_its_numbers_exactly(attention):
 def test_a_rerun_of_a_shipped_dormant_run_gives_its_numbers_exactly():
     (run,) = [r for r in SV.shipped() if (r["attention"], r["task"], r["heads"], r["seed"]) == ("key_bias", "dormant", 2, 0)]
     assert SV.differences(VT.run("dormant", "key_bias", 2, seed=0), run) == []
+
+
+def test_softmax1_and_only_the_operations_with_a_logit_or_key_have_a_dropped_column_read_as_their_slot():
+    assert [n for n, op in variants.OPERATIONS.items() if op.dropped] == ["softmax1", "sink_logit", "key_bias"]
+    x = torch.randint(0, 32, (4, 12), generator=torch.Generator().manual_seed(0))
+    torch.manual_seed(0)
+    out = GPT(GPTConfig(attention="softmax1", block_size=12, n_embd=32, n_head=2, n_layer=1))(x, return_attn=True)
+    assert out["attn_bias"] is not None  # softmax1's fixed 0 logit: 1 - the row sum over the real keys
+    torch.testing.assert_close(out["attn_bias"] + out["attn"].sum(-1), torch.ones_like(out["attn_bias"]))
+    user = variants.register("user_logit_test", variants.get("sink_logit").torch_weights, normalises=True, extra="logit")
+    try:
+        assert user.dropped  # a logit or key extra is a dropped column whatever the caller says
+    finally:
+        variants.unregister("user_logit_test")
 
 
 def test_a_dropped_columns_weight_is_never_negative_where_the_real_weights_round_above_one():

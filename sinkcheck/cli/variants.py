@@ -5,9 +5,11 @@ A row per operation and head count: whether it normalises, what the theory says 
 exactly off without a sink token; is the trigger task solvable without one: :mod:`sinkcheck.theory.variants`,
 "not stated" for a user's operation), a numerical probe of its weights at very negative scores
 (:func:`sinkcheck.variants.probe.probe`, a measurement, not theory), and per task what trained models
-do at the positions where the head should be off: mass on the first token and on the operation's
-slot, Gu et al.'s Sink_1^0.3 (proxy weights), the loss (mean and spread max - min over seeds) and
-the fraction of seeds that solved the task (the grid: :func:`sinkcheck.sweep.variants.run_grid`).
+do at the positions where the head should be off: mass on the first token, on the operation's
+slot and nowhere, Gu et al.'s Sink_1^0.3 (proxy and raw weights) and the slot's Sink*, the loss
+(each a mean and a spread max - min over seeds, 3 significant digits), the fraction of seeds that
+solved the task and the steps (the grid: :func:`sinkcheck.sweep.variants.run_grid`); the title and
+a legend (:data:`LEGEND`) come with the table in every format.
 Writes ``variants_table.md``, ``.csv``, ``.tex``, ``.json`` (one document), ``variants_runs.json`` (every
 run) and ``variants.csv`` (:func:`sinkcheck.sweep.variants.write`: with the defaults, the files shipped in
 ``sinkcheck/data/``) and ``figures/variants_off_mass.png`` into ``--out``, and prints the table in ``--format``.
@@ -26,11 +28,12 @@ import numpy as np
 from sinkcheck.cli.empirical import DEVICE, NO_PROGRESS, check_device, output_dir, parse_list, parse_seeds
 from sinkcheck.cli.options import FORCE, out_option
 from sinkcheck.core.files import OutputDir
-from sinkcheck.core.tables import FORMATS, SUFFIX, Table, render
+from sinkcheck.core.tables import FORMATS, SUFFIX, Table, fmt_number, render
 from sinkcheck.errors import InvalidInputError
 
 TASKS = ("trigger", "dormant")
-"""The grid's tasks: Ran-Milo's trigger task and Gu et al.'s bigram-backcopy (the dormant task)."""
+"""The grid's tasks: Ran-Milo's trigger task and bigram-backcopy (the dormant task: Guo et al.'s
+(2024) task, ours an induction-style variant, :mod:`sinkcheck.experiments.dormant_train`)."""
 
 MAX_HEADS = 8
 """The most heads one ``--heads`` entry may ask for (a small model on CPU)."""
@@ -38,8 +41,31 @@ MAX_HEADS = 8
 NOT_STATED = "not stated"
 """The theory columns of an operation the theory does not cover (a user's)."""
 
-QUANTITIES = ("off_first", "off_slot", "sink", "loss")
-"""The per-run numbers the table gives per task, each as a mean and a spread (max - min) over seeds."""
+QUANTITIES = {"off_first": "off_first", "off_slot": "off_slot", "off_nowhere": "off nowhere",
+              "sink": "Sink_1^0.3 (proxy)", "sink_raw": "Sink_1 raw", "sink_slot": "slot Sink*", "loss": "loss"}
+"""The per-run numbers the table gives per task (key -> header), each as a mean and a spread (max - min)
+over seeds."""
+
+DIGITS = 3
+"""Significant digits of the table's numbers (the runs file keeps every bit)."""
+
+LEGEND = (
+    "Off positions: the queries where a head should be off (trigger task: the scored non-trigger positions; "
+    "dormant task: every non-trigger query after BOS), averaged over layers, heads and queries; per task, each "
+    "number is the mean over seeds, 'spread (max-min)' its max - min over seeds.",
+    "off_first / off_slot / off nowhere: the off positions' raw mass on the first token, on the operation's "
+    "slot (the dropped column of softmax1, a sink logit or a key bias, 1 - the row sum; the sink token) and "
+    "nowhere (1 - first - slot - content, at least 0: only an operation that does not normalise has any).",
+    "Sink_1^0.3 (proxy): Gu et al.'s Sink_1 with eps 0.3, the fraction of (sequence, layer, head) whose mean "
+    "weight on the first token exceeds 0.3, on proxy weights (each row divided by its sum over the real keys "
+    "and the slot); Sink_1 raw: the same on the raw weights clipped to [0, 1]; slot Sink*: the same for the slot.",
+    "normalises: every row sums to 1 over the real keys and the operation's dropped column, if any; the probe "
+    "reads the real keys only: 'normalised' (they sum to 1), 'positive' (a weight above 0, the rows summing to "
+    "less than 1: the rest is the dropped column's, or nowhere), 'exact zero', 'negative'.",
+    "solved (fraction of seeds): the fraction of seeds whose run solved the task (trigger: relative error "
+    "below 0.1; dormant: copy accuracy at least 0.9; our rule); steps: training steps of every run.",
+)
+"""The table's legend: what each column means."""
 
 PROBE_COLUMN = "probe at scores -30 (numerical, not theory)"
 """The header of the probe's column (:mod:`sinkcheck.variants.probe`)."""
@@ -96,19 +122,29 @@ def load_operation(spec: str, normalises: bool | None):
     return op
 
 
+def nowhere(run: dict) -> float:
+    """The off positions' mass that lands nowhere in one run: 1 minus the first token's, the slot's
+    and the content's, at least 0 (an operation that does not normalise can put less than 1)."""
+    return max(0.0, 1.0 - sum(run.get(m) or 0.0 for m in ("off_first", "off_slot", "off_content")))
+
+
 def aggregate(runs: list[dict]) -> dict[tuple[str, str, int], dict]:
-    """:func:`sinkcheck.sweep.variants.summarise` by (attention, task, heads), with each quantity's
-    spread (max - min over seeds) and the off positions' mass that lands nowhere (1 minus the
-    first token's, the slot's and the content's: an operation that does not normalise can put less)."""
+    """:func:`sinkcheck.sweep.variants.summarise` by (attention, task, heads), with the mass that
+    lands nowhere (:func:`nowhere`, pooled as the others) and each quantity's spread (max - min over
+    seeds)."""
     from sinkcheck.sweep.variants import summarise
 
+    lost: dict[tuple, list[float]] = {}
+    for r in runs:
+        lost.setdefault((r["attention"], r["task"], int(r["heads"])), []).append(nowhere(r))
     out = {}
     for row in summarise(runs):
-        for m in QUANTITIES + ("off_content",):
+        key = (row["attention"], row["task"], int(row["heads"]))
+        row.update(mean_off_nowhere=float(np.mean(lost[key])), min_off_nowhere=min(lost[key]),
+                   max_off_nowhere=max(lost[key]))
+        for m in (*QUANTITIES, "off_content"):
             row[f"spread_{m}"] = None if row[f"mean_{m}"] is None else row[f"max_{m}"] - row[f"min_{m}"]
-        placed = sum(row[f"mean_{m}"] or 0.0 for m in ("off_first", "off_slot", "off_content"))
-        row["mean_off_nowhere"] = max(0.0, 1.0 - placed)
-        out[(row["attention"], row["task"], int(row["heads"]))] = row
+        out[key] = row
     return out
 
 
@@ -123,9 +159,9 @@ def columns(tasks: tuple[str, ...]) -> list[str]:
     """The table's columns for ``tasks``."""
     per_task = []
     for t in tasks:
-        for q in QUANTITIES:
-            per_task += [f"{t} {'Sink' if q == 'sink' else q}", f"{t} {'Sink' if q == 'sink' else q} spread"]
-        per_task.append(f"{t} solved")
+        for q in QUANTITIES.values():
+            per_task += [f"{t} {q}", f"{t} {q} spread (max-min)"]
+        per_task += [f"{t} solved (fraction of seeds)", f"{t} steps"]
     return ["operation", "heads", "summary", "normalises", "exact zero possible (theory)",
             "trigger without sink (theory)", PROBE_COLUMN, *per_task]
 
@@ -146,16 +182,19 @@ def table(names: list[str], runs: list[dict], tasks: tuple[str, ...], heads: tup
             row[1] = h
             for t in tasks:
                 a = agg.get((name, t, h), {})
-                row += [a.get(f"{k}_{q}") for q in QUANTITIES for k in ("mean", "spread")] + [a.get("solved")]
-            rows.append(row)
+                row += [a.get(f"{k}_{q}") for q in QUANTITIES for k in ("mean", "spread")]
+                row += [a.get("solved"), a.get("steps")]
+            rows.append([fmt_number(v, DIGITS) for v in row])
     seeds = sorted({r["seed"] for r in runs})
-    return Table(columns(tasks), rows, title=f"Does my attention need a sink? Tasks {', '.join(tasks)}; "
-                                               f"seeds {', '.join(map(str, seeds))}; mean and spread over seeds")
+    return Table(columns(tasks), rows, title=f"Does my attention need a sink? Tasks {', '.join(tasks)}; heads "
+                                               f"{', '.join(map(str, heads))}; seeds {', '.join(map(str, seeds))}",
+                 legend=LEGEND)
 
 
 def plot(names: list[str], runs: list[dict], tasks: tuple[str, ...], path: Path) -> None:
     """Where the off positions' attention mass goes, per operation (mean over seeds and head counts):
-    first token, slot (sink logit, key bias, sink token), content, nowhere (1 minus the rest: an
+    first token, slot (the dropped column of softmax1, a sink logit or a key bias; the sink token),
+    content, nowhere (1 minus the rest: an
     operation that does not normalise can put less than 1; a total above 1 is clipped and written
     above its bar), stacked, one panel per task."""
     from sinkcheck.core.figures import pyplot, save

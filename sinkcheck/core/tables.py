@@ -53,11 +53,13 @@ def dumps(obj: Any) -> str:
 
 @dataclass
 class Table:
-    """A titled table: ``columns`` names and ``rows`` of values in that order."""
+    """A titled table: ``columns`` names and ``rows`` of values in that order; ``legend``, lines that
+    say what the columns mean (printed with the title in every format when given)."""
 
     columns: list[str]
     rows: list[list[Any]] = field(default_factory=list)
     title: str = ""
+    legend: tuple[str, ...] = ()
 
     def records(self) -> list[dict[str, Any]]:
         return [dict(zip(self.columns, (jsonable(v) for v in row))) for row in self.rows]
@@ -72,24 +74,31 @@ def render(table: Table, fmt: str = "markdown", verbatim: tuple[int, ...] = ()) 
     """Render ``table`` as ``fmt``, one of markdown, csv, latex or json.
 
     Columns whose indices are in ``verbatim`` are printed as given (markdown and latex), e.g. a
-    score already formatted as "1.000", which tabulate would otherwise print as "1".
+    score already formatted as "1.000", which tabulate would otherwise print as "1".  A table with a
+    ``legend`` gets its title and legend before the table: Markdown paragraphs, LaTeX and CSV ``%``
+    / ``#`` comment lines, a JSON ``legend`` list (a table without one renders as before).
     """
     validate.choice("format", fmt, FORMATS)
     rows = [[fmt_number(v) for v in row] for row in table.rows]
     keep = list(verbatim) or False
+    head = [table.title, *table.legend] if table.legend else []
     if fmt == "markdown":  # a | inside a cell would end it: escape it
         rows = [[v.replace("|", r"\|") if isinstance(v, str) else v for v in row] for row in rows]
-        return tabulate(rows, headers=table.columns, tablefmt="github", floatfmt="g", disable_numparse=keep) + "\n"
+        return ("".join(f"{line}\n\n" for line in head)
+                + tabulate(rows, headers=table.columns, tablefmt="github", floatfmt="g", disable_numparse=keep) + "\n")
     if fmt == "latex":
-        return tabulate(rows, headers=table.columns, tablefmt="latex_booktabs", floatfmt="g",
-                        disable_numparse=keep) + "\n"
+        return ("".join(f"% {line}\n" for line in head)
+                + tabulate(rows, headers=table.columns, tablefmt="latex_booktabs", floatfmt="g",
+                           disable_numparse=keep) + "\n")
     if fmt == "csv":
         buf = io.StringIO()
+        buf.write("".join(f"# {line}\n" for line in head))
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(table.columns)
         writer.writerows(rows)
         return buf.getvalue()
-    return dumps({"title": table.title, "columns": table.columns, "rows": table.records()})
+    doc = {"title": table.title, "columns": table.columns, "rows": table.records()}
+    return dumps({**doc, "legend": list(table.legend)} if table.legend else doc)
 
 
 def write_table(table: Table, stem: Path, formats: tuple[str, ...] = ("markdown", "csv", "json")) -> None:

@@ -144,7 +144,7 @@ class TriggerModel(torch.nn.Module):
 
     def parts(self, Z: torch.Tensor) -> dict:
         """Z (B, T+1, d) -> "out" (B, T+1, p), "attn" (H, B, T+1, T+1) the weights on the real keys,
-        "slot" (H, B, T+1) the extra column's weight (1 - row sum for a logit or key; the sink
+        "slot" (H, B, T+1) the extra column's weight (1 - row sum with a dropped column; the sink
         token's weight) or None, "gate" (H, B, T+1) the gate (mean over coordinates) or None."""
         n = Z.shape[-2]
         mask = att_t.causal_mask(n, device=Z.device)
@@ -170,7 +170,7 @@ class TriggerModel(torch.nn.Module):
             if self.z_s is not None:
                 slots.append(A[..., 0])
                 A = A[..., 1:]
-            elif kw:
+            elif kw or self.op.dropped:
                 slots.append((1.0 - A.sum(-1)).clamp_min(0.0))  # rounding below 0 clipped
             if self.W_g is not None:
                 g = torch.sigmoid(Z @ (self.W_g[h].T if self.W_g.dim() == 3 else self.W_g[h]))  # (B, T+1) or (B, T+1, p)

@@ -8,8 +8,8 @@ setting the task's default.  Measured on a held-out seeded batch at the "off" po
 task: the scored non-trigger positions; dormant task: the non-BOS queries that are not triggers),
 raw weights averaged over layers, heads and those queries:
 
-- ``off_first`` on the first token (BOS), ``off_slot`` on the extra column (a sink logit's or key
-  bias's dropped column, 1 - the row sum; the sink token's weight; None without one),
+- ``off_first`` on the first token (BOS), ``off_slot`` on the extra column (the dropped column of
+  softmax1, a sink logit or a key bias, 1 - the row sum; the sink token's weight; None without one),
   ``off_content`` on the other real keys, ``off_mass`` on all real keys; so a normalising op puts
   1 - off_mass - off_slot "nowhere" (0) and an unnormalised op may put its mass nowhere;
 - ``gate_off`` / ``gate_on``: a gated op's mean gate at off / trigger positions (else None);

@@ -201,7 +201,7 @@ class SelfAttention(nn.Module):
             kw["s"] = (q @ self.k_bias.transpose(-2, -1))[..., 0] / math.sqrt(self.hs)  # (B, nh, T)
         A = self.weights(S, mask, **kw)
         y = A @ v + (self.v_bias if self.cfg.slot == "v" else 0.0)  # (B, nh, T, hs)
-        if kw:  # the dropped column's weight as column 0, as a "k" slot's (1 - the row sum, rounding clipped at 0)
+        if kw or self.op.dropped:  # the dropped column's weight as column 0, as a "k" slot's (1 - row sum, >= 0)
             A = torch.cat([(1.0 - A.sum(-1, keepdim=True)).clamp_min(0.0), A], dim=-1)
         if self.gate is not None:
             g = torch.sigmoid(self.gate(x)).view(B, T, self.nh, -1).transpose(1, 2)  # (B, nh, T, 1 or hs)
@@ -274,8 +274,9 @@ class GPT(nn.Module):
         bias slot or sink token (None without one), ``attn_sink_self`` (L, B, nh): the sink token's
         own query's weight on itself (None without a sink token),
         ``resid`` (L, B, T, C) (each block's input), ``qkv`` (L, 3, B, nh, T, hs), ``gate`` (L, B, nh, T):
-        a gated operation's gate (mean over a head's coordinates; None without one); with a sink logit or
-        key bias, ``attn_bias`` is its dropped column's weight, 1 - the row sum (clipped at 0)."""
+        a gated operation's gate (mean over a head's coordinates; None without one); with a dropped column
+        (the operation's ``dropped``: softmax1, a sink logit, a key bias), ``attn_bias`` is that column's
+        weight, 1 - the row sum (clipped at 0)."""
         B, T = idx.shape
         if T > self.cfg.block_size:
             raise InvalidInputError(f"idx: sequence length must be <= block_size={self.cfg.block_size} (got {T})")
@@ -305,7 +306,7 @@ class GPT(nn.Module):
             out["attn_sink_self"] = A[..., 0, 0] if self.sink is not None else None
             if self.sink is not None:
                 A = A[..., 1:, :]
-            column = self.cfg.slot in ("k", "kv", "sink_token") or self.cfg.operation.extra in ("logit", "key")
+            column = self.cfg.slot in ("k", "kv", "sink_token") or self.cfg.operation.dropped
             out["gate"] = None if gates[0] is None else torch.stack(gates)[..., -T:]  # (L, B, nh, T)
             out["attn"] = A[..., 1:] if column else A
             out["attn_bias"] = A[..., 0] if column else None

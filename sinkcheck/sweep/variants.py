@@ -11,7 +11,9 @@ Dask workers inside the work function: the ``Operation`` is pickled with it
 worker; one defined in ``__main__`` or a notebook travels by value) and registered there before its
 runs (a user's operation stays registered in that worker until it exits).  The shipped
 measurement of the default grid is ``sinkcheck/data/variants_runs.json`` and ``variants.csv``,
-written by ``write(Path("sinkcheck/data"), run_grid(workers=2))`` (:func:`shipped`, :func:`differences`).
+written by ``write(Path("sinkcheck/data"), run_grid(workers=2))`` (:func:`shipped`, :func:`differences`);
+softmax1's rows were re-run alone (``run_grid(ops=["softmax1"])``) when its dropped column became its
+slot, every other row kept byte for byte.
 """
 
 from __future__ import annotations
@@ -84,7 +86,8 @@ def _work(kind: str, params: dict, seed: int, _device: str, device: str = "cpu",
     for op in ops:  # a user's operations, registered where the task runs (a Dask worker's own registry)
         if variants.OPERATIONS.get(op.name) is not op:
             variants.register(op.name, op.torch_weights, normalises=op.normalises, summary=op.summary,
-                              weights=op.weights, extra=op.extra, score=op.score, source=op.source)
+                              weights=op.weights, extra=op.extra, score=op.score, source=op.source,
+                              dropped=op.dropped)
     return plain(K.run_task(kind, params, seed, device))
 
 

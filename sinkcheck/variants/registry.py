@@ -7,7 +7,8 @@ weights, so that a model can build it and the metric can say where an "off" head
 
 - ``"none"``: nothing;
 - ``"logit"``: one learned logit s_h per head, a column appended to every row and dropped
-  (the weights take ``s=``; softmax1 is s = 0 fixed, so its ``extra`` is "none");
+  (the weights take ``s=``; softmax1 is s = 0 fixed, so its ``extra`` is "none" but it has the
+  dropped column all the same: ``dropped``);
 - ``"key"``: a learned key k_s per head with value 0: the same dropped column, with the
   query-dependent logit q . k_s / sqrt(d_h) (Gu et al.'s K bias);
 - ``"token"``: a learned input vector before the first token, which the head sees as a key
@@ -39,10 +40,12 @@ SCORES = ("dot", "elu1_kernel")
 @dataclass(frozen=True)
 class Operation:
     """One attention operation: its ``name``, a one-line ``summary``, whether its rows sum to 1
-    (``normalises``; over the real keys and its extra column, if any), its numpy reference
+    (``normalises``; over the real keys and its dropped column, if any), its numpy reference
     ``weights(S, mask, **kw)`` and torch path ``torch_weights(S, mask, **kw)``, ``extra`` and
-    ``score`` (the registry's docstring), ``source`` (who proposed it) and ``builtin`` (False for
-    a user's operation)."""
+    ``score`` (the registry's docstring), ``source`` (who proposed it), ``builtin`` (False for
+    a user's operation) and ``dropped``: whether its rows leave 1 - the row sum to a dropped
+    column (softmax1's fixed logit 0, a sink logit, a key bias; True whenever ``extra`` is
+    "logit" or "key"), which a measurement reads as the head's slot."""
 
     name: str
     summary: str
@@ -53,8 +56,11 @@ class Operation:
     score: str = "dot"
     source: str = ""
     builtin: bool = field(default=True, compare=False)
+    dropped: bool = False
 
     def __post_init__(self) -> None:
+        if self.extra in ("logit", "key"):
+            object.__setattr__(self, "dropped", True)
         validate.choice("extra", self.extra, EXTRAS)
         validate.choice("score", self.score, SCORES)
         if not self.name.isidentifier():
@@ -64,7 +70,7 @@ class Operation:
 _BUILTIN = (
     Operation("softmax", "e^x_j / sum_i e^x_i", True, R.softmax, T.softmax, source="every standard transformer"),
     Operation("softmax1", "e^x_j / (1 + sum_i e^x_i)", True, R.softmax1, T.softmax1,
-              source="Miller (2023), 'off by one'"),
+              source="Miller (2023), 'off by one'", dropped=True),
     Operation("sink_logit", "e^x_j / (e^s_h + sum_i e^x_i), s_h learned per head", True, R.extra_logit,
               T.extra_logit, extra="logit", source="gpt-oss (2025)"),
     Operation("key_bias", "softmax over [k_s; K] with value [0; V], k_s learned per head", True, R.extra_logit,
@@ -101,10 +107,11 @@ def get(name: str) -> Operation:
 
 
 def register(name: str, torch_weights: Callable, *, normalises: bool, summary: str = "", weights: Callable | None = None,
-             extra: str = "none", score: str = "dot", source: str = "user") -> Operation:
+             extra: str = "none", score: str = "dot", source: str = "user", dropped: bool = False) -> Operation:
     """Register a user's operation: ``torch_weights(S, mask) -> A`` (a function or an
     ``nn.Module`` on torch tensors; training uses it) and optionally a numpy ``weights``; without
-    one, the reference is the torch path run in float64.  A built-in name cannot be replaced."""
+    one, the reference is the torch path run in float64; ``dropped``: its rows leave 1 - the row
+    sum to a dropped column (:class:`Operation`).  A built-in name cannot be replaced."""
     if name in OPERATIONS and OPERATIONS[name].builtin:
         raise InvalidInputError(f"name: must not be a built-in operation's name (got {name!r})")
     if not callable(torch_weights):
@@ -113,7 +120,7 @@ def register(name: str, torch_weights: Callable, *, normalises: bool, summary: s
         raise InvalidInputError(f"weights: must be callable or None (got {weights!r})")
     op = Operation(name, summary or f"user operation {name}", bool(normalises),
                    weights or _numpy_from_torch(torch_weights), torch_weights, extra=extra, score=score,
-                   source=source, builtin=False)
+                   source=source, builtin=False, dropped=bool(dropped))
     OPERATIONS[name] = op
     return op
 

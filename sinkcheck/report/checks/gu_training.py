@@ -41,7 +41,9 @@ def _per_seed(runs: dict, row: str, key: str = "sink") -> list[float]:
 
 def sign_verdict(values: list[float]) -> str:
     """"reproduced" when every seed's value is > 0 (the paper's sign), "not_reproduced" when every
-    one is <= 0, "inconclusive" otherwise."""
+    one is <= 0, "inconclusive" otherwise (also with no value: nothing was measured)."""
+    if not values:
+        return "inconclusive"
     if all(v > 0 for v in values):
         return "reproduced"
     return "not_reproduced" if all(v <= 0 for v in values) else "inconclusive"
@@ -49,7 +51,9 @@ def sign_verdict(values: list[float]) -> str:
 
 def zero_verdict(values: list[float]) -> str:
     """"reproduced" when every seed's value is 0 (no sink, the paper's claim), "not_reproduced" when
-    every one is > 0, "inconclusive" otherwise."""
+    every one is > 0, "inconclusive" otherwise (also with no value: nothing was measured)."""
+    if not values:
+        return "inconclusive"
     if all(v == 0 for v in values):
         return "reproduced"
     return "not_reproduced" if all(v > 0 for v in values) else "inconclusive"
@@ -57,7 +61,9 @@ def zero_verdict(values: list[float]) -> str:
 
 def combine(verdicts: list[str]) -> str:
     """One verdict from the conditions of one statement: any condition against the paper decides
-    "not_reproduced", else every condition must be reproduced."""
+    "not_reproduced", else every condition must be reproduced (no condition: inconclusive)."""
+    if not verdicts:
+        return "inconclusive"
     if "not_reproduced" in verdicts:
         return "not_reproduced"
     return "reproduced" if all(v == "reproduced" for v in verdicts) else "inconclusive"
@@ -65,7 +71,10 @@ def combine(verdicts: list[str]) -> str:
 
 def pool(verdicts: list[str]) -> str:
     """One verdict from a record's separate sub-claims: "reproduced" or "not_reproduced" when every
-    part says so, "inconclusive" when they are mixed (one failed row does not overturn the others)."""
+    part says so, "inconclusive" when they are mixed (one failed row does not overturn the others)
+    or there is no part."""
+    if not verdicts:
+        return "inconclusive"
     for v in ("reproduced", "not_reproduced"):
         if all(x == v for x in verdicts):
             return v
