@@ -131,6 +131,8 @@ def run_grid(ops=None, tasks=DEFAULT_GRID["tasks"], heads=DEFAULT_GRID["heads"],
 def _run(todo: list[Task], work, workers: int, progress: bool, collect) -> None:
     if not todo:
         return
+    # the long (dormant) runs first, so that on several workers the last one to finish is a short run
+    todo = sorted(todo, key=lambda t: t.params["task"] != "dormant")
     with engine.session(0 if workers == 1 else workers) as client:
         engine.run(todo, work, collect, client=client, progress=progress, desc="variants")
 
