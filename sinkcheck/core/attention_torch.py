@@ -32,19 +32,15 @@ def causal_mask(T: int, device: torch.device | str | None = None) -> torch.Tenso
 
 def attention(S: torch.Tensor, kind: str = "softmax", mask: torch.Tensor | None = None,
               relu_normalise: str = "length") -> torch.Tensor:
-    """Softmax / length-normalised ReLU / unnormalised sigmoid attention over visible keys."""
+    """Softmax / length-normalised (or plain) ReLU / unnormalised sigmoid attention over visible keys:
+    the registry's torch paths (:mod:`sinkcheck.variants.stable`), one implementation of each."""
+    from sinkcheck.variants import stable
+
     if kind not in KINDS:
         raise InvalidInputError(f"kind: must be one of {', '.join(KINDS)} (got {kind!r})")
-    if mask is None:
-        mask = torch.ones(S.shape[-2:], dtype=torch.bool, device=S.device)
-    if kind == "softmax":
-        return torch.softmax(S.masked_fill(~mask, float("-inf")), dim=-1)
     if kind == "relu":
-        A = torch.relu(S).masked_fill(~mask, 0.0)
-        if relu_normalise == "length":
-            A = A / mask.sum(dim=-1, keepdim=True).to(S.dtype)
-        return A
-    return torch.sigmoid(S).masked_fill(~mask, 0.0)
+        return stable.relu_length(S, mask) if relu_normalise == "length" else stable.relu(S, mask)
+    return stable.softmax(S, mask) if kind == "softmax" else stable.sigmoid(S, mask)
 
 
 def head_output(A: torch.Tensor, Z: torch.Tensor, V: torch.Tensor) -> torch.Tensor:
